@@ -1,0 +1,35 @@
+# Two commands after cloning: `make run` (set up, load demo data, start Kith) and
+# `make test` (set up, run the whole test suite with lint and types). See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test bench lint
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/kith init
+	$(BIN)/kith demo --if-empty
+	$(BIN)/kith team
+	$(BIN)/kith list --type org --limit 10
+	@echo "Kith is ready on its default workspace. Try: $(BIN)/kith --help"
+
+test: setup
+	scripts/test
+
+lint: setup
+	$(BIN)/ruff check src benchmarks tests
+	$(BIN)/ruff format --check src benchmarks tests
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python -m benchmarks

@@ -1,0 +1,28 @@
+"""Kith, a relationship-first CRM.
+
+import kith
+ws = kith.open("sqlite:///crm.db")
+acme = ws.records.add_organization(name="Acme", domains=["acme.com"])
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kith.workspace import Workspace
+
+__all__ = ["open"]
+__version__ = "0.1.0"
+
+
+def open(url: str | None = None) -> Workspace:
+    """Open (creating or migrating as needed) the workspace at ``url``.
+
+    ``url`` is ``sqlite:///PATH`` or ``postgresql://USER@HOST:PORT/DB``; without it,
+    ``KITH_DB`` or the default file in the user's data directory is used.
+    """
+    from kith.bootstrap import setup
+    from kith.workspace import Workspace
+
+    return Workspace(setup(url))

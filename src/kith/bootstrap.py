@@ -1,0 +1,63 @@
+"""Bring Django up on a workspace database and keep its schema current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kith.conf import KITH_APPS, django_settings, resolve_db_url
+from kith.core.errors import KithError
+
+_configured_url: str | None = None
+
+
+def setup(url: str | None = None) -> str:
+    """Configure Django for ``url`` (once per process) and migrate if needed."""
+    global _configured_url
+    import django
+    from django.conf import settings
+
+    url = resolve_db_url(url)
+    if settings.configured:
+        if _configured_url is not None and url != _configured_url:
+            raise KithError(
+                f"this process already has Kith open on {_configured_url}; "
+                f"open {url} from another process"
+            )
+        if _configured_url is None:  # configured by a settings module (tests, server)
+            django.setup()
+            return url
+        return url
+    settings.configure(**django_settings(url))
+    django.setup()
+    _configured_url = url
+    ensure_schema()
+    return url
+
+
+def _expected_migrations() -> set[tuple[str, str]]:
+    root = Path(__file__).parent
+    expected = set()
+    for app in KITH_APPS:
+        label = app.rsplit(".", 1)[-1]
+        folder = root / label / "migrations"
+        for f in folder.glob("[0-9]*.py"):
+            expected.add((label, f.stem))
+    return expected
+
+
+def ensure_schema() -> None:
+    """Apply pending migrations; a cheap check when there are none."""
+    from django.core.management import call_command
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT app, name FROM django_migrations")
+            applied = {(a, n) for a, n in cur.fetchall()}
+    except DatabaseError:
+        applied = set()
+    if not _expected_migrations() <= applied:
+        try:
+            call_command("migrate", verbosity=0, interactive=False)
+        except DatabaseError as exc:
+            raise KithError(f"cannot bring the database up to date: {exc}") from exc

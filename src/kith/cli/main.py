@@ -1,0 +1,91 @@
+"""The ``kith`` command: a thin Typer shell over the services and selectors of each app."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from kith.cli.output import set_db
+
+app = typer.Typer(
+    name="kith",
+    help="Kith, a relationship-first CRM.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _root(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (sqlite:///PATH or postgresql://...); "
+            "default $KITH_DB, else the file in the user data directory.",
+        ),
+    ] = None,
+) -> None:
+    set_db(db)
+
+
+def _register() -> None:
+    from kith.demo import cli as demo_cli
+    from kith.interactions import cli as interactions_cli
+    from kith.records import cli as records_cli
+    from kith.relationships import cli as relationships_cli
+
+    for module in (records_cli, relationships_cli, interactions_cli, demo_cli):
+        module.register(app)
+
+
+_register()
+
+
+def _fail(message: str, code: int = 1) -> int:
+    from kith.cli.output import console
+
+    console(stderr=True).print(f"[bold red]error:[/] {_escape(message)}")
+    return code
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; errors become one line, never a traceback."""
+    from kith.core.errors import KithError
+
+    try:
+        app(args=argv, prog_name="kith")
+    except SystemExit as exc:  # Typer ends every run this way, usage errors included
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KithError as exc:
+        return _fail(exc.message)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last line of defence: no tracebacks for users
+        if os.environ.get("KITH_DEBUG"):
+            raise
+        from django.db import DatabaseError
+
+        if isinstance(exc, DatabaseError):
+            return _fail(f"database error: {exc}".strip())
+        return _fail(
+            f"internal error ({type(exc).__name__}: {exc}); rerun with KITH_DEBUG=1 for details", 70
+        )
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,69 @@
+"""Writes of the history log; every other app's services call these inside their transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from kith.core.context import current_actor
+from kith.core.models import Change
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def record_change(
+    *,
+    entity_id: str,
+    entity_kind: str,
+    action: str,
+    field: str = "",
+    old: Any = None,
+    new: Any = None,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> Change:
+    """Append one entry to the history of ``entity_id``."""
+    return Change.objects.create(
+        entity_id=entity_id,
+        entity_kind=entity_kind,
+        action=action,
+        field=field,
+        old=_jsonable(old),
+        new=_jsonable(new),
+        actor=current_actor(),
+        at=at or timezone.now(),
+        note=note[:300],
+    )
+
+
+def record_field_changes(
+    *, entity_id: str, entity_kind: str, before: dict[str, Any], after: dict[str, Any]
+) -> list[Change]:
+    """Record one ``update`` entry per field whose value differs between two snapshots."""
+    now = timezone.now()
+    actor = current_actor()
+    rows = [
+        Change(
+            entity_id=entity_id,
+            entity_kind=entity_kind,
+            action="update",
+            field=key,
+            old=_jsonable(before.get(key)),
+            new=_jsonable(after.get(key)),
+            actor=actor,
+            at=now,
+        )
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    ]
+    return Change.objects.bulk_create(rows)

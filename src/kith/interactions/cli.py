@@ -1,0 +1,128 @@
+"""CLI commands for interactions: log and timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from kith.cli.output import JsonOpt, emit, open_workspace, say, table
+
+
+def _split_role(ref: str) -> tuple[str, str | None]:
+    """``jane@acme.com:cc`` -> (``jane@acme.com``, ``cc``) when the suffix is a role."""
+    from kith.interactions.models import Role
+
+    head, sep, tail = ref.rpartition(":")
+    if sep and head and tail.strip().lower() in {*Role.values, "organizer"}:
+        return head, tail.strip().lower()
+    return ref, None
+
+
+def cmd_log(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="email, call, meeting, message, note, ticket, purchase, survey or your own."
+        ),
+    ],
+    with_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--with", help="Participant REF or REF:ROLE (from to cc attendee organiser mentioned)."
+        ),
+    ] = None,
+    link: Annotated[list[str] | None, typer.Option("--link", help="Linked record.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When (ISO 8601; default now).")] = None,
+    subject: Annotated[str, typer.Option("--subject")] = "",
+    body: Annotated[str, typer.Option("--body")] = "",
+    direction: Annotated[
+        str | None, typer.Option("--direction", help="in, out or internal.")
+    ] = None,
+    sentiment: Annotated[
+        str | None, typer.Option("--sentiment", help="-1..1 or positive/neutral/negative.")
+    ] = None,
+    score: Annotated[str | None, typer.Option("--score", help="e.g. NPS 0-10.")] = None,
+    outcome: Annotated[str, typer.Option("--outcome")] = "",
+    duration: Annotated[int | None, typer.Option("--duration", help="Minutes.")] = None,
+    external_id: Annotated[
+        str | None, typer.Option("--external-id", help="Logging the same id again is a no-op.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Log an interaction."""
+    open_workspace()
+    from kith.interactions.selectors import get_interaction, interaction_view
+    from kith.interactions.services import log_interaction
+
+    interaction, created = log_interaction(
+        kind=kind,
+        participants=[_split_role(r) for r in with_ or []],
+        links=link or [],
+        at=at,
+        subject=subject,
+        body=body,
+        direction=direction,
+        sentiment=sentiment,
+        score=score,
+        outcome=outcome,
+        duration=duration * 60 if duration is not None else None,
+        external_id=external_id,
+        source="cli",
+    )
+    view = interaction_view(get_interaction(interaction.id))
+    view["created"] = created
+    emit(
+        view,
+        as_json,
+        lambda v: say(
+            f"{'logged' if created else 'already logged'} {v['kind']} {v['id']} at {v['at']} with "
+            + ", ".join(f"{p['name']} ({p['role']})" for p in v["participants"])
+        ),
+    )
+
+
+def cmd_timeline(
+    ref: Annotated[str, typer.Argument(help="Record id, unique email or exact name.")],
+    limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 50,
+    before: Annotated[str | None, typer.Option("--before", help="Older than this time.")] = None,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only these kinds.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A record's interactions, newest first (for an org, its people's too)."""
+    open_workspace()
+    from kith.core.parse import parse_datetime
+    from kith.interactions.selectors import timeline
+    from kith.records.selectors import resolve
+
+    record = resolve(ref, include_deleted=True)
+    rows = timeline(
+        record, limit=limit, before=parse_datetime(before, field="before"), kinds=kind or []
+    )
+
+    def render(rs: list[dict[str, Any]]) -> None:
+        if not rs:
+            say(f"no interactions on {record.name}'s timeline")
+            return
+        table(
+            f"{record.name}: timeline",
+            ["at", "kind", "dir", "subject", "with", "via"],
+            [
+                (
+                    r["at"][:16].replace("T", " "),
+                    r["kind"],
+                    r["direction"],
+                    r["subject"],
+                    ", ".join(p["name"] for p in r["participants"]),
+                    r.get("via", {}).get("name", ""),
+                )
+                for r in rs
+            ],
+        )
+
+    emit(rows, as_json, render)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("log")(cmd_log)
+    app.command("timeline")(cmd_timeline)

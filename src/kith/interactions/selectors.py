@@ -1,0 +1,115 @@
+"""Reads of interactions: one interaction, and the timeline of any record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+from django.db.models import Prefetch
+
+from kith.core.errors import NotFound, ValidationError
+from kith.interactions.models import Interaction, InteractionLink, Participant
+from kith.records.models import Record
+from kith.relationships.models import Relationship, RelationshipType
+
+_P = Participant._meta.db_table
+_L = InteractionLink._meta.db_table
+_R = Relationship._meta.db_table
+_T = RelationshipType._meta.db_table
+
+# The timeline of a record: what it took part in, what was linked to it, and what the
+# holders of a rollup tie to it (its employees) took part in while the tie was in force.
+_TIMELINE_SQL = f"""
+SELECT t.interaction_id, MAX(t.at) AS at, MIN(t.via) AS via FROM (
+    SELECT interaction_id, at, '' AS via FROM {_P} WHERE record_id = %s
+    UNION ALL
+    SELECT interaction_id, at, '' AS via FROM {_L} WHERE record_id = %s
+    UNION ALL
+    SELECT p.interaction_id, p.at, p.record_id AS via
+    FROM {_R} r JOIN {_P} p ON p.record_id = r.from_record_id
+    WHERE r.to_record_id = %s
+      AND r.type_key IN (SELECT key FROM {_T} WHERE rollup = %s)
+      AND (r.since IS NULL OR p.at >= r.since)
+      AND (r.until IS NULL OR p.at < r.until)
+) t
+{{join}}
+{{where}}
+GROUP BY t.interaction_id
+ORDER BY MAX(t.at) DESC, t.interaction_id DESC
+LIMIT %s
+"""
+
+
+def get_interaction(interaction_id: str) -> Interaction:
+    found = _with_people(Interaction.objects.filter(pk=interaction_id)).first()
+    if found is None:
+        raise NotFound(f"id: no interaction {interaction_id!r}", field="id")
+    return found
+
+
+def _with_people(qs: Any) -> Any:
+    return qs.prefetch_related(
+        Prefetch("participants", queryset=Participant.objects.select_related("record")),
+        Prefetch("links", queryset=InteractionLink.objects.select_related("record")),
+    )
+
+
+def interaction_view(i: Interaction, via: Record | None = None) -> dict[str, Any]:
+    """JSON form of an interaction with its participants and links."""
+    view = {
+        "id": i.id,
+        "kind": i.kind,
+        "at": i.at.isoformat(),
+        "duration": i.duration,
+        "subject": i.subject,
+        "direction": i.direction or None,
+        "sentiment": i.sentiment,
+        "score": i.score,
+        "outcome": i.outcome or None,
+        "external_id": i.external_id,
+        "thread_id": i.thread_id or None,
+        "participants": [
+            {"id": p.record_id, "name": p.record.name, "role": p.role} for p in i.participants.all()
+        ],
+        "links": [{"id": link.record_id, "name": link.record.name} for link in i.links.all()],
+    }
+    if via is not None:
+        view["via"] = {"id": via.id, "name": via.name}
+    return view
+
+
+def timeline(
+    record: Record,
+    *,
+    limit: int = 50,
+    before: dt.datetime | None = None,
+    kinds: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """The newest interactions on ``record``'s timeline, newest first (``before`` pages)."""
+    if limit < 1 or limit > 10_000:
+        raise ValidationError("limit: must be between 1 and 10000", field="limit")
+    conditions: list[str] = []
+    params: list[Any] = [record.id, record.id, record.id, True]
+    join = ""
+    if before is not None:
+        conditions.append("t.at < %s")
+        params.append(connection.ops.adapt_datetimefield_value(before))
+    kind_list = sorted({k.strip().lower() for k in kinds if k.strip()})
+    if kind_list:
+        join = f"JOIN {Interaction._meta.db_table} i ON i.id = t.interaction_id"
+        conditions.append(f"i.kind IN ({', '.join(['%s'] * len(kind_list))})")
+        params.extend(kind_list)
+    params.append(limit)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    with connection.cursor() as cur:
+        cur.execute(_TIMELINE_SQL.format(join=join, where=where), params)
+        rows = cur.fetchall()
+    ids = [r[0] for r in rows]
+    via_ids = {r[0]: r[2] for r in rows if r[2]}
+    by_id = {i.id: i for i in _with_people(Interaction.objects.filter(pk__in=ids))}
+    vias = {r.id: r for r in Record.objects.filter(pk__in=set(via_ids.values()))}
+    return [
+        interaction_view(by_id[iid], vias.get(via_ids.get(iid, ""))) for iid in ids if iid in by_id
+    ]

@@ -1,0 +1,162 @@
+"""Logging interactions: one transaction, idempotent on the external id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kith.core.errors import ValidationError
+from kith.core.ids import new_id
+from kith.core.parse import parse_datetime
+from kith.core.services import record_change
+from kith.interactions.models import Direction, Interaction, InteractionLink, Participant, Role
+from kith.records.selectors import resolve
+
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_ROLE_ALIASES = {"organizer": "organiser", "attendees": "attendee", "sender": "from"}
+_SENTIMENT_WORDS = {"positive": 1.0, "neutral": 0.0, "negative": -1.0, "mixed": 0.0}
+
+
+def normalize_role(role: str) -> str:
+    text = (role or "").strip().lower()
+    text = _ROLE_ALIASES.get(text, text)
+    if text not in Role.values:
+        raise ValidationError(
+            f"role: {role!r} is not a participant role ({', '.join(Role.values)})", field="role"
+        )
+    return text
+
+
+def default_role(kind: str, direction: str) -> str:
+    """The role of a ``--with`` participant when none is given."""
+    if kind in {"email", "message"}:
+        return "from" if direction == "in" else "to"
+    if kind == "note":
+        return "mentioned"
+    return "attendee"
+
+
+def parse_sentiment(value: Any) -> float | None:
+    """Accept -1..1 or the words positive / neutral / negative."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().lower() in _SENTIMENT_WORDS:
+        return _SENTIMENT_WORDS[value.strip().lower()]
+    try:
+        num = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"sentiment: {value!r} is not a number from -1 to 1 or positive/neutral/negative",
+            field="sentiment",
+        ) from None
+    if not -1.0 <= num <= 1.0:
+        raise ValidationError(f"sentiment: {value!r} is outside -1..1", field="sentiment")
+    return num
+
+
+def _parse_score(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        num = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"score: {value!r} is not a number", field="score") from None
+    if num != num or abs(num) > 1e9:
+        raise ValidationError(f"score: {value!r} is out of range", field="score")
+    return num
+
+
+@transaction.atomic
+def log_interaction(
+    *,
+    kind: str,
+    participants: Sequence[tuple[str, str | None]] = (),
+    links: Iterable[str] = (),
+    at: str | dt.datetime | None = None,
+    subject: str = "",
+    body: str = "",
+    direction: str | None = None,
+    sentiment: Any = None,
+    score: Any = None,
+    outcome: str = "",
+    external_id: str | None = None,
+    duration: int | None = None,
+    thread_id: str = "",
+    source: str = "",
+    meta: Mapping[str, Any] | None = None,
+) -> tuple[Interaction, bool]:
+    """Log an interaction with ``(ref, role)`` participants; returns it and whether it is new.
+
+    Logging again with the same ``external_id`` changes nothing and returns the first one.
+    """
+    kind_key = (kind or "").strip().lower().replace("-", "_")
+    if not _KIND.match(kind_key):
+        raise ValidationError(f"kind: {kind!r} is not a valid interaction kind", field="kind")
+    ext = (external_id or "").strip() or None
+    if ext is not None:
+        existing = Interaction.objects.filter(external_id=ext).first()
+        if existing is not None:
+            return existing, False
+    dir_value = (direction or "").strip().lower()
+    if dir_value and dir_value not in Direction.values:
+        raise ValidationError(
+            f"direction: {direction!r} is not one of in, out, internal", field="direction"
+        )
+    moment = parse_datetime(at, field="at") or timezone.now()
+    if duration is not None and duration < 0:
+        raise ValidationError("duration: must not be negative", field="duration")
+    people: dict[tuple[str, str], None] = {}
+    for ref, role in participants:
+        record = resolve(ref, field="with")
+        people[(record.id, normalize_role(role) if role else default_role(kind_key, dir_value))] = (
+            None
+        )
+    linked = {resolve(ref, field="link").id: None for ref in links}
+    if not people and not linked:
+        raise ValidationError("with: an interaction needs at least one participant", field="with")
+    interaction = Interaction(
+        id=new_id("int"),
+        kind=kind_key,
+        at=moment,
+        duration=duration,
+        subject=(subject or "")[:500],
+        body=body or "",
+        direction=dir_value,
+        sentiment=parse_sentiment(sentiment),
+        score=_parse_score(score),
+        outcome=(outcome or "")[:200],
+        external_id=ext,
+        thread_id=(thread_id or "")[:500],
+        source=source or "",
+        meta=dict(meta or {}),
+    )
+    try:
+        with transaction.atomic():
+            interaction.save(force_insert=True)
+    except IntegrityError:
+        # a concurrent writer logged the same external id first: theirs stands
+        existing = Interaction.objects.filter(external_id=ext).first()
+        if ext is not None and existing is not None:
+            return existing, False
+        raise
+    Participant.objects.bulk_create(
+        [
+            Participant(interaction=interaction, record_id=rid, role=role, at=moment)
+            for rid, role in people
+        ]
+    )
+    InteractionLink.objects.bulk_create(
+        [InteractionLink(interaction=interaction, record_id=rid, at=moment) for rid in linked]
+    )
+    record_change(
+        entity_id=interaction.id,
+        entity_kind="interaction",
+        action="create",
+        new={"kind": kind_key, "at": moment, "with": [r for r, _ in people]},
+    )
+    return interaction, True

@@ -1,0 +1,126 @@
+"""Normalisation and validation of contact points and typed field values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from typing import Any
+
+from kith.core.errors import ValidationError
+from kith.core.parse import parse_date
+
+_EMAIL = re.compile(
+    r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+
+
+def name_key(name: str) -> str:
+    """Casefold and squeeze spaces: how names are compared."""
+    return " ".join(name.split()).casefold()
+
+
+def clean_name(name: str, *, field: str = "name") -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise ValidationError(f"{field}: a name is required", field=field)
+    if len(cleaned) > 300:
+        raise ValidationError(f"{field}: longer than 300 characters", field=field)
+    return cleaned
+
+
+def normalize_email(value: str, *, field: str = "email") -> str:
+    text = (value or "").strip()
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    if not _EMAIL.match(text) or len(text) > 320:
+        raise ValidationError(f"{field}: {value!r} is not a valid email address", field=field)
+    local, _, domain = text.rpartition("@")
+    return f"{local.lower()}@{domain.lower()}"
+
+
+def normalize_phone(value: str, *, field: str = "phone") -> str:
+    """Return E.164 when the number parses (``KITH_REGION`` for national numbers)."""
+    import phonenumbers
+
+    text = (value or "").strip()
+    region = os.environ.get("KITH_REGION", "US")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        digits = re.sub(r"\D", "", text)
+        if len(digits) < 3 or re.search(r"[A-Za-z]{2,}", text.replace("ext", "")):
+            raise ValidationError(f"{field}: {value!r} is not a phone number", field=field)
+        return digits
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_domain(value: str, *, field: str = "domain") -> str:
+    text = (value or "").strip().lower()
+    text = re.sub(r"^[a-z]+://", "", text).split("/", 1)[0]
+    text = text.removeprefix("www.").rstrip(".")
+    if not _DOMAIN.match(text):
+        raise ValidationError(f"{field}: {value!r} is not a web domain", field=field)
+    return text
+
+
+def normalize_url(value: str, *, field: str = "url") -> str:
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.core.validators import URLValidator
+
+    text = (value or "").strip()
+    if text and "://" not in text:
+        text = "https://" + text
+    try:
+        URLValidator()(text)
+    except DjangoValidationError:
+        raise ValidationError(f"{field}: {value!r} is not a valid URL", field=field) from None
+    return text
+
+
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+
+
+def coerce_value(kind: str, raw: Any, *, field: str, choices: list[str] | None = None) -> Any:
+    """Validate ``raw`` for a field of ``kind``; returns the JSON value to store."""
+    if isinstance(raw, str):
+        raw = raw.strip()
+    if kind == "text":
+        return str(raw)
+    if kind == "number":
+        if isinstance(raw, bool):
+            raise ValidationError(f"{field}: {raw!r} is not a number", field=field)
+        try:
+            num = float(raw)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{field}: {raw!r} is not a number", field=field) from None
+        if num != num or num in (float("inf"), float("-inf")):
+            raise ValidationError(f"{field}: {raw!r} is not a finite number", field=field)
+        return int(num) if num.is_integer() and abs(num) < 2**53 else num
+    if kind == "date":
+        parsed = parse_date(raw if isinstance(raw, str | dt.date) else str(raw), field=field)
+        return parsed.isoformat() if parsed else None
+    if kind == "choice":
+        options = choices or []
+        for option in options:
+            if str(raw).casefold() == option.casefold():
+                return option
+        raise ValidationError(f"{field}: {raw!r} is not one of {', '.join(options)}", field=field)
+    if kind == "email":
+        return normalize_email(str(raw), field=field)
+    if kind == "url":
+        return normalize_url(str(raw), field=field)
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValidationError(f"{field}: {raw!r} is not true or false", field=field)
+    raise ValidationError(f"{field}: unknown field kind {kind!r}", field=field)

@@ -1,0 +1,194 @@
+"""Reads of records: reference resolution, detail views and lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q
+
+from kith.core.errors import Ambiguous, NotFound, ValidationError
+from kith.records.models import ContactPoint, FieldDef, Record, RecordType, WorkspaceSettings
+from kith.records.normalize import name_key
+
+TYPE_ALIASES = {
+    "people": "person",
+    "persons": "person",
+    "contact": "person",
+    "org": "organization",
+    "orgs": "organization",
+    "organisation": "organization",
+    "organisations": "organization",
+    "organizations": "organization",
+    "company": "organization",
+    "companies": "organization",
+}
+
+
+def get_type(key: str, *, field: str = "type") -> RecordType:
+    """Return the record type named ``key`` (aliases such as ``org`` accepted)."""
+    norm = (key or "").strip().lower().replace("-", "_")
+    norm = TYPE_ALIASES.get(norm, norm)
+    found = RecordType.objects.filter(key=norm).first()
+    if found is None:
+        known = ", ".join(RecordType.objects.values_list("key", flat=True))
+        raise NotFound(f"{field}: unknown record type {key!r} (known: {known})", field=field)
+    return found
+
+
+def describe(record: Record) -> str:
+    """One-line description of a record for candidate lists."""
+    email = next((c.value for c in record.contacts.all() if c.kind == "email"), None)
+    extra = f", {email}" if email else ""
+    gone = ", deleted" if record.deleted_at else ""
+    return f"{record.name} ({record.id}, {record.type_id}{extra}{gone})"
+
+
+def resolve(
+    ref: str,
+    *,
+    type_key: str | None = None,
+    include_deleted: bool = False,
+    field: str = "ref",
+) -> Record:
+    """Find one record by id, unique email or exact unique name; else a clear error."""
+    text = (ref or "").strip()
+    if not text:
+        raise ValidationError(f"{field}: a record reference is required", field=field)
+    base = Record.objects.select_related("type")
+    if not include_deleted:
+        base = base.filter(deleted_at__isnull=True)
+    if type_key:
+        base = base.filter(type_id=type_key)
+    found = base.filter(pk=text).first()
+    if found is not None:
+        return found
+    matches: list[Record] = []
+    if "@" in text:
+        ids = ContactPoint.objects.filter(kind="email", normalized=text.lower()).values("record_id")
+        matches = list(base.filter(pk__in=ids).prefetch_related("contacts")[:50])
+    if not matches:
+        matches = list(base.filter(name_key=name_key(text)).prefetch_related("contacts")[:50])
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        what = f"{type_key} " if type_key else ""
+        raise NotFound(f"{field}: no {what}record matches {ref!r}", field=field)
+    raise Ambiguous(ref, [describe(m) for m in matches], field=field)
+
+
+def home_org() -> Record | None:
+    """Return the workspace's home organisation, if set."""
+    settings = WorkspaceSettings.objects.select_related("home_org").filter(pk=1).first()
+    if settings is None or settings.home_org is None or settings.home_org.deleted_at:
+        return None
+    return settings.home_org
+
+
+def field_defs(type_key: str) -> list[FieldDef]:
+    return list(FieldDef.objects.filter(record_type_id=type_key).order_by("id"))
+
+
+def contacts_of(record: Record) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {"emails": [], "phones": [], "domains": [], "urls": []}
+    for c in record.contacts.all():
+        out[c.kind + "s"].append(c.value)
+    return out
+
+
+def record_summary(record: Record) -> dict[str, Any]:
+    """The short JSON form of a record used in lists."""
+    contacts = contacts_of(record)
+    return {
+        "id": record.id,
+        "type": record.type_id,
+        "name": record.name,
+        "email": contacts["emails"][0] if contacts["emails"] else None,
+        "phone": contacts["phones"][0] if contacts["phones"] else None,
+        "deleted": record.deleted_at is not None,
+    }
+
+
+def record_view(record: Record) -> dict[str, Any]:
+    """The full JSON form of a record: fields, contact points, lifecycle."""
+    return {
+        "id": record.id,
+        "type": record.type_id,
+        "name": record.name,
+        "fields": dict(record.fields),
+        **contacts_of(record),
+        "version": record.version,
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+        "deleted_at": record.deleted_at.isoformat() if record.deleted_at else None,
+        "merged_into": record.merged_into,
+    }
+
+
+def list_records(
+    *,
+    type_key: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    include_deleted: bool = False,
+) -> list[dict[str, Any]]:
+    """List records, optionally of one type and matching a name/email search."""
+    if limit < 1 or limit > 10_000:
+        raise ValidationError("limit: must be between 1 and 10000", field="limit")
+    qs = Record.objects.all()
+    if not include_deleted:
+        qs = qs.filter(deleted_at__isnull=True)
+    if type_key:
+        qs = qs.filter(type_id=get_type(type_key).key)
+    if search:
+        term = search.strip()
+        by_contact = ContactPoint.objects.filter(normalized__contains=term.lower()).values(
+            "record_id"
+        )
+        qs = qs.filter(Q(name_key__contains=name_key(term)) | Q(pk__in=by_contact))
+    qs = qs.order_by("name_key", "id").prefetch_related(
+        Prefetch("contacts", queryset=ContactPoint.objects.order_by("-primary", "id"))
+    )
+    return [record_summary(r) for r in qs[offset : offset + limit]]
+
+
+def list_types() -> list[dict[str, Any]]:
+    """Every record type with its fields."""
+    types = RecordType.objects.prefetch_related("fields").order_by("-builtin", "key")
+    return [
+        {
+            "key": t.key,
+            "label": t.label,
+            "builtin": t.builtin,
+            "id_prefix": t.id_prefix,
+            "fields": [
+                {"name": f.name, "kind": f.kind, "choices": f.choices, "required": f.required}
+                for f in t.fields.all()
+            ],
+        }
+        for t in types
+    ]
+
+
+def record_history(record: Record) -> list[dict[str, Any]]:
+    """The history of a record and of every relationship it is an end of, oldest first."""
+    from kith.core.selectors import changes_for
+    from kith.relationships.models import Relationship
+
+    rel_ids = Relationship.objects.filter(Q(from_record=record) | Q(to_record=record)).values_list(
+        "id", flat=True
+    )
+    return [
+        {
+            "at": c.at.isoformat(),
+            "actor": c.actor,
+            "entity_id": c.entity_id,
+            "entity_kind": c.entity_kind,
+            "action": c.action,
+            "field": c.field,
+            "old": c.old,
+            "new": c.new,
+            "note": c.note,
+        }
+        for c in changes_for([record.id, *rel_ids])
+    ]

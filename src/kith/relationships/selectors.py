@@ -1,0 +1,181 @@
+"""Reads of relationships: from either end, as of any date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from kith.core.errors import Ambiguous, NotFound, ValidationError
+from kith.records.models import Record
+from kith.records.selectors import home_org
+from kith.relationships.models import Relationship, RelationshipType
+
+
+def active_on(day: dt.date) -> Q:
+    """Relationships in force on ``day`` (``until`` is the first day it no longer holds)."""
+    return (Q(since__isnull=True) | Q(since__lte=day)) & (Q(until__isnull=True) | Q(until__gt=day))
+
+
+def get_relationship(rel_id: str) -> Relationship:
+    found = (
+        Relationship.objects.select_related("type", "from_record", "to_record")
+        .filter(pk=(rel_id or "").strip())
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"rel_id: no relationship {rel_id!r}", field="rel_id")
+    return found
+
+
+def candidate_types(name: str) -> list[tuple[RelationshipType, bool]]:
+    """Types that ``name`` can mean, with ``True`` when read forwards."""
+    key = (name or "").strip().lower().replace("-", "_").replace(" ", "_")
+    forward = [(t, True) for t in RelationshipType.objects.filter(key=key)]
+    backward = [(t, False) for t in RelationshipType.objects.filter(inverse=key, symmetric=False)]
+    return forward + backward
+
+
+def _allowed(types: list[str], record: Record) -> bool:
+    return not types or record.type_id in types
+
+
+def resolve_type(name: str, a: Record, b: Record) -> tuple[RelationshipType, bool]:
+    """Find the type ``a NAME b`` means; ``False`` means it is stored as ``b TYPE a``."""
+    options = candidate_types(name)
+    if not options:
+        known = ", ".join(
+            sorted(
+                {t.key for t in RelationshipType.objects.all()}
+                | {t.inverse for t in RelationshipType.objects.exclude(inverse="")}
+            )
+        )
+        raise NotFound(f"type: unknown relationship type {name!r} (known: {known})", field="type")
+    fitting = []
+    for rtype, forward in options:
+        src, dst = (a, b) if forward else (b, a)
+        if _allowed(rtype.from_types, src) and _allowed(rtype.to_types, dst):
+            fitting.append((rtype, forward))
+    if len(fitting) == 1:
+        return fitting[0]
+    if not fitting:
+        rtype, forward = options[0]
+        ends = (
+            f"{'|'.join(rtype.from_types) or 'any'} -> {'|'.join(rtype.to_types) or 'any'}"
+            if forward
+            else f"{'|'.join(rtype.to_types) or 'any'} -> {'|'.join(rtype.from_types) or 'any'}"
+        )
+        raise ValidationError(
+            f"type: {name} joins {ends}, not {a.type_id} {a.name!r} -> {b.type_id} {b.name!r}",
+            field="type",
+        )
+    raise Ambiguous(name, [f"{t.key} ({'forward' if f else 'inverse'})" for t, f in fitting])
+
+
+def relationship_view(rel: Relationship, viewer: Record | None = None) -> dict[str, Any]:
+    """JSON form of a relationship; from ``viewer``'s end when given."""
+    forward = viewer is None or rel.from_record_id == viewer.id
+    other = rel.to_record if forward else rel.from_record
+    today = dt.date.today()
+    view: dict[str, Any] = {
+        "id": rel.id,
+        "type": rel.type_id,
+        "label": rel.type.label_from(forward),
+        "from": {
+            "id": rel.from_record_id,
+            "name": rel.from_record.name,
+            "type": rel.from_record.type_id,
+        },
+        "to": {"id": rel.to_record_id, "name": rel.to_record.name, "type": rel.to_record.type_id},
+        "role": rel.role,
+        "since": rel.since.isoformat() if rel.since else None,
+        "until": rel.until.isoformat() if rel.until else None,
+        "active": (rel.since is None or rel.since <= today)
+        and (rel.until is None or rel.until > today),
+        "note": rel.note,
+        "source": rel.source,
+    }
+    if viewer is not None:
+        view["other"] = {"id": other.id, "name": other.name, "type": other.type_id}
+    return view
+
+
+def relations_of(
+    record: Record, *, as_of: dt.date | None = None, type_name: str | None = None
+) -> QuerySet[Relationship]:
+    """Every relationship touching ``record`` (optionally in force on ``as_of``)."""
+    qs = Relationship.objects.filter(Q(from_record=record) | Q(to_record=record)).select_related(
+        "type", "from_record", "to_record"
+    )
+    if as_of is not None:
+        qs = qs.filter(active_on(as_of))
+    if type_name:
+        key = type_name.strip().lower().replace("-", "_")
+        if not candidate_types(key):
+            raise NotFound(f"type: unknown relationship type {type_name!r}", field="type")
+        qs = qs.filter(
+            (Q(from_record=record) & Q(type_id=key))
+            | (Q(to_record=record) & (Q(type__inverse=key) | Q(type__symmetric=True, type_id=key)))
+        )
+    return (
+        qs.exclude(from_record__deleted_at__isnull=False)
+        .exclude(to_record__deleted_at__isnull=False)
+        .order_by("type_id", "-since", "id")
+    )
+
+
+def relations_view(
+    record: Record, *, as_of: dt.date | None = None, type_name: str | None = None
+) -> list[dict[str, Any]]:
+    """Relationships of ``record`` as seen from it, active ones first."""
+    rows = [
+        relationship_view(r, record) for r in relations_of(record, as_of=as_of, type_name=type_name)
+    ]
+    if as_of is not None:
+        for row in rows:
+            row["active"] = True
+    rows.sort(key=lambda r: (not r["active"], r["label"], r["other"]["name"]))
+    return rows
+
+
+def list_types() -> list[dict[str, Any]]:
+    return [
+        {
+            "key": t.key,
+            "inverse": t.inverse or None,
+            "symmetric": t.symmetric,
+            "from_types": t.from_types,
+            "to_types": t.to_types,
+            "rollup": t.rollup,
+            "builtin": t.builtin,
+        }
+        for t in RelationshipType.objects.order_by("-builtin", "key")
+    ]
+
+
+def rollup_type_keys() -> list[str]:
+    return list(RelationshipType.objects.filter(rollup=True).values_list("key", flat=True))
+
+
+def team_ids(as_of: dt.date | None = None) -> list[str]:
+    """Ids of our team: people who hold a rollup tie (``works_at``) to the home org."""
+    home = home_org()
+    if home is None:
+        return []
+    day = as_of or dt.date.today()
+    qs = Relationship.objects.filter(
+        active_on(day), to_record=home, type__rollup=True, from_record__deleted_at__isnull=True
+    )
+    return sorted(set(qs.values_list("from_record_id", flat=True)))
+
+
+def validate_as_of(value: str | dt.date | None) -> dt.date | None:
+    from kith.core.parse import parse_date
+
+    try:
+        return parse_date(value, field="as_of")
+    except ValidationError:
+        raise ValidationError(
+            f"--as-of: {value!r} is not a valid date (expected YYYY-MM-DD)", field="as_of"
+        ) from None

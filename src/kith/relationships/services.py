@@ -1,0 +1,165 @@
+"""Writes of relationships and relationship types; one transaction each, with history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+
+from kith.core.errors import Conflict, ValidationError
+from kith.core.ids import new_id
+from kith.core.parse import parse_date
+from kith.core.services import record_change
+from kith.records.selectors import get_type, resolve
+from kith.relationships import selectors
+from kith.relationships.models import Relationship, RelationshipType
+
+_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+
+
+def _slug(name: str, *, field: str) -> str:
+    key = (name or "").strip().lower().replace("-", "_").replace(" ", "_")
+    if not _SLUG.match(key):
+        raise ValidationError(
+            f"{field}: {name!r} must start with a letter and use only a-z, 0-9 and _", field=field
+        )
+    return key
+
+
+@transaction.atomic
+def add_type(
+    *,
+    name: str,
+    inverse: str | None = None,
+    symmetric: bool = False,
+    from_types: Iterable[str] = (),
+    to_types: Iterable[str] = (),
+    rollup: bool = False,
+) -> RelationshipType:
+    """Define a relationship type: with an inverse name, or symmetric."""
+    key = _slug(name, field="name")
+    if symmetric == bool(inverse):
+        raise ValidationError("inverse: give either --inverse NAME or --symmetric", field="inverse")
+    inv = _slug(inverse, field="inverse") if inverse else ""
+    if inv == key:
+        raise ValidationError(
+            "inverse: use --symmetric when a type is its own inverse", field="inverse"
+        )
+    if RelationshipType.objects.filter(key=key).exists():
+        raise Conflict(f"name: relationship type {key!r} already exists", field="name")
+    froms = sorted({get_type(t, field="from").key for t in from_types})
+    tos = sorted({get_type(t, field="to").key for t in to_types})
+    if symmetric and froms != tos and froms and tos:
+        raise ValidationError(
+            "to: a symmetric type has the same record types at both ends", field="to"
+        )
+    if symmetric:
+        froms = tos = froms or tos
+    rtype = RelationshipType.objects.create(
+        key=key, inverse=inv, symmetric=symmetric, from_types=froms, to_types=tos, rollup=rollup
+    )
+    record_change(
+        entity_id=f"reltype:{key}",
+        entity_kind="reltype",
+        action="create",
+        new={"inverse": inv, "symmetric": symmetric, "from": froms, "to": tos},
+    )
+    return rtype
+
+
+@transaction.atomic
+def relate(
+    *,
+    a: str,
+    type_name: str,
+    b: str,
+    role: str = "",
+    since: str | dt.date | None = None,
+    until: str | dt.date | None = None,
+    note: str = "",
+    source: str = "",
+    if_exists: str = "error",
+    a_field: str = "a",
+    b_field: str = "b",
+) -> Relationship:
+    """Join ``a`` to ``b`` with a typed, dated relationship (``a TYPE b`` reads forwards).
+
+    ``if_exists="return"`` makes re-adding an identical open relationship a no-op.
+    """
+    rec_a = resolve(a, field=a_field)
+    rec_b = resolve(b, field=b_field)
+    if rec_a.pk == rec_b.pk:
+        raise ValidationError(f"{b_field}: a record cannot be related to itself", field=b_field)
+    start = parse_date(since, field="since")
+    end = parse_date(until, field="until")
+    if start and end and end < start:
+        raise ValidationError(
+            f"until: {end.isoformat()} is before since {start.isoformat()}", field="until"
+        )
+    rtype, forward = selectors.resolve_type(type_name, rec_a, rec_b)
+    src, dst = (rec_a, rec_b) if forward else (rec_b, rec_a)
+    role = (role or "").strip()
+    same = Relationship.objects.filter(type=rtype, role=role, until__isnull=True, since=start)
+    if rtype.symmetric:
+        same = same.filter(Q(from_record=src, to_record=dst) | Q(from_record=dst, to_record=src))
+    else:
+        same = same.filter(from_record=src, to_record=dst)
+    existing = same.first() if end is None else None
+    if existing is not None:
+        if if_exists == "return":
+            return existing
+        raise Conflict(
+            f"{src.name} already {rtype.key} {dst.name} ({existing.id}); "
+            "end it first or give a different role or date",
+            field="type",
+        )
+    rel = Relationship.objects.create(
+        id=new_id("rel"),
+        type=rtype,
+        from_record=src,
+        to_record=dst,
+        role=role[:200],
+        since=start,
+        until=end,
+        note=note or "",
+        source=source or "",
+    )
+    record_change(
+        entity_id=rel.id,
+        entity_kind="relationship",
+        action="create",
+        new={
+            "from": src.id,
+            "type": rtype.key,
+            "to": dst.id,
+            "role": role,
+            "since": start,
+            "until": end,
+        },
+    )
+    return rel
+
+
+@transaction.atomic
+def end_relationship(*, rel_id: str, on: str | dt.date | None = None) -> Relationship:
+    """End a relationship on a date (default today); it stays as history."""
+    rel = selectors.get_relationship(rel_id)
+    rel = Relationship.objects.select_for_update().select_related("type").get(pk=rel.pk)
+    day = parse_date(on, field="on") or dt.date.today()
+    if rel.until is not None and rel.until <= day:
+        raise Conflict(f"rel_id: {rel.id} already ended on {rel.until.isoformat()}", field="rel_id")
+    if rel.since is not None and day < rel.since:
+        raise ValidationError(
+            f"on: {day.isoformat()} is before the relationship began ({rel.since.isoformat()})",
+            field="on",
+        )
+    old = rel.until
+    rel.until = day
+    rel.save(update_fields=["until"])
+    record_change(
+        entity_id=rel.id, entity_kind="relationship", action="end", field="until", old=old, new=day
+    )
+    return rel

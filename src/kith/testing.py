@@ -1,0 +1,80 @@
+"""Typed helpers that build test data through the real services (no fixtures by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kith.interactions.models import Interaction
+from kith.records.models import Record
+from kith.relationships.models import Relationship
+
+
+def make_org(name: str = "Acme", *, domains: tuple[str, ...] = (), **fields: Any) -> Record:
+    from kith.records.services import add_organization
+
+    return add_organization(name=name, domains=domains, fields=fields)
+
+
+def make_person(
+    name: str = "Jane Doe",
+    *,
+    email: str | None = None,
+    org: Record | None = None,
+    role: str = "",
+    since: dt.date | str | None = None,
+    **fields: Any,
+) -> Record:
+    from kith.records.services import add_person
+
+    return add_person(
+        name=name,
+        emails=[email] if email else [],
+        fields=fields,
+        org=org.id if org else None,
+        role=role or None,
+        since=since,
+    )
+
+
+def make_home(name: str = "Our Co", domain: str = "our.test") -> Record:
+    from kith.records.selectors import home_org
+    from kith.records.services import init_workspace
+
+    init_workspace(home=name, domains=[domain])
+    home = home_org()
+    assert home is not None
+    return home
+
+
+def relate(
+    a: Record,
+    type_name: str,
+    b: Record,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    role: str = "",
+) -> Relationship:
+    from kith.relationships.services import relate as _relate
+
+    return _relate(a=a.id, type_name=type_name, b=b.id, since=since, until=until, role=role)
+
+
+def log(
+    kind: str,
+    *people: Record,
+    at: str | dt.datetime | None = None,
+    links: tuple[Record, ...] = (),
+    **extra: Any,
+) -> Interaction:
+    from kith.interactions.services import log_interaction
+
+    interaction, _ = log_interaction(
+        kind=kind,
+        participants=[(p.id, None) for p in people],
+        links=[r.id for r in links],
+        at=at,
+        **extra,
+    )
+    return interaction
