@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from kith.core.context import current_actor
 from kith.core.errors import ValidationError
+from kith.core.events import publish
 from kith.core.models import Change
 from kith.interactions.models import Interaction, InteractionLink, Participant
 from kith.records.models import ContactPoint, Record, RecordType
@@ -220,4 +221,5 @@ def load(
             counts["participants"] += len(p_rows)
             counts["links"] += len(l_rows)
             tick("interactions", len(i_rows))
+    publish("bulk.loaded", counts=counts)
     return counts

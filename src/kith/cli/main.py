@@ -34,14 +34,20 @@ def _root(
     set_db(db)
 
 
-def _register() -> None:
-    from kith.demo import cli as demo_cli
-    from kith.interactions import cli as interactions_cli
-    from kith.records import cli as records_cli
-    from kith.relationships import cli as relationships_cli
+# Each feature's cli module has register(app); importing them must not import Django.
+CLI_MODULES = [
+    "kith.records.cli",
+    "kith.relationships.cli",
+    "kith.interactions.cli",
+    "kith.demo.cli",
+]
 
-    for module in (records_cli, relationships_cli, interactions_cli, demo_cli):
-        module.register(app)
+
+def _register() -> None:
+    import importlib
+
+    for name in CLI_MODULES:
+        importlib.import_module(name).register(app)
 
 
 _register()

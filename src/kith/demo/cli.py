@@ -32,9 +32,7 @@ def cmd_demo(
     open_workspace()
     from kith.core.parse import parse_date
     from kith.demo.generator import Spec
-    from kith.demo.services import load_demo
-
-    from kith.demo.services import has_data
+    from kith.demo.services import has_data, load_demo
 
     if if_empty and has_data():
         emit({"loaded": False}, as_json, lambda r: say("workspace already has data; demo skipped"))

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kith.core.errors import ValidationError
+from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.parse import parse_datetime
 from kith.core.services import record_change
@@ -159,4 +160,5 @@ def log_interaction(
         action="create",
         new={"kind": kind_key, "at": moment, "with": [r for r, _ in people]},
     )
+    publish("interaction.logged", interaction_id=interaction.id)
     return interaction, True

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kith.core.errors import Conflict, KithError, ValidationError
+from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.services import record_change, record_field_changes
 from kith.records import selectors
@@ -135,6 +136,7 @@ def add_record(
                 _check_type_allows_contact(rtype, kind)
                 _add_contact(record, kind, item)
     record_change(entity_id=record.id, entity_kind="record", action="create", new=_snapshot(record))
+    publish("record.created", record_id=record.id)
     return record
 
 
@@ -306,6 +308,7 @@ def update_record(
     record.updated_at = timezone.now()
     record.save(update_fields=["name", "name_key", "fields", "version", "updated_at"])
     record_field_changes(entity_id=record.id, entity_kind="record", before=before, after=after)
+    publish("record.updated", record_id=record.id)
     return record
 
 
@@ -317,6 +320,7 @@ def delete_record(*, ref: str) -> Record:
     record.version += 1
     record.save(update_fields=["deleted_at", "version"])
     record_change(entity_id=record.id, entity_kind="record", action="delete")
+    publish("record.deleted", record_id=record.id)
     return record
 
 
@@ -330,6 +334,7 @@ def restore_record(*, ref: str) -> Record:
     record.version += 1
     record.save(update_fields=["deleted_at", "version"])
     record_change(entity_id=record.id, entity_kind="record", action="restore")
+    publish("record.restored", record_id=record.id)
     return record
 
 

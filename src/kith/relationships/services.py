@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from kith.core.errors import Conflict, ValidationError
+from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.parse import parse_date
 from kith.core.services import record_change
@@ -140,6 +141,7 @@ def relate(
             "until": end,
         },
     )
+    publish("relationship.started", relationship_id=rel.id)
     return rel
 
 
@@ -162,4 +164,5 @@ def end_relationship(*, rel_id: str, on: str | dt.date | None = None) -> Relatio
     record_change(
         entity_id=rel.id, entity_kind="relationship", action="end", field="until", old=old, new=day
     )
+    publish("relationship.ended", relationship_id=rel.id)
     return rel

@@ -1,0 +1,32 @@
+"""In-process domain events: services publish, other apps subscribe (in ``AppConfig.ready``).
+
+Handlers run synchronously inside the publishing service's transaction, so whatever they
+write commits or rolls back with the change that caused it. Events and their payloads:
+
+- ``record.created`` / ``record.updated`` / ``record.deleted`` / ``record.restored``:
+  ``record_id``
+- ``relationship.started`` / ``relationship.ended``: ``relationship_id``
+- ``interaction.logged``: ``interaction_id``
+- ``bulk.loaded``: ``counts`` (dict of table -> rows)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[..., None]
+_handlers: dict[str, list[Handler]] = defaultdict(list)
+
+
+def subscribe(event: str, handler: Handler) -> None:
+    """Call ``handler(**payload)`` whenever ``event`` is published (once per handler)."""
+    if handler not in _handlers[event]:
+        _handlers[event].append(handler)
+
+
+def publish(event: str, **payload: Any) -> None:
+    """Run every handler of ``event`` now, inside the caller's transaction."""
+    for handler in list(_handlers.get(event, ())):
+        handler(**payload)
