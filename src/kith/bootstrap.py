@@ -25,13 +25,20 @@ def setup(url: str | None = None) -> str:
             )
         if _configured_url is None:  # configured by a settings module (tests, server)
             django.setup()
-            return url
         return url
     settings.configure(**django_settings(url))
-    django.setup()
+    _populate()
     _configured_url = url
     ensure_schema()
     return url
+
+
+def _populate() -> None:
+    """Load the apps; like ``django.setup()`` without URL and logging set-up (start-up time)."""
+    from django.apps import apps
+    from django.conf import settings
+
+    apps.populate(settings.INSTALLED_APPS)
 
 
 def _expected_migrations() -> set[tuple[str, str]]:

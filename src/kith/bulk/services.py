@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kith.bulk.rows import ContactRow, InteractionBundle, RecordRow, RelationshipRow
 from kith.core.context import current_actor
 from kith.core.errors import ValidationError
 from kith.core.events import publish
@@ -25,18 +26,6 @@ from kith.records.models import ContactPoint, Record, RecordType
 from kith.records.normalize import name_key
 from kith.relationships.models import Relationship, RelationshipType
 
-# (id, type_key, name, fields)
-RecordRow = tuple[str, str, str, dict[str, Any]]
-# (record_id, kind, value, normalized, primary)
-ContactRow = tuple[str, str, str, str, bool]
-# (id, type_key, from_id, to_id, role, since, until)
-RelationshipRow = tuple[str, str, str, str, str, dt.date | None, dt.date | None]
-# (id, kind, at, subject, direction, sentiment, score), [(record_id, role)], [record_id]
-InteractionBundle = tuple[
-    tuple[str, str, dt.datetime, str, str, float | None, float | None],
-    Sequence[tuple[str, str]],
-    Sequence[str],
-]
 Progress = Callable[[str, int], None]
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from kith.bulk.services import ContactRow, InteractionBundle, RecordRow, RelationshipRow
+from kith.bulk.rows import ContactRow, InteractionBundle, RecordRow, RelationshipRow
 from kith.core.ids import new_id
 from kith.demo import names
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from kith.core.errors import NotFound, ValidationError
 from kith.interactions.models import Interaction, InteractionLink, Participant
@@ -21,25 +22,28 @@ _T = RelationshipType._meta.db_table
 
 # The timeline of a record: what it took part in, what was linked to it, and what the
 # holders of a rollup tie to it (its employees) took part in while the tie was in force.
+# {span} bounds each branch by time so that the (record, at) indexes do the work.
 _TIMELINE_SQL = f"""
 SELECT t.interaction_id, MAX(t.at) AS at, MIN(t.via) AS via FROM (
-    SELECT interaction_id, at, '' AS via FROM {_P} WHERE record_id = %s
+    SELECT interaction_id, at, '' AS via FROM {_P} WHERE record_id = %s {{span}}
     UNION ALL
-    SELECT interaction_id, at, '' AS via FROM {_L} WHERE record_id = %s
+    SELECT interaction_id, at, '' AS via FROM {_L} WHERE record_id = %s {{span}}
     UNION ALL
     SELECT p.interaction_id, p.at, p.record_id AS via
     FROM {_R} r JOIN {_P} p ON p.record_id = r.from_record_id
     WHERE r.to_record_id = %s
       AND r.type_key IN (SELECT key FROM {_T} WHERE rollup = %s)
       AND (r.since IS NULL OR p.at >= r.since)
-      AND (r.until IS NULL OR p.at < r.until)
+      AND (r.until IS NULL OR p.at < r.until) {{span_p}}
 ) t
 {{join}}
-{{where}}
 GROUP BY t.interaction_id
 ORDER BY MAX(t.at) DESC, t.interaction_id DESC
 LIMIT %s
 """
+# Look back this many days first, widening until the page is full: the cost follows the
+# page, not the whole history (a home organisation's timeline holds everything).
+_WINDOWS_DAYS = (1, 7, 30, 120, 365, None)
 
 
 def get_interaction(interaction_id: str) -> Interaction:
@@ -80,6 +84,33 @@ def interaction_view(i: Interaction, via: Record | None = None) -> dict[str, Any
     return view
 
 
+def _timeline_rows(
+    record: Record,
+    limit: int,
+    lower: dt.datetime | None,
+    upper: dt.datetime | None,
+    kinds: list[str],
+) -> list[tuple[Any, ...]]:
+    span, span_p, bounds = "", "", []
+    for op, value in ((">=", lower), ("<", upper)):
+        if value is not None:
+            span += f" AND at {op} %s"
+            span_p += f" AND p.at {op} %s"
+            bounds.append(connection.ops.adapt_datetimefield_value(value))
+    join = ""
+    if kinds:
+        marks = ", ".join(["%s"] * len(kinds))
+        join = (
+            f"JOIN {Interaction._meta.db_table} i "
+            f"ON i.id = t.interaction_id AND i.kind IN ({marks})"
+        )
+    params: list[Any] = [record.id, *bounds, record.id, *bounds, record.id, True, *bounds]
+    params += [*kinds, limit]
+    with connection.cursor() as cur:
+        cur.execute(_TIMELINE_SQL.format(span=span, span_p=span_p, join=join), params)
+        return list(cur.fetchall())
+
+
 def timeline(
     record: Record,
     *,
@@ -90,22 +121,14 @@ def timeline(
     """The newest interactions on ``record``'s timeline, newest first (``before`` pages)."""
     if limit < 1 or limit > 10_000:
         raise ValidationError("limit: must be between 1 and 10000", field="limit")
-    conditions: list[str] = []
-    params: list[Any] = [record.id, record.id, record.id, True]
-    join = ""
-    if before is not None:
-        conditions.append("t.at < %s")
-        params.append(connection.ops.adapt_datetimefield_value(before))
     kind_list = sorted({k.strip().lower() for k in kinds if k.strip()})
-    if kind_list:
-        join = f"JOIN {Interaction._meta.db_table} i ON i.id = t.interaction_id"
-        conditions.append(f"i.kind IN ({', '.join(['%s'] * len(kind_list))})")
-        params.extend(kind_list)
-    params.append(limit)
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    with connection.cursor() as cur:
-        cur.execute(_TIMELINE_SQL.format(join=join, where=where), params)
-        rows = cur.fetchall()
+    top = before or timezone.now()
+    rows: list[tuple[Any, ...]] = []
+    for days in _WINDOWS_DAYS:
+        lower = top - dt.timedelta(days=days) if days is not None else None
+        rows = _timeline_rows(record, limit, lower, before, kind_list)
+        if len(rows) >= limit:
+            break
     ids = [r[0] for r in rows]
     via_ids = {r[0]: r[2] for r in rows if r[2]}
     by_id = {i.id: i for i in _with_people(Interaction.objects.filter(pk__in=ids))}

@@ -13,6 +13,7 @@ org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 type_app = typer.Typer(help="Custom record types.", no_args_is_help=True)
 record_app = typer.Typer(help="Records of custom types.", no_args_is_help=True)
 
+SHOWN = 20  # relationships shown by `kith show`
 Ref = Annotated[str, typer.Argument(help="Record id, unique email or exact unique name.")]
 
 
@@ -181,7 +182,13 @@ def cmd_show(ref: Ref, as_json: JsonOpt = False) -> None:
 
     record = resolve(ref, include_deleted=True)
     view = record_view(record)
-    view["relationships"] = [r for r in relations_view(record) if r["active"]]
+    active = [r for r in relations_view(record) if r["active"]]
+    counts: dict[str, int] = {}
+    for r in active:
+        counts[r["label"]] = counts.get(r["label"], 0) + 1
+    view["relationship_counts"] = counts
+    # the newest few; `kith relations` lists them all
+    view["relationships"] = sorted(active, key=lambda r: r["since"] or "", reverse=True)[:SHOWN]
     view["recent"] = timeline(record, limit=10)
 
     def render(v: dict[str, Any]) -> None:

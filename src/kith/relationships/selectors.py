@@ -111,31 +111,93 @@ def relations_of(
     if as_of is not None:
         qs = qs.filter(active_on(as_of))
     if type_name:
-        key = type_name.strip().lower().replace("-", "_")
-        if not candidate_types(key):
-            raise NotFound(f"type: unknown relationship type {type_name!r}", field="type")
-        qs = qs.filter(
-            (Q(from_record=record) & Q(type_id=key))
-            | (Q(to_record=record) & (Q(type__inverse=key) | Q(type__symmetric=True, type_id=key)))
-        )
-    return (
-        qs.exclude(from_record__deleted_at__isnull=False)
-        .exclude(to_record__deleted_at__isnull=False)
-        .order_by("type_id", "-since", "id")
+        qs = qs.filter(_type_filter(record, type_name))
+    return qs.filter(from_record__deleted_at__isnull=True, to_record__deleted_at__isnull=True)
+
+
+def _type_filter(record: Record, type_name: str) -> Q:
+    key = type_name.strip().lower().replace("-", "_")
+    if not candidate_types(key):
+        raise NotFound(f"type: unknown relationship type {type_name!r}", field="type")
+    return (Q(from_record=record) & Q(type_id=key)) | (
+        Q(to_record=record) & (Q(type__inverse=key) | Q(type__symmetric=True, type_id=key))
     )
+
+
+_VIEW_FIELDS = (
+    "id",
+    "type_id",
+    "type__inverse",
+    "type__symmetric",
+    "role",
+    "since",
+    "until",
+    "note",
+    "source",
+    "from_record_id",
+    "from_record__name",
+    "from_record__type_id",
+    "to_record_id",
+    "to_record__name",
+    "to_record__type_id",
+)
 
 
 def relations_view(
     record: Record, *, as_of: dt.date | None = None, type_name: str | None = None
 ) -> list[dict[str, Any]]:
-    """Relationships of ``record`` as seen from it, active ones first."""
-    rows = [
-        relationship_view(r, record) for r in relations_of(record, as_of=as_of, type_name=type_name)
-    ]
-    if as_of is not None:
-        for row in rows:
-            row["active"] = True
-    rows.sort(key=lambda r: (not r["active"], r["label"], r["other"]["name"]))
+    """Relationships of ``record`` as seen from it, active ones first.
+
+    Reads plain rows (no model instances), one indexed query per end: records with
+    thousands of relationships answer in milliseconds.
+    """
+    day = as_of or dt.date.today()
+    rows: list[dict[str, Any]] = []
+    for end in ("from_record", "to_record"):
+        qs = Relationship.objects.filter(**{end: record})
+        if as_of is not None:
+            qs = qs.filter(active_on(as_of))
+        if type_name:
+            qs = qs.filter(_type_filter(record, type_name))
+        other = "to_record" if end == "from_record" else "from_record"
+        qs = qs.filter(**{f"{other}__deleted_at__isnull": True})
+        for r in qs.values(*_VIEW_FIELDS):
+            forward = end == "from_record"
+            label = (
+                r["type_id"]
+                if forward or r["type__symmetric"]
+                else (r["type__inverse"] or r["type_id"])
+            )
+            since, until = r["since"], r["until"]
+            rows.append(
+                {
+                    "id": r["id"],
+                    "type": r["type_id"],
+                    "label": label,
+                    "from": {
+                        "id": r["from_record_id"],
+                        "name": r["from_record__name"],
+                        "type": r["from_record__type_id"],
+                    },
+                    "to": {
+                        "id": r["to_record_id"],
+                        "name": r["to_record__name"],
+                        "type": r["to_record__type_id"],
+                    },
+                    "role": r["role"],
+                    "since": since.isoformat() if since else None,
+                    "until": until.isoformat() if until else None,
+                    "active": (since is None or since <= day) and (until is None or until > day),
+                    "note": r["note"],
+                    "source": r["source"],
+                    "other": {
+                        "id": r[f"{other}_id"],
+                        "name": r[f"{other}__name"],
+                        "type": r[f"{other}__type_id"],
+                    },
+                }
+            )
+    rows.sort(key=lambda r: (not r["active"], r["label"], r["other"]["name"], r["id"]))
     return rows
 
 

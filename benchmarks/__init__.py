@@ -1,0 +1,1 @@
+"""Kith's benchmarks: ``python -m benchmarks [NAME ...]`` (see README)."""

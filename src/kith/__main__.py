@@ -1,0 +1,3 @@
+from kith.cli.main import main
+
+main()
