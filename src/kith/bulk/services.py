@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from kith.bulk.rows import ContactRow, InteractionBundle, RecordRow, RelationshipRow
@@ -135,9 +135,9 @@ def load(
     with connection.cursor() as cur:
         record_sql = _insert_sql(Record, RECORD_COLUMNS)
         change_sql = _insert_sql(Change, CHANGE_COLUMNS)
-        for chunk in _chunks(records, batch):
+        for record_chunk in _chunks(records, batch):
             rows = []
-            for rid, type_key, name, fields in chunk:
+            for rid, type_key, name, fields in record_chunk:
                 if type_key not in known_types:
                     raise ValidationError(
                         f"type: unknown record type {type_key!r} for {rid}", field="type"
@@ -152,20 +152,20 @@ def load(
             counts["records"] += len(rows)
             tick("records", len(rows))
         contact_sql = _insert_sql(ContactPoint, CONTACT_COLUMNS)
-        for chunk in _chunks(contacts, batch):
+        for contact_chunk in _chunks(contacts, batch):
             cur.executemany(
                 contact_sql,
                 [
                     (rid, kind, value, norm, "", primary)
-                    for rid, kind, value, norm, primary in chunk
+                    for rid, kind, value, norm, primary in contact_chunk
                 ],
             )
-            counts["contacts"] += len(chunk)
-            tick("contacts", len(chunk))
+            counts["contacts"] += len(contact_chunk)
+            tick("contacts", len(contact_chunk))
         rel_sql = _insert_sql(Relationship, RELATIONSHIP_COLUMNS)
-        for chunk in _chunks(relationships, batch):
+        for rel_chunk in _chunks(relationships, batch):
             rows_r = []
-            for rid, type_key, src, dst, role, since, until in chunk:
+            for rid, type_key, src, dst, role, since, until in rel_chunk:
                 if type_key not in rel_types:
                     raise ValidationError(
                         f"type: unknown relationship type {type_key!r}", field="type"
@@ -179,9 +179,19 @@ def load(
         int_sql = _insert_sql(Interaction, INTERACTION_COLUMNS)
         part_sql = _insert_sql(Participant, PARTICIPANT_COLUMNS)
         link_sql = _insert_sql(InteractionLink, LINK_COLUMNS)
-        for chunk in _chunks(interactions, batch):
-            i_rows, p_rows, l_rows = [], [], []
-            for (iid, kind, at, subject, direction, sentiment, score), people, links in chunk:
+        for bundle_chunk in _chunks(interactions, batch):
+            i_rows: list[tuple[Any, ...]] = []
+            p_rows: list[tuple[Any, ...]] = []
+            l_rows: list[tuple[Any, ...]] = []
+            for (
+                iid,
+                kind,
+                at,
+                subject,
+                direction,
+                sentiment,
+                score,
+            ), people, links in bundle_chunk:
                 at_db = when(at)
                 i_rows.append(
                     (
@@ -210,5 +220,25 @@ def load(
             counts["participants"] += len(p_rows)
             counts["links"] += len(l_rows)
             tick("interactions", len(i_rows))
+        _check_references(connection, counts)
     publish("bulk.loaded", counts=counts)
     return counts
+
+
+def _check_references(conn: Any, counts: dict[str, int]) -> None:
+    """Fail (rolling everything back) if any row points at a record that does not exist."""
+    tables = [
+        model._meta.db_table
+        for model, key in (
+            (Record, "records"),
+            (ContactPoint, "contacts"),
+            (Relationship, "relationships"),
+            (Participant, "participants"),
+            (InteractionLink, "links"),
+        )
+        if counts[key]
+    ]
+    try:
+        conn.check_constraints(table_names=tables)
+    except IntegrityError as exc:
+        raise ValidationError(f"bulk load refers to something that does not exist: {exc}") from None

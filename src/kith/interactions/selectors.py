@@ -62,7 +62,7 @@ def _with_people(qs: Any) -> Any:
 
 def interaction_view(i: Interaction, via: Record | None = None) -> dict[str, Any]:
     """JSON form of an interaction with its participants and links."""
-    view = {
+    view: dict[str, Any] = {
         "id": i.id,
         "kind": i.kind,
         "at": i.at.isoformat(),

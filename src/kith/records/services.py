@@ -365,13 +365,13 @@ def init_workspace(*, home: str | None = None, domains: Iterable[str] = ()) -> d
             settings.home_org = org
             settings.save(update_fields=["home_org"])
     elif domains:
-        org = selectors.home_org()
-        if org is None:
+        current = selectors.home_org()
+        if current is None:
             raise ValidationError("--domain: set --home before adding its domains", field="domain")
         for d in domains:
-            _add_contact(org, "domain", d)
-    org = selectors.home_org()
+            _add_contact(current, "domain", d)
+    home_org = selectors.home_org()
     return {
-        "home": selectors.record_summary(org) if org else None,
-        "domains": [c.value for c in org.contacts.filter(kind="domain")] if org else [],
+        "home": selectors.record_summary(home_org) if home_org else None,
+        "domains": [c.value for c in home_org.contacts.filter(kind="domain")] if home_org else [],
     }

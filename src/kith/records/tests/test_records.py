@@ -1,0 +1,208 @@
+"""Records: typed fields, contact points, references, history, soft delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from kith import testing
+from kith.core.context import acting_as
+from kith.core.errors import Ambiguous, Conflict, NotFound, ValidationError
+from kith.records import selectors, services
+from kith.records.models import Record
+
+
+def test_person_keeps_several_emails_and_phones_normalised() -> None:
+    jane = services.add_person(
+        name="  Jane   Doe ",
+        emails=["Jane@Example.COM", "jd@home.test"],
+        phones=["+44 20 7946 0958", "(202) 555-0143"],
+    )
+    view = selectors.record_view(jane)
+    assert view["name"] == "Jane Doe"
+    assert view["emails"] == ["jane@example.com", "jd@home.test"]
+    assert view["phones"] == ["+44 20 7946 0958", "(202) 555-0143"]
+    normalized = set(jane.contacts.filter(kind="phone").values_list("normalized", flat=True))
+    assert normalized == {"+442079460958", "+12025550143"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"emails": ["not-an-email"]}, "email: 'not-an-email' is not a valid email"),
+        ({"phones": ["call me maybe"]}, "phone: 'call me maybe' is not a phone number"),
+        ({"name": "   "}, "name: a name is required"),
+        ({"fields": {"birthday": "1990-02-30"}}, "birthday: '1990-02-30' is not a valid date"),
+        ({"fields": {"shoe": "42"}}, "person has no field 'shoe'"),
+    ],
+)
+def test_bad_person_input_is_rejected_and_nothing_is_written(
+    kwargs: dict[str, object], fragment: str
+) -> None:
+    args: dict[str, object] = {"name": "Jane"} | kwargs
+    with pytest.raises(ValidationError) as err:
+        services.add_person(**args)  # type: ignore[arg-type]
+    assert fragment in err.value.message
+    assert Record.objects.count() == 0
+
+
+def test_custom_type_fields_are_typed_and_validated() -> None:
+    services.define_type(
+        key="vendor",
+        fields=[
+            "tier:choice:gold|silver",
+            "spend:number",
+            "renewal:date",
+            "portal:url",
+            "active:bool",
+            "contact:email",
+            "code:text!",
+        ],
+    )
+    acme = services.add_record(
+        type_key="vendor",
+        name="Acme Supplies",
+        fields={
+            "tier": "GOLD",
+            "spend": "1200.50",
+            "renewal": "2027-01-31",
+            "portal": "acme.test/portal",
+            "active": "yes",
+            "contact": "Ops@Acme.test",
+            "code": "V-1",
+        },
+    )
+    assert acme.fields == {
+        "tier": "gold",
+        "spend": 1200.5,
+        "renewal": "2027-01-31",
+        "portal": "https://acme.test/portal",
+        "active": True,
+        "contact": "ops@acme.test",
+        "code": "V-1",
+    }
+    assert acme.id.startswith("ven_")
+    bad = {
+        "tier": "bronze",
+        "spend": "lots",
+        "renewal": "31/01/2027",
+        "active": "maybe",
+        "contact": "nope",
+        "portal": "http://",
+    }
+    for key, value in bad.items():
+        with pytest.raises(ValidationError) as err:
+            services.add_record(type_key="vendor", name="X", fields={"code": "1", key: value})
+        assert err.value.field == key
+        assert repr(value) in err.value.message
+    with pytest.raises(ValidationError, match="code: is required"):
+        services.add_record(type_key="vendor", name="No code")
+    assert Record.objects.filter(type_id="vendor").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        ("tier", "is not NAME:KIND"),
+        ("tier:colour", "'colour' in 'tier:colour' is not a field kind"),
+        ("tier:choice", "needs its options"),
+        ("size:number:1|2", "only choice fields take options"),
+        ("9lives:text", "must start with a letter"),
+    ],
+)
+def test_bad_field_specs_are_rejected(spec: str, fragment: str) -> None:
+    with pytest.raises(ValidationError, match=fragment):
+        services.define_type(key="vendor", fields=[spec])
+    assert not selectors.TYPE_ALIASES.get("vendor")
+    with pytest.raises(NotFound):
+        selectors.get_type("vendor")
+
+
+def test_edits_keep_field_level_history_with_actor() -> None:
+    jane = testing.make_person("Jane Doe", email="jane@acme.test")
+    with acting_as("alice"):
+        services.update_record(ref=jane.id, values={"title": "CTO", "email": "jd@acme.test"})
+    with acting_as("bob"):
+        services.update_record(ref="jd@acme.test", values={"title": "CEO", "name": "Jane Roe"})
+    rows = selectors.record_history(Record.objects.get(pk=jane.id))
+    changes = [
+        (r["actor"], r["field"], r["old"], r["new"]) for r in rows if r["action"] == "update"
+    ]
+    assert ("alice", "fields.title", None, "CTO") in changes
+    assert ("alice", "emails", ["jane@acme.test"], ["jd@acme.test", "jane@acme.test"]) in changes
+    assert ("bob", "fields.title", "CTO", "CEO") in changes
+    assert ("bob", "name", "Jane Doe", "Jane Roe") in changes
+    assert Record.objects.get(pk=jane.id).version == 3
+
+
+def test_stale_version_is_a_conflict_and_changes_nothing() -> None:
+    jane = testing.make_person("Jane")
+    services.update_record(ref=jane.id, values={"title": "CTO"}, expected_version=1)
+    with pytest.raises(Conflict, match="at version 2, not 1"):
+        services.update_record(ref=jane.id, values={"title": "CEO"}, expected_version=1)
+    assert Record.objects.get(pk=jane.id).fields["title"] == "CTO"
+
+
+def test_failed_edit_changes_nothing() -> None:
+    jane = testing.make_person("Jane", title="CTO")
+    with pytest.raises(ValidationError):
+        services.update_record(ref=jane.id, values={"title": "CEO", "birthday": "soon"})
+    fresh = Record.objects.get(pk=jane.id)
+    assert (fresh.fields, fresh.version) == ({"title": "CTO"}, 1)
+
+
+def test_delete_is_soft_and_restorable() -> None:
+    jane = testing.make_person("Jane Doe", email="jane@acme.test")
+    services.delete_record(ref="Jane Doe")
+    assert selectors.list_records() == []
+    with pytest.raises(NotFound):
+        selectors.resolve("jane@acme.test")
+    assert [r["id"] for r in selectors.list_records(include_deleted=True)] == [jane.id]
+    services.restore_record(ref=jane.id)
+    assert selectors.resolve("jane@acme.test").id == jane.id
+    with pytest.raises(ValidationError, match="is not deleted"):
+        services.restore_record(ref=jane.id)
+    actions = [r["action"] for r in selectors.record_history(jane)]
+    assert actions == ["create", "delete", "restore"]
+
+
+def test_references_by_id_email_name_and_ambiguity() -> None:
+    a = testing.make_person("Sam Lee", email="sam@one.test")
+    b = testing.make_person("Sam Lee", email="sam@two.test")
+    assert selectors.resolve(a.id).id == a.id
+    assert selectors.resolve("SAM@two.test").id == b.id
+    with pytest.raises(Ambiguous) as err:
+        selectors.resolve("sam lee")
+    assert a.id in err.value.message and b.id in err.value.message
+    assert len(err.value.candidates) == 2
+    with pytest.raises(NotFound, match="no record matches 'Nobody'"):
+        selectors.resolve("Nobody")
+
+
+def test_list_filters_by_type_alias_and_search() -> None:
+    acme = testing.make_org("Acme Corp", domains=("acme.test",))
+    testing.make_person("Jane Doe", email="jane@acme.test")
+    testing.make_person("John Smith", email="john@globex.test")
+    assert [r["id"] for r in selectors.list_records(type_key="org")] == [acme.id]
+    assert [r["name"] for r in selectors.list_records(search="ACME")] == ["Acme Corp", "Jane Doe"]
+    with pytest.raises(NotFound, match="unknown record type 'planet'"):
+        selectors.list_records(type_key="planet")
+
+
+def test_list_has_no_n_plus_one(django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    for i in range(30):
+        testing.make_person(f"Person {i}", email=f"p{i}@x.test")
+    with django_assert_max_num_queries(3):
+        rows = selectors.list_records(limit=30)
+    assert len(rows) == 30 and all(r["email"] for r in rows)
+
+
+def test_init_sets_home_organisation_and_domains() -> None:
+    result = services.init_workspace(home="Our Co", domains=["our.test", "our.example"])
+    assert result["home"]["name"] == "Our Co"
+    assert sorted(result["domains"]) == ["our.example", "our.test"]
+    home = selectors.home_org()
+    assert home is not None and home.type_id == "organization"
+    again = services.init_workspace(home="Our Co", domains=["our.test"])
+    assert again["home"]["id"] == home.id
+    with pytest.raises(ValidationError, match="not a web domain"):
+        services.init_workspace(home="Our Co", domains=["not a domain"])
