@@ -9,7 +9,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-KITH_APPS = ["kith.core", "kith.records", "kith.relationships", "kith.interactions"]
+KITH_APPS = [
+    "kith.core",
+    "kith.records",
+    "kith.relationships",
+    "kith.interactions",
+    "kith.accounts",
+    "kith.webhooks",
+]
+# Django's own apps that Kith's users, sessions and permissions stand on (cheap to load).
+DJANGO_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions"]
 
 
 def data_dir() -> Path:
@@ -67,16 +76,75 @@ def database_settings(url: str) -> dict[str, Any]:
     )
 
 
-def django_settings(url: str) -> dict[str, Any]:
-    """Return the full Django settings for a Kith workspace on ``url``."""
+def _env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    return [v.strip() for v in raw.split(",") if v.strip()] if raw else default
+
+
+def server_settings() -> dict[str, Any]:
+    """What the HTTP server needs beyond the library: plain values, nothing imported."""
+    settings: dict[str, Any] = {
+        "ROOT_URLCONF": "kith.server.urls",
+        "WSGI_APPLICATION": "kith.server.wsgi.application",
+        "MIDDLEWARE": [
+            "django.middleware.security.SecurityMiddleware",
+            "whitenoise.middleware.WhiteNoiseMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+            "kith.server.middleware.SecureCookiesOverHttps",
+        ],
+        "PASSWORD_HASHERS": [
+            "django.contrib.auth.hashers.Argon2PasswordHasher",
+            "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        ],
+        "ALLOWED_HOSTS": _env_list("KITH_ALLOWED_HOSTS", ["*"]),
+        "CSRF_TRUSTED_ORIGINS": _env_list("KITH_CSRF_TRUSTED_ORIGINS", []),
+        "SESSION_ENGINE": "django.contrib.sessions.backends.db",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_AGE": 14 * 24 * 3600,
+        "CSRF_COOKIE_SAMESITE": "Lax",
+        "STATIC_URL": "/static/",
+        "WHITENOISE_USE_FINDERS": True,
+        "WHITENOISE_AUTOREFRESH": False,
+        "TEMPLATES": [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [],
+                "APP_DIRS": True,
+                "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+            }
+        ],
+        "X_FRAME_OPTIONS": "DENY",
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "SECURE_REFERRER_POLICY": "same-origin",
+    }
+    if os.environ.get("KITH_BEHIND_PROXY"):
+        settings["SECURE_PROXY_SSL_HEADER"] = ("HTTP_X_FORWARDED_PROTO", "https")
+    return settings
+
+
+def django_settings(url: str, *, server: bool = False) -> dict[str, Any]:
+    """Return the full Django settings for a Kith workspace on ``url``.
+
+    ``server=True`` adds the web apps (static files, the API's templates); the CLI
+    leaves them out to start faster. Models and migrations are the same either way.
+    """
+    apps = [*DJANGO_APPS, *KITH_APPS]
+    if server:
+        apps = ["django.contrib.staticfiles", "ninja", *apps]
     return {
         "DEBUG": False,
         "SECRET_KEY": os.environ.get("KITH_SECRET_KEY", "kith-local-only-not-secret"),
-        "INSTALLED_APPS": list(KITH_APPS),
+        "INSTALLED_APPS": apps,
         "DATABASES": {"default": database_settings(url)},
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
         "USE_TZ": True,
         "TIME_ZONE": "UTC",
         "LOGGING_CONFIG": None,
         "MIGRATION_MODULES": {},
+        **server_settings(),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -66,6 +67,16 @@ class Record(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.CharField(max_length=40, null=True, blank=True)
+    # the user who created it over the API; a private record is seen only by them and admins
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    private = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
