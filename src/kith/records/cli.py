@@ -249,13 +249,13 @@ def cmd_list(
         as_json,
         lambda rs: table(
             None,
-            ["id", "type", "name", "email", "phone"],
+            ["id", "type", "name", "email / domain", "phone"],
             [
                 (
                     r["id"],
                     r["type"],
                     r["name"] + (" (deleted)" if r["deleted"] else ""),
-                    r["email"],
+                    r["email"] or r["domain"],
                     r["phone"],
                 )
                 for r in rs

@@ -104,6 +104,7 @@ def record_summary(record: Record) -> dict[str, Any]:
         "name": record.name,
         "email": contacts["emails"][0] if contacts["emails"] else None,
         "phone": contacts["phones"][0] if contacts["phones"] else None,
+        "domain": contacts["domains"][0] if contacts["domains"] else None,
         "deleted": record.deleted_at is not None,
     }
 
