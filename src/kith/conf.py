@@ -14,6 +14,7 @@ KITH_APPS = [
     "kith.records",
     "kith.relationships",
     "kith.interactions",
+    "kith.dedupe",
     "kith.accounts",
     "kith.webhooks",
 ]

@@ -40,6 +40,8 @@ CLI_MODULES = [
     "kith.relationships.cli",
     "kith.interactions.cli",
     "kith.demo.cli",
+    "kith.dedupe.cli",
+    "kith.backup.cli",
 ]
 
 

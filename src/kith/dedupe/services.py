@@ -1,0 +1,430 @@
+"""Merge two records into one, and undo it exactly. One transaction each, with history.
+
+A merge moves everything that points at OTHER (contact points, relationships from
+either end, participations, links, rows of any other app with a foreign key to a
+record, and OTHER's history entries) onto KEEP, fills KEEP's empty fields from OTHER,
+and soft-deletes OTHER with ``merged_into=KEEP``. Before touching a row it stores the
+row, exactly, in the :class:`Merge` snapshot; unmerge writes those rows back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from django.apps import apps
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from kith.backup.codec import dump_rows, load_rows
+from kith.conf import KITH_APPS
+from kith.core.context import current_actor
+from kith.core.errors import Conflict, NotFound, ValidationError
+from kith.core.events import publish
+from kith.core.ids import new_id
+from kith.core.models import Change
+from kith.core.services import record_change
+from kith.dedupe.models import Merge
+from kith.interactions.models import InteractionLink, Participant
+from kith.records.models import ContactPoint, Record
+from kith.records.selectors import resolve
+from kith.relationships.models import Relationship, RelationshipType
+
+SNAPSHOT_VERSION = 1
+_HANDLED = {ContactPoint, Relationship, Participant, InteractionLink}
+
+
+def _label(model: type[models.Model]) -> str:
+    return model._meta.label
+
+
+def _record_fks() -> list[tuple[type[models.Model], list[str]]]:
+    """Models of other Kith apps with foreign keys to records, not handled specially."""
+    labels = {name.rsplit(".", 1)[-1] for name in KITH_APPS} - {"dedupe"}
+    out = []
+    for model in apps.get_models():
+        if model._meta.app_label not in labels or model in _HANDLED:
+            continue
+        fks = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if f.is_relation and f.related_model is Record
+        ]
+        if fks:
+            out.append((model, fks))
+    return out
+
+
+class _Snapshot:
+    """Rows as they were before the merge touched them, keyed by model label and pk."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def keep(self, model: type[models.Model], query: Q) -> None:
+        table = self.tables.setdefault(_label(model), {})
+        for row in dump_rows(model, query):
+            pk = str(row[model._meta.pk.attname])
+            table.setdefault(pk, row)
+
+    def as_json(self) -> dict[str, list[dict[str, Any]]]:
+        return {label: list(rows.values()) for label, rows in self.tables.items() if rows}
+
+
+def _check_pair(keep: Record, other: Record) -> None:
+    if keep.pk == other.pk:
+        raise ValidationError(
+            f"other: cannot merge {keep.name} ({keep.id}) into itself", field="other"
+        )
+    if keep.type_id != other.type_id:
+        raise ValidationError(
+            f"other: {other.name} ({other.id}) is of type {other.type_id}, "
+            f"{keep.name} ({keep.id}) of type {keep.type_id}; only records of one type merge",
+            field="other",
+        )
+    for label, rec in (("keep", keep), ("other", other)):
+        if rec.merged_into:
+            raise Conflict(
+                f"{label}: {rec.name} ({rec.id}) is already merged into {rec.merged_into}",
+                field=label,
+            )
+        if rec.deleted_at is not None:
+            raise Conflict(
+                f"{label}: {rec.name} ({rec.id}) is deleted; restore it first", field=label
+            )
+
+
+def _lock(ref: str, field: str) -> Record:
+    found = resolve(ref, include_deleted=True, field=field)
+    return Record.objects.select_for_update().get(pk=found.pk)
+
+
+def _move_contacts(keep: Record, other: Record, snap: _Snapshot, stats: Counter[str]) -> None:
+    mine = {
+        (c.kind, c.normalized): c for c in ContactPoint.objects.filter(record=keep).order_by("id")
+    }
+    has_primary = {kind for (kind, _), c in mine.items() if c.primary}
+    snap.keep(ContactPoint, Q(record=other))
+    for c in ContactPoint.objects.filter(record=other).order_by("-primary", "id"):
+        if (c.kind, c.normalized) in mine:
+            c.delete()
+            stats["contacts dropped (already on keep)"] += 1
+            continue
+        c.record = keep
+        if c.kind in has_primary:
+            c.primary = False
+        has_primary.add(c.kind)
+        c.save(update_fields=["record", "primary"])
+        mine[(c.kind, c.normalized)] = c
+        stats["contacts moved"] += 1
+
+
+def _rel_key(rel: Relationship, symmetric: set[str]) -> tuple[Any, ...]:
+    ends: tuple[str, str] = (rel.from_record_id, rel.to_record_id)
+    if rel.type_id in symmetric:
+        ends = (min(ends), max(ends))
+    return (rel.type_id, *ends, rel.role, rel.since, rel.until)
+
+
+def _move_relationships(keep: Record, other: Record, snap: _Snapshot, stats: Counter[str]) -> None:
+    symmetric = set(RelationshipType.objects.filter(symmetric=True).values_list("key", flat=True))
+    touching = Q(from_record=other) | Q(to_record=other)
+    snap.keep(Relationship, touching)
+    theirs = list(Relationship.objects.filter(touching).order_by("created_at", "id"))
+    others = {r.to_record_id if r.from_record_id == other.id else r.from_record_id for r in theirs}
+    others.discard(keep.id)
+    existing: dict[tuple[Any, ...], Relationship] = {}
+    kept = Relationship.objects.filter(
+        Q(from_record=keep, to_record_id__in=others) | Q(to_record=keep, from_record_id__in=others)
+    ).order_by("created_at", "id")
+    for rel in kept:
+        existing.setdefault(_rel_key(rel, symmetric), rel)
+    for rel in theirs:
+        if rel.from_record_id == other.id:
+            rel.from_record_id = keep.id
+        if rel.to_record_id == other.id:
+            rel.to_record_id = keep.id
+        if rel.from_record_id == rel.to_record_id:
+            Relationship.objects.filter(pk=rel.pk).delete()
+            stats["relationships dropped (between the two)"] += 1
+            continue
+        key = _rel_key(rel, symmetric)
+        twin = existing.get(key)
+        if twin is not None:
+            fill = {
+                name: getattr(rel, name)
+                for name in ("note", "source")
+                if getattr(rel, name) and not getattr(twin, name)
+            }
+            if fill:
+                snap.keep(Relationship, Q(pk=twin.pk))
+                Relationship.objects.filter(pk=twin.pk).update(**fill)
+            Relationship.objects.filter(pk=rel.pk).delete()
+            stats["relationships dropped (identical)"] += 1
+            continue
+        Relationship.objects.filter(pk=rel.pk).update(
+            from_record_id=rel.from_record_id, to_record_id=rel.to_record_id
+        )
+        existing[key] = rel
+        stats["relationships moved"] += 1
+
+
+def _move_unique(
+    model: type[Participant] | type[InteractionLink],
+    keep: Record,
+    other: Record,
+    extra: tuple[str, ...],
+    snap: _Snapshot,
+    stats: Counter[str],
+    what: str,
+) -> None:
+    """Move rows unique per (interaction, record, *extra); drop those KEEP already has."""
+    snap.keep(model, Q(record=other))
+    theirs = model._default_manager.filter(record=other)
+    taken = set(
+        model._default_manager.filter(
+            record=keep, interaction_id__in=theirs.values("interaction_id")
+        ).values_list("interaction_id", *extra)
+    )
+    drop = [
+        pk for pk, *key in theirs.values_list("pk", "interaction_id", *extra) if tuple(key) in taken
+    ]
+    if drop:
+        model._default_manager.filter(pk__in=drop).delete()
+    stats[f"{what} dropped (already on keep)"] += len(drop)
+    stats[f"{what} moved"] += model._default_manager.filter(record=other).update(record=keep)
+
+
+def _move_generic(keep: Record, other: Record, snap: _Snapshot, stats: Counter[str]) -> None:
+    for model, fks in _record_fks():
+        for fk in fks:
+            query = Q(**{fk: other.id})
+            snap.keep(model, query)
+            try:
+                with transaction.atomic():
+                    moved = model._default_manager.filter(query).update(**{fk: keep.id})
+            except IntegrityError as exc:
+                raise Conflict(
+                    f"other: cannot move {model._meta.verbose_name_plural} of {other.id} "
+                    f"to {keep.id}: {exc}",
+                    field="other",
+                ) from exc
+            if moved:
+                stats[f"{model._meta.verbose_name_plural} moved"] += moved
+
+
+def _merge_fields(keep: Record, other: Record) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Fields KEEP takes from OTHER (KEEP's empty ones) and the values that differ."""
+    added = {k: v for k, v in other.fields.items() if k not in keep.fields}
+    conflicts = [
+        {"field": f"fields.{k}", "keep": keep.fields[k], "other": v}
+        for k, v in sorted(other.fields.items())
+        if k in keep.fields and keep.fields[k] != v
+    ]
+    if keep.name != other.name:
+        conflicts.insert(0, {"field": "name", "keep": keep.name, "other": other.name})
+    return added, conflicts
+
+
+def _brief(record: Record) -> dict[str, Any]:
+    return {"id": record.id, "name": record.name, "type": record.type_id}
+
+
+@transaction.atomic
+def merge_records(*, keep: str, other: str) -> dict[str, Any]:
+    """Merge OTHER into KEEP; return what moved, what was dropped and what differed."""
+    keep_rec = _lock(keep, "keep")
+    other_rec = _lock(other, "other")
+    _check_pair(keep_rec, other_rec)
+    snap = _Snapshot()
+    snap.keep(Record, Q(pk__in=[keep_rec.pk, other_rec.pk]))
+    stats: Counter[str] = Counter()
+    _move_contacts(keep_rec, other_rec, snap, stats)
+    _move_relationships(keep_rec, other_rec, snap, stats)
+    _move_unique(Participant, keep_rec, other_rec, ("role",), snap, stats, "participations")
+    _move_unique(InteractionLink, keep_rec, other_rec, (), snap, stats, "links")
+    _move_generic(keep_rec, other_rec, snap, stats)
+    history = list(Change.objects.filter(entity_id=other_rec.id).values_list("id", flat=True))
+    Change.objects.filter(pk__in=history).update(entity_id=keep_rec.id)
+    stats["history entries moved"] = len(history)
+
+    added, conflicts = _merge_fields(keep_rec, other_rec)
+    now = timezone.now()
+    keep_rec.fields = {**keep_rec.fields, **added}
+    keep_rec.version += 1
+    keep_rec.updated_at = now
+    keep_rec.save(update_fields=["fields", "version", "updated_at"])
+    other_rec.deleted_at = now
+    other_rec.merged_into = keep_rec.id
+    other_rec.version += 1
+    other_rec.updated_at = now
+    other_rec.save(update_fields=["deleted_at", "merged_into", "version", "updated_at"])
+
+    merge_id = new_id("mrg")
+    summary = {
+        "id": merge_id,
+        "keep": _brief(keep_rec),
+        "other": _brief(other_rec),
+        "moved": {k: v for k, v in sorted(stats.items()) if v},
+        "fields_added": added,
+        "conflicts": conflicts,
+        "at": now.isoformat(),
+    }
+    Merge.objects.create(
+        id=merge_id,
+        keep_id=keep_rec.id,
+        other_id=other_rec.id,
+        snapshot={
+            "version": SNAPSHOT_VERSION,
+            "rows": snap.as_json(),
+            "history": history,
+            "keep_version": keep_rec.version,
+            "fields_added": added,
+        },
+        summary=summary,
+        actor=current_actor(),
+        at=now,
+    )
+    note = (
+        f"merged {other_rec.name} ({other_rec.id}) into this record; undo: kith unmerge {merge_id}"
+    )
+    record_change(
+        entity_id=keep_rec.id,
+        entity_kind="record",
+        action="merge",
+        new={"merge": merge_id, "other": other_rec.id, "moved": summary["moved"]},
+        note=note,
+        at=now,
+    )
+    for key, value in sorted(added.items()):
+        record_change(
+            entity_id=keep_rec.id,
+            entity_kind="record",
+            action="update",
+            field=f"fields.{key}",
+            new=value,
+            note=f"from {other_rec.id} (merge {merge_id})",
+            at=now,
+        )
+    for item in conflicts:
+        record_change(
+            entity_id=keep_rec.id,
+            entity_kind="record",
+            action="merge_conflict",
+            field=item["field"],
+            old=item["other"],
+            new=item["keep"],
+            note=f"{other_rec.id} had {item['other']!r}; kept {item['keep']!r} (merge {merge_id})",
+            at=now,
+        )
+    record_change(
+        entity_id=other_rec.id,
+        entity_kind="record",
+        action="merged",
+        new={"merge": merge_id, "into": keep_rec.id},
+        note=f"merged into {keep_rec.name} ({keep_rec.id})",
+        at=now,
+    )
+    publish("record.updated", record_id=keep_rec.id)
+    publish("record.deleted", record_id=other_rec.id)
+    return summary
+
+
+def find_merge(ref: str) -> Merge:
+    """The merge named by its id, or the latest live merge of the record ``ref`` (OTHER)."""
+    text = (ref or "").strip()
+    found = Merge.objects.filter(pk=text).first()
+    if found is not None:
+        return found
+    try:
+        record = resolve(text, include_deleted=True, field="ref")
+    except NotFound:
+        raise NotFound(f"ref: no merge or merged record matches {ref!r}", field="ref") from None
+    found = Merge.objects.filter(other_id=record.id, undone_at__isnull=True).order_by("-at").first()
+    if found is None:
+        raise NotFound(f"ref: {record.name} ({record.id}) has no merge to undo", field="ref")
+    return found
+
+
+def _restore_keep_fields(keep: Record, added: dict[str, Any]) -> list[str]:
+    """KEEP changed after the merge: take back only the fields the merge added, if unchanged."""
+    removed = [k for k, v in added.items() if keep.fields.get(k) == v]
+    keep.fields = {k: v for k, v in keep.fields.items() if k not in removed}
+    keep.version += 1
+    keep.updated_at = timezone.now()
+    keep.save(update_fields=["fields", "version", "updated_at"])
+    return removed
+
+
+def _load_snapshot(rows: dict[str, list[dict[str, Any]]], skip: Iterable[str] = ()) -> int:
+    total = 0
+    skipped = set(skip)
+    for label, table in rows.items():
+        model = apps.get_model(label)
+        if model is Record:
+            table = [r for r in table if r["id"] not in skipped]
+        total += load_rows(model, table)
+    return total
+
+
+@transaction.atomic
+def unmerge(*, ref: str) -> dict[str, Any]:
+    """Undo a merge (by merge id or by the merged record): both records come back as they were."""
+    merge = find_merge(ref)
+    merge = Merge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at is not None:
+        raise Conflict(f"ref: merge {merge.id} was already undone on {merge.undone_at:%Y-%m-%d}")
+    snap = merge.snapshot
+    if snap.get("version") != SNAPSHOT_VERSION:
+        raise ValidationError(f"ref: merge {merge.id} has an unknown snapshot format", field="ref")
+    keep = Record.objects.select_for_update().filter(pk=merge.keep_id).first()
+    if keep is None:
+        raise NotFound(f"ref: {merge.keep_id}, the record kept by {merge.id}, no longer exists")
+    if keep.merged_into:
+        later = Merge.objects.filter(other_id=keep.id, undone_at__isnull=True).first()
+        raise Conflict(
+            f"ref: {keep.name} ({keep.id}) was itself merged into {keep.merged_into} later; "
+            f"undo that first (kith unmerge {later.id if later else keep.id})",
+            field="ref",
+        )
+    exact = keep.version == snap["keep_version"]
+    rows = dict(snap["rows"])
+    _load_snapshot(rows, skip=() if exact else (keep.id,))
+    fields_kept: list[str] = []
+    if not exact:
+        fields_kept = [
+            k
+            for k in snap["fields_added"]
+            if k not in _restore_keep_fields(keep, snap["fields_added"])
+        ]
+    Change.objects.filter(pk__in=snap["history"]).update(entity_id=merge.other_id)
+    now = timezone.now()
+    merge.undone_at = now
+    merge.undone_by = current_actor()
+    merge.save(update_fields=["undone_at", "undone_by"])
+    other = Record.objects.get(pk=merge.other_id)
+    keep.refresh_from_db()
+    for rec, note in (
+        (keep, f"unmerged {other.name} ({other.id}); merge {merge.id} undone"),
+        (other, f"unmerged from {keep.name} ({keep.id}); merge {merge.id} undone"),
+    ):
+        record_change(
+            entity_id=rec.id,
+            entity_kind="record",
+            action="unmerge",
+            new={"merge": merge.id},
+            note=note,
+            at=now,
+        )
+    publish("record.restored", record_id=other.id)
+    publish("record.updated", record_id=keep.id)
+    return {
+        "merge": merge.id,
+        "keep": _brief(keep),
+        "other": _brief(other),
+        "exact": exact,
+        "fields_left_on_keep": fields_kept,
+        "history_entries_returned": len(snap["history"]),
+    }
