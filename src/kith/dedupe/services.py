@@ -394,11 +394,8 @@ def unmerge(*, ref: str) -> dict[str, Any]:
     _load_snapshot(rows, skip=() if exact else (keep.id,))
     fields_kept: list[str] = []
     if not exact:
-        fields_kept = [
-            k
-            for k in snap["fields_added"]
-            if k not in _restore_keep_fields(keep, snap["fields_added"])
-        ]
+        removed = _restore_keep_fields(keep, snap["fields_added"])
+        fields_kept = sorted(k for k in snap["fields_added"] if k not in removed)
     Change.objects.filter(pk__in=snap["history"]).update(entity_id=merge.other_id)
     now = timezone.now()
     merge.undone_at = now
