@@ -42,6 +42,8 @@ CLI_MODULES = [
     "kith.demo.cli",
     "kith.dedupe.cli",
     "kith.backup.cli",
+    "kith.accounts.cli",
+    "kith.server.cli",
 ]
 
 

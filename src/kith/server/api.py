@@ -1,7 +1,52 @@
-"""The JSON API: one NinjaAPI mounting each app's router."""
+"""The JSON API under /api/v1: one NinjaAPI mounting each app's router."""
 
 from __future__ import annotations
 
+import importlib
+
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Kith", version="1", urls_namespace="api-v1")
+from kith.server import errors
+from kith.server.auth import AUTH, DatabaseThrottle
+
+# Each app's api.py has ``router``; optional ones are mounted when the app is there.
+ROUTERS = [
+    "kith.accounts.api",
+    "kith.records.api",
+    "kith.relationships.api",
+    "kith.interactions.api",
+    "kith.webhooks.api",
+]
+OPTIONAL_ROUTERS = [
+    "kith.imports.api",
+    "kith.dedupe.api",
+    "kith.intelligence.api",
+    "kith.network.api",
+]
+
+api = NinjaAPI(
+    title="Kith",
+    version="1",
+    description="Kith, a relationship-first CRM: records, relationships, interactions.",
+    urls_namespace="api-v1",
+    auth=AUTH,
+    throttle=[DatabaseThrottle()],
+    docs_url="/docs",
+)
+errors.install(api)
+
+
+def _mount() -> None:
+    for name in ROUTERS:
+        api.add_router("", importlib.import_module(name).router)
+    for name in OPTIONAL_ROUTERS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        api.add_router("", module.router)
+
+
+_mount()

@@ -1,0 +1,269 @@
+"""Writes of users, roles, tokens, the audit log and record ownership; one transaction each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from kith.accounts import selectors
+from kith.accounts.models import ApiToken, AuditEvent, Profile, Role, ServerSecret
+from kith.core.context import current_actor
+from kith.core.errors import Conflict, ValidationError
+from kith.core.ids import new_id
+from kith.core.services import record_change
+from kith.records.models import Record
+from kith.records.normalize import normalize_email
+
+MIN_PASSWORD = 10
+TEAM_MAX = 60
+
+
+def _role(role: str) -> str:
+    value = (role or "").strip().lower()
+    if value not in Role.values:
+        raise ValidationError(
+            f"role: {role!r} is not one of {', '.join(Role.values)}", field="role"
+        )
+    return value
+
+
+def _team(team: str | None) -> str:
+    value = " ".join((team or "").split()).lower()
+    if len(value) > TEAM_MAX:
+        raise ValidationError(f"team: longer than {TEAM_MAX} characters", field="team")
+    return value
+
+
+def _check_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(
+            f"password: must be at least {MIN_PASSWORD} characters", field="password"
+        )
+    if len(password) > 1000:
+        raise ValidationError("password: longer than 1000 characters", field="password")
+    return password
+
+
+def new_password() -> str:
+    """A one-time password to print once."""
+    return secrets.token_urlsafe(15)
+
+
+def audit(
+    action: str,
+    *,
+    target: str = "",
+    actor: str | None = None,
+    ip: str = "",
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an entry to the admins' audit log."""
+    return AuditEvent.objects.create(
+        action=action,
+        actor=(actor if actor is not None else current_actor())[:254],
+        target=target[:254],
+        ip=ip[:64],
+        detail=dict(detail or {}),
+    )
+
+
+@transaction.atomic
+def add_user(
+    *, email: str, role: str, team: str | None = None, password: str | None = None
+) -> tuple[User, str | None]:
+    """Create a user; returns it and the generated password when none was given."""
+    key = normalize_email(email)
+    role_value = _role(role)
+    team_value = _team(team)
+    if User.objects.filter(username=key).exists():
+        raise Conflict(f"email: user {key!r} already exists", field="email")
+    generated = None
+    if password is None:
+        password = generated = new_password()
+    _check_password(password)
+    user = User.objects.create_user(username=key, email=key, password=password)
+    Profile.objects.create(user=user, role=role_value, team=team_value)
+    audit("user.added", target=key, detail={"role": role_value, "team": team_value})
+    return user, generated
+
+
+@transaction.atomic
+def set_password(*, email: str, password: str) -> User:
+    """Replace a user's password (argon2-hashed)."""
+    user = selectors.get_user(email)
+    user.set_password(_check_password(password))
+    user.save(update_fields=["password"])
+    audit("user.password_changed", target=user.username)
+    return user
+
+
+@transaction.atomic
+def disable_user(*, email: str) -> User:
+    """Stop a user from signing in; their tokens stop working and sessions end."""
+    user = selectors.get_user(email)
+    if not user.is_active:
+        raise Conflict(f"email: {user.username} is already disabled", field="email")
+    _keep_an_admin(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    from django.contrib.sessions.models import Session
+
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+    audit("user.disabled", target=user.username)
+    return user
+
+
+def _keep_an_admin(user: User) -> None:
+    if selectors.role_of(user) != Role.ADMIN:
+        return
+    others = Profile.objects.filter(role=Role.ADMIN, user__is_active=True).exclude(user=user)
+    if not others.exists():
+        raise Conflict("email: cannot remove the last active admin", field="email")
+
+
+@transaction.atomic
+def change_user(
+    *, email: str, role: str | None = None, team: str | None = None, active: bool | None = None
+) -> User:
+    """Change a user's role, team or active flag (a permission change, audited)."""
+    user = selectors.get_user(email)
+    profile, _ = Profile.objects.get_or_create(user=user)
+    changes: dict[str, Any] = {}
+    if role is not None and _role(role) != profile.role:
+        if profile.role == Role.ADMIN:
+            _keep_an_admin(user)
+        changes["role"] = [profile.role, _role(role)]
+        profile.role = _role(role)
+    if team is not None and _team(team) != profile.team:
+        changes["team"] = [profile.team, _team(team)]
+        profile.team = _team(team)
+    if active is not None and active != user.is_active:
+        if not active:
+            _keep_an_admin(user)
+        changes["active"] = [user.is_active, active]
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    if changes:
+        profile.save(update_fields=["role", "team"])
+        audit("user.changed", target=user.username, detail=changes)
+    user._kith_profile_cache = profile  # type: ignore[attr-defined]
+    return user
+
+
+@transaction.atomic
+def create_token(
+    *, email: str, expires_days: int | None = 90, name: str = ""
+) -> tuple[ApiToken, str]:
+    """Issue a personal API token; the secret is returned once and only its hash kept."""
+    user = selectors.get_user(email)
+    if not user.is_active:
+        raise ValidationError(f"email: {user.username} is disabled", field="email")
+    if expires_days is not None and not 1 <= expires_days <= 3650:
+        raise ValidationError("expires: must be between 1 and 3650 days", field="expires")
+    secret = "kith_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        id=new_id("tok"),
+        user=user,
+        digest=selectors.digest(secret),
+        name=(name or "")[:100],
+        expires_at=timezone.now() + dt.timedelta(days=expires_days) if expires_days else None,
+    )
+    audit("token.created", target=user.username, detail={"token": token.id})
+    return token, secret
+
+
+@transaction.atomic
+def revoke_token(*, token_id: str, by: User | None = None) -> ApiToken:
+    """Revoke a token now; ``by`` (when given and not an admin) must own it."""
+    from kith.core.errors import NotFound
+
+    token = ApiToken.objects.select_related("user").filter(pk=(token_id or "").strip()).first()
+    if token is None or (by is not None and not selectors.is_admin(by) and token.user_id != by.pk):
+        raise NotFound(f"id: no token {token_id!r}", field="id")
+    if token.revoked_at is not None:
+        raise Conflict(f"id: token {token.id} is already revoked", field="id")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit("token.revoked", target=token.user.username, detail={"token": token.id})
+    return token
+
+
+def note_token_use(token: ApiToken, *, ip: str = "") -> None:
+    """Record that a token was used: at most once a minute per token (audit + last use)."""
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < dt.timedelta(minutes=1):
+        return
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        audit("token.used", actor=token.user.username, target=token.id, ip=ip)
+    token.last_used_at = now
+
+
+@transaction.atomic
+def ensure_first_admin(*, email: str = "admin@kith.local") -> tuple[User, str] | None:
+    """Create the first admin when there are no users; returns it and a one-time password."""
+    if User.objects.exists():
+        return None
+    user, password = add_user(email=email, role=Role.ADMIN)
+    assert password is not None
+    return user, password
+
+
+def server_secret() -> str:
+    """The signing key every server process shares, created on first use."""
+    row = ServerSecret.objects.filter(pk=1).first()
+    if row is None:
+        with transaction.atomic():
+            ServerSecret.objects.get_or_create(pk=1, defaults={"value": secrets.token_urlsafe(50)})
+        row = ServerSecret.objects.get(pk=1)
+    return row.value
+
+
+# -- ownership and privacy of records ---------------------------------------------------------
+
+
+@transaction.atomic
+def add_owned_record(*, user: User, private: bool = False, **kwargs: Any) -> Record:
+    """Create a record (see ``add_record``) owned by ``user``, optionally private."""
+    from kith.records.services import add_record
+
+    record = add_record(**kwargs)
+    Record.objects.filter(pk=record.pk).update(owner=user, private=private)
+    record.owner_id, record.private = user.pk, private
+    if private:
+        record_change(
+            entity_id=record.id,
+            entity_kind="record",
+            action="update",
+            field="private",
+            old=False,
+            new=True,
+        )
+    return record
+
+
+@transaction.atomic
+def set_private(*, record: Record, private: bool, user: User) -> Record:
+    """Make a record private to its owner (taking ownership if it had none) or shared."""
+    if record.private == private:
+        return record
+    owner_id = record.owner_id or user.pk
+    Record.objects.filter(pk=record.pk).update(private=private, owner_id=owner_id)
+    record_change(
+        entity_id=record.id,
+        entity_kind="record",
+        action="update",
+        field="private",
+        old=record.private,
+        new=private,
+    )
+    record.private, record.owner_id = private, owner_id
+    return record

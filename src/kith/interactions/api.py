@@ -1,0 +1,144 @@
+"""JSON API for interactions and timelines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from kith.server.auth import acting, require
+from kith.server.schemas import READ_ERRORS, WRITE_ERRORS, InteractionOut, InteractionPage
+
+router = Router(tags=["interactions"])
+
+
+class ParticipantIn(Schema):
+    ref: str = Field(..., max_length=320, description="Record id, unique email or exact name")
+    role: str | None = Field(None, max_length=20, description="from, to, cc, attendee ...")
+
+
+class InteractionIn(Schema):
+    kind: str = Field(..., max_length=40, description="email, call, meeting, note ...")
+    participants: list[ParticipantIn] = Field(default_factory=list, max_length=500)
+    links: list[str] = Field(default_factory=list, max_length=100)
+    at: dt.datetime | None = None
+    subject: str = Field("", max_length=500)
+    body: str = Field("", max_length=100_000)
+    direction: str | None = Field(None, max_length=10)
+    sentiment: float | None = Field(None, ge=-1, le=1)
+    score: float | None = Field(None, ge=-1e9, le=1e9)
+    outcome: str = Field("", max_length=200)
+    external_id: str | None = Field(None, max_length=500)
+    duration: int | None = Field(None, ge=0, le=10_000_000)
+    thread_id: str = Field("", max_length=500)
+    source: str = Field("", max_length=200)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class InteractionFilters(Schema):
+    record: str | None = Field(None, max_length=320, description="Participant or linked record")
+    kind: str | None = Field(None, max_length=40)
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    sort: str = Field("-at", description="at or -at")
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(50, ge=1, le=500)
+
+
+class TimelineFilters(Schema):
+    kind: list[str] = Field(default_factory=list, description="Only these kinds (repeatable)")
+    before: dt.datetime | None = Field(None, description="Older than this moment")
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(50, ge=1, le=500)
+
+
+class LoggedOut(InteractionOut):
+    created: bool
+
+
+@router.post("/interactions", response={201: LoggedOut, 200: LoggedOut, **WRITE_ERRORS})
+def log_interaction(request: HttpRequest, payload: InteractionIn) -> Any:
+    """Log an interaction; the same ``external_id`` again returns the first one (200)."""
+    from kith.interactions.services import log_interaction as log
+    from kith.server.queries import interaction_detail, visible_record
+
+    with acting(request) as user:
+        people = [
+            (visible_record(user, p.ref, field="participants").id, p.role)
+            for p in payload.participants
+        ]
+        links = [visible_record(user, ref, field="links").id for ref in payload.links]
+        interaction, created = log(
+            kind=payload.kind,
+            participants=people,
+            links=links,
+            at=payload.at,
+            subject=payload.subject,
+            body=payload.body,
+            direction=payload.direction,
+            sentiment=payload.sentiment,
+            score=payload.score,
+            outcome=payload.outcome,
+            external_id=payload.external_id,
+            duration=payload.duration,
+            thread_id=payload.thread_id,
+            source=payload.source,
+            meta=payload.meta,
+        )
+    view = {**interaction_detail(user, interaction.id), "created": created}
+    return (201 if created else 200), view
+
+
+@router.get("/interactions", response={200: InteractionPage, **READ_ERRORS})
+def list_interactions(request: HttpRequest, filters: Query[InteractionFilters]) -> Any:
+    """Interactions, newest first; filter by record, kind and time."""
+    from kith.server.queries import interactions_page, visible_record
+
+    user = require(request, "viewer")
+    record = visible_record(user, filters.record, field="record") if filters.record else None
+    items, nxt = interactions_page(
+        user,
+        record=record,
+        kind=filters.kind,
+        since=filters.since.isoformat() if filters.since else None,
+        until=filters.until.isoformat() if filters.until else None,
+        sort=filters.sort,
+        cursor=filters.cursor,
+        limit=filters.limit,
+    )
+    return {"items": items, "next_cursor": nxt}
+
+
+@router.get("/interactions/{interaction_id}", response={200: InteractionOut, **READ_ERRORS})
+def get_interaction(request: HttpRequest, interaction_id: str) -> Any:
+    """One interaction with its participants and links."""
+    from kith.server.queries import interaction_detail
+
+    user = require(request, "viewer")
+    return interaction_detail(user, interaction_id)
+
+
+@router.get("/records/{ref}/timeline", response={200: InteractionPage, **READ_ERRORS})
+def timeline(request: HttpRequest, ref: str, filters: Query[TimelineFilters]) -> Any:
+    """A record's interactions, newest first (an organisation's include its people's)."""
+    from kith.interactions.selectors import timeline as read
+    from kith.server.paging import decode, encode
+    from kith.server.queries import redact_interactions, visible_record
+
+    user = require(request, "viewer")
+    record = visible_record(user, ref)
+    before = filters.before
+    if filters.cursor:
+        from kith.core.errors import ValidationError
+        from kith.core.parse import parse_datetime
+
+        value = decode(filters.cursor)
+        if not isinstance(value, dict) or not isinstance(value.get("before"), str):
+            raise ValidationError("cursor: not a cursor of this list", field="cursor")
+        before = parse_datetime(value["before"], field="cursor")
+    views = read(record, limit=filters.limit, before=before, kinds=filters.kind)
+    nxt = encode({"before": views[-1]["at"]}) if len(views) == filters.limit else None
+    return {"items": redact_interactions(user, views), "next_cursor": nxt}

@@ -1,0 +1,246 @@
+"""JSON API for records and custom types: parse, authorise, call services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from kith.server.auth import Forbidden, acting, require
+from kith.server.schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ChangePage,
+    RecordOut,
+    RecordPage,
+)
+
+router = Router(tags=["records"])
+
+
+class RecordIn(Schema):
+    type: str = Field("person", max_length=60)
+    name: str = Field(..., max_length=300)
+    fields: dict[str, Any] = Field(default_factory=dict)
+    emails: list[str] = Field(default_factory=list, max_length=50)
+    phones: list[str] = Field(default_factory=list, max_length=50)
+    domains: list[str] = Field(default_factory=list, max_length=50)
+    urls: list[str] = Field(default_factory=list, max_length=50)
+    private: bool = False
+
+
+class RecordPatch(Schema):
+    version: int | None = Field(None, description="The version you read; stale -> 409")
+    set: dict[str, Any] = Field(
+        default_factory=dict, description="name, email, phone, domain or typed fields"
+    )
+    private: bool | None = None
+
+
+class RecordFilters(Schema):
+    type: str | None = Field(None, max_length=60)
+    q: str | None = Field(None, max_length=300, description="Name or contact search")
+    sort: str = Field("name", description="name, created_at, updated_at; prefix - to reverse")
+    include_deleted: bool = False
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(50, ge=1, le=500)
+
+
+class TypeIn(Schema):
+    key: str = Field(..., max_length=60)
+    label: str | None = Field(None, max_length=80)
+    fields: list[str] = Field(default_factory=list, description="NAME:KIND specs")
+
+
+class FieldIn(Schema):
+    spec: str = Field(..., max_length=500, description="NAME:KIND, choice:a|b, ! = required")
+
+
+class FieldOut(Schema):
+    name: str
+    kind: str
+    choices: list[str]
+    required: bool
+
+
+class TypeOut(Schema):
+    key: str
+    label: str
+    builtin: bool
+    id_prefix: str
+    fields: list[FieldOut]
+
+
+class HistoryFilters(Schema):
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(100, ge=1, le=500)
+
+
+def detail(user: Any, record: Any) -> dict[str, Any]:
+    from kith.records.models import Record
+    from kith.records.selectors import record_view
+
+    fresh = Record.objects.select_related("owner").prefetch_related("contacts").get(pk=record.pk)
+    view = record_view(fresh)
+    view["private"] = fresh.private
+    view["owner"] = fresh.owner.username if fresh.owner else None
+    return view
+
+
+@router.get("/records", response={200: RecordPage, **READ_ERRORS})
+def list_records(request: HttpRequest, filters: Query[RecordFilters]) -> Any:
+    """List the records you may see: filter by type and search, sort, page by cursor."""
+    from kith.server.queries import records_page
+
+    user = require(request, "viewer")
+    items, nxt = records_page(
+        user,
+        type_key=filters.type,
+        q=filters.q,
+        sort=filters.sort,
+        cursor=filters.cursor,
+        limit=filters.limit,
+        include_deleted=filters.include_deleted,
+    )
+    return {"items": items, "next_cursor": nxt}
+
+
+@router.post("/records", response={201: RecordOut, **WRITE_ERRORS})
+def create_record(request: HttpRequest, payload: RecordIn) -> Any:
+    """Create a record of any type (owned by you; ``private`` hides it from non-admins)."""
+    from kith.accounts.services import add_owned_record
+
+    with acting(request) as user:
+        record = add_owned_record(
+            user=user,
+            private=payload.private,
+            type_key=payload.type,
+            name=payload.name,
+            fields=payload.fields,
+            emails=payload.emails,
+            phones=payload.phones,
+            domains=payload.domains,
+            urls=payload.urls,
+        )
+    return 201, detail(user, record)
+
+
+@router.get("/records/{ref}", response={200: RecordOut, **READ_ERRORS})
+def get_record(request: HttpRequest, ref: str) -> Any:
+    """One record by id, unique email or exact unique name."""
+    from kith.server.queries import visible_record
+
+    user = require(request, "viewer")
+    return detail(user, visible_record(user, ref, deleted=True))
+
+
+@router.patch("/records/{ref}", response={200: RecordOut, **WRITE_ERRORS})
+def update_record(request: HttpRequest, ref: str, payload: RecordPatch) -> Any:
+    """Change fields; send the ``version`` you read to refuse a concurrent overwrite (409)."""
+    from kith.accounts.selectors import is_admin
+    from kith.accounts.services import set_private
+    from kith.core.errors import Conflict, ValidationError
+    from kith.records.services import update_record as update
+    from kith.server.queries import visible_record
+
+    with acting(request) as user:
+        record = visible_record(user, ref)
+        if not payload.set and payload.private is None:
+            raise ValidationError("set: nothing to change", field="set")
+        if payload.private is not None and payload.private != record.private:
+            if not is_admin(user) and record.owner_id not in (None, user.pk):
+                raise Forbidden("only the record's owner or an admin can change 'private'")
+            if not is_admin(user) and record.owner_id is None:
+                raise Forbidden("only an admin can make a shared record private")
+        try:
+            if payload.set:
+                record = update(ref=record.id, values=payload.set, expected_version=payload.version)
+            elif payload.version is not None and payload.version != record.version:
+                raise Conflict(
+                    f"version: {record.id} is at version {record.version}, "
+                    f"not {payload.version}; reload it and try again",
+                    field="version",
+                )
+            if payload.private is not None:
+                set_private(record=record, private=payload.private, user=user)
+        except Conflict as exc:
+            if exc.field == "version":
+                exc.current = detail(user, record)  # type: ignore[attr-defined]
+            raise
+    return detail(user, record)
+
+
+@router.delete("/records/{ref}", response={200: RecordOut, **WRITE_ERRORS})
+def delete_record(request: HttpRequest, ref: str) -> Any:
+    """Soft-delete a record (restorable)."""
+    from kith.records.services import delete_record as delete
+    from kith.server.queries import visible_record
+
+    with acting(request) as user:
+        record = delete(ref=visible_record(user, ref).id)
+    return detail(user, record)
+
+
+@router.post("/records/{ref}/restore", response={200: RecordOut, **WRITE_ERRORS})
+def restore_record(request: HttpRequest, ref: str) -> Any:
+    """Bring back a soft-deleted record."""
+    from kith.records.services import restore_record as restore
+    from kith.server.queries import visible_record
+
+    with acting(request) as user:
+        record = restore(ref=visible_record(user, ref, deleted=True).id)
+    return detail(user, record)
+
+
+@router.get("/records/{ref}/history", response={200: ChangePage, **READ_ERRORS})
+def record_history(request: HttpRequest, ref: str, filters: Query[HistoryFilters]) -> Any:
+    """Who changed what and when on a record and its relationships, oldest first."""
+    from django.db.models import Q
+
+    from kith.relationships.models import Relationship
+    from kith.server.queries import history_page, visible_record
+
+    user = require(request, "viewer")
+    record = visible_record(user, ref, deleted=True)
+    rel_ids = list(
+        Relationship.objects.filter(Q(from_record=record) | Q(to_record=record)).values_list(
+            "id", flat=True
+        )
+    )
+    items, nxt = history_page(
+        user, entity_ids=[record.id, *rel_ids], cursor=filters.cursor, limit=filters.limit
+    )
+    return {"items": items, "next_cursor": nxt}
+
+
+@router.get("/types", response={200: list[TypeOut], **READ_ERRORS})
+def list_types(request: HttpRequest) -> Any:
+    """Every record type with its typed fields."""
+    from kith.records.selectors import list_types as types
+
+    require(request, "viewer")
+    return types()
+
+
+@router.post("/types", response={201: TypeOut, **WRITE_ERRORS})
+def define_type(request: HttpRequest, payload: TypeIn) -> Any:
+    """Define a custom record type (admins)."""
+    from kith.records.selectors import list_types as types
+    from kith.records.services import define_type as define
+
+    with acting(request, "admin"):
+        rtype = define(key=payload.key, label=payload.label, fields=payload.fields)
+    return 201, next(t for t in types() if t["key"] == rtype.key)
+
+
+@router.post("/types/{key}/fields", response={201: TypeOut, **WRITE_ERRORS})
+def add_field(request: HttpRequest, key: str, payload: FieldIn) -> Any:
+    """Add a typed field to a record type (admins)."""
+    from kith.records.selectors import list_types as types
+    from kith.records.services import add_field as add
+
+    with acting(request, "admin"):
+        field = add(type_key=key, spec=payload.spec)
+    return 201, next(t for t in types() if t["key"] == field.record_type_id)

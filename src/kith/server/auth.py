@@ -1,0 +1,114 @@
+"""Who is calling: Bearer tokens and Django sessions; roles; the shared rate limit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+from ninja.security.apikey import APIKeyCookie
+from ninja.throttling import BaseThrottle
+from ninja.utils import check_csrf
+
+from kith.core.context import acting_as
+
+ROLE_RANK = {"viewer": 1, "member": 2, "admin": 3}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+class Forbidden(Exception):
+    """The caller is known but not allowed to do this (403)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "")[:64]
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer TOKEN`` with a personal API token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from kith.accounts.selectors import token_user
+        from kith.accounts.services import note_token_use
+
+        found = token_user(token)
+        if found is None:
+            return None
+        api_token, user = found
+        note_token_use(api_token, ip=client_ip(request))
+        request.user = user
+        return user
+
+
+class Session(APIKeyCookie):
+    """A Django session cookie; unsafe methods must carry the CSRF token."""
+
+    def __init__(self) -> None:
+        from django.conf import settings
+
+        self.param_name = settings.SESSION_COOKIE_NAME
+        super().__init__(csrf=True)
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        if request.method not in SAFE_METHODS and check_csrf(request):
+            raise HttpError(403, "CSRF check failed: send the X-CSRFToken header")
+        return user
+
+
+AUTH = [BearerToken(), Session()]
+
+
+def user_of(request: HttpRequest) -> Any:
+    return getattr(request, "auth", None)
+
+
+def require(request: HttpRequest, role: str) -> Any:
+    """The calling user if their role is at least ``role``; else 403."""
+    from kith.accounts.selectors import role_of
+
+    user = user_of(request)
+    have = role_of(user)
+    if have is None or ROLE_RANK[have] < ROLE_RANK[role]:
+        raise Forbidden(f"this needs the {role} role; you are {have or 'not signed in'}")
+    return user
+
+
+@contextlib.contextmanager
+def acting(request: HttpRequest, role: str = "member") -> Iterator[Any]:
+    """Check the role, then attribute every change in the block to the calling user."""
+    user = require(request, role)
+    with acting_as(user.username):
+        yield user
+
+
+class DatabaseThrottle(BaseThrottle):
+    """Requests per minute per user (or per address when anonymous), counted in the DB."""
+
+    def __init__(self) -> None:
+        self.rate = int(os.environ.get("KITH_RATE_LIMIT", "1200"))
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        from kith.accounts.throttle import hit
+
+        if self.rate <= 0:
+            return True
+        user = user_of(request)
+        ident = f"user:{user.pk}" if user is not None else f"ip:{self.get_ident(request)}"
+        return hit(f"api:{ident}", limit=self.rate, seconds=60)
+
+    def wait(self) -> float | None:
+        return 60.0

@@ -1,0 +1,51 @@
+"""``kith serve``: the JSON API and static files under gunicorn, on the configured database."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kith.cli.output import open_workspace, say
+
+
+def cmd_serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 2,
+    threads: Annotated[int, typer.Option("--threads", help="Threads per worker.")] = 8,
+) -> None:
+    """Serve the JSON API (/api/v1) under gunicorn; the first start creates an admin."""
+    from kith.core.errors import ValidationError
+
+    if not 1 <= port <= 65535:
+        raise ValidationError(f"--port: {port} is not a port number", field="port")
+    if not 1 <= workers <= 64 or not 1 <= threads <= 64:
+        raise ValidationError("--workers/--threads: must be between 1 and 64", field="workers")
+    from kith.cli import output
+    from kith.server.serve import configure, prepare, run
+
+    configure(output._db_url)
+    first = prepare()
+    if first is not None:
+        email, password = first
+        say(f"created the first admin {email}")
+        print(f"one-time password: {password}", flush=True)
+        say("change it with: kith user passwd " + email)
+    say(f"kith serving http://{host}:{port}/api/v1 ({workers} workers x {threads} threads)")
+    run(host=host, port=port, workers=workers, threads=threads)
+
+
+def cmd_webhooks_deliver(
+    limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 100,
+) -> None:
+    """Send the webhook deliveries that are due now (the server does this by itself)."""
+    open_workspace()
+    from kith.webhooks.outbox import deliver_due
+
+    say(f"attempted {deliver_due(limit=limit)} deliveries")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(cmd_serve)
+    app.command("deliver-webhooks")(cmd_webhooks_deliver)

@@ -1,0 +1,77 @@
+"""Run the WSGI app under gunicorn (workers fork from a prepared master)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def configure(url: str | None) -> str:
+    """Configure Django with the server settings on ``url`` and bring the schema up to date."""
+    import django
+    from django.conf import settings
+
+    from kith.bootstrap import ensure_schema
+    from kith.conf import django_settings, resolve_db_url
+
+    resolved = resolve_db_url(url)
+    if not settings.configured:
+        settings.configure(**django_settings(resolved, server=True))
+    django.setup()
+    ensure_schema()
+    return resolved
+
+
+def prepare() -> tuple[str, str] | None:
+    """Make the server ready: a shared secret key and the first admin (returned once)."""
+    from django.conf import settings
+    from django.db import connections
+
+    from kith.accounts.services import ensure_first_admin, server_secret
+
+    if not os.environ.get("KITH_SECRET_KEY"):
+        settings.SECRET_KEY = server_secret()
+    created = ensure_first_admin(email=os.environ.get("KITH_ADMIN_EMAIL", "admin@kith.local"))
+    connections.close_all()
+    return (created[0].username, created[1]) if created else None
+
+
+def run(*, host: str, port: int, workers: int, threads: int) -> None:
+    from django.core.handlers.wsgi import WSGIHandler
+    from gunicorn.app.base import BaseApplication
+
+    import kith.server.urls  # noqa: F401  (import the API before forking)
+
+    wsgi = WSGIHandler()
+
+    class KithServer(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": 60,
+                "graceful_timeout": 10,
+                "accesslog": os.environ.get("KITH_ACCESS_LOG"),
+                "errorlog": "-",
+                "loglevel": os.environ.get("KITH_LOG_LEVEL", "warning"),
+                "post_fork": _post_fork,
+            }
+            for key, value in options.items():
+                if value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return wsgi
+
+    KithServer().run()
+
+
+def _post_fork(server: Any, worker: Any) -> None:
+    from django.db import connections
+
+    from kith.webhooks.outbox import start_background
+
+    connections.close_all()
+    start_background()
