@@ -90,12 +90,12 @@ def server_settings() -> dict[str, Any]:
         "MIDDLEWARE": [
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
+            "kith.server.middleware.SecureCookiesOverHttps",
             "django.contrib.sessions.middleware.SessionMiddleware",
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
-            "kith.server.middleware.SecureCookiesOverHttps",
         ],
         "PASSWORD_HASHERS": [
             "django.contrib.auth.hashers.Argon2PasswordHasher",
