@@ -88,9 +88,9 @@ def server_settings() -> dict[str, Any]:
         "ROOT_URLCONF": "kith.server.urls",
         "WSGI_APPLICATION": "kith.server.wsgi.application",
         "MIDDLEWARE": [
+            "kith.server.middleware.SecureCookiesOverHttps",
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
-            "kith.server.middleware.SecureCookiesOverHttps",
             "django.contrib.sessions.middleware.SessionMiddleware",
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
