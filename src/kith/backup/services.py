@@ -28,6 +28,7 @@ from django.apps import apps
 from django.db import DatabaseError, connection, models, transaction
 
 from kith.backup.codec import columns, decoders, encode_row, encoders
+from kith.backup.files import GZIP_MAGIC
 from kith.conf import KITH_APPS
 from kith.core.errors import Conflict, KithError, ValidationError
 
@@ -147,8 +148,9 @@ def create_backup(
     tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
     counts: dict[str, int] = {}
     try:
+        outermost = not connection.in_atomic_block
         with transaction.atomic():
-            if connection.vendor == "postgresql":  # one snapshot for every table
+            if outermost and connection.vendor == "postgresql":  # one snapshot for all tables
                 with connection.cursor() as cur:
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             todo = backup_models()
@@ -230,20 +232,11 @@ def _check_file(path: str | Path) -> Path:
     if not source.is_file():
         raise ValidationError(f"file: no backup file {str(source)!r}", field="file")
     with source.open("rb") as fh:
-        if fh.read(2) != b"\x1f\x8b":
+        if fh.read(2) != GZIP_MAGIC:
             raise ValidationError(
                 f"file: {str(source)!r} is not a Kith backup (not gzip)", field="file"
             )
     return source
-
-
-def is_backup_file(path: str) -> bool:
-    """True when ``path`` names an existing gzip file (how ``kith restore FILE`` tells)."""
-    try:
-        _check_file(path)
-    except KithError:
-        return False
-    return True
 
 
 def _check_header(reader: _Reader, header: Any) -> dict[str, Any]:

@@ -303,7 +303,14 @@ def cmd_delete(ref: Ref, as_json: JsonOpt = False) -> None:
 
 
 def cmd_restore(ref: Ref, as_json: JsonOpt = False) -> None:
-    """Restore a deleted record."""
+    """Restore a deleted record (or, given a backup file, a whole workspace)."""
+    from kith.backup.files import is_backup_file
+
+    if is_backup_file(ref):  # `kith restore FILE` = `kith backup restore FILE`
+        from kith.backup.cli import restore_file
+
+        restore_file(ref, as_json)
+        return
     open_workspace()
     from kith.records.selectors import record_summary
     from kith.records.services import restore_record
