@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kith.server.auth import acting, client_ip, require
@@ -182,7 +182,7 @@ def add_user(request: HttpRequest, payload: UserIn) -> Any:
         user, generated = add(
             email=payload.email, role=payload.role, team=payload.team, password=payload.password
         )
-    return 201, {**user_view(user), "password": generated}
+    return Status(201, {**user_view(user), "password": generated})
 
 
 @router.patch("/users/{email}", response={200: UserOut, **WRITE_ERRORS})
@@ -231,7 +231,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Any:
         token, secret = create(
             email=user.username, expires_days=payload.expires_days, name=payload.name
         )
-    return 201, {**token_view(token), "token": secret}
+    return Status(201, {**token_view(token), "token": secret})
 
 
 @router.delete("/tokens/{token_id}", response={200: TokenOut, **WRITE_ERRORS})

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kith.server.auth import acting, require
@@ -89,7 +89,7 @@ def log_interaction(request: HttpRequest, payload: InteractionIn) -> Any:
             meta=payload.meta,
         )
     view = {**interaction_detail(user, interaction.id), "created": created}
-    return (201 if created else 200), view
+    return Status(201 if created else 200, view)
 
 
 @router.get("/interactions", response={200: InteractionPage, **READ_ERRORS})

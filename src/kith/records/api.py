@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kith.server.auth import Forbidden, acting, require
@@ -124,7 +124,7 @@ def create_record(request: HttpRequest, payload: RecordIn) -> Any:
             domains=payload.domains,
             urls=payload.urls,
         )
-    return 201, detail(user, record)
+    return Status(201, detail(user, record))
 
 
 @router.get("/records/{ref}", response={200: RecordOut, **READ_ERRORS})
@@ -232,7 +232,7 @@ def define_type(request: HttpRequest, payload: TypeIn) -> Any:
 
     with acting(request, "admin"):
         rtype = define(key=payload.key, label=payload.label, fields=payload.fields)
-    return 201, next(t for t in types() if t["key"] == rtype.key)
+    return Status(201, next(t for t in types() if t["key"] == rtype.key))
 
 
 @router.post("/types/{key}/fields", response={201: TypeOut, **WRITE_ERRORS})
@@ -243,4 +243,4 @@ def add_field(request: HttpRequest, key: str, payload: FieldIn) -> Any:
 
     with acting(request, "admin"):
         field = add(type_key=key, spec=payload.spec)
-    return 201, next(t for t in types() if t["key"] == field.record_type_id)
+    return Status(201, next(t for t in types() if t["key"] == field.record_type_id))

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kith.server.auth import acting, require
@@ -89,7 +89,7 @@ def add_type(request: HttpRequest, payload: RelTypeIn) -> Any:
             to_types=payload.to_types,
             rollup=payload.rollup,
         )
-    return 201, next(t for t in types() if t["key"] == rtype.key)
+    return Status(201, next(t for t in types() if t["key"] == rtype.key))
 
 
 @router.get("/relationships", response={200: RelationshipPage, **READ_ERRORS}, by_alias=True)
@@ -131,7 +131,7 @@ def relate(request: HttpRequest, payload: RelationshipIn) -> Any:
             note=payload.note,
             source=payload.source,
         )
-    return 201, relationship_view(get_relationship(rel.id))
+    return Status(201, relationship_view(get_relationship(rel.id)))
 
 
 def _visible_relationship(user: Any, rel_id: str) -> Any:

@@ -98,17 +98,18 @@ def acting(request: HttpRequest, role: str = "member") -> Iterator[Any]:
 class DatabaseThrottle(BaseThrottle):
     """Requests per minute per user (or per address when anonymous), counted in the DB."""
 
-    def __init__(self) -> None:
-        self.rate = int(os.environ.get("KITH_RATE_LIMIT", "1200"))
-
     def allow_request(self, request: HttpRequest) -> bool:
         from kith.accounts.throttle import hit
 
-        if self.rate <= 0:
+        try:
+            rate = int(os.environ.get("KITH_RATE_LIMIT", "1200"))
+        except ValueError:
+            rate = 1200
+        if rate <= 0:
             return True
         user = user_of(request)
         ident = f"user:{user.pk}" if user is not None else f"ip:{self.get_ident(request)}"
-        return hit(f"api:{ident}", limit=self.rate, seconds=60)
+        return hit(f"api:{ident}", limit=rate, seconds=60)
 
     def wait(self) -> float | None:
         return 60.0

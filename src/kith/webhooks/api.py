@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kith.server.auth import acting, require
@@ -88,7 +88,7 @@ def add_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
     with acting(request, "admin"):
         hook, secret = add(url=payload.url, events=payload.events)
         audit("webhook.added", target=hook.url, detail={"id": hook.id, "events": hook.events})
-    return 201, {**webhook_view(hook), "secret": secret}
+    return Status(201, {**webhook_view(hook), "secret": secret})
 
 
 @router.patch("/webhooks/{hook_id}", response={200: WebhookOut, **WRITE_ERRORS})
@@ -111,7 +111,7 @@ def delete_webhook(request: HttpRequest, hook_id: str) -> Any:
 
     with acting(request, "admin"):
         delete(hook_id=hook_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/webhooks/{hook_id}/deliveries", response={200: DeliveryPage, **READ_ERRORS})
