@@ -139,3 +139,9 @@ def test_anonymous_gets_401_json(anon: Caller) -> None:
         "field": None,
     }
     assert Caller(None, "kith_wrong").call("GET", "/records")[0] == 401
+
+
+def test_passwords_are_argon2(member: Caller) -> None:
+    from django.contrib.auth.models import User
+
+    assert User.objects.get(username="member@our.test").password.startswith("argon2")

@@ -1,0 +1,195 @@
+"""The authorisation matrix: every endpoint tried as anonymous, viewer, member, owner, admin.
+
+``need`` is the least role that may call it; a private record (``priv``) is reachable only
+by its owner and admins, and is a plain 404 for everyone else. Each role's call runs in a
+savepoint that is rolled back, so all see the same world.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from kith.server.tests.conftest import Caller, make_caller
+
+ROLES = ["anonymous", "viewer", "member", "owner", "admin"]
+RANK = {"anonymous": 0, "viewer": 1, "member": 2, "owner": 2, "admin": 3}
+NEED = {"any": 1, "read": 1, "write": 2, "admin": 3}
+
+# (method, path, body, need, private target)
+ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
+    ("GET", "/auth/me", None, "any", False),
+    ("POST", "/auth/logout", None, "any", False),
+    ("GET", "/records", None, "read", False),
+    ("POST", "/records", {"name": "New One"}, "write", False),
+    ("GET", "/records/{shared}", None, "read", False),
+    ("PATCH", "/records/{shared}", {"set": {"name": "Changed"}}, "write", False),
+    ("DELETE", "/records/{shared}", None, "write", False),
+    ("POST", "/records/{deleted}/restore", None, "write", False),
+    ("GET", "/records/{shared}/history", None, "read", False),
+    ("GET", "/records/{shared}/relationships", None, "read", False),
+    ("GET", "/records/{shared}/timeline", None, "read", False),
+    ("GET", "/records/{private}", None, "read", True),
+    ("PATCH", "/records/{private}", {"set": {"name": "Changed"}}, "write", True),
+    ("DELETE", "/records/{private}", None, "write", True),
+    ("GET", "/records/{private}/history", None, "read", True),
+    ("GET", "/records/{private}/relationships", None, "read", True),
+    ("GET", "/records/{private}/timeline", None, "read", True),
+    ("GET", "/relationships/{private_rel}", None, "read", True),
+    ("POST", "/relationships/{private_rel}/end", {}, "write", True),
+    ("GET", "/types", None, "read", False),
+    ("POST", "/types", {"key": "vendor"}, "admin", False),
+    ("POST", "/types/person/fields", {"spec": "nickname:text"}, "admin", False),
+    ("GET", "/relationship-types", None, "read", False),
+    ("POST", "/relationship-types", {"name": "mentors", "inverse": "mentored_by"}, "admin", False),
+    ("GET", "/relationships", None, "read", False),
+    (
+        "POST",
+        "/relationships",
+        {"a": "{shared}", "type": "knows", "b": "{other}", "role": "new"},
+        "write",
+        False,
+    ),
+    ("GET", "/relationships/{rel}", None, "read", False),
+    ("POST", "/relationships/{rel}/end", {}, "write", False),
+    ("GET", "/interactions", None, "read", False),
+    (
+        "POST",
+        "/interactions",
+        {"kind": "call", "participants": [{"ref": "{shared}"}]},
+        "write",
+        False,
+    ),
+    ("GET", "/interactions/{interaction}", None, "read", False),
+    ("GET", "/users", None, "admin", False),
+    ("POST", "/users", {"email": "fresh@our.test", "role": "viewer"}, "admin", False),
+    ("PATCH", "/users/{member_email}", {"team": "support"}, "admin", False),
+    ("POST", "/users/{admin_email}/password", {"password": "another long one"}, "admin", False),
+    ("GET", "/tokens", None, "any", False),
+    ("POST", "/tokens", {}, "any", False),
+    ("DELETE", "/tokens/{owner_token}", None, "any", True),
+    ("GET", "/audit", None, "admin", False),
+    ("GET", "/webhooks", None, "admin", False),
+    ("POST", "/webhooks", {"url": "http://127.0.0.1:9/", "events": ["*"]}, "admin", False),
+    ("PATCH", "/webhooks/{hook}", {"active": False}, "admin", False),
+    ("DELETE", "/webhooks/{hook}", None, "admin", False),
+    ("GET", "/webhooks/{hook}/deliveries", None, "admin", False),
+    ("POST", "/deliveries/{delivery}/redeliver", None, "admin", False),
+]
+
+
+@pytest.fixture
+def world(settings: Any) -> dict[str, Any]:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from kith.accounts.models import ApiToken
+    from kith.interactions.services import log_interaction
+    from kith.relationships.services import relate
+    from kith.webhooks.models import Delivery
+    from kith.webhooks.services import add_webhook
+
+    callers = {
+        "anonymous": Caller(None, None),
+        "viewer": make_caller("viewer@our.test", "viewer"),
+        "member": make_caller("member@our.test", "member"),
+        "owner": make_caller("owner@our.test", "member"),
+        "admin": make_caller("admin@our.test", "admin"),
+    }
+    _, shared = callers["member"].call("POST", "/records", {"name": "Shared Sam"})
+    _, other = callers["member"].call("POST", "/records", {"name": "Other Olga"})
+    _, gone = callers["member"].call("POST", "/records", {"name": "Gone Gus"})
+    callers["member"].call("DELETE", f"/records/{gone['id']}")
+    _, private = callers["owner"].call("POST", "/records", {"name": "Private Pat", "private": True})
+    rel = relate(a=shared["id"], type_name="knows", b=other["id"])
+    private_rel = relate(a=private["id"], type_name="knows", b=other["id"])
+    interaction, _ = log_interaction(kind="call", participants=[(shared["id"], None)])
+    hook, _ = add_webhook(url="http://127.0.0.1:9/", events=["*"])
+    log_interaction(kind="note", participants=[(other["id"], None)])
+    delivery = Delivery.objects.filter(webhook=hook).first()
+    assert delivery is not None
+    ids = {
+        "shared": shared["id"],
+        "other": other["id"],
+        "deleted": gone["id"],
+        "private": private["id"],
+        "rel": rel.id,
+        "private_rel": private_rel.id,
+        "interaction": interaction.id,
+        "hook": hook.id,
+        "delivery": delivery.id,
+        "member_email": "member@our.test",
+        "admin_email": "admin@our.test",
+        "owner_token": ApiToken.objects.get(user__username="owner@our.test").id,
+    }
+    return {"callers": callers, "ids": ids}
+
+
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    return value
+
+
+def expected(role: str, need: str, private: bool) -> int | str:
+    if role == "anonymous":
+        return 401
+    if RANK[role] < NEED[need]:
+        return 403
+    if private and role not in ("owner", "admin"):
+        return 404
+    return "ok"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "need", "private"),
+    ENDPOINTS,
+    ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS],
+)
+def test_matrix(
+    world: dict[str, Any], method: str, path: str, body: Any, need: str, private: bool
+) -> None:
+    results = {}
+    for role in ROLES:
+        sid = transaction.savepoint()
+        try:
+            code, answer = world["callers"][role].call(
+                method, _fill(path, world["ids"]), _fill(body, world["ids"])
+            )
+        finally:
+            transaction.savepoint_rollback(sid)
+        want = expected(role, need, private)
+        got_ok = 200 <= code < 300
+        results[role] = (code, want)
+        if want == "ok":
+            assert got_ok, f"{role}: {method} {path} -> {code} {answer}"
+        else:
+            assert code == want, f"{role}: {method} {path} -> {code} {answer}"
+            assert set(answer) >= {"code", "message", "field"}
+
+
+def test_every_endpoint_is_in_the_matrix() -> None:
+    from kith.server.api import api
+
+    schema = api.get_openapi_schema()
+    listed = {(m, p.split("?")[0]) for m, p, *_ in ENDPOINTS}
+    open_paths = {"/auth/csrf", "/auth/login"}
+    missing = []
+    for path, ops in schema["paths"].items():
+        rel = path.removeprefix("/api/v1")
+        if rel in open_paths:
+            continue
+        for method in ops:
+            shape = {(m, p) for m, p in listed if _same(p, rel) and m == method.upper()}
+            if not shape:
+                missing.append(f"{method.upper()} {rel}")
+    assert not missing, f"endpoints not in the authorisation matrix: {missing}"
+
+
+def _same(template: str, path: str) -> bool:
+    a, b = template.strip("/").split("/"), path.strip("/").split("/")
+    return len(a) == len(b) and all(x == y or y.startswith("{") for x, y in zip(a, b, strict=True))
