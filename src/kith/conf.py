@@ -15,6 +15,7 @@ KITH_APPS = [
     "kith.relationships",
     "kith.interactions",
     "kith.dedupe",
+    "kith.imports",
     "kith.accounts",
     "kith.webhooks",
 ]

@@ -41,6 +41,7 @@ CLI_MODULES = [
     "kith.interactions.cli",
     "kith.demo.cli",
     "kith.dedupe.cli",
+    "kith.imports.cli",
     "kith.backup.cli",
     "kith.accounts.cli",
     "kith.server.cli",

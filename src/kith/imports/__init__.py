@@ -1,0 +1,1 @@
+"""Import and export: contacts (CSV, Excel, vCard, JSON), calendars and mailboxes."""

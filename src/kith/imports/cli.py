@@ -1,0 +1,166 @@
+"""CLI: ``kith import FILE`` and ``kith export``."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from typing import Annotated, Any
+
+import typer
+
+from kith.cli.output import JsonOpt, console, open_workspace, print_json, say
+
+FORMATS_HELP = (
+    "csv, xlsx, vcard, ics, mbox, maildir, eml, json, or a CSV preset: google, outlook, "
+    "linkedin, hubspot, salesforce (default: detected)"
+)
+
+
+def _render(report: dict[str, Any]) -> None:
+    counts = report.get("counts", {})
+    verb = "would import" if report.get("dry_run") else "imported"
+    say(
+        f"{verb} {report.get('imported', 0)} of {report.get('units', 0)} from {report['file']} "
+        f"({report['format']}{', ' + report['preset'] if report.get('preset') else ''})"
+    )
+    for key, value in counts.items():
+        say(f"  {key.replace('_', ' ')}: {value}")
+    if report.get("ignored_columns"):
+        say(f"  columns not imported: {', '.join(report['ignored_columns'])}")
+    for bad in report.get("bad", []):
+        where = bad["where"] + (f", column {bad['column']!r}" if bad["column"] else "")
+        value = f", value {bad['value'][:60]!r}" if bad["value"] else ""
+        say(f"  bad: {where}{value}: {bad['reason']}")
+    if report.get("bad_count", 0) > len(report.get("bad", [])):
+        say(f"  ... {report['bad_count'] - len(report['bad'])} more bad")
+    for warning in report.get("warnings", [])[:20]:
+        say(f"  warning: {warning}")
+    if report.get("reject_file"):
+        say(f"  bad ones written to {report['reject_file']}")
+
+
+def _progress_bar(enabled: bool, total: int | None) -> tuple[AbstractContextManager[Any], Any]:
+    if not enabled:
+        return nullcontext(), None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}/s"),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("import", total=total, rate="-")
+
+    def tick(n: int) -> None:
+        bar.advance(task, n)
+        t = bar.tasks[0]
+        if t.speed:
+            bar.update(task, rate=f"{t.speed:,.0f}")
+
+    return bar, tick
+
+
+def cmd_import(
+    file: Annotated[str, typer.Argument(help="File (or Maildir folder) to import.")],
+    fmt: Annotated[str | None, typer.Option("--format", help=FORMATS_HELP)] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help='Column mapping "Column=field" (repeatable; custom fields ok).'),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; write nothing.")] = False,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Import the good rows; bad ones go to a reject file.")
+    ] = False,
+    reject: Annotated[
+        str | None, typer.Option("--reject", help="Reject file (with --skip-bad).")
+    ] = None,
+    bodies: Annotated[bool, typer.Option("--bodies", help="Keep email bodies.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import contacts, a calendar or a mailbox; all-or-nothing unless --skip-bad."""
+    open_workspace()
+    from kith.imports.detect import check_path, detect, normalize_format
+    from kith.imports.services import ImportFailed, estimate_total, import_file
+
+    check_path(file)
+    show = not as_json and sys.stdout.isatty()
+    total = None
+    if show:
+        fmt_key = normalize_format(fmt) if fmt else detect(file)
+        total = estimate_total(file, fmt_key)
+    bar, tick = _progress_bar(show, total)
+    try:
+        with bar:
+            report = import_file(
+                path=file,
+                fmt=fmt,
+                mapping=mapping or [],
+                dry_run=dry_run,
+                skip_bad=skip_bad,
+                reject=reject,
+                bodies=bodies,
+                progress=tick,
+            )
+    except ImportFailed as exc:
+        if as_json:
+            print_json({"error": exc.message, **exc.report})
+        else:
+            _render(exc.report)
+        console(stderr=True).print(f"[bold red]error:[/] {_escape(exc.message)}")
+        raise typer.Exit(1) from None
+    if as_json:
+        print_json(report)
+    else:
+        _render(report)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def cmd_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv, vcard or json.")] = "csv",
+    type_key: Annotated[
+        str | None, typer.Option("--type", help="Only records of this type (default all).")
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="File to write (default stdout).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export records as CSV, vCard or JSON that `kith import` reads back."""
+    open_workspace()
+    from kith.imports.selectors import export
+
+    if output:
+        import os
+
+        tmp = output + ".part"
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            n = export(fh, fmt=fmt, type_key=type_key)
+        os.replace(tmp, output)
+        if as_json:
+            print_json({"output": output, "format": fmt, "records": n})
+        else:
+            console(stderr=True).print(f"exported {n} records to {_escape(output)}")
+    else:
+        export(sys.stdout, fmt=fmt, type_key=type_key)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(cmd_import)
+    app.command("export")(cmd_export)

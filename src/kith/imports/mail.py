@@ -1,0 +1,209 @@
+"""Email (mbox, Maildir, .eml) as email interactions, streamed one message at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+from email.message import Message
+from email.parser import BytesHeaderParser, BytesParser
+from email.policy import compat32
+from pathlib import Path
+
+from kith.core.errors import KithError
+from kith.imports.items import BadRow, InteractionIn, PersonRef, Unit
+from kith.records.normalize import normalize_email
+
+_HEADER_PARSER = BytesHeaderParser(policy=compat32)
+_FULL_PARSER = BytesParser(policy=compat32)
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_FROM_LINE = re.compile(rb"^From \S*")
+MAX_BODY = 1_000_000
+
+
+def mbox_messages(path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw bytes) per message of an mbox file, in bounded memory."""
+    with open(path, "rb") as fh:
+        lines: list[bytes] = []
+        start = 0
+        previous_blank = True
+        for n, line in enumerate(fh, start=1):
+            if previous_blank and line.startswith(b"From ") and _FROM_LINE.match(line):
+                if lines:
+                    yield start, b"".join(lines)
+                lines, start = [], n + 1
+                previous_blank = False
+                continue
+            if not lines and not start:
+                start = n
+            if line.startswith(b">From "):
+                line = line[1:]
+            lines.append(line)
+            previous_blank = line in (b"\n", b"\r\n")
+        if lines and any(x.strip() for x in lines):
+            yield start, b"".join(lines)
+
+
+def maildir_files(path: str) -> Iterator[str]:
+    """Every message file under a Maildir (or any folder of messages), in a stable order."""
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "tmp")
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield os.path.join(root, name)
+
+
+def _decode(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
+        return str(value)
+
+
+def _addresses(msg: Message, *keys: str) -> list[PersonRef]:
+    out: list[PersonRef] = []
+    values: list[str] = []
+    for key in keys:
+        values.extend(str(v) for v in msg.get_all(key, []))
+    for name, addr in email.utils.getaddresses(values):
+        try:
+            norm = normalize_email(addr)
+        except KithError:
+            continue
+        if not any(p.email == norm for p in out):
+            shown = " ".join(_decode(name).replace('"', "").split())
+            out.append(PersonRef(email=norm, name=shown if "@" not in shown else ""))
+    return out
+
+
+def _ids(value: str | None) -> list[str]:
+    return _MSGID.findall(str(value or ""))
+
+
+def _date(msg: Message) -> dt.datetime | None:
+    for candidate in [
+        msg.get("Date"),
+        *(str(r).rsplit(";", 1)[-1] for r in msg.get_all("Received", [])),
+    ]:
+        if not candidate:
+            continue
+        try:
+            moment = email.utils.parsedate_to_datetime(str(candidate).strip())
+        except (TypeError, ValueError, IndexError):
+            continue
+        if moment is None:
+            continue
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return None
+
+
+def _body(msg: Message) -> str:
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain" and not part.get_filename():
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                charset = part.get_content_charset() or "utf-8"
+                try:
+                    return payload.decode(charset, errors="replace")[:MAX_BODY]
+                except LookupError:
+                    return payload.decode("latin-1")[:MAX_BODY]
+    return ""
+
+
+def message_interaction(raw: bytes, where: str, *, bodies: bool) -> InteractionIn | BadRow:
+    """One email interaction from a message's bytes, or the reason it cannot be read."""
+    if b"\n\n" not in raw and b"\r\n\r\n" not in raw and not raw.endswith(b"\n"):
+        return BadRow(where, "truncated: the message ends inside its headers")
+    try:
+        msg = (_FULL_PARSER if bodies else _HEADER_PARSER).parsebytes(raw)
+    except Exception as exc:  # the parser is lenient; anything left is a broken message
+        return BadRow(where, f"unreadable message: {exc}")
+    if not msg.keys():
+        return BadRow(where, "not an email message: no headers")
+    senders = _addresses(msg, "From") or _addresses(msg, "Sender", "Return-Path")
+    if not senders:
+        value = _decode(msg.get("From"))
+        return BadRow(where, "no valid sender address", "From", value)
+    at = _date(msg)
+    if at is None:
+        return BadRow(where, "no valid date", "Date", _decode(msg.get("Date")))
+    if bodies:
+        for defect in msg.defects:
+            if type(defect).__name__ in {
+                "CloseBoundaryNotFoundDefect",
+                "StartBoundaryNotFoundDefect",
+            }:
+                return BadRow(where, f"truncated: {type(defect).__name__}")
+    message_id = (_ids(msg.get("Message-ID")) or [""])[0]
+    subject = " ".join(_decode(msg.get("Subject")).split())
+    if not message_id:
+        digest = hashlib.sha1(f"{senders[0].email}|{at.isoformat()}|{subject}".encode()).hexdigest()
+        message_id = f"kith-{digest[:32]}@generated"
+    references = _ids(msg.get("References"))
+    in_reply_to = (_ids(msg.get("In-Reply-To")) or [""])[0]
+    root = references[0] if references else (in_reply_to or message_id)
+    people: list[tuple[PersonRef, str]] = [(senders[0], "from")]
+    seen = {senders[0].email}
+    for role, keys in (("to", ("To",)), ("cc", ("Cc",)), ("bcc", ("Bcc",))):
+        for who in _addresses(msg, *keys):
+            if who.email not in seen:
+                seen.add(who.email)
+                people.append((who, role))
+    meta: dict[str, object] = {"message_id": message_id}
+    if in_reply_to:
+        meta["in_reply_to"] = in_reply_to
+    if references:
+        meta["references"] = references[-50:]
+    return InteractionIn(
+        kind="email",
+        at=at,
+        external_id=f"<{message_id}>"[:480],
+        people=people,
+        subject=subject[:500],
+        body=_body(msg) if bodies else "",
+        thread_id=f"<{root}>"[:480],
+        meta=meta,
+    )
+
+
+def _unit(raw: bytes, where: str, bodies: bool) -> Unit:
+    unit = Unit(where=where, raw=raw)
+    result = message_interaction(raw, where, bodies=bodies)
+    if isinstance(result, BadRow):
+        unit.error = result
+    else:
+        unit.interactions = [result]
+    return unit
+
+
+def mbox_units(path: str, *, bodies: bool) -> Iterator[Unit]:
+    for index, (line, raw) in enumerate(mbox_messages(path), start=1):
+        yield _unit(raw, f"message {index} (line {line})", bodies)
+
+
+def maildir_units(path: str, *, bodies: bool) -> Iterator[Unit]:
+    base = Path(path)
+    for index, file in enumerate(maildir_files(path), start=1):
+        with open(file, "rb") as fh:
+            raw = fh.read()
+        yield _unit(raw, f"message {index} ({Path(file).relative_to(base)})", bodies)
+
+
+def eml_units(path: str, *, bodies: bool) -> Iterator[Unit]:
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    yield _unit(raw, "message 1", bodies)
+
+
+def mbox_entry(raw: bytes) -> bytes:
+    """A message as an mbox entry (for reject files)."""
+    body = re.sub(rb"(?m)^From ", b">From ", raw)
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    return b"From kith-reject Thu Jan  1 00:00:00 1970\n" + body + b"\n"

@@ -1,0 +1,638 @@
+"""Matching incoming people to existing ones, and writing in batches inside one transaction.
+
+New records, contact points, relationships, interactions and their history rows are
+collected per chunk and inserted with ``executemany`` (the bulk path's pattern); records
+that match existing ones are merged through the ORM with field-level history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from kith.core.context import current_actor
+from kith.core.ids import new_id
+from kith.imports.items import InteractionIn, PersonRef, RecordIn
+from kith.records.normalize import name_key
+
+FREE_MAIL = {
+    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com",
+    "hotmail.com", "hotmail.co.uk", "hotmail.fr", "outlook.com", "live.com", "msn.com",
+    "aol.com", "icloud.com", "me.com", "mac.com", "gmx.com", "gmx.de", "gmx.net", "web.de",
+    "proton.me", "protonmail.com", "pm.me", "yandex.ru", "yandex.com", "mail.ru", "qq.com",
+    "163.com", "126.com", "zoho.com", "fastmail.com", "fastmail.fm", "hey.com", "comcast.net",
+    "att.net", "verizon.net", "orange.fr", "free.fr", "laposte.net", "t-online.de",
+    "libero.it", "btinternet.com", "sbcglobal.net", "mail.com", "inbox.com", "tutanota.com",
+}  # fmt: skip
+LOOKUP = 500  # keys per IN (...) query
+
+
+def _chunks(items: Sequence[Any], size: int = LOOKUP) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def org_name_from_domain(domain: str) -> str:
+    parts = domain.split(".")
+    core = parts[-2] if len(parts) >= 2 else parts[0]
+    if len(parts) >= 3 and len(core) <= 3:  # acme.co.uk
+        core = parts[-3]
+    return core.replace("-", " ").title() or domain
+
+
+@dataclass
+class Pending:
+    rec: RecordIn
+    id: str
+
+
+@dataclass
+class Snap:
+    """What an existing record already has, to tell whether an import adds anything."""
+
+    fields: dict[str, Any]
+    contacts: set[tuple[str, str]] = field(default_factory=set)
+    works: set[tuple[str, str]] = field(default_factory=set)  # (org id, role)
+
+
+class Writer:
+    def __init__(self, *, source: str, write: Callable[[], bool]) -> None:
+        from kith.records.models import RecordType
+        from kith.records.selectors import home_org
+
+        self.source = source
+        self.write = write  # False once a bad unit makes the import fail: validate only
+        self.prefix = dict(RecordType.objects.values_list("key", "id_prefix"))
+        self.counts: Counter[str] = Counter()
+        self.warnings: list[str] = []
+        self.email_ids: dict[str, str] = {}
+        self.phone_ids: dict[str, str] = {}
+        self.nameorg_ids: dict[tuple[str, str], str] = {}
+        self.name_only: dict[str, str | None] = {}
+        self.typed_names: dict[tuple[str, str], str] = {}  # (type, name key) -> id
+        self.org_by_domain: dict[str, str] = {}
+        self.uid_ids: dict[str, str] = {}
+        self.known_ext: set[str] = set()
+        self.created: set[str] = set()
+        self.pending: dict[str, Pending] = {}
+        self.rels: list[tuple[str, str, str, str]] = []  # (id, from, to, role) works_at
+        self.related: list[tuple[str, str, str, str]] = []  # (from id, type, target, where)
+        self.interactions: list[tuple[InteractionIn, str, list[tuple[str, str]]]] = []
+        self.snaps: dict[str, Snap] = {}
+        self.warned: set[str] = set()
+        home = home_org()
+        self.home_id = home.id if home else None
+        self.home_domains: set[str] = set()
+        if home is not None:
+            self.home_domains = set(
+                home.contacts.filter(kind="domain").values_list("normalized", flat=True)
+            )
+            for d in self.home_domains:
+                self.org_by_domain[d] = home.id
+
+    # ----- lookups: one query per kind and chunk -----------------------------------------
+    def prefetch(self, records: Sequence[RecordIn], interactions: Sequence[InteractionIn]) -> None:
+        from kith.interactions.models import Interaction
+        from kith.records.models import ContactPoint, Record
+        from kith.relationships.models import Relationship
+
+        emails = {e for r in records for e in r.emails}
+        emails |= {p.email for i in interactions for p, _ in i.people}
+        phones = {p[1] for r in records for p in r.phones}
+        domains = {d for r in records for d in r.domains}
+        domains |= {e.rsplit("@", 1)[1] for e in emails if "@" in e}
+        names = {name_key(r.name) for r in records}
+        orgs = {name_key(r.org) for r in records if r.org}
+        orgs |= {name_key(org_name_from_domain(d)) for d in domains}
+        alive = {"record__deleted_at__isnull": True, "record__merged_into__isnull": True}
+        found: set[str] = set()
+        for kind, keys, target in (
+            ("email", emails - self.email_ids.keys(), self.email_ids),
+            ("phone", phones - self.phone_ids.keys(), self.phone_ids),
+            ("domain", domains - self.org_by_domain.keys(), self.org_by_domain),
+        ):
+            for part in _chunks(sorted(keys)):
+                rows = ContactPoint.objects.filter(kind=kind, normalized__in=part, **alive)
+                for norm, rid in rows.order_by("record_id").values_list("normalized", "record_id"):
+                    target.setdefault(norm, rid)
+                    found.add(rid)
+        todo = sorted((names | orgs) - {k for _, k in self.typed_names})
+        for part in _chunks(todo):
+            qs = Record.objects.filter(
+                name_key__in=part, deleted_at__isnull=True, merged_into__isnull=True
+            ).order_by("id")
+            counts: Counter[str] = Counter()
+            for rid, tkey, nkey in qs.values_list("id", "type_id", "name_key"):
+                self.typed_names.setdefault((tkey, nkey), rid)
+                if tkey == "person":
+                    counts[nkey] += 1
+                    self.name_only.setdefault(nkey, rid)
+            for nkey, n in counts.items():
+                if n > 1:
+                    self.name_only[nkey] = None  # ambiguous: never matched by name alone
+        pairs = [n for n in names if n]
+        for part in _chunks(sorted(pairs)):
+            rels = Relationship.objects.filter(
+                type_id="works_at",
+                from_record__name_key__in=part,
+                from_record__deleted_at__isnull=True,
+                until__isnull=True,
+            ).values_list("from_record_id", "from_record__name_key", "to_record__name_key")
+            for pid, pkey, okey in rels:
+                self.nameorg_ids.setdefault((pkey, okey), pid)
+                found.add(pid)
+        ext = sorted({i.external_id for i in interactions} - self.known_ext)
+        for part in _chunks(ext):
+            found_ext = Interaction.objects.filter(external_id__in=part).values_list(
+                "external_id", flat=True
+            )
+            self.known_ext.update(e for e in found_ext if e)
+        self._load_snaps(sorted(found - self.created - self.snaps.keys()))
+
+    def _load_snaps(self, ids: Sequence[str]) -> None:
+        from kith.records.models import ContactPoint, Record
+        from kith.relationships.models import Relationship
+
+        for part in _chunks(ids):
+            for rid, fields in Record.objects.filter(pk__in=part).values_list("id", "fields"):
+                self.snaps[rid] = Snap(fields=dict(fields or {}))
+            for rid, kind, norm in ContactPoint.objects.filter(record_id__in=part).values_list(
+                "record_id", "kind", "normalized"
+            ):
+                self.snaps[rid].contacts.add((kind, norm))
+            for rid, org, role in Relationship.objects.filter(
+                from_record_id__in=part, type_id="works_at", until__isnull=True
+            ).values_list("from_record_id", "to_record_id", "role"):
+                self.snaps[rid].works.add((org, role))
+
+    # ----- records -----------------------------------------------------------------------
+    def match(self, rec: RecordIn) -> str | None:
+        if rec.uid and rec.uid in self.uid_ids:
+            return self.uid_ids[rec.uid]
+        for e in rec.emails:
+            if e in self.email_ids:
+                return self.email_ids[e]
+        for _, p in rec.phones:
+            if p in self.phone_ids:
+                return self.phone_ids[p]
+        key = name_key(rec.name)
+        if rec.type_key != "person":
+            for d in rec.domains:
+                if d in self.org_by_domain:
+                    return self.org_by_domain[d]
+            return self.typed_names.get((rec.type_key, key))
+        if rec.org:
+            return self.nameorg_ids.get((key, name_key(rec.org)))
+        if not rec.emails and not rec.phones:
+            found = self.name_only.get(key)
+            return found if found and found not in self.created else None
+        return None
+
+    def add_record(self, rec: RecordIn, where: str) -> str:
+        """Match or create ``rec``; returns the record id."""
+        rid = self.match(rec)
+        org_id = self.org_for(rec.org) if rec.org and rec.type_key == "person" else None
+        if rid is None:
+            rid = new_id(self.prefix.get(rec.type_key, rec.type_key[:3]))
+            self.pending[rid] = Pending(rec=rec, id=rid)
+            self.counts[f"{rec.type_key}_created"] += 1
+            if org_id:
+                self.rels.append((new_id("rel"), rid, org_id, rec.title))
+        elif rid in self.pending:
+            self._merge_pending(self.pending[rid].rec, rec)
+            self.counts[f"{rec.type_key}_matched"] += 1
+            if org_id and (org_id, rec.title) not in {
+                (r[2], r[3]) for r in self.rels if r[1] == rid
+            }:
+                self.rels.append((new_id("rel"), rid, org_id, rec.title))
+        else:
+            self.counts[f"{rec.type_key}_matched"] += 1
+            self._merge_existing(rid, rec, org_id)
+        self._remember(rid, rec)
+        for reltype, target in rec.related:
+            self.related.append((rid, reltype, target, where))
+        return rid
+
+    def _remember(self, rid: str, rec: RecordIn) -> None:
+        for e in rec.emails:
+            self.email_ids.setdefault(e, rid)
+        for _, p in rec.phones:
+            self.phone_ids.setdefault(p, rid)
+        for d in rec.domains:
+            self.org_by_domain.setdefault(d, rid)
+        key = name_key(rec.name)
+        self.typed_names.setdefault((rec.type_key, key), rid)
+        if rec.org:
+            self.nameorg_ids.setdefault((key, name_key(rec.org)), rid)
+        if rec.uid:
+            self.uid_ids[rec.uid] = rid
+
+    @staticmethod
+    def _merge_pending(into: RecordIn, rec: RecordIn) -> None:
+        into.emails += [e for e in rec.emails if e not in into.emails]
+        known = {p[1] for p in into.phones}
+        into.phones += [p for p in rec.phones if p[1] not in known]
+        into.domains += [d for d in rec.domains if d not in into.domains]
+        into.urls += [u for u in rec.urls if u not in into.urls]
+        for k, v in rec.fields.items():
+            into.fields.setdefault(k, v)
+        into.org = into.org or rec.org
+        into.title = into.title or rec.title
+
+    def _snap(self, rid: str) -> Snap:
+        if rid not in self.snaps:
+            self._load_snaps([rid])
+        return self.snaps[rid]
+
+    def _merge_existing(self, rid: str, rec: RecordIn, org_id: str | None) -> None:
+        snap = self._snap(rid)
+        wanted = [("email", e, e) for e in rec.emails]
+        wanted += [("phone", shown, norm) for shown, norm in rec.phones]
+        wanted += [("domain", d, d) for d in rec.domains]
+        wanted += [("url", u, u) for u in rec.urls]
+        new_contacts = [w for w in wanted if (w[0], w[2]) not in snap.contacts]
+        new_fields = {k: v for k, v in rec.fields.items() if k not in snap.fields}
+        if (new_contacts or new_fields) and self.write():
+            self._update(rid, snap, new_contacts, new_fields)
+        if org_id and (org_id, rec.title) not in snap.works and self.write():
+            from kith.relationships.services import relate
+
+            self.flush()  # the organisation may still be pending
+            relate(
+                a=rid,
+                type_name="works_at",
+                b=org_id,
+                role=rec.title,
+                source=self.source,
+                if_exists="return",
+            )
+            snap.works.add((org_id, rec.title))
+            self.counts["relationships_created"] += 1
+
+    def _update(
+        self, rid: str, snap: Snap, contacts: list[tuple[str, str, str]], fields: dict[str, Any]
+    ) -> None:
+        from kith.core.events import publish
+        from kith.core.services import record_field_changes
+        from kith.records.models import ContactPoint, Record
+        from kith.records.services import _snapshot
+
+        self.flush()
+        record = Record.objects.select_for_update().get(pk=rid)
+        before = _snapshot(record)
+        have_primary = {k for k, _ in snap.contacts}
+        for kind, shown, norm in contacts:
+            ContactPoint.objects.create(
+                record=record,
+                kind=kind,
+                value=shown,
+                normalized=norm,
+                primary=kind not in have_primary,
+            )
+            have_primary.add(kind)
+            snap.contacts.add((kind, norm))
+        record.fields = {**record.fields, **fields}
+        snap.fields.update(fields)
+        record.version += 1
+        record.updated_at = timezone.now()
+        record.save(update_fields=["fields", "version", "updated_at"])
+        record_field_changes(
+            entity_id=rid, entity_kind="record", before=before, after=_snapshot(record)
+        )
+        publish("record.updated", record_id=rid)
+        self.counts["records_updated"] += 1
+
+    def org_for(self, name: str, domain: str | None = None) -> str:
+        """The organisation named ``name`` (or owning ``domain``), created when missing."""
+        if domain and domain in self.org_by_domain:
+            return self.org_by_domain[domain]
+        key = ("organization", name_key(name))
+        if key in self.typed_names:
+            return self.typed_names[key]
+        rec = RecordIn(
+            type_key="organization",
+            name=" ".join(name.split())[:300],
+            domains=[domain] if domain else [],
+        )
+        rid = new_id(self.prefix["organization"])
+        self.pending[rid] = Pending(rec=rec, id=rid)
+        self.counts["organization_created"] += 1
+        self._remember(rid, rec)
+        return rid
+
+    # ----- interactions ------------------------------------------------------------------
+    def person_for(self, who: PersonRef) -> str:
+        if who.email in self.email_ids:
+            return self.email_ids[who.email]
+        domain = who.email.rsplit("@", 1)[1]
+        org_id = None
+        if domain in self.org_by_domain:
+            org_id = self.org_by_domain[domain]
+        elif domain not in FREE_MAIL:
+            org_id = self.org_for(org_name_from_domain(domain), domain)
+        local = who.email.split("@")[0]
+        name = who.name or local.replace(".", " ").replace("_", " ").title() or who.email
+        rec = RecordIn(type_key="person", name=" ".join(name.split())[:300], emails=[who.email])
+        rid = new_id(self.prefix["person"])
+        self.pending[rid] = Pending(rec=rec, id=rid)
+        self.counts["person_created"] += 1
+        if org_id:
+            self.rels.append((new_id("rel"), rid, org_id, ""))
+        self.email_ids[who.email] = rid
+        return rid
+
+    def ours(self, email: str) -> bool:
+        domain = email.rsplit("@", 1)[-1]
+        return any(domain == d or domain.endswith("." + d) for d in self.home_domains)
+
+    def add_interaction(self, item: InteractionIn) -> None:
+        if item.external_id in self.known_ext or (item.cancelled and item.meta.get("series")):
+            if item.cancelled and self.write():
+                self._cancel(item.external_id, series=bool(item.meta.get("series")))
+            else:
+                self.counts["interactions_already_there"] += 1
+            return
+        self.known_ext.add(item.external_id)
+        if item.cancelled:
+            self.counts["interactions_cancelled_skipped"] += 1
+            return
+        if not item.people:
+            uid = str(item.meta.get("uid") or item.external_id)
+            if uid not in self.warned:
+                self.warned.add(uid)
+                self.warnings.append(f"{uid}: no participants with an email; skipped")
+            self.counts["interactions_skipped"] += 1
+            return
+        people: dict[tuple[str, str], None] = {}
+        for who, role in item.people:
+            people[(self.person_for(who), role)] = None
+        if item.direction is None:
+            sender = [p.email for p, r in item.people if r == "from"]
+            others = [p.email for p, r in item.people if r != "from"]
+            if sender and self.ours(sender[0]):
+                item.direction = "out"
+            elif any(self.ours(e) for e in others):
+                item.direction = "in"
+            else:
+                item.direction = ""
+        self.interactions.append((item, new_id("int"), list(people)))
+        self.counts["interactions_created"] += 1
+
+    def _cancel(self, external_id: str, *, series: bool = False) -> None:
+        """Mark a meeting (or a whole series) cancelled; it stays as history."""
+        from django.db.models import Q
+
+        from kith.core.services import record_change
+        from kith.interactions.models import Interaction
+
+        self.flush()
+        match = Q(external_id=external_id)
+        if series:
+            match |= Q(external_id__startswith=external_id + "/")
+        found = list(Interaction.objects.filter(match).exclude(outcome="cancelled")[:10_000])
+        if not found:
+            self.counts["interactions_cancelled_skipped"] += 1
+            return
+        for inter in found:
+            old = inter.outcome
+            inter.outcome = "cancelled"
+            inter.save(update_fields=["outcome"])
+            record_change(
+                entity_id=inter.id,
+                entity_kind="interaction",
+                action="update",
+                field="outcome",
+                old=old,
+                new="cancelled",
+                note=self.source,
+            )
+            self.counts["interactions_cancelled"] += 1
+
+    # ----- writing -----------------------------------------------------------------------
+    def flush(self) -> None:
+        """Insert everything pending with executemany."""
+        if not self.write():
+            self.created.update(self.pending)
+            self.pending.clear()
+            self.rels.clear()
+            self.interactions.clear()
+            return
+        if not (self.pending or self.rels or self.interactions):
+            return
+        from kith.core.models import Change
+        from kith.interactions.models import Interaction, Participant
+        from kith.records.models import ContactPoint, Record
+        from kith.relationships.models import Relationship
+
+        now = timezone.now()
+        when = _time_adapter()
+        now_db = when(now)
+        actor = current_actor()
+        records, contacts, changes = [], [], []
+        for p in self.pending.values():
+            r = p.rec
+            records.append(
+                (
+                    p.id,
+                    r.type_key,
+                    r.name,
+                    name_key(r.name),
+                    json.dumps(r.fields),
+                    1,
+                    now_db,
+                    now_db,
+                    False,
+                )
+            )
+            snapshot: dict[str, Any] = {"name": r.name}
+            for kind, items in (
+                ("email", [(e, e) for e in r.emails]),
+                ("phone", r.phones),
+                ("domain", [(d, d) for d in r.domains]),
+                ("url", [(u, u) for u in r.urls]),
+            ):
+                for i, (shown, norm) in enumerate(items):
+                    contacts.append((p.id, kind, shown[:320], norm[:320], "", i == 0))
+                if items:
+                    snapshot[kind + "s"] = [s for s, _ in items]
+            snapshot.update({f"fields.{k}": v for k, v in r.fields.items()})
+            changes.append(
+                (
+                    p.id,
+                    "record",
+                    "create",
+                    "",
+                    None,
+                    json.dumps(snapshot, default=str),
+                    actor,
+                    now_db,
+                    self.source[:300],
+                )
+            )
+        rels = []
+        for rid, src, dst, role in self.rels:
+            rels.append(
+                (rid, "works_at", src, dst, role[:200], None, None, "", self.source, now_db)
+            )
+            changes.append(
+                (
+                    rid,
+                    "relationship",
+                    "create",
+                    "",
+                    None,
+                    json.dumps({"from": src, "type": "works_at", "to": dst, "role": role}),
+                    actor,
+                    now_db,
+                    self.source[:300],
+                )
+            )
+        inters: list[tuple[Any, ...]] = []
+        parts: list[tuple[Any, ...]] = []
+        for item, iid, people in self.interactions:
+            at = when(item.at)
+            inters.append(
+                (
+                    iid,
+                    item.kind,
+                    at,
+                    item.duration,
+                    item.subject,
+                    item.body,
+                    item.direction or "",
+                    "",
+                    item.external_id,
+                    item.thread_id,
+                    self.source,
+                    json.dumps(item.meta, default=str),
+                    now_db,
+                )
+            )
+            parts.extend((iid, rid, role, at) for rid, role in people)
+            changes.append(
+                (
+                    iid,
+                    "interaction",
+                    "create",
+                    "",
+                    None,
+                    json.dumps(
+                        {
+                            "kind": item.kind,
+                            "at": item.at.isoformat(),
+                            "with": [r for r, _ in people],
+                        }
+                    ),
+                    actor,
+                    now_db,
+                    self.source[:300],
+                )
+            )
+        with connection.cursor() as cur:
+            if records:
+                cur.executemany(_insert(Record, RECORD_COLS), records)
+            if contacts:
+                cur.executemany(_insert(ContactPoint, CONTACT_COLS), contacts)
+            if rels:
+                cur.executemany(_insert(Relationship, REL_COLS), rels)
+            if inters:
+                cur.executemany(_insert(Interaction, INTERACTION_COLS), inters)
+                cur.executemany(_insert(Participant, PARTICIPANT_COLS), parts)
+            if changes:
+                cur.executemany(_insert(Change, CHANGE_COLS), changes)
+        self.counts["relationships_created"] += len(rels)
+        self.created.update(self.pending)
+        self.pending.clear()
+        self.rels.clear()
+        self.interactions.clear()
+
+    def finish(self) -> None:
+        """Write what is left and resolve RELATED links (targets may come later in a file)."""
+        self.flush()
+        if not self.related:
+            return
+        from kith.core.errors import KithError
+        from kith.relationships.services import relate
+
+        for src, reltype, target, where in self.related:
+            text = target.removeprefix("urn:uuid:") if target.startswith("urn:uuid:") else target
+            dst = self.uid_ids.get(target) or self.uid_ids.get(text)
+            if dst is None and ("@" in text or text.startswith("mailto:")):
+                dst = self.email_ids.get(text.removeprefix("mailto:").lower())
+            if dst is None:
+                dst = self.typed_names.get(("person", name_key(text)))
+            if dst is None:
+                self.warnings.append(f"{where}: RELATED {target!r} matches no record; kept out")
+                continue
+            if not self.write():
+                continue
+            try:
+                relate(a=src, type_name=reltype, b=dst, source=self.source, if_exists="return")
+                self.counts["relationships_created"] += 1
+            except KithError as exc:
+                self.warnings.append(f"{where}: RELATED {target!r}: {exc.message}")
+
+
+RECORD_COLS = (
+    "id",
+    "type_key",
+    "name",
+    "name_key",
+    "fields",
+    "version",
+    "created_at",
+    "updated_at",
+    "private",
+)
+CONTACT_COLS = ("record_id", "kind", "value", "normalized", "label", "primary")
+REL_COLS = (
+    "id",
+    "type_key",
+    "from_record_id",
+    "to_record_id",
+    "role",
+    "since",
+    "until",
+    "note",
+    "source",
+    "created_at",
+)
+INTERACTION_COLS = (
+    "id",
+    "kind",
+    "at",
+    "duration",
+    "subject",
+    "body",
+    "direction",
+    "outcome",
+    "external_id",
+    "thread_id",
+    "source",
+    "meta",
+    "created_at",
+)
+PARTICIPANT_COLS = ("interaction_id", "record_id", "role", "at")
+CHANGE_COLS = ("entity_id", "entity_kind", "action", "field", "old", "new", "actor", "at", "note")
+
+
+def _insert(model: Any, columns: Sequence[str]) -> str:
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(c) for c in columns)
+    return (
+        f"INSERT INTO {qn(model._meta.db_table)} ({cols}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+
+
+def _time_adapter() -> Callable[[dt.datetime], Any]:
+    if connection.vendor == "sqlite":
+        return lambda v: v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    return lambda v: v
