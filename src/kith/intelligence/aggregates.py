@@ -1,0 +1,185 @@
+"""Set-based reads of the pair table and the relationships: one GROUP BY pass per question.
+
+Each function takes the as-of day and an optional scope (a person, the people employed by
+one organisation on that day, or everyone) and returns plain Python values for scoring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from typing import Any
+
+from kith.intelligence import sql as q
+from kith.intelligence.scoring import PairAgg
+
+_SAFE = re.compile(r"^[a-z0-9_]+$")
+
+Scope = tuple[str, str | None]  # ("all", None) | ("person", id) | ("org", id) | ("member", id)
+
+
+def _weight_case(cfg: dict[str, Any]) -> str:
+    whens = " ".join(
+        f"WHEN '{k}' THEN {float(v)!r}" for k, v in cfg["kind_weights"].items() if _SAFE.match(k)
+    )
+    return f"(CASE kind {whens} ELSE {float(cfg['default_kind_weight'])!r} END)"
+
+
+def _scope_sql(scope: Scope, as_of: dt.date, column: str = "person_id") -> tuple[str, list[Any]]:
+    kind, ref = scope
+    if kind == "person":
+        return f" AND {column} = %s", [ref]
+    if kind == "org":
+        return f" AND {column} IN ({q.employed_sql()})", [True, as_of, as_of, ref]
+    return "", []
+
+
+def pair_aggs(
+    cfg: dict[str, Any],
+    as_of: dt.date,
+    team: list[str],
+    scope: Scope = ("all", None),
+    member: str | None = None,
+) -> tuple[dict[tuple[str, str], PairAgg], dict[tuple[str, str], float]]:
+    """Per (team member, outside person): sums up to ``as_of``; and engagement value."""
+    if not team:
+        return {}, {}
+    w = _weight_case(cfg)
+    team_in, team_params = q.in_list(team)
+    recent = as_of - dt.timedelta(days=cfg["frequency_window_days"])
+    value_from = as_of - dt.timedelta(days=cfg["value_window_days"])
+    members_in, members_params = q.in_list([member] if member else team)
+    scope_sql, scope_params = _scope_sql(scope, as_of)
+    sql = f"""
+        SELECT member_id, person_id, SUM(n), SUM(n_two), SUM(n_in), SUM(n_out),
+               MIN(CASE WHEN n_two > 0 THEN day END), MAX(CASE WHEN n_two > 0 THEN day END),
+               COUNT(DISTINCT CASE WHEN n_two > 0 THEN day END),
+               SUM(CASE WHEN day > %s THEN n_two * {w} ELSE 0 END),
+               SUM(n_two * {w}),
+               SUM(CASE WHEN day > %s THEN n_two * {w} ELSE 0 END)
+        FROM {q.PAIR}
+        WHERE day <= %s AND member_id IN {members_in} AND person_id NOT IN {team_in}
+              {scope_sql}
+        GROUP BY member_id, person_id
+    """
+    params = [recent, value_from, as_of, *members_params, *team_params, *scope_params]
+    out: dict[tuple[str, str], PairAgg] = {}
+    value: dict[tuple[str, str], float] = {}
+    for m, p, n, two, n_in, n_out, first, last, days, rec, depth, val in q.fetch(sql, params):
+        out[(m, p)] = PairAgg(
+            n=int(n),
+            n_two=int(two),
+            n_in=int(n_in),
+            n_out=int(n_out),
+            first_two=q.as_date(first),
+            last_two=q.as_date(last),
+            two_days=int(days),
+            recent_weight=float(rec or 0),
+            depth_sum=float(depth or 0),
+        )
+        value[(m, p)] = float(val or 0)
+    return out, value
+
+
+def signals(
+    cfg: dict[str, Any], as_of: dt.date, scope: Scope = ("all", None)
+) -> dict[str, tuple[float, int, float, int, float, int]]:
+    """Per person: sentiment sum/count and survey score sum/count now and one window before."""
+    win = cfg["signal_window_days"]
+    start = as_of - dt.timedelta(days=win)
+    before = as_of - dt.timedelta(days=2 * win)
+    scope_sql, scope_params = _scope_sql(scope, as_of)
+    sql = f"""
+        SELECT person_id,
+               SUM(CASE WHEN day > %s THEN sent_sum ELSE 0 END),
+               SUM(CASE WHEN day > %s THEN sent_n ELSE 0 END),
+               SUM(CASE WHEN day > %s THEN score_sum ELSE 0 END),
+               SUM(CASE WHEN day > %s THEN score_n ELSE 0 END),
+               SUM(CASE WHEN day <= %s THEN score_sum ELSE 0 END),
+               SUM(CASE WHEN day <= %s THEN score_n ELSE 0 END)
+        FROM {q.PAIR}
+        WHERE day <= %s AND day > %s AND (sent_n > 0 OR score_n > 0) {scope_sql}
+        GROUP BY person_id
+    """
+    params = [start, start, start, start, start, start, as_of, before, *scope_params]
+    return {
+        r[0]: (float(r[1]), int(r[2]), float(r[3]), int(r[4]), float(r[5]), int(r[6]))
+        for r in q.fetch(sql, params)
+    }
+
+
+def employment(as_of: dt.date, org: str | None = None) -> list[tuple[str, str, str]]:
+    """(person, organisation, role) for every rollup tie (works_at) in force on ``as_of``."""
+    org_sql = " AND r.to_record_id = %s" if org else ""
+    sql = f"""
+        SELECT r.from_record_id, r.to_record_id, r.role
+        FROM {q.REL} r JOIN {q.RTYPE} t ON t.{q._q("key")} = r.type_key
+        JOIN {q.REC} p ON p.id = r.from_record_id
+        WHERE t.rollup = %s AND (r.since IS NULL OR r.since <= %s)
+              AND (r.until IS NULL OR r.until > %s) AND p.deleted_at IS NULL {org_sql}
+    """
+    params: list[Any] = [True, as_of, as_of, *([org] if org else [])]
+    return [(a, b, c or "") for a, b, c in q.fetch(sql, params)]
+
+
+def departures(
+    cfg: dict[str, Any], as_of: dt.date, org: str | None = None
+) -> dict[str, list[tuple[str, str, dt.date]]]:
+    """Per organisation: (person, role, until) of key people whose tie ended in the window."""
+    start = as_of - dt.timedelta(days=cfg["departure_window_days"])
+    org_sql = " AND r.to_record_id = %s" if org else ""
+    sql = f"""
+        SELECT r.from_record_id, r.to_record_id, r.role, r.until
+        FROM {q.REL} r JOIN {q.RTYPE} t ON t.{q._q("key")} = r.type_key
+        WHERE t.rollup = %s AND r.until IS NOT NULL AND r.until > %s AND r.until <= %s
+              AND r.role <> '' {org_sql}
+    """
+    params: list[Any] = [True, start, as_of, *([org] if org else [])]
+    out: dict[str, list[tuple[str, str, dt.date]]] = defaultdict(list)
+    for person, org_id, role, until in q.fetch(sql, params):
+        key = key_role(cfg, role)
+        if key:
+            day = q.as_date(until)
+            assert day is not None
+            out[org_id].append((person, key, day))
+    return out
+
+
+_KEY_PATTERNS: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def key_role(cfg: dict[str, Any], role: str) -> str | None:
+    """The key role named in a relationship's role text, if any (case-insensitive)."""
+    if not role:
+        return None
+    keys = tuple(str(k).lower() for k in cfg["key_roles"])
+    pattern = _KEY_PATTERNS.get(keys)
+    if pattern is None:
+        alts = "|".join(re.escape(k) for k in keys)
+        pattern = _KEY_PATTERNS[keys] = re.compile(rf"\b({alts})\b")
+    found = pattern.search(role.lower())
+    return found.group(1) if found else None
+
+
+def names(ids: set[str] | None = None) -> dict[str, str]:
+    """Record names for ``ids`` (or every live record)."""
+    if ids is not None:
+        out: dict[str, str] = {}
+        items = sorted(ids)
+        for i in range(0, len(items), 500):
+            chunk = items[i : i + 500]
+            marks, params = q.in_list(chunk)
+            out.update(q.fetch(f"SELECT id, name FROM {q.REC} WHERE id IN {marks}", params))
+        return out
+    return dict(q.fetch(f"SELECT id, name FROM {q.REC} WHERE deleted_at IS NULL", []))
+
+
+def organisations() -> list[tuple[str, str]]:
+    return [
+        (a, b)
+        for a, b in q.fetch(
+            f"SELECT id, name FROM {q.REC} WHERE type_key = %s AND deleted_at IS NULL",
+            ["organization"],
+        )
+    ]

@@ -1,0 +1,48 @@
+"""Materialised interaction statistics between our team and everyone they deal with.
+
+One row per (team member, other person, interaction kind, day): set-based aggregation of
+the Participant rows both share. Scores as of any date are sums over these rows, so they
+stay exact for past dates and the table is maintained incrementally (see services).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class PairStat(models.Model):
+    """What one of our people and one other person did together on one day, by kind."""
+
+    member_id = models.CharField(max_length=40)
+    person_id = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40)
+    day = models.DateField()
+    n = models.PositiveIntegerField(default=0)  # interactions shared
+    n_two = models.PositiveIntegerField(default=0)  # of which two-way (they engaged too)
+    n_in = models.PositiveIntegerField(default=0)
+    n_out = models.PositiveIntegerField(default=0)
+    sent_sum = models.FloatField(default=0.0)
+    sent_n = models.PositiveIntegerField(default=0)
+    score_sum = models.FloatField(default=0.0)  # survey scores (NPS/CSAT)
+    score_n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member_id", "person_id", "kind", "day"], name="pairstat_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["person_id", "day"], name="pairstat_person_day")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}~{self.person_id} {self.kind} {self.day} x{self.n}"
+
+
+class IntelState(models.Model):
+    """Small key/value state: whether the pair table is built, the data version."""
+
+    key = models.CharField(primary_key=True, max_length=40)
+    value = models.CharField(max_length=200, default="")
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"

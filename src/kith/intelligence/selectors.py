@@ -1,0 +1,249 @@
+"""Reads: strength of a tie, health of a person or organisation, trends, best and at-risk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kith.core.errors import ValidationError
+from kith.intelligence import aggregates as agg
+from kith.intelligence.conf import model_config
+from kith.intelligence.engine import Snapshot, compute
+from kith.intelligence.scoring import Score, pair_strength, trend_reason
+from kith.records.models import Record
+from kith.records.selectors import resolve
+
+PERIODS = {"week": 7, "month": None}
+
+
+def _day(as_of: dt.date | None) -> dt.date:
+    return as_of or dt.date.today()
+
+
+def _ref_view(record: Record) -> dict[str, str]:
+    return {"id": record.id, "name": record.name, "type": record.type_id}
+
+
+def strength(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
+    """Strength of the tie between one of our people and another person, with reasons."""
+    from kith.intelligence.services import ensure_pairstats
+    from kith.relationships.selectors import team_ids
+
+    ensure_pairstats()
+    day = _day(as_of)
+    ra, rb = resolve(a, field="a"), resolve(b, field="b")
+    for rec, fld in ((ra, "a"), (rb, "b")):
+        if rec.type_id != "person":
+            raise ValidationError(f"{fld}: {rec.name!r} is not a person", field=fld)
+    team = team_ids(day)
+    if ra.id in team and rb.id in team:
+        raise ValidationError(
+            f"b: {ra.name} and {rb.name} are both on our team; strength measures outside ties",
+            field="b",
+        )
+    if ra.id not in team and rb.id not in team:
+        raise ValidationError(
+            f"a: neither {ra.name} nor {rb.name} is on our team on {day.isoformat()}", field="a"
+        )
+    member, other = (ra, rb) if ra.id in team else (rb, ra)
+    cfg = model_config()
+    pairs, _ = agg.pair_aggs(cfg, day, team, ("person", other.id), member=member.id)
+    pair = pairs.get((member.id, other.id))
+    from kith.intelligence.scoring import PairAgg
+
+    score = pair_strength(cfg, pair or PairAgg(), day)
+    return {
+        "as_of": day.isoformat(),
+        "member": _ref_view(member),
+        "person": _ref_view(other),
+        **score.as_dict(),
+    }
+
+
+def _snapshot_for(record: Record, day: dt.date) -> Score:
+    cfg = model_config()
+    if record.type_id == "person":
+        snap = compute(cfg, day, ("person", record.id))
+        return snap.people[record.id]
+    if record.type_id == "organization":
+        _check_not_home(record)
+        snap = compute(cfg, day, ("org", record.id))
+        return snap.orgs[record.id]
+    raise ValidationError(
+        f"ref: health is measured for people and organisations, not {record.type_id} "
+        f"{record.name!r}",
+        field="ref",
+    )
+
+
+def _check_not_home(record: Record) -> None:
+    from kith.records.selectors import home_org
+
+    home = home_org()
+    if home is not None and home.id == record.id:
+        raise ValidationError(
+            f"ref: {record.name} is our own organisation; health measures outside relationships",
+            field="ref",
+        )
+
+
+def _month_ends(day: dt.date, periods: int) -> list[dt.date]:
+    out = [day]
+    cur = day.replace(day=1) - dt.timedelta(days=1)
+    while len(out) < periods:
+        out.append(cur)
+        cur = cur.replace(day=1) - dt.timedelta(days=1)
+    return out[::-1]
+
+
+def series_days(day: dt.date, every: str, periods: int) -> list[dt.date]:
+    """Period ends, oldest first, the last one being ``day``."""
+    if every not in PERIODS:
+        raise ValidationError(f"--every: {every!r} is not week or month", field="every")
+    if not 1 <= periods <= 520:
+        raise ValidationError(f"--periods: {periods} is outside 1..520", field="periods")
+    if every == "week":
+        return [day - dt.timedelta(days=7 * i) for i in range(periods - 1, -1, -1)]
+    return _month_ends(day, periods)
+
+
+def health(
+    ref: str,
+    *,
+    as_of: dt.date | None = None,
+    trend: bool = False,
+    every: str = "month",
+    periods: int = 12,
+) -> dict[str, Any]:
+    """Health (0-100, band, factors, reasons) of a person or organisation, with its trend."""
+    from kith.relationships.selectors import team_ids
+
+    day = _day(as_of)
+    record = resolve(ref, field="ref")
+    if record.type_id == "person" and record.id in team_ids(day):
+        raise ValidationError(
+            f"ref: {record.name} is on our team; health measures outside relationships",
+            field="ref",
+        )
+    cfg = model_config()
+    score = _snapshot_for(record, day)
+    before_day = day - dt.timedelta(days=cfg["trend_days"])
+    before = _snapshot_for(record, before_day)
+    view: dict[str, Any] = {"as_of": day.isoformat(), "record": _ref_view(record)}
+    view.update(score.as_dict())
+    view["previous"] = {"as_of": before_day.isoformat(), "score": round(before.score, 1)}
+    view["change"] = round(score.score - before.score, 1)
+    said = trend_reason(score.score, before.score, before_day, cfg)
+    if said:
+        view["reasons"] = [*view["reasons"], said]
+    if trend:
+        view["trend"] = [
+            {
+                "as_of": d.isoformat(),
+                "score": round((s := _snapshot_for(record, d)).score, 1),
+                "band": s.band,
+            }
+            for d in series_days(day, every, periods)
+        ]
+    return view
+
+
+def _ranked(snap: Snapshot, kinds: set[str]) -> list[tuple[str, str, Score]]:
+    items: list[tuple[str, str, Score]] = []
+    if "organization" in kinds:
+        items += [(rid, "organization", s) for rid, s in snap.orgs.items()]
+    if "person" in kinds:
+        items += [(rid, "person", s) for rid, s in snap.people.items()]
+    return items
+
+
+def _kinds(kind: str | None) -> set[str]:
+    if kind in (None, "", "all"):
+        return {"organization", "person"}
+    norm = {"org": "organization", "orgs": "organization", "people": "person"}.get(kind, kind)
+    if norm not in {"organization", "person"}:
+        raise ValidationError(f"--type: {kind!r} is not person or organization", field="type")
+    return {norm}
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= 10_000:
+        raise ValidationError(f"--limit: {limit} is outside 1..10000", field="limit")
+    return limit
+
+
+def best(
+    *, as_of: dt.date | None = None, limit: int = 20, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """Top organisations and people by value (engagement; revenue once deals exist) x health."""
+    day = _day(as_of)
+    kinds, limit = _kinds(kind), _limit(limit)
+    snap = compute(model_config(), day)
+    items = [
+        (snap.value.get(rid, 0.0) * s.score / 100, rid, t, s)
+        for rid, t, s in _ranked(snap, kinds)
+        if s.score > 0
+    ]
+    items.sort(key=lambda x: (-x[0], -x[3].score, x[1]))
+    return [
+        {
+            "id": rid,
+            "name": snap.names.get(rid, rid),
+            "type": t,
+            "value": round(snap.value.get(rid, 0.0), 1),
+            "value_basis": "engagement",
+            "rank_score": round(v, 1),
+            **s.as_dict(),
+        }
+        for v, rid, t, s in items[:limit]
+    ]
+
+
+def at_risk(
+    *, as_of: dt.date | None = None, limit: int = 20, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """Organisations and people whose health is low or falling, or who hit a risk event."""
+    cfg = model_config()
+    day = _day(as_of)
+    kinds, limit = _kinds(kind), _limit(limit)
+    before_day = day - dt.timedelta(days=cfg["trend_days"])
+    now = compute(cfg, day)
+    then = compute(cfg, before_day)
+    out = []
+    for rid, t, s in _ranked(now, kinds):
+        prev = (then.orgs if t == "organization" else then.people).get(rid)
+        prev_score = prev.score if prev else 0.0
+        drop = prev_score - s.score
+        events = list(s.extra.get("risk_events", []))
+        why = []
+        if drop >= cfg["falling_points"]:
+            why.append(trend_reason(s.score, prev_score, before_day, cfg) or "")
+        low = s.score < cfg["at_risk_health"] and prev_score >= cfg["at_risk_health"]
+        if not (why or events or low):
+            continue
+        if low and not why:
+            why.append(f"health is {s.band} ({s.score:.0f})")
+        why += [e["event"] for e in events]
+        why += [r for r in s.reasons if r not in why and not r.startswith("NPS")]
+        newest = max([e["date"] for e in events] + [_last_contact(s)], default="")
+        out.append(
+            {
+                "id": rid,
+                "name": now.names.get(rid, rid),
+                "type": t,
+                "score": round(s.score, 1),
+                "band": s.band,
+                "previous": round(prev_score, 1),
+                "change": round(-drop, 1),
+                "value": round(now.value.get(rid, 0.0), 1),
+                "newest_event": newest,
+                "why": why,
+                "factors": s.factors,
+            }
+        )
+    out.sort(key=lambda r: (r["newest_event"], -r["change"], r["value"], r["id"]), reverse=True)
+    return out[:limit]
+
+
+def _last_contact(score: Score) -> str:
+    return str(score.extra.get("last_two_way", ""))

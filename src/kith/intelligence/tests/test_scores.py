@@ -1,0 +1,197 @@
+"""Scores on hand-built histories with known answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from kith.core.errors import ValidationError
+from kith.intelligence.models import PairStat
+from kith.intelligence.selectors import at_risk, best, health, strength
+from kith.intelligence.services import rebuild_pairstats
+from kith.testing import log, make_home, make_org, make_person, relate
+
+D = dt.date
+
+
+def at(day: D, hour: int = 10) -> str:
+    return f"{day.isoformat()}T{hour:02d}:00:00+00:00"
+
+
+@pytest.fixture
+def world():
+    home = make_home()
+    mia = make_person("Mia Team", org=home, since="2020-01-01")
+    ben = make_person("Ben Team", org=home, since="2020-01-01")
+    acme = make_org("Acme")
+    jane = make_person("Jane Doe", org=acme, role="champion", since="2024-01-01")
+    raj = make_person("Raj Roe", org=acme, role="engineer", since="2024-01-01")
+    return {"home": home, "mia": mia, "ben": ben, "acme": acme, "jane": jane, "raj": raj}
+
+
+def meetings(a, b, start: D, every: int, count: int) -> D:
+    day = start
+    for i in range(count):
+        day = start + dt.timedelta(days=every * i)
+        log("meeting", a, b, at=at(day))
+    return day
+
+
+def test_fading_tie_names_gap_and_cadence(world):
+    last = meetings(world["mia"], world["jane"], D(2026, 5, 1), 14, 6)
+    fresh = strength("Mia Team", "Jane Doe", as_of=last)
+    faded = strength("Mia Team", "Jane Doe", as_of=last + dt.timedelta(days=64))
+    assert fresh["cadence_days"] == 14
+    assert faded["reasons"][0] == "no two-way contact in 64 days; usual cadence is 14 days"
+    assert faded["score"] < fresh["score"] / 1.5
+    assert fresh["band"] in {"good", "strong", "fair"}
+    # factors add up to the score
+    assert abs(sum(f["contribution"] for f in faded["factors"]) - faded["score"]) < 0.5
+    # either order of the two people means the same tie
+    assert strength("Jane Doe", "Mia Team", as_of=last)["score"] == fresh["score"]
+
+
+def test_long_ties_decay_slower(world):
+    old = make_person("Old Friend")
+    meetings(world["mia"], old, D(2024, 1, 1), 30, 26)  # two years, monthly
+    new = make_person("New Face")
+    meetings(world["mia"], new, D(2025, 10, 1), 30, 2)
+    last_old = D(2024, 1, 1) + dt.timedelta(days=30 * 25)
+    gap = 120
+    long_tie = strength("Mia Team", "Old Friend", as_of=last_old + dt.timedelta(days=gap))
+    short_tie = strength("Mia Team", "New Face", as_of=D(2025, 10, 31) + dt.timedelta(days=gap))
+    rec = {f["name"]: f["value"] for f in long_tie["factors"]}["recency"]
+    rec_short = {f["name"]: f["value"] for f in short_tie["factors"]}["recency"]
+    assert rec > rec_short
+
+
+def test_one_way_outreach_is_no_relationship(world):
+    for i in range(5):
+        log("email", world["mia"], world["raj"], at=at(D(2026, 6, 1 + i)), direction="out")
+    view = strength("Mia Team", "Raj Roe", as_of=D(2026, 7, 1))
+    assert view["score"] == 0
+    assert view["band"] == "cold"
+    assert "only one-way outreach" in view["reasons"][0]
+    # one reply makes it two-way
+    log("email", world["raj"], world["mia"], at=at(D(2026, 6, 10)), direction="in")
+    assert strength("Mia Team", "Raj Roe", as_of=D(2026, 7, 1))["score"] > 0
+
+
+def test_single_threaded_account(world):
+    meetings(world["mia"], world["jane"], D(2026, 6, 1), 14, 6)
+    meetings(world["mia"], world["raj"], D(2026, 6, 2), 14, 6)
+    view = health("Acme", as_of=D(2026, 8, 20))
+    assert "only one of our people talks to Acme (Mia Team)" in view["reasons"]
+    threading = {f["name"]: f["value"] for f in view["factors"]}["threading"]
+    assert threading == 0.3
+    meetings(world["ben"], world["raj"], D(2026, 6, 3), 14, 6)
+    view2 = health("Acme", as_of=D(2026, 8, 20))
+    assert not any(r.startswith("only one of our people") for r in view2["reasons"])
+    assert view2["score"] > view["score"]
+
+
+def test_departed_champion(world):
+    from kith.relationships.models import Relationship
+    from kith.relationships.services import end_relationship
+
+    meetings(world["mia"], world["jane"], D(2026, 6, 1), 14, 6)
+    rel = Relationship.objects.get(from_record=world["jane"], to_record=world["acme"])
+    end_relationship(rel_id=rel.id, on="2026-09-01")
+    before = health("Acme", as_of=D(2026, 8, 20))
+    after = health("Acme", as_of=D(2026, 9, 15))
+    assert not any("left Acme" in r for r in before["reasons"])
+    assert "champion Jane Doe left Acme on 2026-09-01" in after["reasons"]
+    assert any(f["name"] == "risk_events" for f in after["factors"])
+    risky = at_risk(as_of=D(2026, 9, 15), kind="organization")
+    assert risky and risky[0]["name"] == "Acme"
+    assert "champion Jane Doe left" in risky[0]["why"]
+
+
+def test_nps_drop(world):
+    meetings(world["mia"], world["jane"], D(2026, 3, 1), 14, 16)
+    for day, score in [(D(2026, 6, 5), 9), (D(2026, 6, 20), 9), (D(2026, 9, 10), 5)]:
+        log("survey", world["mia"], world["jane"], at=at(day), score=score, direction="in")
+    view = health("Acme", as_of=D(2026, 10, 1))
+    assert "NPS fell from 9 to 5 since July" in view["reasons"]
+
+
+def test_person_health_breadth_and_history(world):
+    meetings(world["mia"], world["jane"], D(2026, 6, 1), 14, 6)
+    one = health("Jane Doe", as_of=D(2026, 8, 15))
+    meetings(world["ben"], world["jane"], D(2026, 6, 2), 14, 6)
+    two = health("Jane Doe", as_of=D(2026, 8, 15))
+    assert two["score"] > one["score"]
+    assert "2 of our people are in touch with Jane Doe" in two["reasons"]
+    # the past is unchanged by what came later, and is the same computed twice
+    assert health("Jane Doe", as_of=D(2026, 5, 1))["score"] == 0
+    series = health("Jane Doe", as_of=D(2026, 8, 15), trend=True, periods=4)["trend"]
+    assert [p["as_of"] for p in series] == ["2026-05-31", "2026-06-30", "2026-07-31", "2026-08-15"]
+    assert series[0]["score"] == 0 and series[-1]["score"] > 0
+
+
+def test_errors_are_clear(world):
+    with pytest.raises(ValidationError, match="neither"):
+        strength("Jane Doe", "Raj Roe")
+    with pytest.raises(ValidationError, match="our own organisation"):
+        health("Our Co")
+    with pytest.raises(ValidationError, match="on our team"):
+        health("Mia Team")
+
+
+def test_incremental_equals_full_rebuild(world):
+    meetings(world["mia"], world["jane"], D(2026, 6, 1), 14, 3)
+    rebuild_pairstats()  # now built: later logs update it in place
+
+    def rows():
+        return sorted(
+            PairStat.objects.values_list(
+                "member_id",
+                "person_id",
+                "kind",
+                "day",
+                "n",
+                "n_two",
+                "n_in",
+                "n_out",
+                "sent_sum",
+                "sent_n",
+                "score_sum",
+                "score_n",
+            )
+        )
+
+    log("meeting", world["mia"], world["jane"], at=at(D(2026, 6, 1), 15))  # same day: update
+    log("email", world["raj"], world["ben"], at=at(D(2026, 7, 1)), direction="in", sentiment=0.5)
+    log("survey", world["mia"], world["raj"], at=at(D(2026, 7, 2)), score=7)
+    incremental = rows()
+    rebuild_pairstats()
+    assert rows() == incremental
+    assert len(incremental) == 5
+    # a new team member: their history is picked up when they join
+    newbie = make_person("Nia New")
+    log("call", newbie, world["raj"], at=at(D(2026, 7, 5)))
+    relate(newbie, "works_at", world["home"], since="2026-07-01")
+    assert PairStat.objects.filter(member_id=newbie.id).count() == 1
+
+
+def test_weights_are_configurable(world, monkeypatch):
+    log("email", world["mia"], world["jane"], at=at(D(2026, 6, 1)), direction="in")
+    base = strength("Mia Team", "Jane Doe", as_of=D(2026, 6, 10))
+    monkeypatch.setenv("KITH_INTELLIGENCE", json.dumps({"kind_weights": {"email": 3.0}}))
+    heavier = strength("Mia Team", "Jane Doe", as_of=D(2026, 6, 10))
+    assert heavier["score"] > base["score"]
+    monkeypatch.setenv("KITH_INTELLIGENCE", json.dumps({"nonsense": 1}))
+    with pytest.raises(ValidationError, match="unknown parameter 'nonsense'"):
+        strength("Mia Team", "Jane Doe")
+
+
+def test_best_ranks_by_value_and_health(world):
+    meetings(world["mia"], world["jane"], D(2026, 6, 1), 7, 10)
+    globex = make_org("Globex")
+    gus = make_person("Gus Globex", org=globex)
+    meetings(world["ben"], gus, D(2026, 7, 1), 30, 2)
+    rows = best(as_of=D(2026, 8, 15), kind="organization")
+    assert [r["name"] for r in rows] == ["Acme", "Globex"]
+    assert rows[0]["value"] > rows[1]["value"]
