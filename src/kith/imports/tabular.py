@@ -218,14 +218,15 @@ class Sheet:
         self.headers: list[str] = []
         self.preamble: list[list[str]] = []
 
-    def find_header(self, names: Iterable[str]) -> None:
+    def find_header(self, names: Iterable[str], mapped: Iterable[str] = ()) -> None:
         names = list(names)
+        wanted = {norm_header(m) for m in mapped}
         for _ in range(HEADER_SCAN):
             try:
                 _, row = next(self.rows)
             except StopIteration:
                 break
-            if _is_header(row, names):
+            if _is_header(row, names) or (wanted and wanted <= {norm_header(c) for c in row}):
                 self.headers = [c.strip() for c in row]
                 return
             self.preamble.append(row)
@@ -298,7 +299,7 @@ def read_units(
 ) -> Iterator[Unit]:
     """Yield one unit per data row; report the preset and mapped/ignored columns."""
     names = list(field_names)
-    sheet.find_header(names)
+    sheet.find_header(names, overrides)
     headers = sheet.headers
     preset = preset or detect_preset(headers)
     mapping = build_mapping(headers, preset=preset, overrides=overrides, field_names=names)

@@ -146,7 +146,7 @@ def validate(raw: RawRecord, specs: FieldSpecs, where: str) -> RecordIn | BadRow
             elif target == "uid":
                 rec.uid = value.strip()
             elif target.startswith("related:"):
-                rec.related.append((target.split(":", 1)[1], value.strip()))
+                rec.related.append((reltype_for(target.split(":", 1)[1]), value.strip()))
             elif target.startswith("field:"):
                 raw_fields.append((target.split(":", 1)[1], column, value))
         except KithError as exc:

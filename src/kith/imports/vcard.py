@@ -159,7 +159,7 @@ def _fill(rec: RawRecord, lines: list[tuple[int, str]], where: str) -> None:
         if prop in DROPPED or (prop.startswith("X-") and prop not in _KEPT_X):
             continue
         params = _split_params(params_text)
-        value = _decode(value, params)
+        value = _decode(value, params).replace("\r\n", "\n").replace("\r", "\n")
         if len(value) > MAX_FIELD:
             raise _Bad(
                 BadRow(
@@ -225,6 +225,7 @@ def _fill(rec: RawRecord, lines: list[tuple[int, str]], where: str) -> None:
 
 
 def _esc(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
