@@ -109,7 +109,9 @@ def csrf(request: HttpRequest) -> Any:
 
 
 @router.post(
-    "/auth/login", auth=None, response={200: MeOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+    "/auth/login",
+    auth=None,
+    response={200: MeOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def login(request: HttpRequest, payload: LoginIn) -> Any:
     """Sign in with email and password: starts a session (HttpOnly cookie)."""

@@ -130,6 +130,7 @@ class ChangePage(Schema):
 
 # status -> schema for the errors every authenticated endpoint may answer
 READ_ERRORS: dict[int, Any] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
