@@ -86,10 +86,7 @@ def _orgs(
     staff: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for person, org, role in jobs:
         staff[org].append((person, role))
-    if kind == "org":
-        org_ids = [ref] if ref else []
-    else:
-        org_ids = [o for o, _ in agg.organisations()]
+    org_ids = ([ref] if ref else []) if kind == "org" else [o for o, _ in agg.organisations()]
     signals = agg.signals(cfg, snap.as_of, scope)
     gone = agg.departures(cfg, snap.as_of, ref if kind == "org" else None)
     missing = {p for rows in gone.values() for p, _, _ in rows} - set(snap.names)

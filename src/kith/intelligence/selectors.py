@@ -209,7 +209,7 @@ def at_risk(
     before_day = day - dt.timedelta(days=cfg["trend_days"])
     now = compute(cfg, day)
     then = compute(cfg, before_day)
-    out = []
+    out: list[dict[str, Any]] = []
     for rid, t, s in _ranked(now, kinds):
         prev = (then.orgs if t == "organization" else then.people).get(rid)
         prev_score = prev.score if prev else 0.0

@@ -109,12 +109,14 @@ def ensure_pairstats() -> None:
 def apply_interaction(*, interaction_id: str) -> int:
     """Add one interaction's contribution to the pair table; returns the rows touched."""
     rows = q.fetch(_select_sql("AND m.interaction_id = %s"), _select_params([interaction_id]))
-    for member, person, kind, day, n, two, n_in, n_out, s_sum, s_n, sc_sum, sc_n in rows:
+    for member, person, kind, raw_day, n, two, n_in, n_out, s_sum, s_n, sc_sum, sc_n in rows:
+        day = q.as_date(raw_day)
+        assert day is not None
         stat, created = PairStat.objects.get_or_create(
             member_id=member,
             person_id=person,
             kind=kind,
-            day=q.as_date(day),
+            day=day,
             defaults={
                 "n": n,
                 "n_two": two,

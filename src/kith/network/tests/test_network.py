@@ -1,0 +1,146 @@
+"""Network answers checked against networkx on the same graph, and across time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import random
+
+import networkx as nx
+import pytest
+
+from kith.core.errors import ValidationError
+from kith.network.graph import get_graph
+from kith.network.paths import strongest_paths
+from kith.network.selectors import connectors, ego_map, mutual, orgchart, path
+from kith.testing import log, make_home, make_org, make_person, relate
+
+TODAY = dt.date.today()
+
+
+def _nx(g, blocked):
+    graph = nx.Graph()
+    for key, e in g.edges.items():
+        u, v = divmod(key, len(g.ids))
+        if u not in blocked and v not in blocked:
+            graph.add_edge(u, v, weight=e.strength)
+    return graph
+
+
+def _nx_best(graph, s, t, k):
+    scored = []
+    for p in nx.all_shortest_paths(graph, s, t):
+        w = 1.0
+        for a, b in itertools.pairwise(p):
+            w *= graph[a][b]["weight"] / 100
+        scored.append((round(w, 9), tuple(p)))
+    scored.sort(key=lambda x: (-x[0], [x for x in x[1]]))
+    return scored[:k]
+
+
+def test_paths_match_networkx_on_a_random_graph():
+    rng = random.Random(3)
+    home = make_home()
+    team = [make_person(f"Team {i}", org=home) for i in range(3)]
+    orgs = [make_org(f"Org {i}") for i in range(6)]
+    people = [make_person(f"P {i}", org=rng.choice(orgs)) for i in range(40)]
+    pairs = set()
+    while len(pairs) < 60:
+        a, b = rng.sample(range(len(people)), 2)
+        pairs.add((min(a, b), max(a, b)))
+    for a, b in sorted(pairs):
+        relate(people[a], rng.choice(["knows", "friend_of", "colleague_of"]), people[b])
+    for m in team:
+        for p in rng.sample(people, 3):
+            log("meeting", m, p, at=(TODAY - dt.timedelta(days=rng.randrange(5, 60))).isoformat())
+    g = get_graph(TODAY)
+    blocked = {g.home}
+    graph = _nx(g, blocked)
+    checked = 0
+    for _ in range(40):
+        a, b = rng.sample(people, 2)
+        s, t = g.index[a.id], g.index[b.id]
+        ours = strongest_paths(g, [s], t, max_hops=8, k=3, blocked=blocked)
+        if not nx.has_path(graph, s, t):
+            assert ours == []
+            continue
+        theirs = _nx_best(graph, s, t, 3)
+        assert len(ours[0][1]) == len(theirs[0][1])
+        assert [round(w, 9) for w, _ in ours] == [w for w, _ in theirs]
+        assert ours[0][1] == theirs[0][1] or ours[0][0] == pytest.approx(theirs[1][0])
+        checked += 1
+    assert checked > 20
+
+
+@pytest.fixture
+def small():
+    home = make_home()
+    mia = make_person("Mia Team", org=home)
+    acme = make_org("Acme")
+    jane = make_person("Jane Doe", org=acme, role="VP")
+    bob = make_person("Bob Boss", org=acme, role="CEO")
+    zed = make_person("Zed Target")
+    relate(jane, "reports_to", bob)
+    log("meeting", mia, jane, at=(TODAY - dt.timedelta(days=3)).isoformat())
+    rel = relate(jane, "knows", zed, since="2020-01-01")
+    return {"mia": mia, "acme": acme, "jane": jane, "bob": bob, "zed": zed, "rel": rel}
+
+
+def test_paths_respect_time(small):
+    from kith.relationships.services import end_relationship
+
+    view = path("Zed Target")
+    assert view["paths"][0]["hops"] == 2
+    step = view["paths"][0]["steps"]
+    assert [s["to"]["name"] for s in step] == ["Jane Doe", "Zed Target"]
+    assert step[0]["type"] == "interacted_with" and step[1]["label"] == "knows"
+    end_relationship(rel_id=small["rel"].id, on=(TODAY - dt.timedelta(days=1)).isoformat())
+    assert path("Zed Target")["paths"] == []
+    past = path("Zed Target", as_of=TODAY - dt.timedelta(days=2))
+    assert past["paths"] and past["paths"][0]["hops"] == 2
+    # to an organisation, from a named person
+    to_org = path("Acme", from_="Zed Target", as_of=TODAY - dt.timedelta(days=2))
+    assert to_org["paths"][0]["steps"][-1]["to"]["name"] == "Acme"
+
+
+def test_mutual_map_orgchart(small):
+    m = mutual("Mia Team", "Bob Boss")
+    assert [r["name"] for r in m["mutual"]] == ["Jane Doe"]
+    assert m["mutual"][0]["via_b"]["label"] == "reports_to"
+    ego = ego_map("Jane Doe", depth=1)
+    assert set(ego["groups"]) == {"works_at", "reports_to", "knows", "interacted_with"}
+    assert {e["type"] for e in ego["edges"]} >= {"works_at", "reports_to"}
+    chart = orgchart("Acme")
+    assert chart["tree"][0]["name"] == "Bob Boss"
+    assert chart["tree"][0]["reports"][0]["name"] == "Jane Doe"
+    top = connectors()["connectors"]
+    assert top[0]["name"] == "Jane Doe"
+
+
+def test_connectors_match_networkx(small):
+    g = get_graph(TODAY)
+    graph = _nx(g, {g.home})
+    expected = nx.betweenness_centrality(graph, normalized=True)
+    got = {r["id"]: r["betweenness"] for r in connectors(limit=100)["connectors"]}
+    for rid, value in got.items():
+        assert value == pytest.approx(expected[g.index[rid]], abs=1e-5)
+
+
+def test_cli_and_errors(small, cli):
+    code, out, _ = cli("path", "Zed Target", "--json")
+    assert code == 0 and json.loads(out)["paths"][0]["hops"] == 2
+    code, out, _ = cli("path", "Zed Target")
+    assert code == 0 and "Jane Doe" in out
+    code, out, _ = cli("map", "Jane Doe", "--json")
+    assert code == 0 and json.loads(out)["nodes"]
+    code, out, _ = cli("orgchart", "Acme")
+    assert code == 0 and "Bob Boss" in out
+    code, out, _ = cli("mutual", "Mia Team", "Bob Boss")
+    assert code == 0 and "Jane Doe" in out
+    code, _, err = cli("path", "Zed Target", "--max-hops", "0")
+    assert code == 1 and "--max-hops" in err
+    code, _, err = cli("orgchart", "Jane Doe")
+    assert code == 1 and "not an organisation" in err
+    with pytest.raises(ValidationError):
+        path("Mia Team")
