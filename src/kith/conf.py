@@ -18,6 +18,8 @@ KITH_APPS = [
     "kith.imports",
     "kith.accounts",
     "kith.webhooks",
+    "kith.intelligence",
+    "kith.network",
 ]
 # Django's own apps that Kith's users, sessions and permissions stand on (cheap to load).
 DJANGO_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions"]

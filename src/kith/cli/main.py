@@ -45,6 +45,8 @@ CLI_MODULES = [
     "kith.backup.cli",
     "kith.accounts.cli",
     "kith.server.cli",
+    "kith.intelligence.cli",
+    "kith.network.cli",
 ]
 
 
