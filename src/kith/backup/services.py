@@ -27,7 +27,7 @@ from typing import IO, Any
 from django.apps import apps
 from django.db import DatabaseError, connection, models, transaction
 
-from kith.backup.codec import columns, decoders, encode_row, encoders
+from kith.backup.codec import columns, db_adapters, encode_row, encoders
 from kith.backup.files import GZIP_MAGIC
 from kith.conf import KITH_APPS
 from kith.core.errors import Conflict, KithError, ValidationError
@@ -155,7 +155,7 @@ def create_backup(
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             todo = backup_models()
             sizes = {_label(m): m._default_manager.count() for m in todo}
-            with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=6) as out:
+            with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) as out:
                 _write_line(
                     out,
                     {
@@ -347,7 +347,7 @@ def _load_table(
     for f in missing:
         if not f.has_default() and not f.null:
             raise reader.error(f"{_label(model)}: column {f.attname!r} is missing")
-    decs = decoders(chosen)
+    adapt = db_adapters(chosen, connection)
     qn = connection.ops.quote_name
     cols = [*chosen, *missing]
     sql = (
@@ -366,13 +366,12 @@ def _load_table(
             if not isinstance(item, list) or len(item) != len(names):
                 raise reader.error(f"{_label(model)}: a row of {len(names)} values expected")
             try:
-                values = [None if v is None else dec(v) for v, dec in zip(item, decs, strict=True)]
-            except (TypeError, ValueError) as exc:
+                row = [
+                    None if v is None else to_db(v) for v, to_db in zip(item, adapt, strict=True)
+                ]
+            except (TypeError, ValueError, AttributeError) as exc:
                 raise reader.error(f"{_label(model)}: bad value ({exc})") from None
-            batch.append(
-                [f.get_db_prep_save(v, connection) for f, v in zip(chosen, values, strict=True)]
-                + defaults
-            )
+            batch.append(row + defaults)
             n += 1
             if len(batch) >= BATCH:
                 cur.executemany(sql, batch)

@@ -30,12 +30,17 @@ CONTACT_SCORES = {"email": 90, "phone": 75, "domain": 80}
 SAME_NAME = {"person": 45, "organization": 70}
 SAME_NAME_OTHER_TYPES = 60
 SIMILAR_NAME = 40  # alike names, added to other evidence only
+SAME_NAME_AT_ORG = 80
 FUZZY_AT_ORG = 85  # least name similarity (0-100) that counts at the same organisation
 _LEGAL = {
     "inc", "ltd", "llc", "gmbh", "co", "corp", "corporation", "company", "ag", "sa", "plc",
     "limited", "group", "bv", "nv", "srl", "sarl", "pty", "oy", "ab", "as", "kg", "the",
 }  # fmt: skip
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _same_name_score(type_key: str) -> int:
+    return SAME_NAME.get(type_key, SAME_NAME_OTHER_TYPES)
 
 
 def tokens(name_key: str) -> list[str]:
@@ -67,7 +72,7 @@ def name_similarity(a: str, b: str) -> float:
     return score
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pair:
     reasons: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
@@ -75,13 +80,12 @@ class _Pair:
     same_org: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Rec:
     id: str
     type: str
     name: str
     key: str
-    created: dt.datetime
 
 
 def _records(type_key: str | None) -> dict[str, _Rec]:
@@ -89,10 +93,10 @@ def _records(type_key: str | None) -> dict[str, _Rec]:
     if type_key:
         qs = qs.filter(type_id=type_key)
     return {
-        rid: _Rec(rid, t, name, key, created)
-        for rid, t, name, key, created in qs.values_list(
-            "id", "type_id", "name", "name_key", "created_at"
-        ).iterator(chunk_size=20_000)
+        rid: _Rec(rid, t, name, key)
+        for rid, t, name, key in qs.values_list("id", "type_id", "name", "name_key").iterator(
+            chunk_size=20_000
+        )
     }
 
 
@@ -186,20 +190,7 @@ def find_duplicates(
             p.scores.append(CONTACT_SCORES[kind])
             p.contact = True
 
-    by_name: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for r in recs.values():
-        by_name[(r.type, name_block(r.key, r.type))].append(r.id)
-    for (rtype, block), ids in by_name.items():
-        if len(ids) < 2 or not block:
-            continue
-        if len(ids) > MAX_BLOCK:
-            skipped.append(f"the name {block!r} is shared by {len(ids)} {rtype} records")
-            continue
-        for a, b in _pairs_in(sorted(ids)):
-            p = pairs[(a, b)]
-            p.reasons.append("same name")
-            p.scores.append(SAME_NAME.get(rtype, SAME_NAME_OTHER_TYPES))
-
+    block_of = {r.id: name_block(r.key, r.type) for r in recs.values()}
     people = [r.id for r in recs.values() if r.type == "person"]
     employers = _employers(people, as_of or dt.date.today())
     org_names = dict(Record.objects.filter(type_id="organization").values_list("id", "name"))
@@ -215,23 +206,41 @@ def find_duplicates(
         if len(ids) < 2:
             continue
         for a, b in _pairs_in(sorted(ids)):
-            sim = name_similarity(recs[a].key, recs[b].key)
-            if sim < FUZZY_AT_ORG:
+            if (a, b) in pairs and pairs[(a, b)].same_org:
                 continue
-            p = pairs[(a, b)]
-            if p.same_org:
-                continue
-            p.same_org = True
             org_name = org_names.get(org, org)
-            if "same name" in p.reasons:
-                idx = p.reasons.index("same name")
-                p.reasons[idx] = f"same name at {org_name}"
-                p.scores[idx] = 80
+            if block_of[a] and block_of[a] == block_of[b]:
+                p = pairs[(a, b)]
+                p.reasons.append(f"same name at {org_name}")
+                p.scores.append(SAME_NAME_AT_ORG)
             else:
+                sim = name_similarity(recs[a].key, recs[b].key)
+                if sim < FUZZY_AT_ORG:
+                    continue
+                p = pairs[(a, b)]
                 p.reasons.append(f"similar names ({sim:.0f}%) at {org_name}")
                 p.scores.append(50 + (sim - FUZZY_AT_ORG) / (100 - FUZZY_AT_ORG) * 30)
+            p.same_org = True
 
-    found: list[dict[str, Any]] = []
+    # the same name adds to other evidence; alone it is weak, so pairs sharing only a
+    # name are made only when that could reach min_score (organisations, custom types)
+    for (a, b), p in pairs.items():
+        if not p.same_org and block_of[a] and block_of[a] == block_of[b]:
+            p.reasons.append("same name")
+            p.scores.append(_same_name_score(recs[a].type))
+    by_name: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in recs.values():
+        if _same_name_score(r.type) >= min_score and block_of[r.id]:
+            by_name[(r.type, block_of[r.id])].append(r.id)
+    for (rtype, block), ids in by_name.items():
+        if len(ids) > MAX_BLOCK:
+            skipped.append(f"the name {block!r} is shared by {len(ids)} {rtype} records")
+            continue
+        for a, b in _pairs_in(sorted(ids)):
+            if (a, b) not in pairs:
+                pairs[(a, b)] = _Pair(reasons=["same name"], scores=[_same_name_score(rtype)])
+
+    found: list[tuple[int, str, str, list[str]]] = []
     for (a, b), p in pairs.items():
         ra, rb = recs[a], recs[b]
         score = _combine(p.scores)
@@ -247,8 +256,18 @@ def find_duplicates(
         result = round(score)
         if result < min_score:
             continue
-        first, second = sorted((ra, rb), key=lambda r: (r.created, r.id))
-        found.append(
+        found.append((result, a, b, reasons))
+    found.sort(key=lambda f: (-f[0], f[1], f[2]))
+    shown = found[:limit]
+    created = dict(
+        Record.objects.filter(pk__in={i for _, a, b, _ in shown for i in (a, b)}).values_list(
+            "id", "created_at"
+        )
+    )
+    out = []
+    for result, a, b, reasons in shown:  # propose to keep the older record
+        first, second = sorted((recs[a], recs[b]), key=lambda r: (created[r.id], r.id))
+        out.append(
             {
                 "score": result,
                 "keep": {"id": first.id, "name": first.name, "type": first.type},
@@ -256,9 +275,8 @@ def find_duplicates(
                 "reasons": reasons,
             }
         )
-    found.sort(key=lambda f: (-f["score"], f["keep"]["id"], f["other"]["id"]))
     return {
-        "pairs": found[:limit],
+        "pairs": out,
         "total": len(found),
         "candidates": len(pairs),
         "records": len(recs),
