@@ -31,9 +31,9 @@ def _inputs() -> list[Path]:
     mail = CORPUS / "mail"
     if mail.is_dir():
         for f in sorted(mail.rglob("*")):
-            if f.is_file() and f.suffix in {".eml", ".mbox", ".txt"} and "COPYING" not in f.name:
-                if f.name not in SKIP_NAMES:
-                    out.append(f)
+            wanted = f.suffix in {".eml", ".mbox", ".txt"} and "COPYING" not in f.name
+            if f.is_file() and wanted and f.name not in SKIP_NAMES:
+                out.append(f)
         out += [
             d
             for d in (

@@ -163,7 +163,7 @@ def test_vcard_quoted_printable_photo_and_related() -> None:
 def test_vcard_truncated_card_is_bad(tmp_path: Path) -> None:
     f = tmp_path / "t.vcf"
     f.write_text("BEGIN:VCARD\nVERSION:3.0\nFN:Ok\nEND:VCARD\nBEGIN:VCARD\nFN:Cut\n")
-    with pytest.raises(ImportFailed, match="card 2.*truncated"):
+    with pytest.raises(ImportFailed, match=r"card 2.*truncated"):
         import_file(path=str(f))
     assert not Record.objects.filter(type_id="person").exists()
 
@@ -217,7 +217,7 @@ def test_mbox_threads_direction_and_orgs() -> None:
 def test_mbox_bodies_and_broken_message(tmp_path: Path) -> None:
     import_file(path=str(FIX / "box.mbox"), bodies=True)
     assert Interaction.objects.get(external_id="<m2@umbrella.example>").body.startswith("From what")
-    with pytest.raises(ImportFailed, match="message 1.*From.*no valid sender"):
+    with pytest.raises(ImportFailed, match=r"message 1.*From.*no valid sender"):
         import_file(path=str(FIX / "broken-part.mbox"))
 
 
