@@ -76,7 +76,7 @@ class Record(models.Model):
         related_name="+",
         db_constraint=False,
     )
-    private = models.BooleanField(default=False)
+    private = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [
