@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
 
-from kith.cli.output import JsonOpt, emit, open_workspace, say, table
+from kith.cli.output import JsonOpt, console, emit, open_workspace, say, table
 
 
 def cmd_duplicates(
@@ -21,7 +22,11 @@ def cmd_duplicates(
     open_workspace()
     from kith.dedupe.selectors import find_duplicates
 
-    result = find_duplicates(type_key=type_key, min_score=min_score, limit=limit)
+    if as_json or not sys.stdout.isatty():
+        result = find_duplicates(type_key=type_key, min_score=min_score, limit=limit)
+    else:
+        with console().status("looking for duplicates ..."):
+            result = find_duplicates(type_key=type_key, min_score=min_score, limit=limit)
 
     def render(r: dict[str, Any]) -> None:
         if not r["pairs"]:

@@ -179,8 +179,11 @@ def test_unmerge_after_keep_was_edited_keeps_those_edits() -> None:
     assert b.fields == {"location": "Oslo", "notes": "met at a fair"} and b.deleted_at is None
 
 
-def _random_workspace(rng: random.Random) -> list[Record]:
-    orgs = [make_org(f"Org {i}") for i in range(3)]
+def _random_workspace(rng: random.Random) -> tuple[list[Record], list[Record]]:
+    orgs = [
+        make_org(f"Org {i}", domains=tuple(rng.sample(["o.test", f"o{i}.test"], rng.randint(0, 2))))
+        for i in range(3)
+    ]
     people = [
         add_person(
             name=f"Person {i}",
@@ -200,8 +203,9 @@ def _random_workspace(rng: random.Random) -> list[Record]:
         _relate(a=a.id, type_name="works_at", b=org.id, role=rng.choice(["", "dev"]), **again)
     for i in range(rng.randint(0, 6)):
         with_ = rng.sample(people, rng.randint(1, 3))
-        log("meeting", *with_, at=f"2026-01-{i + 1:02d}T10:00Z", links=tuple(rng.sample(orgs, 1)))
-    return people
+        links = tuple(rng.sample([*orgs, *people], rng.randint(0, 2)))
+        log("meeting", *with_, at=f"2026-01-{i + 1:02d}T10:00Z", links=links)
+    return people, orgs
 
 
 @settings(
@@ -211,8 +215,8 @@ def _random_workspace(rng: random.Random) -> list[Record]:
 def test_property_merge_then_unmerge_restores_every_row(seed: int) -> None:
     with transaction.atomic():
         rng = random.Random(seed)
-        people = _random_workspace(rng)
-        keep, other = rng.sample(people, 2)
+        people, orgs = _random_workspace(rng)
+        keep, other = rng.sample(rng.choice([people, orgs]), 2)
         before = _state()
         mark = _last_change()
         merge_records(keep=keep.id, other=other.id)
