@@ -49,8 +49,15 @@ def pair_aggs(
     team_in, team_params = q.in_list(team)
     recent = as_of - dt.timedelta(days=cfg["frequency_window_days"])
     value_from = as_of - dt.timedelta(days=cfg["value_window_days"])
-    members_in, members_params = q.in_list([member] if member else team)
     scope_sql, scope_params = _scope_sql(scope, as_of)
+    team_set = set(team)
+    if scope[0] == "all" or member:
+        # the whole table anyway: let the database drop other members' rows
+        members_in, members_params = q.in_list([member] if member else team)
+        who = f"AND member_id IN {members_in} AND person_id NOT IN {team_in}"
+    else:
+        # a few people: their own index is fastest; team filtering happens below
+        who, members_params, team_params = "", [], []
     sql = f"""
         SELECT member_id, person_id, SUM(n), SUM(n_two), SUM(n_in), SUM(n_out),
                MIN(CASE WHEN n_two > 0 THEN day END), MAX(CASE WHEN n_two > 0 THEN day END),
@@ -59,14 +66,15 @@ def pair_aggs(
                SUM(n_two * {w}),
                SUM(CASE WHEN day > %s THEN n_two * {w} ELSE 0 END)
         FROM {q.PAIR}
-        WHERE day <= %s AND member_id IN {members_in} AND person_id NOT IN {team_in}
-              {scope_sql}
+        WHERE day <= %s {who} {scope_sql}
         GROUP BY member_id, person_id
     """
     params = [recent, value_from, as_of, *members_params, *team_params, *scope_params]
     out: dict[tuple[str, str], PairAgg] = {}
     value: dict[tuple[str, str], float] = {}
     for m, p, n, two, n_in, n_out, first, last, days, rec, depth, val in q.fetch(sql, params):
+        if m not in team_set or p in team_set or (member and m != member):
+            continue
         out[(m, p)] = PairAgg(
             n=int(n),
             n_two=int(two),

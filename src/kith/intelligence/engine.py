@@ -64,11 +64,14 @@ def compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope = ("all", None
     for person, ties in by_person.items():
         ties.sort(key=lambda t: (-t[0], t[1]))
         snap.ties[person] = ties
-        best = pair_strength(cfg, pairs[(ties[0][1], person)], as_of)
+        top = pairs[(ties[0][1], person)]
+        # the strongest tie's own reasons only where one person is asked about (cost)
+        why = pair_strength(cfg, top, as_of).reasons if kind == "person" else None
         snap.people[person] = person_health(
-            cfg, name(person, person), [(t[0], name(t[1], t[1])) for t in ties], best.reasons
+            cfg, name(person, person), [(t[0], name(t[1], t[1])) for t in ties], why
         )
-        snap.people[person].extra["last_two_way"] = best.extra["last_two_way"]
+        assert top.last_two is not None
+        snap.people[person].extra["last_two_way"] = top.last_two.isoformat()
     if kind == "person" and ref and ref not in snap.people:
         snap.people[ref] = person_health(cfg, name(ref, ref), [])
     if kind in {"org", "all"}:

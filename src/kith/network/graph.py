@@ -55,6 +55,7 @@ class Graph:
     adj: list[list[int]]
     edges: dict[int, Edge]  # key lo * n + hi
     home: int | None
+    wadj: list[list[float]] = field(default_factory=list)  # strength / 100, parallel to adj
 
     def edge(self, u: int, v: int) -> Edge:
         lo, hi = (u, v) if u < v else (v, u)
@@ -149,5 +150,9 @@ def build_graph(day: dt.date) -> Graph:
         if s <= 0 or u is None or v is None:
             continue
         add(u, v, Edge(INTERACTED, INTERACTED, INTERACTED, max(round(s, 1), 1.0)))
+    wadj = [
+        [edges[(u * n + v) if u < v else (v * n + u)].strength / 100.0 for v in adj[u]]
+        for u in range(n)
+    ]
     home = home_org()
-    return Graph(day, ids, index, types, adj, edges, index.get(home.id) if home else None)
+    return Graph(day, ids, index, types, adj, edges, index.get(home.id) if home else None, wadj)

@@ -8,7 +8,7 @@ a k-best dynamic programme over the search layers, pulled back from the meeting 
 
 from __future__ import annotations
 
-import heapq
+from collections import defaultdict
 from collections.abc import Iterable
 
 from kith.network.graph import Graph
@@ -50,26 +50,53 @@ def search_layers(
     return None
 
 
+def _rank(path: Path) -> tuple[float, tuple[int, ...]]:
+    return (-path[0], path[1])
+
+
 def _kbest(
-    g: Graph, dist: dict[int, int], node: int, k: int, memo: dict[int, list[Path]]
+    g: Graph,
+    dist: dict[int, int],
+    layers: dict[int, list[int]],
+    node: int,
+    k: int,
+    memo: dict[int, list[Path]],
 ) -> list[Path]:
     """The k strongest paths from a distance-0 node to ``node`` along decreasing distance."""
     found = memo.get(node)
     if found is not None:
         return found
-    d = dist[node]
-    if d == 0:
+    want = dist[node] - 1
+    if want < 0:
         memo[node] = [(1.0, (node,))]
         return memo[node]
+    preds: list[tuple[int, float]] = []
+    layer = layers[want]
+    if len(layer) < len(g.adj[node]):  # a hub: look its predecessors up from the layer side
+        n, edges = len(g.ids), g.edges
+        for u in layer:
+            e = edges.get(u * n + node if u < node else node * n + u)
+            if e is not None:
+                preds.append((u, e.strength / 100.0))
+    else:
+        get = dist.get
+        preds = [(u, w) for u, w in zip(g.adj[node], g.wadj[node], strict=True) if get(u) == want]
     candidates: list[Path] = []
-    for u in g.adj[node]:
-        if dist.get(u) != d - 1:
-            continue
-        w = g.strength(u, node) / 100.0
-        for s, path in _kbest(g, dist, u, k, memo):
+    for u, w in preds:
+        for s, path in memo.get(u) or _kbest(g, dist, layers, u, k, memo):
             candidates.append((s * w, (*path, node)))
-    memo[node] = heapq.nlargest(k, candidates, key=lambda p: (p[0], [-x for x in p[1]]))
-    return memo[node]
+    if len(candidates) > 1:
+        candidates.sort(key=_rank)
+        del candidates[k:]
+    memo[node] = candidates
+    return candidates
+
+
+def _layers(dist: dict[int, int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = defaultdict(list)
+    for node, d in dist.items():
+        out[d].append(node)
+    return out
 
 
 def strongest_paths(
@@ -83,15 +110,17 @@ def strongest_paths(
     if hops == 0:
         return [(1.0, (target,))]
     meet = [v for v in ds if v in dt and ds[v] + dt[v] == hops]
+    ls, lt = _layers(ds), _layers(dt)
     pre: dict[int, list[Path]] = {}
     post: dict[int, list[Path]] = {}
     seen: set[tuple[int, ...]] = set()
     results: list[Path] = []
     for v in meet:
-        for s1, p1 in _kbest(g, ds, v, k, pre):
-            for s2, p2 in _kbest(g, dt, v, k, post):
+        for s1, p1 in _kbest(g, ds, ls, v, k, pre):
+            for s2, p2 in _kbest(g, dt, lt, v, k, post):
                 path = p1 + tuple(reversed(p2))[1:]
                 if path not in seen:
                     seen.add(path)
                     results.append((s1 * s2, path))
-    return heapq.nlargest(k, results, key=lambda p: (p[0], [-x for x in p[1]]))
+    results.sort(key=_rank)
+    return results[:k]

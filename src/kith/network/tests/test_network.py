@@ -35,7 +35,7 @@ def _nx_best(graph, s, t, k):
         for a, b in itertools.pairwise(p):
             w *= graph[a][b]["weight"] / 100
         scored.append((round(w, 9), tuple(p)))
-    scored.sort(key=lambda x: (-x[0], [x for x in x[1]]))
+    scored.sort(key=lambda x: (-x[0], x[1]))
     return scored[:k]
 
 
