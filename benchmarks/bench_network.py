@@ -9,6 +9,7 @@ Usage: ``python -m benchmarks network [--small]``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import statistics
@@ -28,11 +29,10 @@ def worker(db: str, end: str) -> dict[str, float]:
     import kith
 
     kith.open(f"sqlite:///{db}")
+    from kith.intelligence.services import ensure_pairstats
     from kith.network.graph import get_graph
     from kith.network.paths import search_layers, strongest_paths
     from kith.network.selectors import path
-
-    from kith.intelligence.services import ensure_pairstats
 
     day = dt.date.fromisoformat(end)
     out: dict[str, float] = {}
@@ -69,7 +69,7 @@ def worker(db: str, end: str) -> dict[str, float]:
         scored = []
         for p in nx.all_shortest_paths(graph, a, b):
             w = 1.0
-            for x, y in zip(p, p[1:], strict=False):
+            for x, y in itertools.pairwise(p):
                 w *= graph[x][y]["weight"] / 100
             scored.append((w, tuple(p)))
         scored.sort(key=lambda s: (-s[0], s[1]))
