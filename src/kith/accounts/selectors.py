@@ -38,7 +38,10 @@ def role_of(user: Any) -> str | None:
         return Role.ADMIN
     profile = getattr(user, "_kith_profile_cache", None)
     if profile is None:
-        profile = Profile.objects.filter(user_id=user.pk).first()
+        try:  # loaded with the user by select_related, or one query
+            profile = user.kith_profile
+        except Profile.DoesNotExist:
+            profile = None
         user._kith_profile_cache = profile
     return profile.role if profile else Role.VIEWER
 
@@ -79,7 +82,11 @@ def token_user(secret: str) -> tuple[ApiToken, User] | None:
     """The live token for ``secret`` and its active user, else ``None``."""
     if not secret or len(secret) > 200:
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=digest(secret)).first()
+    token = (
+        ApiToken.objects.select_related("user", "user__kith_profile")
+        .filter(digest=digest(secret))
+        .first()
+    )
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     if token.expires_at is not None and token.expires_at <= timezone.now():

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from kith.accounts.models import RateCounter
@@ -18,22 +17,24 @@ def _window(seconds: int, now: dt.datetime) -> tuple[int, dt.datetime]:
 
 
 def hit(key: str, *, limit: int, seconds: int, now: dt.datetime | None = None) -> bool:
-    """Count one event for ``key``; ``False`` when it is over ``limit`` in this window."""
+    """Count one event for ``key``; ``False`` when it is over ``limit`` in this window.
+
+    One statement (an upsert returning the new count) on SQLite and PostgreSQL alike.
+    """
     moment = now or timezone.now()
     epoch, start = _window(seconds, moment)
     row_key = f"{key}@{seconds}:{epoch}"[:200]
-    with transaction.atomic():
-        updated = RateCounter.objects.filter(pk=row_key).update(count=F("count") + 1)
-        if not updated:
-            try:
-                with transaction.atomic():
-                    RateCounter.objects.create(key=row_key, count=1, window_start=start)
-            except IntegrityError:  # another process opened the window first
-                RateCounter.objects.filter(pk=row_key).update(count=F("count") + 1)
-            if random.random() < 0.01:
-                RateCounter.objects.filter(window_start__lt=moment - dt.timedelta(days=1)).delete()
-    count = RateCounter.objects.filter(pk=row_key).values_list("count", flat=True).first() or 0
-    return count <= limit
+    table = connection.ops.quote_name(RateCounter._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (key, count, window_start) VALUES (%s, 1, %s) "
+            f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + 1 RETURNING count",
+            [row_key, connection.ops.adapt_datetimefield_value(start)],
+        )
+        row = cur.fetchone()
+    if random.random() < 0.001:
+        RateCounter.objects.filter(window_start__lt=moment - dt.timedelta(days=1)).delete()
+    return int(row[0] if row else 0) <= limit
 
 
 def count(key: str, *, seconds: int, now: dt.datetime | None = None) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 
-from kith.accounts.selectors import hidden_ids, visible_q
+from kith.accounts.selectors import can_see, hidden_ids, visible_q
 from kith.core.errors import NotFound, ValidationError
 from kith.core.models import Change
 from kith.core.parse import parse_datetime
@@ -31,7 +31,7 @@ INTERACTION_SORTS = {"at": "at"}
 def visible_record(user: Any, ref: str, *, field: str = "ref", deleted: bool = False) -> Record:
     """Resolve ``ref`` among the records ``user`` may see (a hidden one is not found)."""
     record = resolve(ref, include_deleted=deleted, field=field)
-    if record.id in hidden_ids(user, [record.id]):
+    if not can_see(user, record):
         raise NotFound(f"{field}: no record matches {ref!r}", field=field)
     return record
 
