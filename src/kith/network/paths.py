@@ -1,102 +1,115 @@
 """Warm-introduction paths: bidirectional breadth-first search, then the k strongest paths.
 
-The search grows whichever frontier is smaller until the two meet, so a 4-hop question
+The search grows whichever frontier is cheaper until the two meet, so a 4-hop question
 touches the neighbourhoods of both ends to depth 2 instead of one end to depth 4. Among
-the paths of the shortest hop count, the k strongest (product of hop strengths) come from
-a k-best dynamic programme over the search layers, pulled back from the meeting nodes.
+the paths of the shortest hop count, the k strongest (product of hop strengths) are
+found from the meeting nodes: the search keeps each node's best path strength as it goes
+(an exact bound per meeting node), and k-best path lists are built only for the meeting
+nodes whose bound can still win.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from kith.network.graph import Graph
 
 Path = tuple[float, tuple[int, ...]]
 
 
+@dataclass
+class Side:
+    dist: dict[int, int]
+    layers: list[list[int]]
+    best: dict[int, float]  # strength of the strongest shortest path from the start
+
+
 def search_layers(
     g: Graph, sources: Iterable[int], target: int, max_hops: int, blocked: set[int]
-) -> tuple[int, dict[int, int], dict[int, int]] | None:
-    """Hop count of the shortest path and the two distance maps; None when out of reach."""
-    adj = g.adj
-    ds = {s: 0 for s in sources}
-    dt = {target: 0}
-    if target in ds:
-        return 0, ds, dt
-    fs, ft = list(ds), [target]
-    ls = lt = 0
-    while fs and ft and ls + lt < max_hops:
-        forward = sum(len(adj[u]) for u in fs) <= sum(len(adj[u]) for u in ft)
-        here, there, frontier = (ds, dt, fs) if forward else (dt, ds, ft)
-        depth = (ls if forward else lt) + 1
+) -> tuple[int, Side, Side] | None:
+    """Hop count of the shortest path and both searches; None when out of reach.
+
+    Each side also keeps, per node, the strength of its strongest shortest path from
+    that side's start (a max-product pass done during the expansion itself).
+    """
+    adj, wadj = g.adj, g.wadj
+    start = list(dict.fromkeys(sources))
+    fwd = Side(dict.fromkeys(start, 0), [start], dict.fromkeys(start, 1.0))
+    bwd = Side({target: 0}, [[target]], {target: 1.0})
+    if target in fwd.dist:
+        return 0, fwd, bwd
+    cost = [sum(len(adj[u]) for u in start), len(adj[target])]
+    while fwd.layers[-1] and bwd.layers[-1]:
+        hops = len(fwd.layers) + len(bwd.layers) - 2
+        if hops >= max_hops:
+            return None
+        side = 0 if cost[0] <= cost[1] else 1
+        here, there = (fwd, bwd) if side == 0 else (bwd, fwd)
+        depth = len(here.layers)
+        seen, other, best = here.dist, there.dist, here.best
         nxt: list[int] = []
         met = False
-        for u in frontier:
-            for v in adj[u]:
-                if v in here or v in blocked:
-                    continue
-                here[v] = depth
-                nxt.append(v)
-                if v in there:
-                    met = True
-        if forward:
-            fs, ls = nxt, depth
-        else:
-            ft, lt = nxt, depth
+        spend = 0
+        for u in here.layers[-1]:
+            bu = best[u]
+            for v, w in zip(adj[u], wadj[u], strict=True):
+                d = seen.get(v)
+                if d is None:
+                    if v in blocked:
+                        continue
+                    seen[v] = depth
+                    best[v] = bu * w
+                    nxt.append(v)
+                    spend += len(adj[v])
+                    if v in other:
+                        met = True
+                elif d == depth and bu * w > best[v]:
+                    best[v] = bu * w
+        here.layers.append(nxt)
+        cost[side] = spend
         if met:
-            return ls + lt, ds, dt
+            return hops + 1, fwd, bwd
     return None
+
+
+def _preds(g: Graph, side: Side, node: int) -> list[tuple[int, float]]:
+    """Neighbours one step closer to the side's start, with the edge's strength / 100."""
+    want = side.dist[node] - 1
+    layer = side.layers[want]
+    if len(layer) < len(g.adj[node]):  # a hub: look its predecessors up from the layer side
+        n, edges = len(g.ids), g.edges
+        out = []
+        for u in layer:
+            e = edges.get(u * n + node if u < node else node * n + u)
+            if e is not None:
+                out.append((u, e.strength / 100.0))
+        return out
+    get = side.dist.get
+    return [(u, w) for u, w in zip(g.adj[node], g.wadj[node], strict=True) if get(u) == want]
 
 
 def _rank(path: Path) -> tuple[float, tuple[int, ...]]:
     return (-path[0], path[1])
 
 
-def _kbest(
-    g: Graph,
-    dist: dict[int, int],
-    layers: dict[int, list[int]],
-    node: int,
-    k: int,
-    memo: dict[int, list[Path]],
-) -> list[Path]:
-    """The k strongest paths from a distance-0 node to ``node`` along decreasing distance."""
+def _kbest(g: Graph, side: Side, node: int, k: int, memo: dict[int, list[Path]]) -> list[Path]:
+    """The k strongest paths from the side's start to ``node``."""
     found = memo.get(node)
     if found is not None:
         return found
-    want = dist[node] - 1
-    if want < 0:
+    if side.dist[node] == 0:
         memo[node] = [(1.0, (node,))]
         return memo[node]
-    preds: list[tuple[int, float]] = []
-    layer = layers[want]
-    if len(layer) < len(g.adj[node]):  # a hub: look its predecessors up from the layer side
-        n, edges = len(g.ids), g.edges
-        for u in layer:
-            e = edges.get(u * n + node if u < node else node * n + u)
-            if e is not None:
-                preds.append((u, e.strength / 100.0))
-    else:
-        get = dist.get
-        preds = [(u, w) for u, w in zip(g.adj[node], g.wadj[node], strict=True) if get(u) == want]
     candidates: list[Path] = []
-    for u, w in preds:
-        for s, path in memo.get(u) or _kbest(g, dist, layers, u, k, memo):
+    for u, w in _preds(g, side, node):
+        for s, path in memo.get(u) or _kbest(g, side, u, k, memo):
             candidates.append((s * w, (*path, node)))
     if len(candidates) > 1:
         candidates.sort(key=_rank)
         del candidates[k:]
     memo[node] = candidates
     return candidates
-
-
-def _layers(dist: dict[int, int]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = defaultdict(list)
-    for node, d in dist.items():
-        out[d].append(node)
-    return out
 
 
 def strongest_paths(
@@ -106,21 +119,24 @@ def strongest_paths(
     found = search_layers(g, sources, target, max_hops, blocked)
     if found is None:
         return []
-    hops, ds, dt = found
+    hops, fwd, bwd = found
     if hops == 0:
         return [(1.0, (target,))]
-    meet = [v for v in ds if v in dt and ds[v] + dt[v] == hops]
-    ls, lt = _layers(ds), _layers(dt)
+    meet = [v for v in bwd.dist if v in fwd.dist and fwd.dist[v] + bwd.dist[v] == hops]
+    bounds = sorted(((fwd.best[v] * bwd.best[v], v) for v in meet), key=lambda b: (-b[0], b[1]))
     pre: dict[int, list[Path]] = {}
     post: dict[int, list[Path]] = {}
-    seen: set[tuple[int, ...]] = set()
     results: list[Path] = []
-    for v in meet:
-        for s1, p1 in _kbest(g, ds, ls, v, k, pre):
-            for s2, p2 in _kbest(g, dt, lt, v, k, post):
+    seen: set[tuple[int, ...]] = set()
+    for bound, v in bounds:
+        if len(results) >= k and results[k - 1][0] > bound:
+            break
+        for s1, p1 in _kbest(g, fwd, v, k, pre):
+            for s2, p2 in _kbest(g, bwd, v, k, post):
                 path = p1 + tuple(reversed(p2))[1:]
                 if path not in seen:
                     seen.add(path)
                     results.append((s1 * s2, path))
-    results.sort(key=_rank)
-    return results[:k]
+        results.sort(key=_rank)
+        del results[k:]
+    return results
