@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from ninja import NinjaAPI
 
@@ -17,12 +18,13 @@ ROUTERS = [
     "kith.interactions.api",
     "kith.webhooks.api",
 ]
-OPTIONAL_ROUTERS = [
-    "kith.imports.api",
-    "kith.dedupe.api",
-    "kith.intelligence.api",
-    "kith.network.api",
-]
+# Routers over apps other teams own; mounted when the app is installed.
+OPTIONAL_ROUTERS = {
+    "kith.imports": "kith.server.routers.imports",
+    "kith.dedupe": "kith.server.routers.dedupe",
+    "kith.intelligence": "kith.server.routers.intelligence",
+    "kith.network": "kith.server.routers.network",
+}
 
 api = NinjaAPI(
     title="Kith",
@@ -39,14 +41,14 @@ errors.install(api)
 def _mount() -> None:
     for name in ROUTERS:
         api.add_router("", importlib.import_module(name).router)
-    for name in OPTIONAL_ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue
-            raise
-        api.add_router("", module.router)
+    from django.conf import settings
+
+    for app, name in OPTIONAL_ROUTERS.items():
+        if app in settings.INSTALLED_APPS or (
+            importlib.util.find_spec(app) is not None
+            and importlib.util.find_spec(f"{app}.models") is None
+        ):
+            api.add_router("", importlib.import_module(name).router)
 
 
 _mount()

@@ -1,0 +1,76 @@
+"""API over kith.dedupe: likely duplicates, merge and unmerge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from kith.server.auth import acting, require
+from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
+
+router = Router(tags=["dedupe"])
+
+
+class DuplicateQuery(Schema):
+    type: str | None = Field(None, max_length=60)
+    min_score: int = Field(50, ge=0, le=100)
+    limit: int = Field(100, ge=1, le=1000)
+    as_of: dt.date | None = None
+
+
+class MergeIn(Schema):
+    keep: str = Field(..., max_length=320)
+    other: str = Field(..., max_length=320)
+
+
+class MergeQuery(Schema):
+    record: str | None = Field(None, max_length=320)
+    limit: int = Field(50, ge=1, le=500)
+
+
+@router.get("/duplicates", response={200: dict[str, Any], **READ_ERRORS})
+def duplicates(request: HttpRequest, q: Query[DuplicateQuery]) -> Any:
+    """Likely duplicate pairs, best first, with a score and reasons."""
+    from kith.dedupe.selectors import find_duplicates
+    from kith.server.redact import without_hidden
+
+    user = require(request, "viewer")
+    data = find_duplicates(type_key=q.type, min_score=q.min_score, limit=q.limit, as_of=q.as_of)
+    return without_hidden(user, data)
+
+
+@router.post("/merges", response={200: dict[str, Any], **WRITE_ERRORS})
+def merge(request: HttpRequest, payload: MergeIn) -> Any:
+    """Merge ``other`` into ``keep``; every link moves, nothing is lost (undo with unmerge)."""
+    from kith.dedupe.services import merge_records
+    from kith.server.queries import visible_record
+
+    with acting(request) as user:
+        keep = visible_record(user, payload.keep, field="keep")
+        other = visible_record(user, payload.other, field="other")
+        return merge_records(keep=keep.id, other=other.id)
+
+
+@router.post("/merges/{ref}/undo", response={200: dict[str, Any], **WRITE_ERRORS})
+def unmerge(request: HttpRequest, ref: str) -> Any:
+    """Undo a merge (by merge id or merged record id)."""
+    from kith.dedupe.services import unmerge as undo
+
+    with acting(request, "admin"):
+        return undo(ref=ref)
+
+
+@router.get("/merges", response={200: list[dict[str, Any]], **READ_ERRORS})
+def merges(request: HttpRequest, q: Query[MergeQuery]) -> Any:
+    """Merges, newest first; optionally those a record took part in."""
+    from kith.dedupe.selectors import list_merges
+    from kith.server.queries import visible_record
+    from kith.server.redact import without_hidden
+
+    user = require(request, "viewer")
+    rid = visible_record(user, q.record, field="record", deleted=True).id if q.record else None
+    return without_hidden(user, list_merges(record_id=rid, limit=q.limit))

@@ -1,0 +1,87 @@
+"""API over kith.imports: upload a file to import, download an export (audited)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from kith.server.auth import acting, client_ip, require
+from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
+
+router = Router(tags=["imports"])
+MAX_UPLOAD = 50 * 1024 * 1024
+EXPORT_TYPES = {"csv": "text/csv", "json": "application/json", "vcard": "text/vcard"}
+
+
+class ImportForm(Schema):
+    format: str | None = Field(None, max_length=20, description="Detected when omitted")
+    dry_run: bool = False
+    skip_bad: bool = False
+
+
+@router.post("/imports", response={200: dict[str, Any], **WRITE_ERRORS})
+def import_upload(request: HttpRequest, file: File[UploadedFile], form: Form[ImportForm]) -> Any:
+    """Import an uploaded contacts/calendar/mail file; bad rows fail it all unless skip_bad."""
+    from kith.accounts.services import audit
+    from kith.core.errors import ValidationError
+    from kith.imports.services import import_file
+
+    with acting(request) as user:
+        if file.size is not None and file.size > MAX_UPLOAD:
+            raise ValidationError("file: larger than 50 MB", field="file")
+        name = os.path.basename(file.name or "upload")[:100] or "upload"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as out:
+                for chunk in file.chunks():
+                    out.write(chunk)
+            report = import_file(
+                path=path,
+                fmt=form.format,
+                dry_run=form.dry_run,
+                skip_bad=form.skip_bad,
+                reject=os.path.join(tmp, "rejects") if form.skip_bad else None,
+            )
+        audit(
+            "import",
+            actor=user.username,
+            target=name,
+            ip=client_ip(request),
+            detail={"format": report.get("format"), "dry_run": form.dry_run},
+        )
+    return report
+
+
+@router.get(
+    "/export",
+    response={200: str, **READ_ERRORS},
+    openapi_extra={"responses": {"200": {"content": {t: {} for t in EXPORT_TYPES.values()}}}},
+)
+def export(request: HttpRequest, format: str = "csv", type: str | None = None) -> Any:
+    """Export every record (admins, who see private records too); audited."""
+    from kith.accounts.services import audit
+    from kith.core.errors import ValidationError
+    from kith.imports.selectors import export as write
+
+    user = require(request, "admin")
+    if format not in EXPORT_TYPES:
+        raise ValidationError(
+            f"format: {format!r} is not one of {', '.join(EXPORT_TYPES)}", field="format"
+        )
+    out = io.StringIO()
+    count = write(out, fmt=format, type_key=type)
+    audit(
+        "export",
+        actor=user.username,
+        target=format,
+        ip=client_ip(request),
+        detail={"records": count, "type": type},
+    )
+    return HttpResponse(out.getvalue(), content_type=EXPORT_TYPES[format])

@@ -1,0 +1,108 @@
+"""API over kith.network: warm paths, mutual connections, ego maps, org charts, connectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from kith.server.auth import require
+from kith.server.schemas import READ_ERRORS
+
+router = Router(tags=["network"])
+
+
+class PathQuery(Schema):
+    to: str = Field(..., max_length=320)
+    from_: str | None = Field(None, alias="from", max_length=320)
+    max_hops: int = Field(4, ge=1, le=8)
+    k: int = Field(3, ge=1, le=50)
+    as_of: dt.date | None = None
+
+
+class MutualQuery(Schema):
+    a: str = Field(..., max_length=320)
+    b: str = Field(..., max_length=320)
+    as_of: dt.date | None = None
+
+
+class MapQuery(Schema):
+    depth: int = Field(1, ge=1, le=3)
+    limit: int = Field(500, ge=1, le=5000)
+    as_of: dt.date | None = None
+
+
+class AsOf(Schema):
+    as_of: dt.date | None = None
+
+
+class ConnectorQuery(Schema):
+    org: str | None = Field(None, max_length=320)
+    limit: int = Field(20, ge=1, le=1000)
+    as_of: dt.date | None = None
+
+
+@router.get("/paths", response={200: dict[str, Any], **READ_ERRORS})
+def paths(request: HttpRequest, q: Query[PathQuery]) -> Any:
+    """The strongest warm-introduction paths to a person or organisation."""
+    from kith.network.selectors import path
+    from kith.server.queries import visible_record
+    from kith.server.redact import without_hidden
+
+    user = require(request, "viewer")
+    target = visible_record(user, q.to, field="to")
+    start = visible_record(user, q.from_, field="from").id if q.from_ else None
+    data = path(target.id, from_=start, max_hops=q.max_hops, k=q.k, as_of=q.as_of)
+    return without_hidden(user, data)
+
+
+@router.get("/mutual", response={200: dict[str, Any], **READ_ERRORS})
+def mutual(request: HttpRequest, q: Query[MutualQuery]) -> Any:
+    """Records both a and b are connected to, and how."""
+    from kith.network.selectors import mutual as read
+    from kith.server.queries import visible_record
+    from kith.server.redact import without_hidden
+
+    user = require(request, "viewer")
+    a = visible_record(user, q.a, field="a")
+    b = visible_record(user, q.b, field="b")
+    return without_hidden(user, read(a.id, b.id, as_of=q.as_of))
+
+
+@router.get("/records/{ref}/map", response={200: dict[str, Any], **READ_ERRORS})
+def ego_map(request: HttpRequest, ref: str, q: Query[MapQuery]) -> Any:
+    """A record's network to ``depth`` hops: nodes, edges, groups."""
+    from kith.network.selectors import ego_map as read
+    from kith.server.queries import visible_record
+    from kith.server.redact import without_hidden
+
+    user = require(request, "viewer")
+    record = visible_record(user, ref)
+    return without_hidden(user, read(record.id, depth=q.depth, as_of=q.as_of, limit=q.limit))
+
+
+@router.get("/records/{ref}/orgchart", response={200: dict[str, Any], **READ_ERRORS})
+def orgchart(request: HttpRequest, ref: str, q: Query[AsOf]) -> Any:
+    """Who reports to whom among an organisation's people."""
+    from kith.network.selectors import orgchart as read
+    from kith.server.queries import visible_record
+    from kith.server.redact import without_hidden
+
+    user = require(request, "viewer")
+    record = visible_record(user, ref)
+    return without_hidden(user, read(record.id, as_of=q.as_of))
+
+
+@router.get("/connectors", response={200: dict[str, Any], **READ_ERRORS})
+def connectors(request: HttpRequest, q: Query[ConnectorQuery]) -> Any:
+    """People who bridge otherwise separate groups."""
+    from kith.network.selectors import connectors as read
+    from kith.server.queries import visible_record
+    from kith.server.redact import without_hidden
+
+    user = require(request, "viewer")
+    org = visible_record(user, q.org, field="org").id if q.org else None
+    return without_hidden(user, read(org=org, as_of=q.as_of, limit=q.limit))
