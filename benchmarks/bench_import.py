@@ -93,9 +93,13 @@ def raw_baseline(db: Path) -> tuple[float, int]:
     tables = ["records_record", "records_contactpoint", "relationships_relationship",
               "core_change"]  # fmt: skip
     data = {t: src.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+    # tables and their indexes: the baseline maintains the same indexes the import does
     schema = [
         r[0]
-        for r in src.execute("SELECT sql FROM sqlite_master WHERE type='table' AND sql NOT NULL")
+        for r in src.execute(
+            "SELECT sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql NOT NULL "
+            "ORDER BY type = 'index'"
+        )
     ]
     src.close()
     target = db.with_name("raw.db")

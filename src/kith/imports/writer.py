@@ -139,11 +139,15 @@ class Writer:
                     self.name_only[nkey] = None  # ambiguous: never matched by name alone
         pairs = [n for n in names if n]
         for part in _chunks(sorted(pairs)):
+            # people by name first (name index), then their jobs (from_record index): a
+            # single join lets SQLite scan every works_at row instead
+            people = list(
+                Record.objects.filter(
+                    name_key__in=part, type_id="person", deleted_at__isnull=True
+                ).values_list("id", flat=True)
+            )
             rels = Relationship.objects.filter(
-                type_id="works_at",
-                from_record__name_key__in=part,
-                from_record__deleted_at__isnull=True,
-                until__isnull=True,
+                type_id="works_at", from_record_id__in=people, until__isnull=True
             ).values_list("from_record_id", "from_record__name_key", "to_record__name_key")
             for pid, pkey, okey in rels:
                 self.nameorg_ids.setdefault((pkey, okey), pid)

@@ -13,6 +13,7 @@ from kith.core.parse import parse_date
 _EMAIL = re.compile(
     r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+_INTERNATIONAL = re.compile(r"^\+[1-9][\d \-.]{6,24}\d$")
 _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
 
 
@@ -42,9 +43,15 @@ def normalize_email(value: str, *, field: str = "email") -> str:
 
 def normalize_phone(value: str, *, field: str = "phone") -> str:
     """Return E.164 when the number parses (``KITH_REGION`` for national numbers)."""
+    text = (value or "").strip()
+    if _INTERNATIONAL.match(text):
+        # already international: E.164 is "+" and the digits (what phonenumbers would
+        # return), without its ~150 µs parse; "(0)" trunk prefixes take the slow path
+        digits = re.sub(r"\D", "", text)
+        if 8 <= len(digits) <= 15:
+            return "+" + digits
     import phonenumbers
 
-    text = (value or "").strip()
     region = os.environ.get("KITH_REGION", "US")
     try:
         parsed = phonenumbers.parse(text, region)
