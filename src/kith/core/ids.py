@@ -8,12 +8,21 @@ import secrets
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
 
-def _encode(n: int, width: int = 12) -> str:
-    out = []
-    for _ in range(width):
-        n, r = divmod(n, 32)
-        out.append(_ALPHABET[r])
-    return "".join(reversed(out))
+# two base32 characters for every 10-bit value: six lookups encode a 60-bit id
+_PAIRS = [_ALPHABET[i >> 5] + _ALPHABET[i & 31] for i in range(1024)]
+
+
+def _encode(n: int) -> str:
+    """Encode a 60-bit number as 12 base32 characters, most significant first."""
+    p = _PAIRS
+    return (
+        p[(n >> 50) & 1023]
+        + p[(n >> 40) & 1023]
+        + p[(n >> 30) & 1023]
+        + p[(n >> 20) & 1023]
+        + p[(n >> 10) & 1023]
+        + p[n & 1023]
+    )
 
 
 def new_id(prefix: str, rng: random.Random | None = None) -> str:
