@@ -8,6 +8,7 @@ codes and content types.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
@@ -32,6 +33,19 @@ def _app():  # type: ignore[no-untyped-def]
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _app())
 EXAMPLES = int(os.environ.get("KITH_SCHEMATHESIS_EXAMPLES", "20"))
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection() -> Iterator[None]:
+    """Like Django's test client: requests must not close the test's DB connection."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
