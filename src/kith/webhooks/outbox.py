@@ -13,8 +13,6 @@ import json
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 from django.db import close_old_connections, transaction
@@ -153,6 +151,9 @@ def deliver_due(*, limit: int = 50, now: dt.datetime | None = None) -> int:
 
 def attempt(delivery: Delivery) -> Attempt:
     """Send one delivery now and record the attempt; schedule a retry if it failed."""
+    import urllib.error
+    import urllib.request
+
     hook = delivery.webhook
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     stamp = int(time.time())
