@@ -78,7 +78,7 @@ def worker(db: str, end: str) -> dict[str, float]:
     t = time.perf_counter()
     snap = compute(cfg, day)
     out["all_s"] = time.perf_counter() - t
-    out["people_scored"] = len(snap.people)
+    out["people_scored"] = len(snap.person_score)
     out["orgs_scored"] = len(snap.orgs)
 
     anchor = (

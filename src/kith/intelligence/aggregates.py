@@ -20,10 +20,13 @@ Scope = tuple[str, str | None]  # ("all", None) | ("person", id) | ("org", id) |
 
 
 def _weight_case(cfg: dict[str, Any]) -> str:
+    def num(v: Any) -> str:  # a float on both databases (PostgreSQL would make it numeric)
+        return f"CAST({float(v)!r} AS DOUBLE PRECISION)"
+
     whens = " ".join(
-        f"WHEN '{k}' THEN {float(v)!r}" for k, v in cfg["kind_weights"].items() if _SAFE.match(k)
+        f"WHEN '{k}' THEN {num(v)}" for k, v in cfg["kind_weights"].items() if _SAFE.match(k)
     )
-    return f"(CASE kind {whens} ELSE {float(cfg['default_kind_weight'])!r} END)"
+    return f"(CASE kind {whens} ELSE {num(cfg['default_kind_weight'])} END)"
 
 
 def _scope_sql(scope: Scope, as_of: dt.date, column: str = "person_id") -> tuple[str, list[Any]]:
@@ -35,16 +38,21 @@ def _scope_sql(scope: Scope, as_of: dt.date, column: str = "person_id") -> tuple
     return "", []
 
 
-def pair_aggs(
+PairRow = tuple[Any, ...]
+
+
+def pair_rows(
     cfg: dict[str, Any],
     as_of: dt.date,
     team: list[str],
     scope: Scope = ("all", None),
     member: str | None = None,
-) -> tuple[dict[tuple[str, str], PairAgg], dict[tuple[str, str], float]]:
-    """Per (team member, outside person): sums up to ``as_of``; and engagement value."""
+) -> list[PairRow]:
+    """Per (team member, outside person), sums up to ``as_of``: ``(member, person, n,
+    n_two, n_in, n_out, first_two_day, last_two_day, two_way_days, recent_weight,
+    depth_sum, value)``; value is the weighted two-way engagement of the value window."""
     if not team:
-        return {}, {}
+        return []
     w = _weight_case(cfg)
     team_in, team_params = q.in_list(team)
     recent = as_of - dt.timedelta(days=cfg["frequency_window_days"])
@@ -70,24 +78,29 @@ def pair_aggs(
         GROUP BY member_id, person_id
     """
     params = [recent, value_from, as_of, *members_params, *team_params, *scope_params]
-    out: dict[tuple[str, str], PairAgg] = {}
-    value: dict[tuple[str, str], float] = {}
-    for m, p, n, two, n_in, n_out, first, last, days, rec, depth, val in q.fetch(sql, params):
+    rows = []
+    for row in q.fetch(sql, params):
+        m, p = row[0], row[1]
         if m not in team_set or p in team_set or (member and m != member):
             continue
-        out[(m, p)] = PairAgg(
-            n=int(n),
-            n_two=int(two),
-            n_in=int(n_in),
-            n_out=int(n_out),
-            first_two=q.as_date(first),
-            last_two=q.as_date(last),
-            two_days=int(days),
-            recent_weight=float(rec or 0),
-            depth_sum=float(depth or 0),
-        )
-        value[(m, p)] = float(val or 0)
-    return out, value
+        rows.append(row)
+    return rows
+
+
+def to_agg(row: PairRow) -> PairAgg:
+    """One ``pair_rows`` row as the scoring model's input."""
+    _, _, n, two, n_in, n_out, first, last, days, rec, depth, _ = row
+    return PairAgg(
+        n=int(n),
+        n_two=int(two or 0),
+        n_in=int(n_in or 0),
+        n_out=int(n_out or 0),
+        first_two=q.as_date(first),
+        last_two=q.as_date(last),
+        two_days=int(days or 0),
+        recent_weight=float(rec or 0),
+        depth_sum=float(depth or 0),
+    )
 
 
 def signals(
@@ -161,13 +174,17 @@ def key_role(cfg: dict[str, Any], role: str) -> str | None:
     """The key role named in a relationship's role text, if any (case-insensitive)."""
     if not role:
         return None
+    found = key_pattern(cfg).search(role.lower())
+    return found.group(1) if found else None
+
+
+def key_pattern(cfg: dict[str, Any]) -> re.Pattern[str]:
     keys = tuple(str(k).lower() for k in cfg["key_roles"])
     pattern = _KEY_PATTERNS.get(keys)
     if pattern is None:
         alts = "|".join(re.escape(k) for k in keys)
         pattern = _KEY_PATTERNS[keys] = re.compile(rf"\b({alts})\b")
-    found = pattern.search(role.lower())
-    return found.group(1) if found else None
+    return pattern
 
 
 def names(ids: set[str] | None = None) -> dict[str, str]:

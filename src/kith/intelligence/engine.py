@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kith.intelligence import aggregates as agg
+from kith.intelligence import sql as q
 from kith.intelligence.scoring import (
     OrgInputs,
     Score,
     org_health,
     pair_strength,
     person_health,
-    strength_value,
+    strength_fn,
 )
 
 
@@ -25,23 +26,50 @@ from kith.intelligence.scoring import (
 class Snapshot:
     as_of: dt.date
     team: list[str]
-    people: dict[str, Score] = field(default_factory=dict)
+    cfg: dict[str, Any] = field(default_factory=dict)
+    person_score: dict[str, float] = field(default_factory=dict)
+    person_last: dict[str, str] = field(default_factory=dict)  # last two-way contact
     orgs: dict[str, Score] = field(default_factory=dict)
     value: dict[str, float] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     ties: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+    rows: dict[tuple[str, str], agg.PairRow] = field(default_factory=dict)
+    people: dict[str, Score] = field(default_factory=dict)  # built on demand by person()
+
+    def person(self, pid: str, *, explain_tie: bool = False) -> Score:
+        """The full health score (factors, reasons) of one person in the snapshot."""
+        found = self.people.get(pid)
+        if found is not None:
+            return found
+        name = self.names.get
+        ties = self.ties.get(pid, [])
+        why = None
+        if ties and explain_tie:
+            row = self.rows.get((ties[0][1], pid))
+            if row is not None:
+                why = pair_strength(self.cfg, agg.to_agg(row), self.as_of).reasons
+        score = person_health(
+            self.cfg, name(pid, pid), [(t[0], name(t[1], t[1])) for t in ties], why
+        )
+        if pid in self.person_last:
+            score.extra["last_two_way"] = self.person_last[pid]
+        self.people[pid] = score
+        return score
 
 
 def compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope = ("all", None)) -> Snapshot:
-    """Health of every person and organisation in ``scope`` as of the end of ``as_of``."""
+    """Health of every person and organisation in ``scope`` as of the end of ``as_of``.
+
+    People's scores are numbers here; ``snap.person(id)`` builds one's factors and reasons.
+    """
     from kith.intelligence.services import ensure_pairstats
     from kith.relationships.selectors import team_ids
 
     ensure_pairstats()
     team = team_ids(as_of)
     team_set = set(team)
-    snap = Snapshot(as_of=as_of, team=team)
-    pairs, values = agg.pair_aggs(cfg, as_of, team, scope)
+    snap = Snapshot(as_of=as_of, team=team, cfg=cfg)
+    rows = agg.pair_rows(cfg, as_of, team, scope)
     kind, ref = scope
     if kind == "org":
         jobs = [j for j in agg.employment(as_of, ref) if j[0] not in team_set]
@@ -49,31 +77,39 @@ def compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope = ("all", None
         jobs = [j for j in agg.employment(as_of) if j[0] not in team_set]
     else:
         jobs = []
-    ids = {p for _, p in pairs} | {j[0] for j in jobs} | team_set
     if kind == "all":
         snap.names = agg.names()
     else:
+        ids = {r[1] for r in rows} | {j[0] for j in jobs} | team_set
         snap.names = agg.names(ids | ({ref} if ref else set()))
-    name = snap.names.get
+    strength = strength_fn(cfg, as_of)
+    as_date = q.as_date
     by_person: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for (member, person), pair in pairs.items():
-        value = strength_value(cfg, pair, as_of)
-        if value > 0:
-            by_person[person].append((value, member))
-        snap.value[person] = snap.value.get(person, 0.0) + values[(member, person)]
+    last_seen: dict[str, Any] = {}
+    value = snap.value
+    for row in rows:
+        member, person, n, two, _, _, first, last, days, rec, depth, val = row
+        if two:
+            ld = as_date(last)
+            s = strength(n, two, as_date(first), ld, days, rec or 0.0, depth or 0.0)
+            if s > 0:
+                by_person[person].append((s, member))
+                seen = last_seen.get(person)
+                if seen is None or ld > seen:
+                    last_seen[person] = ld
+        value[person] = value.get(person, 0.0) + float(val or 0)
+    if kind == "person":
+        snap.rows = {(r[0], r[1]): r for r in rows}
+    bonus, cap, floor = cfg["breadth_bonus"], cfg["breadth_max"], cfg["engaged_strength"]
     for person, ties in by_person.items():
         ties.sort(key=lambda t: (-t[0], t[1]))
         snap.ties[person] = ties
-        top = pairs[(ties[0][1], person)]
-        # the strongest tie's own reasons only where one person is asked about (cost)
-        why = pair_strength(cfg, top, as_of).reasons if kind == "person" else None
-        snap.people[person] = person_health(
-            cfg, name(person, person), [(t[0], name(t[1], t[1])) for t in ties], why
-        )
-        assert top.last_two is not None
-        snap.people[person].extra["last_two_way"] = top.last_two.isoformat()
-    if kind == "person" and ref and ref not in snap.people:
-        snap.people[ref] = person_health(cfg, name(ref, ref), [])
+        top = ties[0][0]
+        extra = min(max(sum(1 for t in ties if t[0] >= floor) - 1, 0), cap)
+        snap.person_score[person] = min(top + (100 - top) * bonus * extra, 100.0)
+        snap.person_last[person] = last_seen[person].isoformat()
+    if kind == "person" and ref:
+        snap.person(ref, explain_tie=True)
     if kind in {"org", "all"}:
         _orgs(cfg, snap, jobs, scope)
     return snap
@@ -98,7 +134,8 @@ def _orgs(
     window_start = snap.as_of - dt.timedelta(days=cfg["signal_window_days"])
     engaged_floor = cfg["engaged_strength"]
     name = snap.names.get
-    cold = person_health(cfg, "", [])
+    pattern = agg.key_pattern(cfg)
+    person_score, person_last = snap.person_score, snap.person_last
     for org in org_ids:
         if home is not None and org == home.id:
             continue
@@ -113,11 +150,13 @@ def _orgs(
         last = ""
         for person, role in people:
             current.add(person)
-            ph = snap.people.get(person, cold)
-            h = ph.score
-            last = max(last, str(ph.extra.get("last_two_way", "")))
+            h = person_score.get(person, 0.0)
+            seen = person_last.get(person, "")
+            if seen > last:
+                last = seen
             rows.append((person, name(person, person), h, role))
-            key = agg.key_role(cfg, role)
+            found = pattern.search(role.lower()) if role else None
+            key = found.group(1) if found else None
             if key:
                 key_people.append((name(person, person), key, h))
             for strength, member in snap.ties.get(person, ()):

@@ -84,6 +84,51 @@ def _pair_numbers(
     return 100 * recency * base, recency, base, parts, cadence, gap, tenure_days
 
 
+def strength_fn(cfg: dict[str, Any], as_of: dt.date) -> Any:
+    """A fast ``f(n, n_two, first, last, two_days, recent_weight, depth_sum) -> strength``
+    for the batch path; the same arithmetic as :func:`_pair_numbers` (dates as dates)."""
+    c_default = float(cfg["default_cadence_days"])
+    c_min, c_max = cfg["min_cadence_days"], cfg["max_cadence_days"]
+    full, slow, min_half = (
+        cfg["tenure_full_days"],
+        cfg["tenure_slowdown"],
+        cfg["min_half_life_days"],
+    )
+    scale = cfg["frequency_scale"]
+    top_weight = max(cfg["kind_weights"].values()) or 1.0
+    w = cfg["strength_weights"]
+    wf, wd, wr, wt = w["frequency"], w["depth"], w["reciprocity"], w["tenure"]
+    exp = math.exp
+
+    def f(
+        n: int, two: int, first: dt.date, last: dt.date, days: int, rec: float, depth: float
+    ) -> float:
+        if not two:
+            return 0.0
+        cadence = (last - first).days / (days - 1) if days >= 2 else c_default
+        cadence = c_min if cadence < c_min else (c_max if cadence > c_max else cadence)
+        tenure = (as_of - first).days / full
+        tenure = 1.0 if tenure > 1 else (0.0 if tenure < 0 else tenure)
+        gap = (as_of - last).days
+        if gap <= cadence:
+            recency = 1.0
+        else:
+            recency = 0.5 ** (
+                (gap - cadence)
+                / ((cadence if cadence > min_half else min_half) * (1 + slow * tenure))
+            )
+        d = depth / two / top_weight
+        base = (
+            wf * (1 - exp(-rec / scale))
+            + wd * (d if d < 1 else 1.0)
+            + wr * (two / n if n else 0.0)
+            + wt * tenure
+        )
+        return 100 * recency * base
+
+    return f
+
+
 def strength_value(cfg: dict[str, Any], agg: PairAgg, as_of: dt.date) -> float:
     """Just the number of :func:`pair_strength` (the batch path)."""
     if agg.n_two == 0 or agg.last_two is None or agg.first_two is None:

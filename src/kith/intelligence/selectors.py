@@ -9,7 +9,7 @@ from kith.core.errors import ValidationError
 from kith.intelligence import aggregates as agg
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import Snapshot, compute
-from kith.intelligence.scoring import Score, pair_strength, trend_reason
+from kith.intelligence.scoring import PairAgg, Score, pair_strength, trend_reason
 from kith.records.models import Record
 from kith.records.selectors import resolve
 
@@ -47,11 +47,8 @@ def strength(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
         )
     member, other = (ra, rb) if ra.id in team else (rb, ra)
     cfg = model_config()
-    pairs, _ = agg.pair_aggs(cfg, day, team, ("person", other.id), member=member.id)
-    pair = pairs.get((member.id, other.id))
-    from kith.intelligence.scoring import PairAgg
-
-    score = pair_strength(cfg, pair or PairAgg(), day)
+    rows = agg.pair_rows(cfg, day, team, ("person", other.id), member=member.id)
+    score = pair_strength(cfg, agg.to_agg(rows[0]) if rows else PairAgg(), day)
     return {
         "as_of": day.isoformat(),
         "member": _ref_view(member),
@@ -64,7 +61,7 @@ def _snapshot_for(record: Record, day: dt.date) -> Score:
     cfg = model_config()
     if record.type_id == "person":
         snap = compute(cfg, day, ("person", record.id))
-        return snap.people[record.id]
+        return snap.person(record.id, explain_tie=True)
     if record.type_id == "organization":
         _check_not_home(record)
         snap = compute(cfg, day, ("org", record.id))
@@ -148,13 +145,18 @@ def health(
     return view
 
 
-def _ranked(snap: Snapshot, kinds: set[str]) -> list[tuple[str, str, Score]]:
-    items: list[tuple[str, str, Score]] = []
+def _ranked(snap: Snapshot, kinds: set[str]) -> list[tuple[str, str, float]]:
+    """(id, type, health) of every scored record of the wanted types."""
+    items: list[tuple[str, str, float]] = []
     if "organization" in kinds:
-        items += [(rid, "organization", s) for rid, s in snap.orgs.items()]
+        items += [(rid, "organization", s.score) for rid, s in snap.orgs.items()]
     if "person" in kinds:
-        items += [(rid, "person", s) for rid, s in snap.people.items()]
+        items += [(rid, "person", s) for rid, s in snap.person_score.items()]
     return items
+
+
+def _full(snap: Snapshot, rid: str, kind: str) -> Score:
+    return snap.orgs[rid] if kind == "organization" else snap.person(rid)
 
 
 def _kinds(kind: str | None) -> set[str]:
@@ -180,11 +182,11 @@ def best(
     kinds, limit = _kinds(kind), _limit(limit)
     snap = compute(model_config(), day)
     items = [
-        (snap.value.get(rid, 0.0) * s.score / 100, rid, t, s)
-        for rid, t, s in _ranked(snap, kinds)
-        if s.score > 0
+        (snap.value.get(rid, 0.0) * score / 100, rid, t, score)
+        for rid, t, score in _ranked(snap, kinds)
+        if score > 0
     ]
-    items.sort(key=lambda x: (-x[0], -x[3].score, x[1]))
+    items.sort(key=lambda x: (-x[0], -x[3], x[1]))
     return [
         {
             "id": rid,
@@ -193,9 +195,9 @@ def best(
             "value": round(snap.value.get(rid, 0.0), 1),
             "value_basis": "engagement",
             "rank_score": round(v, 1),
-            **s.as_dict(),
+            **_full(snap, rid, t).as_dict(),
         }
-        for v, rid, t, s in items[:limit]
+        for v, rid, t, _ in items[:limit]
     ]
 
 
@@ -210,19 +212,25 @@ def at_risk(
     now = compute(cfg, day)
     then = compute(cfg, before_day)
     out: list[dict[str, Any]] = []
-    for rid, t, s in _ranked(now, kinds):
-        prev = (then.orgs if t == "organization" else then.people).get(rid)
-        prev_score = prev.score if prev else 0.0
-        drop = prev_score - s.score
-        events = list(s.extra.get("risk_events", []))
-        why = []
-        if drop >= cfg["falling_points"]:
-            why.append(trend_reason(s.score, prev_score, before_day, cfg) or "")
-        low = s.score < cfg["at_risk_health"] and prev_score >= cfg["at_risk_health"]
-        if not (why or events or low):
+    for rid, t, score in _ranked(now, kinds):
+        if t == "organization":
+            prev_org = then.orgs.get(rid)
+            prev_score = prev_org.score if prev_org else 0.0
+            events = list(now.orgs[rid].extra.get("risk_events", []))
+        else:
+            prev_score = then.person_score.get(rid, 0.0)
+            events = []
+        drop = prev_score - score
+        low = score < cfg["at_risk_health"] <= prev_score
+        falling = drop >= cfg["falling_points"]
+        if not (falling or events or low):
             continue
-        if low and not why:
-            why.append(f"health is {s.band} ({s.score:.0f})")
+        s = _full(now, rid, t)
+        why = []
+        if falling:
+            why.append(trend_reason(score, prev_score, before_day, cfg) or "")
+        elif low:
+            why.append(f"health is {s.band} ({score:.0f})")
         why += [e["event"] for e in events]
         why += [r for r in s.reasons if r not in why and not r.startswith("NPS")]
         newest = max([e["date"] for e in events] + [_last_contact(s)], default="")
@@ -231,7 +239,7 @@ def at_risk(
                 "id": rid,
                 "name": now.names.get(rid, rid),
                 "type": t,
-                "score": round(s.score, 1),
+                "score": round(score, 1),
                 "band": s.band,
                 "previous": round(prev_score, 1),
                 "change": round(-drop, 1),

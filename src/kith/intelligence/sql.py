@@ -27,11 +27,19 @@ def day_expr(column: str) -> str:
     return f"date({column})"
 
 
+_DATES: dict[str, dt.date] = {}
+
+
 def as_date(value: Any) -> dt.date | None:
     """Dates come back as strings from SQLite aggregates and as dates from PostgreSQL."""
     if value is None or isinstance(value, dt.date):
         return value
-    return dt.date.fromisoformat(str(value)[:10])
+    found = _DATES.get(value)
+    if found is None:
+        if len(_DATES) > 100_000:
+            _DATES.clear()
+        found = _DATES[value] = dt.date.fromisoformat(str(value)[:10])
+    return found
 
 
 def ever_team_sql() -> tuple[str, list[Any]]:

@@ -99,9 +99,9 @@ def get_graph(as_of: dt.date | None = None) -> Graph:
 
 
 def build_graph(day: dt.date) -> Graph:
-    from kith.intelligence.aggregates import pair_aggs
+    from kith.intelligence.aggregates import pair_rows
     from kith.intelligence.conf import model_config
-    from kith.intelligence.scoring import strength_value
+    from kith.intelligence.scoring import strength_fn
     from kith.records.selectors import home_org
     from kith.relationships.selectors import team_ids
 
@@ -143,9 +143,13 @@ def build_graph(day: dt.date) -> Graph:
         add(u, v, Edge(key, fwd, bwd, TYPE_STRENGTH.get(key, DEFAULT_TYPE_STRENGTH), role or ""))
     cfg = model_config()
     team = team_ids(day)
-    pairs, _ = pair_aggs(cfg, day, team)
-    for (member, person), agg in pairs.items():
-        s = strength_value(cfg, agg, day)
+    strength = strength_fn(cfg, day)
+    for member, person, cnt, two, _, _, first, last, days, rec, depth, _ in pair_rows(
+        cfg, day, team
+    ):
+        if not two:
+            continue
+        s = strength(cnt, two, q.as_date(first), q.as_date(last), days, rec or 0.0, depth or 0.0)
         u, v = index.get(member), index.get(person)
         if s <= 0 or u is None or v is None:
             continue

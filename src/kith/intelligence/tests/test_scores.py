@@ -195,3 +195,28 @@ def test_best_ranks_by_value_and_health(world):
     rows = best(as_of=D(2026, 8, 15), kind="organization")
     assert [r["name"] for r in rows] == ["Acme", "Globex"]
     assert rows[0]["value"] > rows[1]["value"]
+
+
+def test_batch_path_equals_explained_path(world):
+    from kith.intelligence.conf import model_config
+    from kith.intelligence.engine import compute
+    from kith.intelligence.scoring import PairAgg, pair_strength, strength_fn
+
+    meetings(world["mia"], world["jane"], D(2026, 1, 1), 20, 9)
+    log("email", world["ben"], world["jane"], at=at(D(2026, 5, 2)), direction="out")
+    log("email", world["jane"], world["ben"], at=at(D(2026, 5, 3)), direction="in")
+    cfg, day = model_config(), D(2026, 7, 1)
+    snap = compute(cfg, day)
+    assert snap.person_score[world["jane"].id] == snap.person(world["jane"].id).score
+    for days in [(D(2026, 1, 1), D(2026, 6, 1), 5), (D(2025, 1, 1), D(2025, 2, 1), 1)]:
+        a = PairAgg(
+            n=7,
+            n_two=5,
+            first_two=days[0],
+            last_two=days[1],
+            two_days=days[2],
+            recent_weight=4.0,
+            depth_sum=9.0,
+        )
+        fast = strength_fn(cfg, day)(7, 5, days[0], days[1], days[2], 4.0, 9.0)
+        assert fast == pytest.approx(pair_strength(cfg, a, day).score)
