@@ -350,10 +350,21 @@ def _load_table(
     adapt = db_adapters(chosen, connection)
     qn = connection.ops.quote_name
     cols = [*chosen, *missing]
-    sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(str(f.column)) for f in cols)}) "
-        f"VALUES ({', '.join(['%s'] * len(cols))})"
-    )
+    table = qn(model._meta.db_table)
+    names_sql = ", ".join(qn(str(f.column)) for f in cols)
+    insert = f"INSERT INTO {table} ({names_sql}) VALUES ({', '.join(['%s'] * len(cols))})"
+    copy_sql = f"COPY {table} ({names_sql}) FROM STDIN"
+
+    def flush(cur: Any, rows: list[list[Any]]) -> None:
+        if connection.vendor == "postgresql":  # COPY: the fast path into PostgreSQL
+            with connection.wrap_database_errors, cur.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cur.executemany(insert, rows)
+        if progress:
+            progress(_label(model), len(rows))
+
     defaults = [f.get_db_prep_save(f.get_default(), connection) for f in missing]
     batch: list[list[Any]] = []
     n = 0
@@ -374,16 +385,12 @@ def _load_table(
             batch.append(row + defaults)
             n += 1
             if len(batch) >= BATCH:
-                cur.executemany(sql, batch)
-                if progress:
-                    progress(_label(model), len(batch))
+                flush(cur, batch)
                 batch = []
         else:
             raise reader.error("the file ends early (truncated backup); nothing was restored")
         if batch:
-            cur.executemany(sql, batch)
-            if progress:
-                progress(_label(model), len(batch))
+            flush(cur, batch)
     return n
 
 
