@@ -109,7 +109,7 @@ def worker(db: str, end: str) -> dict[str, float]:
     out["naive_org_ms"] = _ms(naive, runs=1)
 
     member = sorted(home_team)[0]
-    person = snap.people and next(iter(snap.people))
+    person = next(iter(sorted(snap.person_score)))
     n = 0
 
     def one() -> None:

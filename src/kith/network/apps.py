@@ -10,12 +10,8 @@ class NetworkConfig(AppConfig):
         from kith.core.events import subscribe
         from kith.network import graph
 
-        for event in (
-            "interaction.logged",
-            "relationship.started",
-            "relationship.ended",
-            "record.deleted",
-            "record.restored",
-            "bulk.loaded",
-        ):
+        subscribe("interaction.logged", graph.on_interaction_logged)
+        subscribe("relationship.started", graph.on_relationship_changed)
+        subscribe("relationship.ended", graph.on_relationship_changed)
+        for event in ("record.created", "record.deleted", "record.restored", "bulk.loaded"):
             subscribe(event, graph.invalidate)

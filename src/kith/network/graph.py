@@ -56,6 +56,7 @@ class Graph:
     edges: dict[int, Edge]  # key lo * n + hi
     home: int | None
     wadj: list[list[float]] = field(default_factory=list)  # strength / 100, parallel to adj
+    version: str = ""  # the intelligence data version this graph reflects
 
     def edge(self, u: int, v: int) -> Edge:
         lo, hi = (u, v) if u < v else (v, u)
@@ -69,12 +70,12 @@ class Graph:
         return self.edge(u, v).strength
 
 
-_cache: dict[tuple[dt.date, str], Graph] = {}
+_cache: dict[dt.date, Graph] = {}
 _lock = threading.Lock()
 
 
 def invalidate(**_: Any) -> None:
-    """Drop cached graphs (subscribed to every domain event that changes the network)."""
+    """Drop cached graphs (records deleted or restored, bulk loads)."""
     with _lock:
         _cache.clear()
 
@@ -85,17 +86,153 @@ def get_graph(as_of: dt.date | None = None) -> Graph:
 
     ensure_pairstats()
     day = as_of or dt.date.today()
-    key = (day, data_version())
+    version = data_version()
     with _lock:
-        found = _cache.get(key)
-    if found is not None:
+        found = _cache.get(day)
+    if found is not None and found.version == version:
         return found
     graph = build_graph(day)
+    graph.version = version
     with _lock:
         if len(_cache) >= 4:
             _cache.clear()
-        _cache[key] = graph
+        _cache[day] = graph
     return graph
+
+
+# --- incremental upkeep: one logged interaction or one relationship touches a few pairs ----
+
+
+def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
+    from django.db import transaction
+
+    from kith.intelligence.services import data_version
+
+    version = data_version()  # already bumped by the intelligence handler (runs first)
+    transaction.on_commit(lambda: _apply_interaction(interaction_id, version))
+
+
+def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
+    from django.db import transaction
+
+    from kith.intelligence.services import data_version
+
+    version = data_version()
+    transaction.on_commit(lambda: _apply_relationship(relationship_id, version))
+
+
+def _apply_interaction(interaction_id: str, version: str) -> None:
+    from kith.interactions.models import Participant
+    from kith.relationships.selectors import team_ids
+
+    rows = list(
+        Participant.objects.filter(interaction_id=interaction_id)
+        .exclude(role="mentioned")
+        .values_list("record_id", "at")
+    )
+    if not rows:
+        return
+    people = sorted({r for r, _ in rows})
+    day = rows[0][1].date()
+    for graph in _graphs():
+        if graph.as_of < day:
+            _stamp(graph, version)
+            continue
+        team = set(team_ids(graph.as_of))
+        pairs = {(a, b) for a in people if a in team for b in people if b != a and b not in team}
+        _refresh(graph, pairs, version)
+
+
+def _apply_relationship(relationship_id: str, version: str) -> None:
+    from kith.relationships.models import Relationship
+
+    rel = Relationship.objects.filter(pk=relationship_id).first()
+    if rel is None:
+        invalidate()
+        return
+    for graph in _graphs():
+        _refresh(graph, {(rel.from_record_id, rel.to_record_id)}, version)
+
+
+def _graphs() -> list[Graph]:
+    with _lock:
+        return list(_cache.values())
+
+
+def _stamp(graph: Graph, version: str) -> None:
+    """Mark ``graph`` as of ``version`` when that is the very next change after its own."""
+    if graph.version.isdigit() and version.isdigit() and int(version) == int(graph.version) + 1:
+        graph.version = version
+
+
+def _refresh(graph: Graph, pairs: set[tuple[str, str]], version: str) -> None:
+    for a, b in pairs:
+        u, v = graph.index.get(a), graph.index.get(b)
+        if u is None or v is None:  # a record the graph has not seen: rebuild next time
+            with _lock:
+                _cache.pop(graph.as_of, None)
+            return
+        set_edge(graph, u, v, pair_edge(graph.as_of, a, b, u < v))
+    _stamp(graph, version)
+
+
+def set_edge(g: Graph, u: int, v: int, edge: Edge | None) -> None:
+    """Put, replace or remove the edge between ``u`` and ``v`` in place."""
+    n = len(g.ids)
+    key = u * n + v if u < v else v * n + u
+    old = g.edges.get(key)
+    if edge is None:
+        if old is not None:
+            del g.edges[key]
+            for x, y in ((u, v), (v, u)):
+                at = g.adj[x].index(y)
+                del g.adj[x][at]
+                del g.wadj[x][at]
+        return
+    g.edges[key] = edge
+    if old is None:
+        g.adj[u].append(v)
+        g.adj[v].append(u)
+        g.wadj[u].append(edge.strength / 100.0)
+        g.wadj[v].append(edge.strength / 100.0)
+    else:
+        g.wadj[u][g.adj[u].index(v)] = edge.strength / 100.0
+        g.wadj[v][g.adj[v].index(u)] = edge.strength / 100.0
+
+
+def pair_edge(day: dt.date, a: str, b: str, a_first: bool) -> Edge | None:
+    """The strongest reading of everything joining ``a`` and ``b`` on ``day`` (or None)."""
+    from kith.intelligence.aggregates import pair_rows, to_agg
+    from kith.intelligence.conf import model_config
+    from kith.intelligence.scoring import strength_value
+    from kith.relationships.selectors import team_ids
+
+    sql = f"""
+        SELECT r.from_record_id, r.type_key, t.inverse, t.symmetric, r.role
+        FROM {q.REL} r JOIN {q.RTYPE} t ON t.{q._q("key")} = r.type_key
+        WHERE ((r.from_record_id = %s AND r.to_record_id = %s)
+               OR (r.from_record_id = %s AND r.to_record_id = %s))
+              AND (r.since IS NULL OR r.since <= %s) AND (r.until IS NULL OR r.until > %s)
+    """
+    found: list[Edge] = []
+    for src, key, inverse, symmetric, role in q.fetch(sql, [a, b, b, a, day, day]):
+        back = key if symmetric else (inverse or key)
+        lower_is_src = (src == a) == a_first
+        fwd, bwd = (key, back) if lower_is_src else (back, key)
+        found.append(Edge(key, fwd, bwd, TYPE_STRENGTH.get(key, DEFAULT_TYPE_STRENGTH), role or ""))
+    team = team_ids(day)
+    member, other = (a, b) if a in team else (b, a)
+    if member in team and other not in team:
+        cfg = model_config()
+        rows = pair_rows(cfg, day, team, ("person", other), member=member)
+        s = strength_value(cfg, to_agg(rows[0]), day) if rows else 0.0
+        if s > 0:
+            found.append(Edge(INTERACTED, INTERACTED, INTERACTED, max(round(s, 1), 1.0)))
+    if not found:
+        return None
+    best = max(found, key=lambda e: e.strength)
+    best.kinds = list(dict.fromkeys(e.type for e in found))
+    return best
 
 
 def build_graph(day: dt.date) -> Graph:

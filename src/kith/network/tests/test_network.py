@@ -144,3 +144,28 @@ def test_cli_and_errors(small, cli):
     assert code == 1 and "not an organisation" in err
     with pytest.raises(ValidationError):
         path("Mia Team")
+
+
+def _snapshot(g):
+    return {
+        (g.ids[k // len(g.ids)], g.ids[k % len(g.ids)]): (e.type, e.strength, sorted(e.kinds))
+        for k, e in g.edges.items()
+    }, {g.ids[u]: sorted(g.ids[v] for v in g.adj[u]) for u in range(len(g.ids))}
+
+
+def test_incremental_graph_equals_rebuild(small, django_capture_on_commit_callbacks):
+    from kith.network.graph import build_graph
+    from kith.relationships.services import end_relationship
+
+    g = get_graph(TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        log("call", small["mia"], small["bob"], at=(TODAY - dt.timedelta(days=1)).isoformat())
+        end_relationship(rel_id=small["rel"].id, on=TODAY.isoformat())
+        relate(small["zed"], "friend_of", small["bob"])
+    assert get_graph(TODAY) is g  # updated in place, not rebuilt
+    assert _snapshot(g) == _snapshot(build_graph(TODAY))
+    assert all(
+        len(g.adj[u]) == len(g.wadj[u])
+        and all(g.wadj[u][i] == g.strength(u, v) / 100 for i, v in enumerate(g.adj[u]))
+        for u in range(len(g.ids))
+    )
