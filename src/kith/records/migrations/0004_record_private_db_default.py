@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('records', '0003_record_owner_record_private'),
+        ("records", "0003_record_owner_record_private"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='record',
-            name='private',
+            model_name="record",
+            name="private",
             field=models.BooleanField(db_default=False, default=False),
         ),
     ]
