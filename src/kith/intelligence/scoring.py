@@ -248,9 +248,13 @@ def org_health(cfg: dict[str, Any], inp: OrgInputs) -> Score:
     if inp.key_people:
         ok = [k for k in inp.key_people if k[2] >= cfg["key_engaged_health"]]
         key_roles = len(ok) / len(inp.key_people)
-        for name, role, health in inp.key_people:
-            if health < cfg["key_engaged_health"]:
-                reasons.append(f"{role} {name} is not engaged (health {round(health)})")
+        cold = sorted(
+            (k for k in inp.key_people if k[2] < cfg["key_engaged_health"]), key=lambda k: k[2]
+        )
+        for name, role, health in cold[:3]:
+            reasons.append(f"{role} {name} is not engaged (health {round(health)})")
+        if len(cold) > 3:
+            reasons.append(f"... and {len(cold) - 3} more key people are not engaged")
     else:
         key_roles = 0.5
         reasons.append(f"no key roles (decision maker, champion ...) recorded at {inp.name}")
@@ -281,7 +285,9 @@ def org_health(cfg: dict[str, Any], inp: OrgInputs) -> Score:
             else f"the one person we know at {inp.name} is not engaged",
         )
     else:
+        closest = max(inp.people, key=lambda p: (p[2], p[1]))
         reasons.insert(0, f"we engage {engaged} of the {len(inp.people)} people at {inp.name}")
+        reasons.insert(1, f"closest: {closest[1]} (health {round(closest[2])})")
     if threads == 0:
         reasons.append(f"nobody on our team talks to {inp.name}")
     elif threads == 1:

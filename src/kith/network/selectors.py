@@ -258,7 +258,12 @@ def connectors(
     graph.add_edges_from((u, v) for u in keep for v in g.adj[u] if u < v and v in keep)
     k = None if org or graph.number_of_nodes() <= 2000 else samples
     scores = nx.betweenness_centrality(graph, k=k, seed=0, normalized=True)
-    people = [(s, i) for i, s in scores.items() if g.types[i] == "person" and s > 0]
+    from kith.relationships.selectors import team_ids
+
+    ours = {g.index[m] for m in team_ids(day) if m in g.index}  # bridges of our own: not news
+    people = [
+        (s, i) for i, s in scores.items() if g.types[i] == "person" and s > 0 and i not in ours
+    ]
     people.sort(key=lambda x: (-x[0], g.ids[x[1]]))
     top = people[:limit]
     names = agg.names({g.ids[i] for _, i in top})
