@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, DataError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -103,6 +103,11 @@ def install(api: NinjaAPI) -> None:
     def on_integrity(request: HttpRequest, exc: Any) -> HttpResponse:
         return respond(request, 409, body("conflict", "the change conflicts with stored data"))
 
+    def on_data(request: HttpRequest, exc: Any) -> HttpResponse:
+        # the database refused a value: a NUL character, a date or number out of its range
+        reason = str(exc).splitlines()[0][:200] if str(exc) else "value out of range"
+        return respond(request, 422, body("invalid", f"a value cannot be stored: {reason}"))
+
     def on_database(request: HttpRequest, exc: Any) -> HttpResponse:
         log.exception("database error", exc_info=exc)
         return respond(request, 503, body("unavailable", "the database is busy; retry"))
@@ -122,6 +127,7 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(SuspiciousOperation, on_bad_request)
     api.add_exception_handler(RequestDataTooBig, on_bad_request)
     api.add_exception_handler(IntegrityError, on_integrity)
+    api.add_exception_handler(DataError, on_data)
     api.add_exception_handler(DatabaseError, on_database)
     api.add_exception_handler(Exception, on_other)
 

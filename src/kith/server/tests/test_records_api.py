@@ -126,3 +126,13 @@ def test_viewer_cannot_write(viewer: Caller, member: Caller) -> None:
     assert viewer.call("PATCH", f"/records/{rec['id']}", {"set": {"name": "Y"}})[0] == 403
     assert viewer.call("DELETE", f"/records/{rec['id']}")[0] == 403
     assert member.call("GET", f"/records/{rec['id']}")[1]["name"] == "Kept"
+
+
+def test_values_the_database_refuses_are_422_not_500(member: Caller) -> None:
+    from django.db import connection
+
+    pg = connection.vendor == "postgresql"
+    code, err = member.call("POST", "/records", {"name": "Nul\u0000Byte"})
+    assert code == (422 if pg else 201)
+    if pg:
+        assert err["code"] == "invalid" and "NUL" in err["message"]
