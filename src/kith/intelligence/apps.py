@@ -14,3 +14,5 @@ class IntelligenceConfig(AppConfig):
         subscribe("relationship.started", services.on_relationship_changed)
         subscribe("relationship.ended", services.on_relationship_changed)
         subscribe("bulk.loaded", services.on_bulk_loaded)
+        for event in ("record.updated", "record.deleted", "record.restored"):
+            subscribe(event, services.on_record_changed)

@@ -148,10 +148,11 @@ def health(
 def _ranked(snap: Snapshot, kinds: set[str]) -> list[tuple[str, str, float]]:
     """(id, type, health) of every scored record of the wanted types."""
     items: list[tuple[str, str, float]] = []
+    live = snap.names  # live records only: deleted ones are neither best nor at risk
     if "organization" in kinds:
-        items += [(rid, "organization", s.score) for rid, s in snap.orgs.items()]
+        items += [(rid, "organization", s.score) for rid, s in snap.orgs.items() if rid in live]
     if "person" in kinds:
-        items += [(rid, "person", s) for rid, s in snap.person_score.items()]
+        items += [(rid, "person", s) for rid, s in snap.person_score.items() if rid in live]
     return items
 
 

@@ -21,7 +21,7 @@ PERSON_INDEX = "pairstat_person_day"
 VERSION = "data_version"
 
 
-def _select_sql(where: str) -> str:
+def _select_sql(where: str, *, full: bool = False) -> str:
     two_way_kinds = model_config()["two_way_kinds"]
     kinds_in, _ = q.in_list(list(two_way_kinds))
     team_sql, _ = q.ever_team_sql()
@@ -31,7 +31,8 @@ def _select_sql(where: str) -> str:
     # the unary plus keeps the team filter from driving the plan (3x faster on 1M rows).
     from django.db import connection
 
-    join, plus = ("CROSS JOIN", "+") if connection.vendor == "sqlite" else ("JOIN", "")
+    forced = full and connection.vendor == "sqlite"
+    join, plus = ("CROSS JOIN", "+") if forced else ("JOIN", "")
     # a person in two roles of one interaction counts once: only their first role's row
     # (by name) joins; "from" in any of their roles still makes it two-way
     return f"""
@@ -88,7 +89,8 @@ def rebuild_pairstats(*, member_id: str | None = None) -> int:
             # a million random-order index inserts cost more than one sorted index build
             cur.execute(f"DROP INDEX {PERSON_INDEX}")
         cur.execute(
-            f"INSERT INTO {q.PAIR} ({_COLUMNS}) {_select_sql(where)}", _select_params(extra)
+            f"INSERT INTO {q.PAIR} ({_COLUMNS}) {_select_sql(where, full=not member_id)}",
+            _select_params(extra),
         )
         if not member_id:  # the same index the migration made (name and columns)
             cur.execute(f"CREATE INDEX {PERSON_INDEX} ON {q.PAIR} (person_id, day)")
@@ -185,6 +187,31 @@ def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
     ):
         rebuild_pairstats(member_id=rel.from_record_id)
     bump_version()
+
+
+@transaction.atomic
+def refresh_record(*, record_id: str) -> None:
+    """Recompute every pair row of one person (after a merge moved interactions to them)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            f"DELETE FROM {q.PAIR} WHERE person_id = %s OR member_id = %s", [record_id, record_id]
+        )
+        for where in ("AND o.record_id = %s", "AND m.record_id = %s"):
+            cur.execute(
+                f"INSERT INTO {q.PAIR} ({_COLUMNS}) {_select_sql(where)}",
+                _select_params([record_id]),
+            )
+    bump_version()
+
+
+def on_record_changed(*, record_id: str, **_: Any) -> None:
+    """Merges move interactions between records: keep both records' rows exact."""
+    from kith.records.models import Record
+
+    if is_built() and Record.objects.filter(pk=record_id, type_id="person").exists():
+        refresh_record(record_id=record_id)
 
 
 def on_bulk_loaded(**_: Any) -> None:

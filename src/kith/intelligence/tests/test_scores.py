@@ -220,3 +220,25 @@ def test_batch_path_equals_explained_path(world):
         )
         fast = strength_fn(cfg, day)(7, 5, days[0], days[1], days[2], 4.0, 9.0)
         assert fast == pytest.approx(pair_strength(cfg, a, day).score)
+
+
+def test_merge_keeps_pair_table_exact(world):
+    from kith.dedupe.services import merge_records
+
+    rebuild_pairstats()
+    twin = make_person("Jane D.")
+    meetings(world["mia"], world["jane"], D(2026, 6, 1), 14, 3)
+    meetings(world["mia"], twin, D(2026, 6, 8), 14, 3)
+    log("email", world["ben"], twin, at=at(D(2026, 6, 9)), direction="out")
+    merge_records(keep=world["jane"].id, other=twin.id)
+
+    def rows():
+        return sorted(
+            PairStat.objects.values_list("member_id", "person_id", "kind", "day", "n", "n_two")
+        )
+
+    merged = rows()
+    rebuild_pairstats()
+    assert rows() == merged
+    assert not PairStat.objects.filter(person_id=twin.id).exists()
+    assert strength("Mia Team", "Jane Doe", as_of=D(2026, 7, 15))["two_way"] == 6
