@@ -177,6 +177,10 @@ def audit_page(
     if actor:
         qs = qs.filter(actor=actor)
     if since is not None:
+        import datetime as dt
+
+        if since.tzinfo is not None:  # odd offsets such as +23:35 are fine once in UTC
+            since = since.astimezone(dt.UTC)
         qs = qs.filter(at__gte=since)
     rows, nxt = keyset(qs, field="id", desc=True, cursor=cursor, limit=limit)
     return [audit_view(e) for e in rows], nxt
