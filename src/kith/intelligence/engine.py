@@ -62,6 +62,13 @@ def compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope = ("all", None
 
     People's scores are numbers here; ``snap.person(id)`` builds one's factors and reasons.
     """
+    from kith.network.graph import no_gc
+
+    with no_gc():  # hundreds of thousands of tuples, no cycles
+        return _compute(cfg, as_of, scope)
+
+
+def _compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope) -> Snapshot:
     from kith.intelligence.services import ensure_pairstats
     from kith.relationships.selectors import team_ids
 
