@@ -14,9 +14,15 @@ from kith.interactions.models import Interaction
 from kith.records.models import ContactPoint, Record
 from kith.relationships.models import Relationship
 
-CORPUS = Path(
-    os.environ.get("KITH_TESTDATA", Path(__file__).resolve().parents[5] / "shared" / "testdata")
-)
+def _corpus() -> Path:
+    """KITH_TESTDATA, else ../shared/testdata beside the checkout, else the workplace's copy."""
+    if env := os.environ.get("KITH_TESTDATA"):
+        return Path(env)
+    beside = Path(__file__).resolve().parents[5] / "shared" / "testdata"
+    return beside if beside.is_dir() else Path("/work/shared/testdata")
+
+
+CORPUS = _corpus()
 SKIP_NAMES = {"README.md", "SOURCES.md"}
 
 
