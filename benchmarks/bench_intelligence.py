@@ -10,6 +10,7 @@ Usage: ``python -m benchmarks intelligence [--small]``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import statistics
@@ -137,7 +138,11 @@ def main(argv: list[str]) -> None:
         "print(json.dumps(worker(sys.argv[1], sys.argv[2])))"
     )
     res = subprocess.run(
-        [sys.executable, "-c", code, str(db), end], capture_output=True, text=True, check=False
+        [sys.executable, "-c", code, str(db), end],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "KITH_HOME": str(db.parent)},  # caches go with the copy
     )
     if res.returncode:
         print(res.stderr[-3000:])

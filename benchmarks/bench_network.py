@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -119,7 +120,11 @@ def main(argv: list[str]) -> None:
         "print(json.dumps(worker(sys.argv[1], sys.argv[2])))"
     )
     res = subprocess.run(
-        [sys.executable, "-c", code, str(db), end], capture_output=True, text=True, check=False
+        [sys.executable, "-c", code, str(db), end],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "KITH_HOME": str(db.parent)},  # caches go with the copy
     )
     import shutil
 

@@ -143,8 +143,8 @@ def _cache_file(day: dt.date, fingerprint: str) -> tuple[Path, str]:
 
     db = connection.settings_dict
     where = hashlib.sha1(f"{db.get('HOST')}|{db.get('PORT')}|{db['NAME']}".encode()).hexdigest()
-    prefix = f"graph-{where[:12]}-{day.isoformat()}-"
-    return data_dir() / "cache" / f"{prefix}{fingerprint}.marshal", prefix
+    prefix = f"graph-{where[:12]}-"
+    return data_dir() / "cache" / f"{prefix}{day.isoformat()}-{fingerprint}.marshal", prefix
 
 
 def _load(day: dt.date, fingerprint: str) -> Graph | None:
@@ -167,8 +167,11 @@ def _save(g: Graph, fingerprint: str) -> None:
     path, prefix = _cache_file(g.as_of, fingerprint)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob(f"{prefix}*.marshal"):
-            old.unlink(missing_ok=True)
+        day_prefix = f"{prefix}{g.as_of.isoformat()}-"
+        kept = sorted(path.parent.glob(f"{prefix}*.marshal"), key=lambda p: p.stat().st_mtime)
+        for i, old in enumerate(kept):  # one file per day, at most four days per database
+            if old.name.startswith(day_prefix) or i < len(kept) - 3:
+                old.unlink(missing_ok=True)
         rows = [
             (key, e.type, e.label_fwd, e.label_back, e.strength, e.role, e.kinds)
             for key, e in g.edges.items()
