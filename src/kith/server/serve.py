@@ -16,7 +16,14 @@ def configure(url: str | None) -> str:
 
     resolved = resolve_db_url(url)
     if not settings.configured:
-        settings.configure(**django_settings(resolved, server=True))
+        conf = django_settings(resolved, server=True)
+        db = conf["DATABASES"]["default"]
+        if db["ENGINE"].endswith("postgresql"):
+            # keep each worker thread's connection: a new PostgreSQL backend per request
+            # costs more than the request itself
+            db["CONN_MAX_AGE"] = int(os.environ.get("KITH_CONN_MAX_AGE", "300"))
+            db["CONN_HEALTH_CHECKS"] = True
+        settings.configure(**conf)
     django.setup()
     ensure_schema()
     return resolved
