@@ -126,7 +126,7 @@ def main(argv: list[str]) -> None:
     kith.open(f"sqlite:///{kith_db}")
     from django.db import connection
 
-    from kith.bulk.services import _time_adapter, load
+    from kith.bulk.services import load, time_adapter
     from kith.demo.generator import generate
 
     connection.close()
@@ -137,7 +137,7 @@ def main(argv: list[str]) -> None:
     print(f"generating {scale} data set ...", flush=True)
     data = generate(spec)
     data.bundles = list(data.interactions)  # type: ignore[attr-defined]
-    tables = _raw_rows(data, _time_adapter())
+    tables = _raw_rows(data, time_adapter())
     total_rows = sum(len(r) for r in tables.values())
 
     raw_s = _raw_insert(raw_db, tables)

@@ -38,7 +38,8 @@ def _chunks(rows: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _insert_sql(model: Any, columns: Sequence[str]) -> str:
+def insert_sql(model: Any, columns: Sequence[str]) -> str:
+    """An INSERT of ``columns`` into ``model``'s table with one placeholder per column."""
     qn = connection.ops.quote_name
     cols = ", ".join(qn(c) for c in columns)
     marks = ", ".join(["%s"] * len(columns))
@@ -88,7 +89,8 @@ LINK_COLUMNS = ("interaction_id", "record_id", "at")
 CHANGE_COLUMNS = ("entity_id", "entity_kind", "action", "field", "actor", "at", "note")
 
 
-def _time_adapter() -> Callable[[dt.datetime], Any]:
+def time_adapter() -> Callable[[dt.datetime], Any]:
+    """How this database takes aware datetimes in raw SQL (SQLite: naive UTC text)."""
     if connection.vendor == "sqlite":
         # what Django's SQLite backend stores: naive UTC, ISO with a space
         def to_sqlite(value: dt.datetime) -> str:
@@ -124,7 +126,7 @@ def load(
     """Insert the given rows in one transaction; returns how many of each were written."""
     tick = progress or (lambda table, n: None)
     now = timezone.now()
-    when = _time_adapter()
+    when = time_adapter()
     now_db = when(now)
     actor = current_actor()
     counts = dict.fromkeys(
@@ -133,8 +135,8 @@ def load(
     known_types = set(RecordType.objects.values_list("key", flat=True))
     rel_types = set(RelationshipType.objects.values_list("key", flat=True))
     with connection.cursor() as cur:
-        record_sql = _insert_sql(Record, RECORD_COLUMNS)
-        change_sql = _insert_sql(Change, CHANGE_COLUMNS)
+        record_sql = insert_sql(Record, RECORD_COLUMNS)
+        change_sql = insert_sql(Change, CHANGE_COLUMNS)
         for record_chunk in _chunks(records, batch):
             rows = []
             for rid, type_key, name, fields in record_chunk:
@@ -151,7 +153,7 @@ def load(
             )
             counts["records"] += len(rows)
             tick("records", len(rows))
-        contact_sql = _insert_sql(ContactPoint, CONTACT_COLUMNS)
+        contact_sql = insert_sql(ContactPoint, CONTACT_COLUMNS)
         for contact_chunk in _chunks(contacts, batch):
             cur.executemany(
                 contact_sql,
@@ -162,7 +164,7 @@ def load(
             )
             counts["contacts"] += len(contact_chunk)
             tick("contacts", len(contact_chunk))
-        rel_sql = _insert_sql(Relationship, RELATIONSHIP_COLUMNS)
+        rel_sql = insert_sql(Relationship, RELATIONSHIP_COLUMNS)
         for rel_chunk in _chunks(relationships, batch):
             rows_r = []
             for rid, type_key, src, dst, role, since, until in rel_chunk:
@@ -176,9 +178,9 @@ def load(
             cur.executemany(rel_sql, rows_r)
             counts["relationships"] += len(rows_r)
             tick("relationships", len(rows_r))
-        int_sql = _insert_sql(Interaction, INTERACTION_COLUMNS)
-        part_sql = _insert_sql(Participant, PARTICIPANT_COLUMNS)
-        link_sql = _insert_sql(InteractionLink, LINK_COLUMNS)
+        int_sql = insert_sql(Interaction, INTERACTION_COLUMNS)
+        part_sql = insert_sql(Participant, PARTICIPANT_COLUMNS)
+        link_sql = insert_sql(InteractionLink, LINK_COLUMNS)
         for bundle_chunk in _chunks(interactions, batch):
             i_rows: list[tuple[Any, ...]] = []
             p_rows: list[tuple[Any, ...]] = []

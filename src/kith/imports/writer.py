@@ -7,7 +7,6 @@ that match existing ones are merged through the ORM with field-level history.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -17,6 +16,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from kith.bulk.services import insert_sql, time_adapter
 from kith.core.context import current_actor
 from kith.core.ids import new_id
 from kith.imports.items import InteractionIn, PersonRef, RecordIn
@@ -436,7 +436,7 @@ class Writer:
         from kith.relationships.models import Relationship
 
         now = timezone.now()
-        when = _time_adapter()
+        when = time_adapter()
         now_db = when(now)
         actor = current_actor()
         records, contacts, changes = [], [], []
@@ -541,16 +541,16 @@ class Writer:
             )
         with connection.cursor() as cur:
             if records:
-                cur.executemany(_insert(Record, RECORD_COLS), records)
+                cur.executemany(insert_sql(Record, RECORD_COLS), records)
             if contacts:
-                cur.executemany(_insert(ContactPoint, CONTACT_COLS), contacts)
+                cur.executemany(insert_sql(ContactPoint, CONTACT_COLS), contacts)
             if rels:
-                cur.executemany(_insert(Relationship, REL_COLS), rels)
+                cur.executemany(insert_sql(Relationship, REL_COLS), rels)
             if inters:
-                cur.executemany(_insert(Interaction, INTERACTION_COLS), inters)
-                cur.executemany(_insert(Participant, PARTICIPANT_COLS), parts)
+                cur.executemany(insert_sql(Interaction, INTERACTION_COLS), inters)
+                cur.executemany(insert_sql(Participant, PARTICIPANT_COLS), parts)
             if changes:
-                cur.executemany(_insert(Change, CHANGE_COLS), changes)
+                cur.executemany(insert_sql(Change, CHANGE_COLS), changes)
         self.counts["relationships_created"] += len(rels)
         self.created.update(self.pending)
         self.pending.clear()
@@ -625,18 +625,3 @@ INTERACTION_COLS = (
 )
 PARTICIPANT_COLS = ("interaction_id", "record_id", "role", "at")
 CHANGE_COLS = ("entity_id", "entity_kind", "action", "field", "old", "new", "actor", "at", "note")
-
-
-def _insert(model: Any, columns: Sequence[str]) -> str:
-    qn = connection.ops.quote_name
-    cols = ", ".join(qn(c) for c in columns)
-    return (
-        f"INSERT INTO {qn(model._meta.db_table)} ({cols}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-
-
-def _time_adapter() -> Callable[[dt.datetime], Any]:
-    if connection.vendor == "sqlite":
-        return lambda v: v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
-    return lambda v: v
