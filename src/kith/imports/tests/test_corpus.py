@@ -14,6 +14,7 @@ from kith.interactions.models import Interaction
 from kith.records.models import ContactPoint, Record
 from kith.relationships.models import Relationship
 
+
 def _corpus() -> Path:
     """KITH_TESTDATA, else ../shared/testdata beside the checkout, else the workplace's copy."""
     if env := os.environ.get("KITH_TESTDATA"):
