@@ -80,8 +80,9 @@ def rebuild_pairstats(*, member_id: str | None = None) -> int:
 
     where, extra = ("AND m.record_id = %s", [member_id]) if member_id else ("", [])
     with connection.cursor() as cur:
-        if connection.vendor == "sqlite":  # reads the whole file: map it, skip read() calls
-            cur.execute("PRAGMA mmap_size = 4294967296")
+        if connection.vendor == "sqlite":  # reads the whole file: map part of it, fewer reads
+            # bounded: mapped pages count as the process's memory (imports must stay < 500 MB)
+            cur.execute("PRAGMA mmap_size = 268435456")
         if member_id:
             cur.execute(f"DELETE FROM {q.PAIR} WHERE member_id = %s", [member_id])
         else:
@@ -96,6 +97,8 @@ def rebuild_pairstats(*, member_id: str | None = None) -> int:
             cur.execute(f"CREATE INDEX {PERSON_INDEX} ON {q.PAIR} (person_id, day)")
         cur.execute(f"SELECT COUNT(*) FROM {q.PAIR}")
         count = int(cur.fetchone()[0])
+        if connection.vendor == "sqlite":
+            cur.execute("PRAGMA mmap_size = 0")
     if not member_id:
         IntelState.objects.update_or_create(key=BUILT, defaults={"value": "1"})
     bump_version()
