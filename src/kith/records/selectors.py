@@ -173,23 +173,10 @@ def list_types() -> list[dict[str, Any]]:
 
 def record_history(record: Record) -> list[dict[str, Any]]:
     """The history of a record and of every relationship it is an end of, oldest first."""
-    from kith.core.selectors import changes_for
+    from kith.core.selectors import change_view, changes_for
     from kith.relationships.models import Relationship
 
     rel_ids = Relationship.objects.filter(Q(from_record=record) | Q(to_record=record)).values_list(
         "id", flat=True
     )
-    return [
-        {
-            "at": c.at.isoformat(),
-            "actor": c.actor,
-            "entity_id": c.entity_id,
-            "entity_kind": c.entity_kind,
-            "action": c.action,
-            "field": c.field,
-            "old": c.old,
-            "new": c.new,
-            "note": c.note,
-        }
-        for c in changes_for([record.id, *rel_ids])
-    ]
+    return [change_view(c) for c in changes_for([record.id, *rel_ids])]

@@ -14,6 +14,7 @@ from kith.accounts.selectors import can_see, hidden_ids, visible_q
 from kith.core.errors import NotFound, ValidationError
 from kith.core.models import Change
 from kith.core.parse import parse_datetime
+from kith.core.selectors import change_view
 from kith.interactions.models import Interaction, InteractionLink, Participant
 from kith.interactions.selectors import interaction_view
 from kith.records.models import ContactPoint, Record
@@ -164,21 +165,6 @@ def interaction_detail(user: Any, interaction_id: str) -> dict[str, Any]:
     if not views:
         raise NotFound(f"id: no interaction {interaction_id!r}", field="id")
     return views[0]
-
-
-def change_view(c: Change) -> dict[str, Any]:
-    return {
-        "id": c.pk,
-        "at": c.at.isoformat(),
-        "actor": c.actor,
-        "entity_id": c.entity_id,
-        "entity_kind": c.entity_kind,
-        "action": c.action,
-        "field": c.field,
-        "old": c.old,
-        "new": c.new,
-        "note": c.note,
-    }
 
 
 def history_page(
