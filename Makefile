@@ -1,4 +1,4 @@
-# Two commands after cloning: `make run` (set up, load demo data, start Kith) and
+# Two commands after cloning: `make run` (set up, load demo data, start the web app) and
 # `make test` (set up, run the whole test suite with lint and types). See README.md.
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup run test bench lint
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml package-lock.json
+	scripts/assets
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
@@ -19,11 +20,10 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/kith init
 	$(BIN)/kith demo --if-empty
-	$(BIN)/kith team
-	$(BIN)/kith list --type org --limit 10
-	@echo "Kith is ready on its default workspace. Try: $(BIN)/kith --help"
+	$(BIN)/kith serve --demo-signin
 
 test: setup
+	scripts/install-browser
 	scripts/test
 
 lint: setup

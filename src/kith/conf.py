@@ -20,6 +20,7 @@ KITH_APPS = [
     "kith.webhooks",
     "kith.intelligence",
     "kith.network",
+    "kith.web",
 ]
 # Django's own apps that Kith's users, sessions and permissions stand on (cheap to load).
 DJANGO_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions"]
@@ -98,8 +99,16 @@ def server_settings() -> dict[str, Any]:
             "django.middleware.common.CommonMiddleware",
             "django.middleware.csrf.CsrfViewMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
+            "kith.web.middleware.ContentSecurityPolicy",
         ],
+        "LOGIN_URL": "/login",
+        "CSRF_FAILURE_VIEW": "kith.web.views.errors.csrf_failure",
+        "MESSAGE_STORAGE": "django.contrib.messages.storage.session.SessionStorage",
+        # uploads above this go to a temporary file instead of memory
+        "FILE_UPLOAD_MAX_MEMORY_SIZE": 5 * 1024 * 1024,
+        "DATA_UPLOAD_MAX_NUMBER_FIELDS": 5000,
         "PASSWORD_HASHERS": [
             "django.contrib.auth.hashers.Argon2PasswordHasher",
             "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -116,11 +125,17 @@ def server_settings() -> dict[str, Any]:
         "WHITENOISE_AUTOREFRESH": False,
         "TEMPLATES": [
             {
+                "BACKEND": "django.template.backends.jinja2.Jinja2",
+                "DIRS": [str(Path(__file__).parent / "web" / "templates")],
+                "APP_DIRS": False,
+                "OPTIONS": {"environment": "kith.web.jinja.environment", "autoescape": True},
+            },
+            {
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
                 "DIRS": [],
                 "APP_DIRS": True,
                 "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
-            }
+            },
         ],
         "X_FRAME_OPTIONS": "DENY",
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
@@ -139,7 +154,7 @@ def django_settings(url: str, *, server: bool = False) -> dict[str, Any]:
     """
     apps = [*DJANGO_APPS, *KITH_APPS]
     if server:
-        apps = ["django.contrib.staticfiles", "ninja", *apps]
+        apps = ["django.contrib.staticfiles", "django.contrib.messages", "ninja", *apps]
     return {
         "DEBUG": False,
         "SECRET_KEY": os.environ.get("KITH_SECRET_KEY", "kith-local-only-not-secret"),

@@ -14,10 +14,6 @@ from kith.server.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 
 router = Router(tags=["accounts"])
 
-LOGIN_FAILURES_PER_EMAIL = 5
-LOGIN_FAILURES_PER_IP = 30
-LOGIN_WINDOW = 15 * 60
-
 
 class LoginIn(Schema):
     email: str = Field(..., max_length=320)
@@ -115,32 +111,22 @@ def csrf(request: HttpRequest) -> Any:
 )
 def login(request: HttpRequest, payload: LoginIn) -> Any:
     """Sign in with email and password: starts a session (HttpOnly cookie)."""
-    from django.contrib.auth import authenticate
     from django.contrib.auth import login as start_session
     from django.middleware.csrf import get_token
     from ninja.errors import AuthenticationError, Throttled
 
     from kith.accounts.selectors import user_view
-    from kith.accounts.services import audit
-    from kith.accounts.throttle import count, hit
+    from kith.accounts.services import LOGIN_WINDOW, SignInThrottled, check_credentials
 
-    email = payload.email.strip().lower()[:254]
-    ip = client_ip(request)
-    by_email, by_ip = f"login:{email}", f"login-ip:{ip}"
-    if (
-        count(by_email, seconds=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_EMAIL
-        or count(by_ip, seconds=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_IP
-    ):
-        audit("login.throttled", actor=email, target=email, ip=ip)
-        raise Throttled(wait=LOGIN_WINDOW)
-    user = authenticate(request, username=email, password=payload.password)
+    try:
+        user = check_credentials(
+            email=payload.email, password=payload.password, ip=client_ip(request)
+        )
+    except SignInThrottled:
+        raise Throttled(wait=LOGIN_WINDOW) from None
     if user is None:
-        hit(by_email, limit=LOGIN_FAILURES_PER_EMAIL, seconds=LOGIN_WINDOW)
-        hit(by_ip, limit=LOGIN_FAILURES_PER_IP, seconds=LOGIN_WINDOW)
-        audit("login.failed", actor=email, target=email, ip=ip)
         raise AuthenticationError()
     start_session(request, user)
-    audit("login", actor=user.username, target=user.username, ip=ip)
     return {**user_view(user), "csrf_token": get_token(request)}
 
 

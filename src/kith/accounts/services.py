@@ -22,6 +22,42 @@ from kith.records.normalize import normalize_email
 
 MIN_PASSWORD = 10
 TEAM_MAX = 60
+LOGIN_FAILURES_PER_EMAIL = 5
+LOGIN_FAILURES_PER_IP = 30
+LOGIN_WINDOW = 15 * 60
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins for this email or address; try again later."""
+
+
+def check_credentials(*, email: str, password: str, ip: str = "") -> User | None:
+    """The active user with this email and password, or None; throttles guessing.
+
+    Failed attempts are counted per email and per address in the database (shared by
+    every server process); past the limits, raises :class:`SignInThrottled`. Every
+    outcome goes to the audit log.
+    """
+    from django.contrib.auth import authenticate
+
+    from kith.accounts.throttle import count, hit
+
+    key = email.strip().lower()[:254]
+    by_email, by_ip = f"login:{key}", f"login-ip:{ip}"
+    if (
+        count(by_email, seconds=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_EMAIL
+        or count(by_ip, seconds=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_IP
+    ):
+        audit("login.throttled", actor=key, target=key, ip=ip)
+        raise SignInThrottled(key)
+    user = authenticate(username=key, password=password)
+    if user is None or not isinstance(user, User):
+        hit(by_email, limit=LOGIN_FAILURES_PER_EMAIL, seconds=LOGIN_WINDOW)
+        hit(by_ip, limit=LOGIN_FAILURES_PER_IP, seconds=LOGIN_WINDOW)
+        audit("login.failed", actor=key, target=key, ip=ip)
+        return None
+    audit("login", actor=user.username, target=user.username, ip=ip)
+    return user
 
 
 def _role(role: str) -> str:
@@ -215,6 +251,20 @@ def ensure_first_admin(*, email: str = "admin@kith.local") -> tuple[User, str] |
     user, password = add_user(email=email, role=Role.ADMIN)
     assert password is not None
     return user, password
+
+
+@transaction.atomic
+def reset_demo_admin(*, email: str) -> tuple[str, str]:
+    """Create ``email`` as an active admin, or give it a new password; returns the sign-in."""
+    key = normalize_email(email)
+    if not User.objects.filter(username=key).exists():
+        user, password = add_user(email=key, role=Role.ADMIN)
+        assert password is not None
+        return user.username, password
+    password = new_password()
+    set_password(email=key, password=password)
+    change_user(email=key, role=Role.ADMIN, active=True)
+    return key, password
 
 
 def server_secret() -> str:

@@ -8,31 +8,50 @@ import typer
 
 from kith.cli.output import open_workspace, say
 
+DEMO_EMAIL = "demo@kith.local"
+
 
 def cmd_serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 2,
     threads: Annotated[int, typer.Option("--threads", help="Threads per worker.")] = 8,
+    demo_signin: Annotated[
+        bool,
+        typer.Option(
+            "--demo-signin",
+            help=f"Loopback only: (re)create the admin {DEMO_EMAIL} with a new password "
+            "and print it, to try Kith on demo data.",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the JSON API (/api/v1) under gunicorn; the first start creates an admin."""
+    """Serve the web app (/) and the JSON API (/api/v1) under gunicorn.
+
+    The first start creates an admin and prints its one-time password."""
     from kith.core.errors import ValidationError
 
     if not 1 <= port <= 65535:
         raise ValidationError(f"--port: {port} is not a port number", field="port")
     if not 1 <= workers <= 64 or not 1 <= threads <= 64:
         raise ValidationError("--workers/--threads: must be between 1 and 64", field="workers")
+    if demo_signin and host not in ("127.0.0.1", "localhost", "::1"):
+        raise ValidationError(
+            f"--demo-signin: only on a loopback host, not {host!r} (its password is printed)",
+            field="host",
+        )
     from kith.cli import output
     from kith.server.serve import configure, prepare, run
 
     configure(output._db_url)
-    first = prepare()
-    if first is not None:
-        email, password = first
-        say(f"created the first admin {email}")
+    first = prepare(demo_email=DEMO_EMAIL if demo_signin else None)
+    for email, password in first:
+        demo = demo_signin and email == DEMO_EMAIL
+        say(f"sign in as {email}" if demo else f"created the first admin {email}")
         print(f"one-time password: {password}", flush=True)
         say("change it with: kith user passwd " + email)
-    say(f"kith serving http://{host}:{port}/api/v1 ({workers} workers x {threads} threads)")
+    web = f"http://{'[::1]' if host == '::1' else host}:{port}"
+    say(f"kith is serving the web app at {web}/")
+    say(f"and the JSON API at {web}/api/v1 ({workers} workers x {threads} threads; Ctrl-C stops)")
     run(host=host, port=port, workers=workers, threads=threads)
 
 

@@ -29,8 +29,12 @@ def configure(url: str | None) -> str:
     return resolved
 
 
-def prepare() -> tuple[str, str] | None:
-    """Make the server ready: a shared secret key and the first admin (returned once)."""
+def prepare(*, demo_email: str | None = None) -> list[tuple[str, str]]:
+    """Make the server ready: a shared secret key and the first admin.
+
+    Returns the sign-ins to print once: the first admin when just created, and with
+    ``demo_email`` that admin, created or given a new password now.
+    """
     from django.conf import settings
     from django.db import connections
 
@@ -38,9 +42,16 @@ def prepare() -> tuple[str, str] | None:
 
     if not os.environ.get("KITH_SECRET_KEY"):
         settings.SECRET_KEY = server_secret()
+    from kith.accounts.services import reset_demo_admin
+
+    signins = []
+    if demo_email:
+        signins.append(reset_demo_admin(email=demo_email))
     created = ensure_first_admin(email=os.environ.get("KITH_ADMIN_EMAIL", "admin@kith.local"))
+    if created:
+        signins.insert(0, (created[0].username, created[1]))
     connections.close_all()
-    return (created[0].username, created[1]) if created else None
+    return signins
 
 
 def run(*, host: str, port: int, workers: int, threads: int) -> None:

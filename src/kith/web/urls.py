@@ -1,0 +1,13 @@
+"""Every page of the web app: each views module lists its own ``urlpatterns``."""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = ["auth", "home", "records", "graph", "lists", "imports", "dedupe", "admin"]
+
+urlpatterns = [
+    pattern
+    for name in MODULES
+    for pattern in importlib.import_module(f"kith.web.views.{name}").urlpatterns
+]

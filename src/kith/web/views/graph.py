@@ -1,0 +1,5 @@
+"""Pages: graph (to be written)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,19 @@
+"""Pages: lists (placeholder until written)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from kith.web.views.base import page, signed_in
+
+
+@signed_in()
+def placeholder(request: HttpRequest, **_: str) -> HttpResponse:
+    return page(request, "web/placeholder.html", {"title": request.path})
+
+
+urlpatterns = [
+    path("people", placeholder, name="people"),
+    path("orgs", placeholder, name="orgs"),
+]
