@@ -46,4 +46,8 @@ def load_demo(*, spec: Spec | None = None, progress: Progress | None = None) -> 
     )
     if home is None:
         WorkspaceSettings.objects.update_or_create(pk=1, defaults={"home_org_id": data.home_id})
+        # the load's pair-table build ran before there was a home (so no team): build it now
+        from kith.intelligence.services import rebuild_pairstats
+
+        rebuild_pairstats()
     return {**counts, "home": data.home_id, "team": len(data.team), "anchor_org": data.anchor_org}
