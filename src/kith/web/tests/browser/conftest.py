@@ -33,6 +33,11 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _database() -> None:
+    """No database in this process: journeys see Kith only through the server and the CLI."""
+
+
 @dataclass
 class LiveKith:
     base: str
@@ -52,6 +57,31 @@ class LiveKith:
         )
 
 
+def _server_database(home: Path) -> str:
+    """The server's own database, on the backend this test run is on (KITH_DB)."""
+    url = os.environ.get("KITH_DB", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{home / 'web.db'}"
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    fresh = f"{name.split('?')[0]}_browser_{os.getpid()}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{fresh}"')
+        conn.execute(f'CREATE DATABASE "{fresh}"')
+    return f"{base}/{fresh}"
+
+
+def _drop_database(url: str) -> None:
+    if url.startswith("sqlite"):
+        return
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -62,7 +92,7 @@ def _port() -> int:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveKith]:
     """A running server on a small demo workspace, with an admin and a member."""
     home = tmp_path_factory.mktemp("live-web")
-    db = f"sqlite:///{home / 'web.db'}"
+    db = _server_database(home)
     env = {**os.environ, "KITH_HOME": str(home), "KITH_RATE_LIMIT": "0"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("KITH_DB", None)
@@ -102,6 +132,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveKith]:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait(timeout=10)
+        _drop_database(db)
 
 
 @pytest.fixture(scope="session")
@@ -111,9 +143,6 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium is not installed, and CI requires the browser journeys")
         pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
-    # Playwright's sync API runs an event loop in this thread; the tests touch the database
-    # only through the live server and the CLI, never through this process's ORM.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
