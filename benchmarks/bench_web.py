@@ -1,0 +1,115 @@
+"""Web benchmark: server render time of every main page on the demo workspace.
+
+Builds the ``kith demo`` workspace (1,500 people, 150 organisations, 20,000 interactions;
+cached in benchmarks/out/), signs in an admin through Django's test client (the whole
+middleware stack: sessions, CSRF, CSP, WhiteNoise), and requests each page ``--rounds``
+times (first request discarded as warm-up). The baseline, in the same run, is the sign-in
+page: the same stack rendering a template that reads no data. Goal: every page under
+300 ms. Usage: ``python -m benchmarks web [--rounds=7]``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+GOAL_MS = 300.0
+
+
+def _workspace() -> Path:
+    from benchmarks.workspace import out_dir
+
+    db = out_dir() / "web-demo.db"
+    if not db.exists():
+        print(f"building the demo workspace in {db} ...", flush=True)
+        tmp = db.with_suffix(".tmp.db")
+        tmp.unlink(missing_ok=True)
+        kith = str(Path(sys.executable).parent / "kith")
+        subprocess.run([kith, "--db", f"sqlite:///{tmp}", "demo"], check=True)
+        tmp.rename(db)
+    return db
+
+
+def _pages() -> list[tuple[str, str]]:
+    """(label, path) of every main page, on the busiest records of the workspace."""
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from kith.records.models import Record
+
+    def busiest(type_key: str, related: str) -> str:
+        row = (
+            Record.objects.filter(type_id=type_key, deleted_at=None)
+            .annotate(n=Count(related))
+            .order_by("-n")
+            .values_list("id", flat=True)
+            .first()
+        )
+        assert row, f"no {type_key} in the demo workspace"
+        return str(row)
+
+    org = busiest("organization", "linked_interactions")
+    person = busiest("person", "participations")
+    name = Record.objects.get(pk=person).name.split()[0]
+    pages = [
+        ("home", reverse("home")),
+        ("search (htmx)", reverse("search") + f"?q={name}"),
+        ("people list", reverse("people")),
+        ("organisations list", reverse("orgs")),
+        ("organisation page", reverse("record", args=[org])),
+        ("person page", reverse("record", args=[person])),
+        ("person map", reverse("record-map", args=[person])),
+        ("import", reverse("import")),
+        ("duplicates", reverse("duplicates")),
+        ("admin", reverse("admin-home")),
+    ]
+    return pages
+
+
+def _time(client: Any, path: str, rounds: int, headers: dict[str, str]) -> list[float]:
+    times = []
+    for i in range(rounds + 1):
+        t = time.perf_counter()
+        resp = client.get(path, **headers)
+        took = (time.perf_counter() - t) * 1000
+        assert resp.status_code == 200, f"{path}: {resp.status_code}"
+        if i:
+            times.append(took)
+    return times
+
+
+def main(argv: list[str]) -> None:
+    rounds = 7
+    for arg in argv:
+        if arg.startswith("--rounds="):
+            rounds = int(arg.split("=", 1)[1])
+    db = _workspace()
+    from kith.server.serve import configure
+
+    configure(f"sqlite:///{db}")
+    from django.test import Client
+
+    from kith.accounts.selectors import get_user
+    from kith.accounts.services import reset_demo_admin
+
+    email, _ = reset_demo_admin(email="bench@kith.local")
+    client = Client()
+    client.force_login(get_user(email))
+    base = statistics.median(_time(Client(), "/login", rounds, {}))
+    print(f"baseline: sign-in page (no data) median {base:.1f} ms")
+    print(
+        f"{'page':<22} {'median ms':>10} {'max ms':>8} {'x baseline':>11}  goal < {GOAL_MS:.0f} ms"
+    )
+    worst = 0.0
+    for label, path in _pages():
+        headers = {"HTTP_HX_REQUEST": "true"} if "htmx" in label else {}
+        times = _time(client, path, rounds, headers)
+        med, top = statistics.median(times), max(times)
+        worst = max(worst, top)
+        mark = "ok" if top < GOAL_MS else "SLOW"
+        print(f"{label:<22} {med:>10.1f} {top:>8.1f} {med / base:>10.1f}x  {mark}", flush=True)
+    print(f"slowest request: {worst:.1f} ms; goal {'met' if worst < GOAL_MS else 'MISSED'}")
