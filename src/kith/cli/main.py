@@ -6,6 +6,7 @@ import os
 import sys
 from typing import Annotated
 
+import click
 import typer
 
 from kith.cli.output import set_db
@@ -101,16 +102,19 @@ def build_app(argv: list[str]) -> typer.Typer:
 
 
 def _fail(message: str, code: int = 1) -> int:
-    from kith.cli.output import console
+    from kith.cli.output import error
 
-    console(stderr=True).print(f"[bold red]error:[/] {_escape(message)}")
+    error(message)
     return code
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+def _usage_error(exc: click.UsageError) -> int:
+    """A usage error as one line naming the problem and where help is."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        exc.show()  # bare `kith`: the help text, as before
+        return exc.exit_code
+    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return _fail(" ".join(exc.format_message().split()) + hint, exc.exit_code)
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -119,9 +123,16 @@ def run(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     try:
-        build_app(args)(args=args, prog_name="kith")
-    except SystemExit as exc:  # Typer ends every run this way, usage errors included
+        code = build_app(args)(args=args, prog_name="kith", standalone_mode=False)
+        return code if isinstance(code, int) else 0  # typer.Exit(n) comes back as n
+    except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except click.UsageError as exc:
+        return _usage_error(exc)
+    except click.ClickException as exc:
+        return _fail(exc.format_message(), exc.exit_code)
+    except click.exceptions.Abort:
+        return _fail("aborted", 1)
     except KithError as exc:
         return _fail(exc.message)
     except KeyboardInterrupt:

@@ -55,6 +55,13 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
     console().print(t)
 
 
+def error(message: str) -> None:
+    """Print ``error: MESSAGE`` to stderr as one line, however long (never wrapped)."""
+    from rich.markup import escape
+
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
 def say(text: str) -> None:
     from rich.markup import escape
 

@@ -199,8 +199,8 @@ def test_bad_input_is_one_clear_line_and_changes_nothing(cli, args, message) -> 
     )
     code, out, err = cli(*args)
     assert code == 1
-    assert message in " ".join(err.split())
-    assert err.strip().startswith("error:")
+    assert message in err
+    assert err.startswith("error:") and err.count("\n") == 1  # one line, however long
     assert "Traceback" not in err + out
     after = (
         Record.objects.count(),
@@ -214,3 +214,26 @@ def test_bad_input_is_one_clear_line_and_changes_nothing(cli, args, message) -> 
 def test_usage_errors_exit_2_without_traceback(cli) -> None:  # type: ignore[no-untyped-def]
     code, _out, err = cli("relate", "only-one-arg")
     assert code == 2 and "Traceback" not in err and "Missing argument" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["relate", "only-one-arg"], "error: Missing argument 'TYPE'. (see 'kith relate --help')"),
+        (["edit", "Acme"], "error: Missing option '--set'. (see 'kith edit --help')"),
+        (["edit", "Acme", "--set", "a=1", "--version", "abc"], "'abc' is not a valid integer"),
+        (["show", "Acme", "--bogus"], "error: No such option '--bogus'."),
+        (["frobnicate"], "error: No such command 'frobnicate'."),
+    ],
+)
+def test_usage_errors_are_one_line(cli, args, message) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = cli(*args)
+    assert code == 2 and out == ""
+    assert message in err and err.startswith("error:") and err.count("\n") == 1
+
+
+def test_help_and_a_bare_kith_still_show_help(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _err = cli("show", "--help")
+    assert code == 0 and "Usage: kith show" in out
+    code, _out, err = cli()
+    assert code == 2 and "Usage: kith" in err and "Commands" in err
