@@ -30,6 +30,29 @@ def _slug(name: str, *, field: str) -> str:
     return key
 
 
+def _overlap(a: list[str], b: list[str]) -> bool:
+    return not a or not b or bool(set(a) & set(b))
+
+
+def _check_readings(name: str, froms: list[str], tos: list[str], *, field: str) -> None:
+    """Refuse a name that already reads ``from -> to`` between the same record types.
+
+    A name may be shared only when the record types at its ends tell the readings apart
+    (``parent_of`` person -> person and organisation -> organisation); otherwise every
+    ``kith relate A NAME B`` with it would be ambiguous from then on.
+    """
+    for other, forward in selectors.candidate_types(name):
+        ends = (other.from_types, other.to_types) if forward else (other.to_types, other.from_types)
+        if _overlap(froms, ends[0]) and _overlap(tos, ends[1]):
+            what = "the relationship type" if forward else "the inverse of"
+            raise Conflict(
+                f"{field}: {name!r} is already {what} {other.key!r} "
+                f"({'|'.join(ends[0]) or 'any'} -> {'|'.join(ends[1]) or 'any'}); choose "
+                "another name, or --from/--to record types that tell the two apart",
+                field=field,
+            )
+
+
 @transaction.atomic
 def add_type(
     *,
@@ -59,6 +82,9 @@ def add_type(
         )
     if symmetric:
         froms = tos = froms or tos
+    _check_readings(key, froms, tos, field="name")
+    if inv:
+        _check_readings(inv, tos, froms, field="inverse")
     rtype = RelationshipType.objects.create(
         key=key, inverse=inv, symmetric=symmetric, from_types=froms, to_types=tos, rollup=rollup
     )

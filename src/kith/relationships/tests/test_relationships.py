@@ -10,7 +10,7 @@ from kith import testing
 from kith.core.errors import Ambiguous, Conflict, NotFound, ValidationError
 from kith.records.services import add_record, define_type
 from kith.relationships import selectors, services
-from kith.relationships.models import Relationship
+from kith.relationships.models import Relationship, RelationshipType
 
 
 def _labels(record, **kwargs) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -147,11 +147,44 @@ def test_user_defined_types_with_allowed_record_types() -> None:
 
 
 def test_ambiguous_type_names_list_candidates() -> None:
-    services.add_type(name="backs", inverse="backed_by")
+    # add_type refuses such a clash (below); a workspace may still hold one from before
+    RelationshipType.objects.create(key="backs", inverse="backed_by", from_types=[], to_types=[])
     acme, jane = testing.make_org("Acme"), testing.make_person("Jane")
     # backed_by is the inverse of both investor_in and backs
     with pytest.raises(Ambiguous, match="investor_in"):
         services.relate(a=acme.id, type_name="backed_by", b=jane.id)
+
+
+def test_a_new_type_cannot_make_an_existing_name_ambiguous() -> None:
+    jane, bob, acme = testing.make_person("Jane"), testing.make_person("Bob"), testing.make_org("A")
+    types_before = RelationshipType.objects.count()
+    # its inverse would read like the symmetric knows, which has no other name
+    with pytest.raises(Conflict, match="inverse: 'knows' is already the relationship type"):
+        services.add_type(name="acquainted_with", inverse="knows")
+    # its name would read like works_at's inverse between the same record types
+    with pytest.raises(Conflict, match="name: 'employs' is already the inverse of 'works_at'"):
+        services.add_type(name="employs", inverse="hired_by", from_types=["organization"])
+    assert RelationshipType.objects.count() == types_before
+    services.relate(a=jane.id, type_name="knows", b=bob.id)
+    services.relate(a=acme.id, type_name="employs", b=jane.id)
+    # a shared name is fine when the record types at the ends tell the readings apart
+    define_type(key="project", fields=[])
+    services.add_type(
+        name="child_of", inverse="has_subproject", from_types=["project"], to_types=["project"]
+    )
+    services.relate(a=bob.id, type_name="child_of", b=jane.id)
+    alpha, beta = (
+        add_record(type_key="project", name="Alpha"),
+        add_record(type_key="project", name="Beta"),
+    )
+    rel = services.relate(a=alpha.id, type_name="child_of", b=beta.id)
+    assert rel.type_id == "child_of"
+
+
+def test_reltype_clash_is_one_line_and_changes_nothing(cli) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = cli("reltype", "add", "sponsor", "--inverse", "knows")
+    assert code == 1 and err.startswith("error: inverse: 'knows'") and err.count("\n") == 1
+    assert not RelationshipType.objects.filter(key="sponsor").exists()
 
 
 def test_relations_view_has_no_n_plus_one(django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
