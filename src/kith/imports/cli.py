@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kith.cli.output import JsonOpt, console, open_workspace, print_json, say
+from kith.cli.output import JsonOpt, console, error, open_workspace, print_json, say
 
 FORMATS_HELP = (
     "csv, xlsx, vcard, ics, mbox, maildir, eml, json, or a CSV preset: google, outlook, "
@@ -16,15 +16,19 @@ FORMATS_HELP = (
 )
 
 
-def _render(report: dict[str, Any]) -> None:
+def _render(report: dict[str, Any], failed: bool = False) -> None:
     counts = report.get("counts", {})
-    verb = "would import" if report.get("dry_run") else "imported"
-    say(
-        f"{verb} {report.get('imported', 0)} of {report.get('units', 0)} from {report['file']} "
-        f"({report['format']}{', ' + report['preset'] if report.get('preset') else ''})"
+    source = (
+        f"{report['file']} ({report['format']}"
+        f"{', ' + report['preset'] if report.get('preset') else ''})"
     )
-    for key, value in counts.items():
-        say(f"  {key.replace('_', ' ')}: {value}")
+    if failed:  # all-or-nothing: the good rows were not written either
+        say(f"nothing imported from {source}: {report.get('units', 0)} read")
+    else:
+        verb = "would import" if report.get("dry_run") else "imported"
+        say(f"{verb} {report.get('imported', 0)} of {report.get('units', 0)} from {source}")
+        for key, value in counts.items():
+            say(f"  {key.replace('_', ' ')}: {value}")
     if report.get("ignored_columns"):
         say(f"  columns not imported: {', '.join(report['ignored_columns'])}")
     for bad in report.get("bad", []):
@@ -117,8 +121,8 @@ def cmd_import(
         if as_json:
             print_json({"error": exc.message, **exc.report})
         else:
-            _render(exc.report)
-        console(stderr=True).print(f"[bold red]error:[/] {_escape(exc.message)}")
+            _render(exc.report, failed=True)
+        error(exc.message)
         raise typer.Exit(1) from None
     if as_json:
         print_json(report)
@@ -147,18 +151,40 @@ def cmd_export(
     from kith.imports.selectors import export
 
     if output:
-        import os
-
-        tmp = output + ".part"
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            n = export(fh, fmt=fmt, type_key=type_key)
-        os.replace(tmp, output)
+        n = _export_to_file(output, fmt, type_key)
         if as_json:
             print_json({"output": output, "format": fmt, "records": n})
         else:
             console(stderr=True).print(f"exported {n} records to {_escape(output)}")
     else:
         export(sys.stdout, fmt=fmt, type_key=type_key)
+
+
+def _export_to_file(output: str, fmt: str, type_key: str | None) -> int:
+    """Write the export to a temporary file beside ``output``, then move it into place."""
+    import os
+    from pathlib import Path
+
+    from kith.core.errors import ValidationError
+    from kith.imports.selectors import export
+
+    target = Path(output).expanduser()
+    if target.is_dir():
+        raise ValidationError(f"--output: {output!r} is a folder; give a file name", field="output")
+    if not target.parent.is_dir():
+        raise ValidationError(f"--output: folder '{target.parent}' does not exist", field="output")
+    tmp = target.with_name(target.name + ".part")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            n = export(fh, fmt=fmt, type_key=type_key)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ValidationError(
+            f"--output: cannot write {output!r} ({exc.strerror or exc})", field="output"
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)  # a failed export leaves no half-written file
+    return n
 
 
 def register(app: typer.Typer) -> None:

@@ -39,6 +39,8 @@ _NO_DEFAULT = dt.datetime(1, 1, 1)
 _MULTI = {"email", "phone", "domain", "url"}
 _BDAY = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:[T ].*)?$")
 _BDAY_NO_YEAR = re.compile(r"^--(\d{2})-?(\d{2})$")
+# Outlook desktop writes an empty date as 0/0/00 (or 0/0/0000): no date at all
+_NO_DATE = re.compile(r"^0{1,2}/0{1,2}/0{2,4}$")
 
 
 class FieldSpecs:
@@ -63,6 +65,8 @@ def reltype_for(kind: str) -> str:
 def _birthday(value: str) -> tuple[str | None, str | None]:
     """(ISO date, or None) and a note for a year-less birthday."""
     text = value.strip()
+    if _NO_DATE.match(text):
+        return None, None
     if m := _BDAY.match(text):
         return f"{m.group(1)}-{m.group(2)}-{m.group(3)}", None
     if m := _BDAY_NO_YEAR.match(text):

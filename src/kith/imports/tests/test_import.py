@@ -281,3 +281,49 @@ def test_cli_import_and_json_report(cli, tmp_path: Path) -> None:  # type: ignor
     assert code == 1 and "line 2" in err and "Traceback" not in err + out
     code, out, err = cli("export", "--format", "vcard", "--type", "person")
     assert code == 0 and out.count("BEGIN:VCARD") == 3
+
+
+def test_outlook_empty_dates_0_0_00_are_no_date(tmp_path: Path) -> None:
+    # Outlook desktop writes an empty Birthday as 0/0/00; real dates are M/D/YYYY
+    f = tmp_path / "outlook.csv"
+    f.write_text(
+        '"First Name","Last Name","Company","Job Title","Birthday","E-mail Address"\n'
+        '"Sam","Okafor","Fabrikam","CFO","0/0/00","sam@fabrikam.example"\n'
+        '"Ann","Lee","Fabrikam","CTO","4/23/1975","ann@fabrikam.example"\n'
+        '"Bo","Ng","","","0/0/0000","bo@x.example"\n',
+        encoding="utf-8",
+    )
+    report = import_file(path=str(f))
+    assert report["preset"] == "outlook" and report["counts"]["person_created"] == 3
+    assert "birthday" not in _person("sam@fabrikam.example").fields
+    assert "birthday" not in _person("bo@x.example").fields
+    assert _person("ann@fabrikam.example").fields["birthday"] == "1975-04-23"
+
+
+def test_cli_failed_import_says_nothing_was_imported(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "b.csv"
+    bad.write_text("Name,Email\nGood One,good@x.example\nBad One,not-an-email-address-at-all\n")
+    code, out, err = cli("import", str(bad))
+    assert code == 1 and Record.objects.filter(name="Good One").count() == 0
+    assert out.startswith("nothing imported from b.csv") and "created" not in out
+    assert err.startswith("error: b.csv: 1 bad row, nothing imported") and err.count("\n") == 1
+
+
+def test_cli_export_to_a_bad_place_is_one_line_and_leaves_no_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import_file(path=str(FIX / "google.csv"))
+    cases = [
+        (["--output", str(tmp_path / "missing" / "x.csv")], "does not exist"),
+        (["--output", str(tmp_path)], "is a folder"),
+        (["--format", "xml", "--output", str(tmp_path / "x.xml")], "not an export format"),
+        (["--type", "planet", "--output", str(tmp_path / "p.csv")], "unknown record type"),
+    ]
+    for args, message in cases:
+        code, _out, err = cli("export", *args)
+        assert code == 1 and err.startswith("error: ") and message in err, err
+        assert err.count("\n") == 1
+    assert (
+        list(tmp_path.iterdir()) == []
+        and not (tmp_path.parent / (tmp_path.name + ".part")).exists()
+    )
+    code, _out, _err = cli("export", "--output", str(tmp_path / "ok.csv"))
+    assert code == 0 and [p.name for p in tmp_path.iterdir()] == ["ok.csv"]
