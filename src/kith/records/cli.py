@@ -312,11 +312,29 @@ def cmd_restore(ref: Ref, as_json: JsonOpt = False) -> None:
         restore_file(ref, as_json)
         return
     open_workspace()
+    from kith.core.errors import NotFound, ValidationError
     from kith.records.selectors import record_summary
     from kith.records.services import restore_record
 
+    try:
+        restored = restore_record(ref=ref)
+    except NotFound:
+        from pathlib import Path
+
+        if Path(ref).expanduser().is_file():  # a file, but not a backup
+            raise ValidationError(
+                f"ref: no record matches {ref!r}, and that file is not a Kith backup "
+                "(kith backup FILE writes one)",
+                field="ref",
+            ) from None
+        if "/" in ref:
+            raise NotFound(
+                f"ref: no record matches {ref!r}, and there is no backup file at that path",
+                field="ref",
+            ) from None
+        raise
     emit(
-        record_summary(restore_record(ref=ref)),
+        record_summary(restored),
         as_json,
         lambda v: say(f"restored {v['name']} ({v['id']})"),
     )

@@ -206,3 +206,14 @@ def test_init_sets_home_organisation_and_domains() -> None:
     assert again["home"]["id"] == home.id
     with pytest.raises(ValidationError, match="not a web domain"):
         services.init_workspace(home="Our Co", domains=["not a domain"])
+
+
+def test_restore_of_a_path_that_is_no_backup_says_so(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    not_backup = tmp_path / "contacts.csv"
+    not_backup.write_text("Name\nAna\n")
+    code, _out, err = cli("restore", str(not_backup))
+    assert code == 1 and "that file is not a Kith backup" in err and err.count("\n") == 1
+    code, _out, err = cli("restore", str(tmp_path / "gone.bak"))
+    assert code == 1 and "there is no backup file at that path" in err
+    code, _out, err = cli("restore", "Nobody")
+    assert code == 1 and err == "error: ref: no record matches 'Nobody'\n"
