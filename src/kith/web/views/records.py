@@ -1,5 +1,355 @@
-"""Pages: records (to be written)."""
+"""Pages: one record (any type) with its fields, relationships, timeline and health."""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from kith.core.errors import Conflict, KithError, ValidationError
+from kith.records.models import Record
+from kith.web.views.base import error_page, is_htmx, notify, page, signed_in
+from kith.web.views.record_data import (
+    errors_of,
+    field_row,
+    for_writing,
+    get_record,
+    health_panel,
+    page_context,
+    parse_as_of,
+    text_input,
+    timeline_page,
+)
+
+HISTORY_PAGE = 100
+# service fields (relate, log_interaction) to the form control at fault
+REL_FIELDS = {"b": "other", "other": "other", "type": "type", "since": "since"}
+REL_FIELDS |= {"until": "until", "role": "role", "note": "note"}
+LOG_FIELDS = {"kind": "kind", "with": "with", "link": "with", "at": "at", "subject": "subject"}
+LOG_FIELDS |= {"direction": "direction", "sentiment": "sentiment", "participants": "with"}
+
+
+# -- pages and fragments ------------------------------------------------------------------------
+
+
+@require_GET
+@signed_in()
+def record_page(request: HttpRequest, rid: str) -> HttpResponse:
+    record = get_record(request, rid)
+    as_of, raw, error = parse_as_of(request)
+    ctx = page_context(request, record, as_of)
+    ctx.update(as_of_text=raw, as_of_error=error)
+    return page(request, "web/record.html", ctx, status=400 if error else 200)
+
+
+@require_GET
+@signed_in("member")
+def field_edit(request: HttpRequest, rid: str, name: str) -> HttpResponse:
+    record = for_writing(request, rid)
+    row = field_row(record, name)
+    version = str(request.GET.get("version", "") or record.version)[:12]
+    ctx = {"record": record, "f": row, "value": row["value"], "version": version, "error": ""}
+    template = "web/_record_field_form.html" if is_htmx(request) else "web/record_field.html"
+    return page(request, template, ctx)
+
+
+@signed_in()
+def field(request: HttpRequest, rid: str, name: str) -> HttpResponse:
+    """GET: the field as shown (cancel an edit). POST: save it with the version read."""
+    from kith.web.views.base import ROLE_RANK, role
+
+    if request.method == "GET":
+        record = get_record(request, rid)
+        ctx = {"record": record, "f": field_row(record, name)}
+        return page(request, "web/_record_field.html", ctx)
+    if request.method != "POST":
+        return error_page(request, 405, "Not allowed", "Use GET or POST here.")
+    if ROLE_RANK[role(request) or "viewer"] < ROLE_RANK["member"]:
+        return error_page(request, 403, "Not allowed", "Changing records needs the member role.")
+    return save_field(request, rid, name)
+
+
+def save_field(request: HttpRequest, rid: str, name: str) -> HttpResponse:
+    from kith.records.services import update_record
+
+    record = for_writing(request, rid)
+    row = field_row(record, name)
+    raw_version = str(request.POST.get("version", "")).strip()
+    value = str(request.POST.get("value", ""))
+    error, status = "", 200
+    try:
+        version = int(raw_version) if raw_version else None
+    except ValueError:
+        version, error, status = None, f"version: {raw_version[:20]!r} is not a number", 400
+    if not error:
+        try:
+            value = text_input(request.POST, "value", max_len=10_000, label=row["label"])
+            record = update_record(ref=record.id, values={name: value}, expected_version=version)
+        except Conflict as exc:
+            fresh = get_record(request, record.id)
+            error, status = (
+                f"Someone changed this record since you opened it (it is now at version "
+                f"{fresh.version}, you had {version}). Reload the page to see their change, "
+                "then edit again.",
+                409,
+            )
+            if exc.field != "version":
+                error = exc.message
+        except KithError as exc:
+            error, status = exc.message, 422
+    if error:
+        ctx = {"record": record, "f": row, "value": value, "version": raw_version, "error": error}
+        template = "web/_record_field_form.html" if is_htmx(request) else "web/record_field.html"
+        return page(request, template, ctx, status=status)
+    if not is_htmx(request):
+        notify(request, f"Saved {row['label'].lower()}.")
+        return HttpResponseRedirect(reverse("record", args=[record.id]))
+    fresh = Record.objects.prefetch_related("contacts").get(pk=record.pk)
+    ctx = {"record": fresh, "f": field_row(fresh, name), "oob": True}
+    return page(request, "web/_record_field.html", ctx)
+
+
+@require_POST
+@signed_in("member")
+def delete(request: HttpRequest, rid: str) -> HttpResponse:
+    from kith.records.services import delete_record
+
+    record = for_writing(request, rid)
+    delete_record(ref=record.id)
+    notify(request, f"Deleted {record.name}. You can restore it from this page.")
+    return HttpResponseRedirect(reverse("record", args=[record.id]))
+
+
+@require_POST
+@signed_in("member")
+def restore(request: HttpRequest, rid: str) -> HttpResponse:
+    from kith.records.services import restore_record
+
+    record = get_record(request, rid)
+    restore_record(ref=record.id)
+    notify(request, f"Restored {record.name}.")
+    return HttpResponseRedirect(reverse("record", args=[record.id]))
+
+
+@require_GET
+@signed_in()
+def history(request: HttpRequest, rid: str) -> HttpResponse:
+    from kith.records.selectors import record_history
+
+    record = get_record(request, rid)
+    try:
+        start = max(0, int(str(request.GET.get("start", "0"))[:9]))
+    except ValueError:
+        start = 0
+    items = record_history(record)[::-1]
+    ctx = {
+        "record": record,
+        "items": items[start : start + HISTORY_PAGE],
+        "start": start,
+        "more": start + HISTORY_PAGE if len(items) > start + HISTORY_PAGE else None,
+        "total": len(items),
+    }
+    return page(request, "web/record_history.html", ctx)
+
+
+FRAGMENT_PARTS = {
+    "web/_record_rels.html": frozenset({"relationships"}),
+    "web/_record_activity.html": frozenset({"activity", "health"}),
+}
+
+
+def panel_or_page(
+    request: HttpRequest, record: Record, template: str, extra: dict[str, Any], status: int
+) -> HttpResponse:
+    """A panel fragment for htmx, else the whole page (with ``extra``) for plain forms."""
+    if is_htmx(request):
+        ctx = page_context(request, record, None, FRAGMENT_PARTS[template])
+        ctx.update(extra)
+        return page(request, template, ctx, status=status)
+    ctx = page_context(request, record, None)
+    ctx.update(extra)
+    ctx.update(as_of_text="", as_of_error="")
+    return page(request, "web/record.html", ctx, status=400 if status >= 400 else status)
+
+
+@require_POST
+@signed_in("member")
+def relate(request: HttpRequest, rid: str) -> HttpResponse:
+    from kith.relationships.services import relate as add
+    from kith.server.queries import visible_record
+
+    record = for_writing(request, rid)
+    values: dict[str, str] = {}
+    try:
+        limits = {"type": 60, "other": 320, "role": 200, "since": 20, "until": 20, "note": 5000}
+        for name, size in limits.items():
+            values[name] = text_input(request.POST, name, max_len=size)
+        if not values["type"]:
+            raise ValidationError("type: choose how they are related", field="type")
+        if not values["other"]:
+            raise ValidationError(
+                "other: give the other record's id, email or exact name", field="other"
+            )
+        other = visible_record(request.user, values["other"], field="other")
+        rel = add(
+            a=record.id,
+            type_name=values["type"],
+            b=other.id,
+            role=values["role"],
+            since=values["since"] or None,
+            until=values["until"] or None,
+            note=values["note"],
+            source="web",
+            a_field="record",
+            b_field="other",
+        )
+    except KithError as exc:
+        extra: dict[str, Any] = {
+            "rel_errors": errors_of(exc, REL_FIELDS, "other"),
+            "rel_values": values,
+        }
+        return panel_or_page(request, record, "web/_record_rels.html", extra, 422)
+    said = f"Added: {record.name} {values['type'].replace('_', ' ')} {other.name}."
+    if not is_htmx(request):
+        notify(request, said)
+        return HttpResponseRedirect(reverse("record", args=[record.id]) + "#relationships")
+    extra = {"rel_notice": said, "rel_new": rel.id}
+    return panel_or_page(request, record, "web/_record_rels.html", extra, 201)
+
+
+@require_POST
+@signed_in("member")
+def end_relation(request: HttpRequest, rid: str, rel_id: str) -> HttpResponse:
+    from kith.accounts.selectors import hidden_ids
+    from kith.core.errors import NotFound
+    from kith.relationships.selectors import get_relationship
+    from kith.relationships.services import end_relationship
+
+    record = for_writing(request, rid)
+    rel = get_relationship(rel_id[:40])
+    ends = {rel.from_record_id, rel.to_record_id}
+    if record.id not in ends or hidden_ids(request.user, ends):
+        raise NotFound(f"rel_id: {record.name} has no relationship {rel_id[:40]!r}", field="rel_id")
+    try:
+        on = text_input(request.POST, "on", max_len=20) or None
+        end_relationship(rel_id=rel.id, on=on)
+    except KithError as exc:
+        extra = {"rel_errors": {f"end-{rel.id}": exc.message.removeprefix("on: ")}}
+        return panel_or_page(request, record, "web/_record_rels.html", extra, 422)
+    said = f"Ended {rel.type_id.replace('_', ' ')} on {on or dt.date.today().isoformat()}."
+    if not is_htmx(request):
+        notify(request, said)
+        return HttpResponseRedirect(reverse("record", args=[record.id]) + "#relationships")
+    return panel_or_page(request, record, "web/_record_rels.html", {"rel_notice": said}, 200)
+
+
+@require_GET
+@signed_in()
+def timeline(request: HttpRequest, rid: str) -> HttpResponse:
+    """More of the timeline, older than ``before`` (htmx: list items; else a page)."""
+    from kith.core.parse import parse_datetime
+
+    record = get_record(request, rid)
+    as_of, raw, error = parse_as_of(request)
+    if error:
+        return error_page(request, 400, "Bad date", f"As of: {error}")
+    text = str(request.GET.get("before", ""))[:60]
+    before = parse_datetime(text, field="before") if text else None
+    items, more = timeline_page(request, record, as_of, before)
+    ctx = {"record": record, "timeline": items, "more": more, "as_of": raw}
+    template = "web/_record_timeline_items.html" if is_htmx(request) else "web/record_timeline.html"
+    return page(request, template, ctx)
+
+
+@require_POST
+@signed_in("member")
+def log(request: HttpRequest, rid: str) -> HttpResponse:
+    from kith.interactions.services import log_interaction
+    from kith.server.queries import visible_record
+
+    record = for_writing(request, rid)
+    values: dict[str, str] = {}
+    try:
+        limits = {"kind": 40, "our_side": 40, "with_more": 5000, "subject": 500, "at": 40}
+        limits |= {"body": 100_000, "direction": 10, "sentiment": 10}
+        for name, size in limits.items():
+            values[name] = text_input(request.POST, name, max_len=size)
+        people: list[tuple[str, str | None]] = []
+        links: list[str] = []
+        if record.type_id == "person":
+            people.append((record.id, None))
+        else:
+            links.append(record.id)
+        refs = [line.strip() for line in values["with_more"].splitlines() if line.strip()]
+        if len(refs) > 50:
+            raise ValidationError("with: at most 50 more people", field="with")
+        for ref in [values["our_side"], *refs]:
+            if ref:
+                other = visible_record(request.user, ref, field="with")
+                if other.id != record.id:
+                    people.append((other.id, None))
+        log_interaction(
+            kind=values["kind"] or "call",
+            participants=people,
+            links=links,
+            at=values["at"] or None,
+            subject=values["subject"],
+            body=values["body"],
+            direction=values["direction"] or None,
+            sentiment=values["sentiment"] or None,
+            source="web",
+        )
+    except KithError as exc:
+        extra: dict[str, Any] = {
+            "log_errors": errors_of(exc, LOG_FIELDS, "with"),
+            "log_values": values,
+        }
+        return panel_or_page(request, record, "web/_record_activity.html", extra, 422)
+    said = f"Logged the {values['kind'] or 'call'}."
+    if not is_htmx(request):
+        notify(request, said)
+        return HttpResponseRedirect(reverse("record", args=[record.id]) + "#timeline")
+    extra = {"log_notice": said, "health_oob": True}
+    return panel_or_page(request, record, "web/_record_activity.html", extra, 201)
+
+
+@require_GET
+@signed_in()
+def health_fragment(request: HttpRequest, rid: str) -> HttpResponse:
+    record = get_record(request, rid)
+    as_of, _, error = parse_as_of(request)
+    if error:
+        return error_page(request, 400, "Bad date", f"As of: {error}")
+    ctx = {"record": record, "health": health_panel(request, record, as_of), "as_of": ""}
+    return page(request, "web/_record_health.html", ctx)
+
+
+@require_GET
+@signed_in()
+def suggest(request: HttpRequest, rid: str) -> HttpResponse:
+    """Records matching what was typed, as options of the reference field's datalist."""
+    from kith.server.queries import records_page
+
+    term = str(request.GET.get("other", "") or request.GET.get("q", "")).strip()[:100]
+    found = records_page(request.user, q=term, limit=8)[0] if len(term) >= 2 else []
+    items = [r for r in found if r["id"] != rid]
+    return page(request, "web/_record_suggest.html", {"items": items})
+
+
+urlpatterns = [
+    path("records/<str:rid>", record_page, name="record"),
+    path("records/<str:rid>/fields/<slug:name>", field, name="record-field"),
+    path("records/<str:rid>/fields/<slug:name>/edit", field_edit, name="record-field-edit"),
+    path("records/<str:rid>/delete", delete, name="record-delete"),
+    path("records/<str:rid>/restore", restore, name="record-restore"),
+    path("records/<str:rid>/history", history, name="record-history"),
+    path("records/<str:rid>/relationships", relate, name="record-relate"),
+    path("records/<str:rid>/relationships/<str:rel_id>/end", end_relation, name="record-end"),
+    path("records/<str:rid>/timeline", timeline, name="record-timeline"),
+    path("records/<str:rid>/interactions", log, name="record-log"),
+    path("records/<str:rid>/health", health_fragment, name="record-health"),
+    path("records/<str:rid>/suggest", suggest, name="record-suggest"),
+]
