@@ -344,6 +344,7 @@ def _run(
         if dry_run:
             transaction.set_rollback(True)
         else:
+            report["created_ids"] = sorted(writer.created)[:MAX_LISTED]  # a sample, to open
             publish("bulk.loaded", counts=counts)
             if rejects is not None:
                 rejects.write()

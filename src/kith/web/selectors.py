@@ -566,3 +566,410 @@ def saved_views(user: Any, type_key: str) -> list[dict[str, Any]]:
 
 
 # -- import jobs ------------------------------------------------------------------------------
+
+IMPORT_STALE_SECONDS = 30  # a running job whose heartbeat is older than this has stopped
+IMPORT_CHECK_MAX_BYTES = 5 * 1024 * 1024  # files checked row by row on the preview page
+IMPORT_JOBS_SHOWN = 20
+REJECT_TYPES = {
+    "vcard": (".vcf", "text/vcard"),
+    "ics": (".ics", "text/calendar"),
+    "json": (".json", "application/json"),
+    "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "mbox": (".mbox", "application/mbox"),
+    "eml": (".mbox", "application/mbox"),
+}
+_COUNT_LABELS = {
+    "person_created": "people created",
+    "person_matched": "people matched (already here)",
+    "organization_created": "organisations created",
+    "organization_matched": "organisations matched (already here)",
+    "records_updated": "records updated",
+    "relationships_created": "relationships created",
+    "interactions_created": "interactions created",
+    "interactions_already_there": "interactions already here",
+    "interactions_skipped": "interactions skipped",
+    "interactions_cancelled": "interactions cancelled",
+    "interactions_cancelled_skipped": "cancelled events skipped",
+    "skipped_empty": "rows skipped (nothing identifies them)",
+}
+
+
+def import_beat_path(job_id: str) -> str:
+    """Where a running job's heartbeat is written when the database cannot take it (SQLite)."""
+    import os
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"kith-import-{job_id}.json")
+
+
+def import_job_file(job: Any) -> Any:
+    """A context manager: the job's file written to a temporary folder, as a path."""
+    import contextlib
+    import os
+    import tempfile
+
+    @contextlib.contextmanager
+    def written() -> Any:
+        with tempfile.TemporaryDirectory(prefix="kith-import-") as tmp:
+            path = os.path.join(tmp, job.filename or "upload")
+            with open(path, "wb") as fh:
+                fh.write(bytes(job.content))
+            yield path
+
+    return written()
+
+
+def preview_file(path: str, fmt: str | None, mapping: list[str] | None = None) -> dict[str, Any]:
+    """Format, preset, column mapping and sample rows of a file (kith.imports.preview)."""
+    from kith.imports.preview import preview
+
+    return preview(path=path, fmt=fmt or None, mapping=mapping)
+
+
+def _job_query(user: Any) -> Any:
+    from kith.accounts.selectors import is_admin
+    from kith.web.models import ImportJob
+
+    qs = ImportJob.objects.defer("content", "rejects").select_related("user")
+    return qs if is_admin(user) else qs.filter(user=user)
+
+
+def get_import_job(user: Any, job_id: str) -> Any:
+    """The job (its file loaded only when used), if ``user`` started it or is an admin."""
+    from kith.core.errors import NotFound
+
+    job = _job_query(user).filter(pk=(job_id or "")[:32]).first()
+    if job is None:
+        raise NotFound(f"job: no import {job_id[:40]!r}", field="job")
+    return job
+
+
+def _beat(job: Any) -> tuple[int, int | None, float]:
+    """(done, total, time of the last heartbeat) of a job, from the database or the file."""
+    import json
+
+    done, total, at = job.done, job.total, job.updated_at.timestamp()
+    try:
+        with open(import_beat_path(job.pk), encoding="utf-8") as fh:
+            beat = json.load(fh)
+        if float(beat["at"]) > at:
+            done, total, at = int(beat["done"]), beat.get("total"), float(beat["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return done, total, at
+
+
+def import_status(job: Any) -> str:
+    """preview, running, done, failed, or stopped (running, but its heartbeat stopped)."""
+    import time
+
+    if job.status != "running":
+        return str(job.status)
+    _, _, at = _beat(job)
+    return "stopped" if time.time() - at > IMPORT_STALE_SECONDS else "running"
+
+
+def import_jobs(user: Any, *, limit: int = IMPORT_JOBS_SHOWN) -> list[dict[str, Any]]:
+    """The user's newest imports (an admin's: everyone's), with status and a line of result."""
+    rows = []
+    for job in _job_query(user).order_by("-created_at", "-id")[:limit]:
+        counts = job.report.get("counts") or {}
+        created = sum(v for k, v in counts.items() if k.endswith("_created"))
+        rows.append(
+            {
+                "id": job.pk,
+                "filename": job.filename,
+                "format": job.fmt,
+                "status": import_status(job),
+                "user": job.user.get_username(),
+                "created_at": job.created_at,
+                "created": created,
+                "bad": job.report.get("bad_count", 0),
+            }
+        )
+    return rows
+
+
+def import_progress(job: Any) -> dict[str, Any]:
+    """How far a running job is: done, total, percent, rate per second, seconds left."""
+    import datetime
+    import time
+
+    status = import_status(job)
+    done, total, _ = _beat(job)
+    started = job.report.get("started_at")
+    elapsed = 0.0
+    if started:
+        elapsed = max(time.time() - datetime.datetime.fromisoformat(started).timestamp(), 0.0)
+    rate = done / elapsed if done and elapsed >= 0.5 else None
+    left = None
+    if rate and total and total > done:
+        left = round((total - done) / rate)
+    percent = min(round(done * 100 / total), 100) if total else None
+    return {
+        "status": status,
+        "done": done,
+        "total": total,
+        "percent": percent,
+        "rate": round(rate) if rate else None,
+        "elapsed": round(elapsed),
+        "left": left,
+    }
+
+
+def import_preview(job: Any) -> dict[str, Any]:
+    """What the job's file holds and how its columns map, with the user's choices."""
+    with import_job_file(job) as path:
+        base = preview_file(path, job.fmt)
+        mapping = list(job.options.get("mapping") or [])
+        chosen = preview_file(path, job.fmt, mapping) if mapping else base
+    for col, now in zip(base["columns"], chosen["columns"], strict=True):
+        col["key"], col["label"] = now["key"], now["label"]
+        col["changed"] = now["key"] != col["detected"]
+    known = {value for value, _ in base["choices"]}
+    base.update(
+        mapping=mapping,
+        skip_bad=bool(job.options.get("skip_bad")),
+        bodies=bool(job.options.get("bodies")),
+        size=len(job.content),
+        checkable=len(job.content) <= IMPORT_CHECK_MAX_BYTES,
+        known=known,
+    )
+    return base
+
+
+def import_check(job: Any) -> dict[str, Any]:
+    """A dry run of the job with its options: what would be created or matched, bad rows."""
+    import os
+    import tempfile
+
+    from django.db import OperationalError
+
+    from kith.core.errors import KithError
+    from kith.imports.services import import_file
+
+    if len(job.content) > IMPORT_CHECK_MAX_BYTES:
+        return {"skipped": True}
+    try:
+        with import_job_file(job) as path, tempfile.TemporaryDirectory() as tmp:
+            report = import_file(
+                path=path,
+                fmt=job.fmt,
+                mapping=list(job.options.get("mapping") or []),
+                dry_run=True,
+                skip_bad=True,
+                bodies=bool(job.options.get("bodies")),
+                reject=os.path.join(tmp, "rejects"),
+            )
+    except KithError as exc:
+        return {"error": exc.message}
+    except OperationalError:
+        return {"error": "The database is busy with another import; check again when it ends."}
+    return {**report, "count_rows": count_rows(report.get("counts") or {})}
+
+
+def count_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Import counts as (label, number), creations first."""
+    order = sorted(counts, key=lambda k: (not k.endswith("_created"), k))
+    return [(_COUNT_LABELS.get(k, k.replace("_", " ")), counts[k]) for k in order if counts[k]]
+
+
+def import_report(user: Any, job: Any) -> dict[str, Any]:
+    """The result of a finished (or failed) job: counts, rejected rows, records to open."""
+    from kith.accounts.selectors import visible_q
+    from kith.records.models import Record
+
+    report = dict(job.report)
+    ids = report.get("created_ids") or []
+    created = []
+    if ids:
+        created = list(
+            Record.objects.filter(visible_q(user), pk__in=ids, deleted_at__isnull=True)
+            .order_by("type_id", "name_key", "id")
+            .values("id", "name", "type_id")[:50]
+        )
+    return {
+        **report,
+        "status": import_status(job),
+        "count_rows": count_rows(report.get("counts") or {}),
+        "created_records": created,
+        "has_rejects": bool(report.get("has_rejects")),
+        "bad": report.get("bad") or [],
+        "bad_count": report.get("bad_count", 0),
+        "warnings": report.get("warnings") or [],
+    }
+
+
+def import_rejects(job: Any) -> tuple[str, bytes, str]:
+    """The rejected rows of a job as a file to fix and import again: name, bytes, type."""
+    import base64
+    import os
+
+    from kith.core.errors import NotFound
+
+    if not job.rejects:
+        raise NotFound("job: this import rejected no rows", field="job")
+    ext, ctype = REJECT_TYPES.get(job.fmt, (".csv", "text/csv"))
+    stem = os.path.splitext(job.filename)[0] or "import"
+    data = (
+        base64.b64decode(job.rejects)
+        if job.report.get("rejects_base64")
+        else job.rejects.encode("utf-8")
+    )
+    return f"{stem}.rejects{ext}", data, ctype
+
+
+# duplicates review
+
+
+def duplicate_pairs(
+    user: Any, *, type_key: str | None = None, min_score: int = 50, limit: int = 100
+) -> dict[str, Any]:
+    """Likely duplicate pairs ``user`` may see, best first, with score and reasons."""
+    from kith.dedupe.selectors import find_duplicates
+    from kith.server.redact import without_hidden
+
+    found = find_duplicates(type_key=type_key, min_score=min_score, limit=limit)
+    return dict(without_hidden(user, found))
+
+
+def _record_side(user: Any, record: Any) -> dict[str, Any]:
+    import datetime
+
+    from django.db.models import Q
+
+    from kith.accounts.selectors import visible_q
+    from kith.interactions.models import Interaction, InteractionLink, Participant
+    from kith.records.selectors import contacts_of
+    from kith.relationships.models import Relationship
+    from kith.relationships.selectors import active_on
+
+    orgs = list(
+        Relationship.objects.filter(
+            active_on(datetime.date.today()),
+            visible_q(user, "to_record__"),
+            from_record=record,
+            type__rollup=True,
+            to_record__deleted_at__isnull=True,
+        )
+        .order_by("to_record__name_key", "id")
+        .values("to_record_id", "to_record__name", "role")
+    )
+    touching = Q(from_record=record) | Q(to_record=record)
+    part = Participant.objects.filter(record=record).values("interaction_id")
+    link = InteractionLink.objects.filter(record=record).values("interaction_id")
+    return {
+        "id": record.id,
+        "name": record.name,
+        "type": record.type_id,
+        "fields": dict(record.fields),
+        **contacts_of(record),
+        "orgs": [
+            {"id": o["to_record_id"], "name": o["to_record__name"], "role": o["role"]} for o in orgs
+        ],
+        "relationships": Relationship.objects.filter(touching).count(),
+        "interactions": Interaction.objects.filter(Q(pk__in=part) | Q(pk__in=link)).count(),
+        "created_at": record.created_at,
+        "deleted": record.deleted_at is not None,
+        "merged_into": record.merged_into,
+    }
+
+
+def pair_sides(user: Any, keep_ref: str, other_ref: str) -> dict[str, Any]:
+    """Two records side by side: every field and contact, ties and counts, what differs.
+
+    ``problem`` says why they cannot be merged (one already merged or deleted, the same
+    record, different types); a private record ``user`` may not see is not found.
+    """
+    from django.db.models import Prefetch
+
+    from kith.records.models import ContactPoint, Record
+    from kith.server.queries import visible_record
+
+    refs = [(keep_ref or "")[:320], (other_ref or "")[:320]]
+    keep = visible_record(user, refs[0], field="keep", deleted=True)
+    other = visible_record(user, refs[1], field="other", deleted=True)
+    loaded = {
+        r.id: r
+        for r in Record.objects.filter(pk__in=[keep.id, other.id]).prefetch_related(
+            Prefetch("contacts", queryset=ContactPoint.objects.order_by("-primary", "id"))
+        )
+    }
+    sides = [_record_side(user, loaded[keep.id]), _record_side(user, loaded[other.id])]
+    problem, merged = "", None
+    for side in sides:
+        if side["merged_into"]:
+            problem = f"{side['name']} ({side['id']}) was already merged into another record."
+            target = Record.objects.filter(pk=side["merged_into"]).first()
+            if target is not None and not user_cannot_see(user, target):
+                merged = {"id": target.id, "name": target.name}
+            break
+        if side["deleted"]:
+            problem = f"{side['name']} ({side['id']}) is deleted; restore it to merge it."
+            break
+    if not problem and keep.id == other.id:
+        problem = "These are the same record."
+    elif not problem and keep.type_id != other.type_id:
+        problem = f"{keep.name} is a {keep.type_id} and {other.name} a {other.type_id}; only "
+        problem += "records of one type merge."
+    a, b = sides
+    fields = sorted(set(a["fields"]) | set(b["fields"]))
+    rows = [
+        {
+            "label": name.replace("_", " ").capitalize(),
+            "keep": a["fields"].get(name),
+            "other": b["fields"].get(name),
+            "added": name not in a["fields"],  # the merge fills it from the other
+        }
+        for name in fields
+    ]
+    for row in rows:
+        row["differs"] = row["keep"] != row["other"]
+    return {"keep": a, "other": b, "rows": rows, "problem": problem, "merged": merged}
+
+
+def user_cannot_see(user: Any, record: Any) -> bool:
+    from kith.accounts.selectors import can_see
+
+    return not can_see(user, record)
+
+
+def can_undo_merge(user: Any, merge: Any) -> bool:
+    """Whether ``user`` may undo ``merge``: admins any, members their own, once."""
+    from kith.accounts.selectors import role_of
+
+    role = role_of(user)
+    if merge.undone_at is not None or role not in ("member", "admin"):
+        return False
+    return bool(role == "admin" or merge.actor == user.get_username())
+
+
+def _merge_rows(user: Any, merges: list[Any]) -> list[dict[str, Any]]:
+    from kith.accounts.selectors import hidden_ids
+    from kith.dedupe.selectors import merge_view
+
+    hidden = hidden_ids(user, [i for m in merges for i in (m.keep_id, m.other_id)])
+    return [
+        {**merge_view(m), "can_undo": can_undo_merge(user, m)}
+        for m in merges
+        if m.keep_id not in hidden and m.other_id not in hidden
+    ]
+
+
+def recent_merges(user: Any, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest merges ``user`` may see (both records visible), with undo where allowed."""
+    from kith.dedupe.models import Merge
+
+    return _merge_rows(user, list(Merge.objects.defer("snapshot").order_by("-at", "-id")[:limit]))
+
+
+def merge_detail(user: Any, merge_id: str) -> dict[str, Any]:
+    """One merge: what moved, what was filled in, what differed; may ``user`` undo it."""
+    from kith.core.errors import NotFound
+    from kith.dedupe.models import Merge
+
+    merge = Merge.objects.defer("snapshot").filter(pk=(merge_id or "")[:40]).first()
+    rows = _merge_rows(user, [merge]) if merge is not None else []
+    if not rows:
+        raise NotFound(f"merge: no merge {merge_id[:40]!r}", field="merge")
+    return rows[0]
