@@ -37,9 +37,10 @@ def _memo(name: str, compute: Any) -> Any:
     from django.db import connection
     from django.db.models import Count, Max
 
-    from kith.intelligence.services import data_version
+    from kith.intelligence.services import data_version, ensure_pairstats
     from kith.records.models import Record
 
+    ensure_pairstats()  # a first build bumps the version: key on the version after it
     rec = Record.objects.aggregate(n=Count("id"), u=Max("updated_at"), d=Max("deleted_at"))
     key = (name, connection.settings_dict["NAME"], _today(), data_version(), *rec.values())
     with _memo_lock:

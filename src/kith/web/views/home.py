@@ -1,19 +1,53 @@
-"""Pages: home (placeholder until written)."""
+"""Pages: the home page (what needs attention and why) and global search."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import path
+from django.views.decorators.http import require_GET
 
-from kith.web.views.base import page, signed_in
+from kith.core.errors import KithError
+from kith.web.views.base import is_htmx, page, signed_in
+
+QUICK_RESULTS = 8
+PAGE_RESULTS = 50
 
 
+@require_GET
 @signed_in()
-def placeholder(request: HttpRequest, **_: str) -> HttpResponse:
-    return page(request, "web/placeholder.html", {"title": request.path})
+def home(request: HttpRequest) -> HttpResponse:
+    from kith.web.selectors import home_digest
+
+    return page(request, "web/home.html", home_digest(request.user))
+
+
+@require_GET
+@signed_in()
+def search(request: HttpRequest) -> HttpResponse:
+    """The header's quick results (htmx: a few links) or the full results page."""
+    from kith.web.selectors import search_records
+
+    text = request.GET.get("q", "")
+    if is_htmx(request):
+        if not text.strip():
+            return HttpResponse("")  # empty: the results box hides itself
+        try:
+            found = search_records(request.user, text, limit=QUICK_RESULTS)
+        except KithError as exc:  # htmx swaps only 2xx answers: say it in the box
+            return render(request, "web/_error.html", {"message": exc.message}, using="jinja2")
+        ctx = {"q": text.strip(), "results": found, "more": len(found) >= QUICK_RESULTS}
+        return render(request, "web/_search_results.html", ctx, using="jinja2")
+    found = search_records(request.user, text, limit=PAGE_RESULTS + 1) if text.strip() else []
+    ctx = {
+        "q": text.strip(),
+        "results": found[:PAGE_RESULTS],
+        "more": len(found) > PAGE_RESULTS,
+    }
+    return page(request, "web/search.html", ctx)
 
 
 urlpatterns = [
-    path("", placeholder, name="home"),
-    path("search", placeholder, name="search"),
+    path("", home, name="home"),
+    path("search", search, name="search"),
 ]
