@@ -268,15 +268,22 @@ def xlsx_sheet(path: str, *, name: str) -> Sheet:
     import zipfile
 
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
+    # a file object, not the path: openpyxl judges a path by its extension, and
+    # `--format xlsx` may be given a workbook of any name (or a file that is none)
+    fh = open(path, "rb")  # noqa: SIM115 - closed with the workbook, after the last row
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        wb = load_workbook(fh, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        fh.close()
         raise ValidationError(
             f"{name}: not a readable .xlsx workbook ({exc})", field="file"
         ) from None
     ws = wb.worksheets[0] if wb.worksheets else None
     if ws is None:
+        wb.close()
+        fh.close()
         raise ValidationError(f"{name}: the workbook has no sheets", field="file")
 
     def rows() -> Iterator[tuple[int, list[str]]]:
@@ -285,6 +292,7 @@ def xlsx_sheet(path: str, *, name: str) -> Sheet:
                 yield n, [cell(v) for v in row]
         finally:
             wb.close()
+            fh.close()
 
     return Sheet(rows(), "row", name)
 

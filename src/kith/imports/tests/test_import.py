@@ -327,3 +327,25 @@ def test_cli_export_to_a_bad_place_is_one_line_and_leaves_no_file(cli, tmp_path:
     )
     code, _out, _err = cli("export", "--output", str(tmp_path / "ok.csv"))
     assert code == 0 and [p.name for p in tmp_path.iterdir()] == ["ok.csv"]
+
+
+def test_format_xlsx_reads_a_workbook_of_any_name_and_refuses_a_non_workbook(
+    tmp_path: Path,
+) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    sheet = wb.active
+    assert sheet is not None
+    sheet.append(["Name", "Email"])
+    sheet.append(["Ana Lopez", "ana@xl.example"])
+    book = tmp_path / "contacts.export"  # a workbook whatever its extension
+    wb.save(book)
+    report = import_file(path=str(book), fmt="xlsx")
+    assert report["counts"]["person_created"] == 1 and _person("ana@xl.example").name == "Ana Lopez"
+    not_book = tmp_path / "people.csv"
+    not_book.write_text("Name,Email\nBo,bo@xl.example\n")
+    before = _state()
+    with pytest.raises(KithError, match=r"people.csv: not a readable .xlsx workbook"):
+        import_file(path=str(not_book), fmt="xlsx")
+    assert _state() == before
