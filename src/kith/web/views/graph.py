@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
@@ -15,7 +15,16 @@ from kith.web.views.base import page, signed_in
 from kith.web.views.record_data import get_record, parse_as_of, text_input
 
 MAP_LIMIT = 300
-PATH_FIELDS = {"to": "to", "from": "from", "max-hops": "max_hops", "k": "max_hops"}
+PATH_FIELDS = {"to": "to", "from": "from", "max-hops": "max_hops", "max_hops": "max_hops"}
+
+
+def json_response(data: Any, status: int = 200) -> HttpResponse:
+    """JSON with <, > and & escaped, so no value can ever read as markup."""
+    import json
+
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return HttpResponse(text, status=status, content_type="application/json")
 
 
 def _int(raw: Any, default: int, lo: int, hi: int, name: str) -> int:
@@ -150,9 +159,9 @@ def map_json(request: HttpRequest, rid: str) -> HttpResponse:
         as_of = dt.date.fromisoformat(asked["as_of"]) if asked["as_of"] else None
         found, _, path_errors = read_paths(request, record, as_of)
     except NotFound as exc:
-        return JsonResponse({"error": exc.message}, status=404)
+        return json_response({"error": exc.message}, status=404)
     if errors or path_errors:
-        return JsonResponse({"errors": {**errors, **path_errors}}, status=400)
+        return json_response({"errors": {**errors, **path_errors}}, status=400)
     nodes = {n["id"]: n for n in data["nodes"]}
     routes = []
     for route in (found or {}).get("paths", []):
@@ -167,7 +176,7 @@ def map_json(request: HttpRequest, rid: str) -> HttpResponse:
                         "off_map": True,
                     }
         routes.append({"nodes": ids, "strength": route["strength"], "hops": route["hops"]})
-    return JsonResponse(
+    return json_response(
         {
             "center": data["center"],
             "as_of": data["as_of"],
