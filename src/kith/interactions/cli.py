@@ -19,6 +19,24 @@ def _split_role(ref: str) -> tuple[str, str | None]:
     return ref, None
 
 
+def _check_roles(participants: list[tuple[str, str | None]]) -> None:
+    """``REF:WORD`` with a WORD that is no role: name the roles, unless REF:WORD is a record."""
+    from kith.core.errors import NotFound, ValidationError
+    from kith.interactions.models import Role
+    from kith.records.selectors import resolve
+
+    for ref, role in participants:
+        head, sep, tail = ref.rpartition(":")
+        if role is None and sep and head and tail.strip().isalpha():
+            try:
+                resolve(ref, field="with")
+            except NotFound:
+                raise ValidationError(
+                    f"with: {tail.strip()!r} in {ref!r} is not a role ({', '.join(Role.values)})",
+                    field="with",
+                ) from None
+
+
 def cmd_log(
     kind: Annotated[
         str,
@@ -55,9 +73,11 @@ def cmd_log(
     from kith.interactions.selectors import get_interaction, interaction_view
     from kith.interactions.services import log_interaction
 
+    participants = [_split_role(r) for r in with_ or []]
+    _check_roles(participants)
     interaction, created = log_interaction(
         kind=kind,
-        participants=[_split_role(r) for r in with_ or []],
+        participants=participants,
         links=link or [],
         at=at,
         subject=subject,

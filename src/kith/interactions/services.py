@@ -72,6 +72,10 @@ def _parse_score(value: Any) -> float | None:
     return num
 
 
+_MAX_EXTERNAL_ID = Interaction._meta.get_field("external_id").max_length or 500
+_MAX_DURATION = 2**31 - 1  # what PostgreSQL's integer column holds
+
+
 @transaction.atomic
 def log_interaction(
     *,
@@ -99,6 +103,11 @@ def log_interaction(
     if not _KIND.match(kind_key):
         raise ValidationError(f"kind: {kind!r} is not a valid interaction kind", field="kind")
     ext = (external_id or "").strip() or None
+    if ext is not None and len(ext) > _MAX_EXTERNAL_ID:
+        raise ValidationError(
+            f"external_id: {ext[:40]!r}... is longer than {_MAX_EXTERNAL_ID} characters",
+            field="external_id",
+        )
     if ext is not None:
         existing = Interaction.objects.filter(external_id=ext).first()
         if existing is not None:
@@ -111,6 +120,11 @@ def log_interaction(
     moment = parse_datetime(at, field="at") or timezone.now()
     if duration is not None and duration < 0:
         raise ValidationError("duration: must not be negative", field="duration")
+    if duration is not None and duration > _MAX_DURATION:
+        raise ValidationError(
+            f"duration: {duration} seconds is more than {_MAX_DURATION} (about 68 years)",
+            field="duration",
+        )
     people: dict[tuple[str, str], None] = {}
     for ref, role in participants:
         record = resolve(ref, field="with")

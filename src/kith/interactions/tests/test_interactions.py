@@ -130,3 +130,33 @@ def test_timeline_query_count_does_not_grow_with_the_page(django_assert_max_num_
     with django_assert_max_num_queries(12):
         rows = selectors.timeline(acme, limit=40)
     assert len(rows) == 40
+
+
+def test_values_the_database_cannot_hold_are_named_errors_on_both_databases() -> None:
+    from kith.interactions.services import log_interaction
+
+    bob = testing.make_person("Bob")
+    before = Interaction.objects.count()
+    with pytest.raises(ValidationError, match=r"external_id: .* longer than 500 characters"):
+        log_interaction(kind="call", participants=[(bob.id, None)], external_id="x" * 501)
+    with pytest.raises(ValidationError, match="duration: 3000000000 seconds is more than"):
+        log_interaction(kind="call", participants=[(bob.id, None)], duration=3_000_000_000)
+    assert Interaction.objects.count() == before
+    longest, _ = log_interaction(
+        kind="call", participants=[(bob.id, None)], external_id="y" * 500, duration=2**31 - 1
+    )
+    assert longest.duration == 2**31 - 1
+
+
+def test_cli_names_an_unknown_role_suffix(cli) -> None:  # type: ignore[no-untyped-def]
+    testing.make_person("Bob")
+    testing.make_person("Ops:Night")  # a name with a colon still resolves whole
+    code, _out, err = cli("log", "call", "--with", "Bob:boss")
+    assert code == 1 and err == (
+        "error: with: 'boss' in 'Bob:boss' is not a role "
+        "(from, to, cc, bcc, attendee, organiser, mentioned)\n"
+    )
+    assert Interaction.objects.count() == 0
+    code, _out, err = cli("log", "call", "--with", "Ops:Night", "--with", "Bob:cc", "--json")
+    assert code == 0, err
+    assert Interaction.objects.get().participants.count() == 2
