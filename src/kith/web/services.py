@@ -445,6 +445,6 @@ def undo_merge(*, user: Any, merge_id: str) -> dict[str, Any]:
     merge = Merge.objects.filter(pk=merge_id).defer("snapshot").first()
     if merge is None:
         raise NotFound(f"merge: no merge {merge_id!r}", field="merge")
-    if not can_undo_merge(user, merge):
+    if merge.undone_at is None and not can_undo_merge(user, merge):
         raise Conflict(f"merge: {merge.id} was made by {merge.actor}; an admin can undo it")
     return unmerge(ref=merge.id)

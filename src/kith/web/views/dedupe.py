@@ -1,18 +1,113 @@
-"""Pages: dedupe (placeholder until written)."""
+"""Pages: likely duplicates, two records side by side, merge and undo."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
 
-from kith.web.views.base import page, signed_in
+from kith.core.errors import Conflict, KithError
+from kith.web.views.base import error_page, notify, page, signed_in
+
+SCORES = (90, 80, 70, 60, 50, 40, 30)
 
 
+def _filters(request: HttpRequest) -> tuple[str, int, dict[str, str]]:
+    from kith.records.selectors import list_types
+
+    errors: dict[str, str] = {}
+    type_key = request.GET.get("type", "").strip()[:60]
+    if type_key and type_key not in {t["key"] for t in list_types()}:
+        errors["type"] = f"type: {type_key!r} is not a record type"
+        type_key = ""
+    raw = request.GET.get("min", "").strip()[:10] or "50"
+    if not raw.isdigit() or not 0 <= int(raw) <= 100:
+        errors["min"] = f"min: {raw!r} is not a score from 0 to 100"
+        raw = "50"
+    return type_key, int(raw), errors
+
+
+@require_GET
 @signed_in()
-def placeholder(request: HttpRequest, **_: str) -> HttpResponse:
-    return page(request, "web/placeholder.html", {"title": request.path})
+def duplicates(request: HttpRequest) -> HttpResponse:
+    from kith.records.selectors import list_types
+    from kith.web.selectors import duplicate_pairs, recent_merges
+
+    type_key, min_score, errors = _filters(request)
+    context = {
+        "found": duplicate_pairs(request.user, type_key=type_key or None, min_score=min_score),
+        "merges": recent_merges(request.user),
+        "types": [(t["key"], t["label"]) for t in list_types()],
+        "type_key": type_key,
+        "min_score": min_score,
+        "scores": SCORES,
+        "errors": errors,
+    }
+    return page(request, "web/dupes.html", context, status=400 if errors else 200)
+
+
+@require_GET
+@signed_in()
+def pair(request: HttpRequest) -> HttpResponse:
+    from kith.web.selectors import pair_sides
+
+    keep, other = request.GET.get("keep", ""), request.GET.get("other", "")
+    if not keep.strip() or not other.strip():
+        return error_page(request, 400, "Choose two records", "Open a pair from the list.")
+    context = pair_sides(request.user, keep, other)
+    return page(request, "web/dupe_pair.html", context)
+
+
+@require_POST
+@signed_in("member")
+def merge(request: HttpRequest) -> HttpResponse:
+    from kith.web.services import merge_pair
+
+    keep, other = request.POST.get("keep", "")[:320], request.POST.get("other", "")[:320]
+    if not keep.strip() or not other.strip():
+        return error_page(request, 400, "Choose two records", "Open a pair from the list.")
+    try:
+        done = merge_pair(user=request.user, keep=keep, other=other)
+    except Conflict as exc:
+        return error_page(request, 409, "Not merged", exc.message)
+    notify(request, f"Merged {done['other']['name']} into {done['keep']['name']}.")
+    return HttpResponseRedirect(reverse("merge", args=[done["id"]]))
+
+
+@require_GET
+@signed_in()
+def merge_page(request: HttpRequest, merge_id: str) -> HttpResponse:
+    from kith.web.selectors import merge_detail
+
+    return page(request, "web/merge.html", {"merge": merge_detail(request.user, merge_id)})
+
+
+@require_POST
+@signed_in("member")
+def undo(request: HttpRequest, merge_id: str) -> HttpResponse:
+    from kith.web.selectors import merge_detail
+    from kith.web.services import undo_merge
+
+    shown = merge_detail(request.user, merge_id)  # 404 for a merge of hidden records
+    if shown["undone_at"] is None and not shown["can_undo"]:
+        return error_page(
+            request, 403, "Not allowed", "Only an admin can undo a merge someone else made."
+        )
+    try:
+        done = undo_merge(user=request.user, merge_id=shown["id"])
+    except KithError as exc:
+        return error_page(request, 409, "Not undone", exc.message)
+    notify(
+        request,
+        f"Undone: {done['keep']['name']} and {done['other']['name']} are two records again.",
+    )
+    return HttpResponseRedirect(reverse("duplicates"))
 
 
 urlpatterns = [
-    path("duplicates", placeholder, name="duplicates"),
+    path("duplicates", duplicates, name="duplicates"),
+    path("duplicates/pair", pair, name="duplicate-pair"),
+    path("duplicates/merge", merge, name="duplicate-merge"),
+    path("duplicates/merges/<str:merge_id>", merge_page, name="merge"),
+    path("duplicates/merges/<str:merge_id>/undo", undo, name="merge-undo"),
 ]
