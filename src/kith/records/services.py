@@ -214,7 +214,9 @@ def _check_slug(name: str, *, field: str) -> str:
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
     if not _SLUG.match(key):
         raise ValidationError(
-            f"{field}: {name!r} must start with a letter and use only a-z, 0-9 and _", field=field
+            f"{field}: {name!r} must start with a letter and use only a-z, 0-9 and _ "
+            f"(at most 40 characters)",
+            field=field,
         )
     return key
 

@@ -25,7 +25,9 @@ def _slug(name: str, *, field: str) -> str:
     key = (name or "").strip().lower().replace("-", "_").replace(" ", "_")
     if not _SLUG.match(key):
         raise ValidationError(
-            f"{field}: {name!r} must start with a letter and use only a-z, 0-9 and _", field=field
+            f"{field}: {name!r} must start with a letter and use only a-z, 0-9 and _ "
+            f"(at most 60 characters)",
+            field=field,
         )
     return key
 

@@ -217,3 +217,11 @@ def test_restore_of_a_path_that_is_no_backup_says_so(cli, tmp_path) -> None:  # 
     assert code == 1 and "there is no backup file at that path" in err
     code, _out, err = cli("restore", "Nobody")
     assert code == 1 and err == "error: ref: no record matches 'Nobody'\n"
+
+
+def test_a_too_long_type_name_says_how_long_it_may_be() -> None:
+    with pytest.raises(
+        ValidationError, match=r"'v{41}' must start with a letter .*\(at most 40 characters\)"
+    ):
+        services.define_type(key="v" * 41, fields=[])
+    services.define_type(key="v" * 40, fields=[])

@@ -204,3 +204,9 @@ def test_team_is_people_working_at_home_as_of_a_date() -> None:
     services.end_relationship(rel_id=rel.id, on="2023-01-01")
     assert selectors.team_ids(dt.date(2022, 1, 1)) == sorted([alice.id, bob.id])
     assert selectors.team_ids(dt.date(2024, 1, 1)) == [alice.id]
+
+
+def test_a_too_long_relationship_type_name_says_how_long_it_may_be() -> None:
+    with pytest.raises(ValidationError, match=r"name: 'r{61}' .* \(at most 60 characters\)"):
+        services.add_type(name="r" * 61, symmetric=True)
+    assert services.add_type(name="r" * 60, symmetric=True).key == "r" * 60
