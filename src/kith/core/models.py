@@ -9,7 +9,7 @@ from django.utils import timezone
 class Change(models.Model):
     """One field-level change (or lifecycle event) of a record, relationship or interaction."""
 
-    entity_id = models.CharField(max_length=40)
+    entity_id = models.CharField(max_length=100)  # a record id, or type:KEY, reltype:KEY
     entity_kind = models.CharField(max_length=20)
     action = models.CharField(max_length=20)
     field = models.CharField(max_length=100, blank=True, default="")
