@@ -53,11 +53,27 @@ def test_person_page_shows_everything(member: Client, world: dict[str, Any]) -> 
     assert "since 2020-01-01" in html
     # the timeline and the health panel with its reasons and chart
     assert "Kick-off" in html
-    assert 'id="health"' in html and '<svg class="chart"' in html
-    assert "Factors" in html
+    assert 'id="health"' in html and "Factors" in html
+    assert 'id="health-trend"' in html and f"/records/{jane.id}/health" in html  # loads after
     # member sees the write controls
     assert "Add a relationship" in html and "Log an interaction" in html and ">Delete<" in html
     assert f"/records/{jane.id}/history" in html and f"/records/{jane.id}/map" in html
+
+
+def test_health_trend_chart(member: Client, world: dict[str, Any]) -> None:
+    jane = world["jane"]
+    resp = member.get(f"/records/{jane.id}/health", **HX)
+    assert resp.status_code == 200
+    html = body(resp)
+    assert '<svg class="chart"' in html and "<polyline" in html and "<circle" in html
+    assert "Trend figures" in html and html.count("<tr><td>20") == 12  # a dozen month ends
+    assert "style=" not in html  # the CSP forbids inline styles
+    page = member.get(f"/records/{jane.id}/health?as_of=2025-01-31")
+    assert (
+        page.status_code == 200 and "<html" in body(page) and "Health on 2025-01-31" in body(page)
+    )
+    bad = member.get(f"/records/{jane.id}/health?as_of=31/01/2025", **HX)
+    assert bad.status_code == 400 and "is not a date" in body(bad)
 
 
 def test_other_end_sees_the_inverse(member: Client, world: dict[str, Any]) -> None:

@@ -167,8 +167,10 @@ def timeline_page(
     return redact_interactions(request.user, items), more
 
 
-def health_panel(request: HttpRequest, record: Record, as_of: dt.date | None) -> dict[str, Any]:
-    """Health with its trend chart, or why this record has none."""
+def health_panel(
+    request: HttpRequest, record: Record, as_of: dt.date | None, *, trend: bool = False
+) -> dict[str, Any]:
+    """Health (with its trend chart when asked: a dozen more snapshots), or why there is none."""
     from kith.intelligence.selectors import health
     from kith.server.redact import without_hidden
 
@@ -177,10 +179,10 @@ def health_panel(request: HttpRequest, record: Record, as_of: dt.date | None) ->
     if record.type_id not in ("person", "organization"):
         return {"why": f"Health is measured for people and organisations, not {record.type_id}."}
     try:
-        data = without_hidden(request.user, health(record.id, as_of=as_of, trend=True))
+        data = without_hidden(request.user, health(record.id, as_of=as_of, trend=trend))
     except ValidationError as exc:
         return {"why": exc.message.removeprefix("ref: ")}
-    data["chart"] = trend_chart(data.get("trend") or [])
+    data["chart"] = trend_chart(data["trend"]) if trend else None
     return data
 
 

@@ -319,12 +319,18 @@ def log(request: HttpRequest, rid: str) -> HttpResponse:
 @require_GET
 @signed_in()
 def health_fragment(request: HttpRequest, rid: str) -> HttpResponse:
+    """The health panel with its monthly trend (htmx loads it after the page; else a page)."""
     record = get_record(request, rid)
     as_of, _, error = parse_as_of(request)
     if error:
         return error_page(request, 400, "Bad date", f"As of: {error}")
-    ctx = {"record": record, "health": health_panel(request, record, as_of), "as_of": ""}
-    return page(request, "web/_record_health.html", ctx)
+    ctx = {
+        "record": record,
+        "health": health_panel(request, record, as_of, trend=True),
+        "as_of": as_of.isoformat() if as_of else "",
+    }
+    template = "web/_record_health.html" if is_htmx(request) else "web/record_health.html"
+    return page(request, template, ctx)
 
 
 @require_GET

@@ -29,6 +29,7 @@ def test_person_add_relationship_log_call_see_timeline_and_health(
     sign_in(page, MEMBER)
     page.goto(f"/records/{person['id']}")
     assert page.locator("h1").inner_text() == f"Journey Jo {tag}"
+    page.wait_for_selector("#health svg.chart")  # the monthly trend loads after the page
     assert _score(page) == 0.0
 
     # edit a field in place
@@ -60,6 +61,7 @@ def test_person_add_relationship_log_call_see_timeline_and_health(
     page.locator("#timeline").get_by_text(f"Intro call {tag}").wait_for()
     assert _score(page) > 0.0
     assert "nobody on our team" not in page.locator("#health").inner_text()
+    page.wait_for_selector("#health svg.chart")
 
     # and it all holds after a reload
     page.reload()
