@@ -569,7 +569,7 @@ def saved_views(user: Any, type_key: str) -> list[dict[str, Any]]:
 # -- import jobs ------------------------------------------------------------------------------
 
 IMPORT_STALE_SECONDS = 30  # a running job whose heartbeat is older than this has stopped
-IMPORT_CHECK_MAX_BYTES = 5 * 1024 * 1024  # files checked row by row on the preview page
+IMPORT_CHECK_MAX_BYTES = 512 * 1024  # files checked row by row (a dry run) on the preview page
 IMPORT_JOBS_SHOWN = 20
 REJECT_TYPES = {
     "vcard": (".vcf", "text/vcard"),

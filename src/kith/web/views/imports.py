@@ -192,7 +192,7 @@ def progress(request: HttpRequest, job_id: str) -> HttpResponse:
     from kith.web.selectors import get_import_job
 
     job = get_import_job(request.user, job_id)
-    context = _job_context(request, job)
+    context = {**_job_context(request, job), "oob": True}  # the result updates the status tag
     template = "web/_import_progress.html" if "progress" in context else "web/_import_result.html"
     return page(request, template, context)
 
