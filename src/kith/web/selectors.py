@@ -826,11 +826,19 @@ def import_rejects(job: Any) -> tuple[str, bytes, str]:
 def duplicate_pairs(
     user: Any, *, type_key: str | None = None, min_score: int = 50, limit: int = 100
 ) -> dict[str, Any]:
-    """Likely duplicate pairs ``user`` may see, best first, with score and reasons."""
+    """Likely duplicate pairs ``user`` may see, best first, with score and reasons.
+
+    The search scores every candidate pair of the workspace, so its answer is kept while
+    the records and relationships it reads are unchanged (``_memo``); hiding private
+    records is done per user, after.
+    """
     from kith.dedupe.selectors import find_duplicates
     from kith.server.redact import without_hidden
 
-    found = find_duplicates(type_key=type_key, min_score=min_score, limit=limit)
+    found = _memo(
+        f"duplicates:{type_key or ''}:{min_score}:{limit}",
+        lambda: find_duplicates(type_key=type_key, min_score=min_score, limit=limit),
+    )
     return dict(without_hidden(user, found))
 
 
