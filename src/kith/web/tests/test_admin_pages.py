@@ -738,3 +738,31 @@ def test_admin_changes_reach_the_audit_log(admin: Client) -> None:
     ]:
         assert f">{action}</a>" in html, action
     assert "127.0.0.1" in html
+
+
+def test_every_field_row_error_shows_at_once(admin: Client) -> None:
+    resp = admin.post(
+        "/admin/types",
+        {
+            "key": "",
+            "f0-name": "tier",
+            "f0-kind": "text",
+            "f1-name": "9x",
+            "f2-name": "size",
+            "f2-kind": "text",
+            "f2-choices": "a|b",
+            "f3-name": "Tier",
+            "f4-name": "level",
+            "f4-kind": "choice",
+        },
+    )
+    assert resp.status_code == 400
+    html = _html(resp)
+    assert "name the type" in _error_next_to(html, "type-new-key")
+    assert "list the options" in _error_next_to(html, "type-new-f4-choices")
+    assert "aria-invalid" not in re.search(r'<input id="type-new-f0-name"[^>]*>', html).group(0)
+    assert "must start with a letter" in _error_next_to(html, "type-new-f1-name")
+    assert "only choice fields" in _error_next_to(html, "type-new-f2-choices")
+    assert "already has this field" in _error_next_to(html, "type-new-f3-name")
+    assert html.count("data-field-row>") == 5  # the rows sent come back, with their values
+    assert 'value="Tier"' in html

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -124,22 +126,23 @@ def types_page(request: HttpRequest) -> HttpResponse:
     row_controls = [f"f{i}-{c}" for i in range(rows) for c in ("name", "kind", "choices")]
     form = Form("type-new", ("key", "label", *row_controls), data)
     specs: list[tuple[int, str]] = []
+    key = _collect(form, lambda: get_text(data, "key", max_len=40))
+    label = _collect(form, lambda: get_text(data, "label", max_len=80))
+    if not key and "key" not in form.errors:
+        form.errors["key"] = "Name the type, e.g. vendor"
+    seen: set[str] = set()
+    for i in range(rows):  # every row's error at once, each next to its control
+        spec = _collect(form, functools.partial(_spec, data, f"f{i}-"))
+        if not spec:
+            continue
+        name = _slug(spec.split(":")[0])
+        if name in seen:
+            form.errors[f"f{i}-name"] = "The type already has this field"
+        seen.add(name)
+        specs.append((i, spec))
+    if form.errors:
+        return render(request, "types", _types_ctx(new=form, rows=rows), status=400)
     try:
-        key = get_text(data, "key", max_len=40)
-        label = get_text(data, "label", max_len=80)
-        if not key:
-            raise ValidationError("key: name the type, e.g. vendor", field="key")
-        seen: set[str] = set()
-        for i in range(rows):
-            spec = _spec(data, f"f{i}-")
-            if spec is None:
-                continue
-            if _slug(spec.split(":")[0]) in seen:
-                raise ValidationError(
-                    f"f{i}-name: the type already has this field", field=f"f{i}-name"
-                )
-            seen.add(_slug(spec.split(":")[0]))
-            specs.append((i, spec))
         with transaction.atomic():
             rtype = define_type(key=key, label=label or None, fields=[s for _, s in specs])
             audit_here(request, "type.defined", rtype.key, fields=[s for _, s in specs])
@@ -148,6 +151,15 @@ def types_page(request: HttpRequest) -> HttpResponse:
         return render(request, "types", _types_ctx(new=form, rows=rows), status=status)
     notice = f"Record type {rtype.label} ({rtype.key}) defined with {len(specs)} field(s)."
     return done(request, "types", _types_ctx, notice, reverse("admin-types"))
+
+
+def _collect(form: Form, read: Callable[[], str | None]) -> str:
+    """``read()``, or ``""`` with its error put next to its control."""
+    try:
+        return read() or ""
+    except KithError as exc:
+        form.fail(exc)
+        return ""
 
 
 def _row_of(exc: KithError, specs: list[tuple[int, str]]) -> str:
