@@ -2,10 +2,11 @@
 
 Builds the ``kith demo`` workspace (1,500 people, 150 organisations, 20,000 interactions;
 cached in benchmarks/out/), signs in an admin through Django's test client (the whole
-middleware stack: sessions, CSRF, CSP, WhiteNoise), and requests each page ``--rounds``
-times (first request discarded as warm-up). The baseline, in the same run, is the sign-in
-page: the same stack rendering a template that reads no data. Goal: every page under
-300 ms. Usage: ``python -m benchmarks web [--rounds=7]``.
+middleware stack: sessions, CSRF, CSP, WhiteNoise) warms the process up (every page
+once), then for each page logs a call (so every score cache is stale), times the first
+request after that write and ``--rounds`` more. The baseline, in the same run,
+is the sign-in page: the same stack rendering a template that reads no data. Goal: every
+request under 300 ms. Usage: ``python -m benchmarks web [--rounds=7]``.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ def _workspace() -> Path:
     return db
 
 
-def _pages() -> list[tuple[str, str]]:
-    """(label, path) of every main page, on the busiest records of the workspace."""
+def _pages() -> list[tuple[str, str, str]]:
+    """(label, path, person id) of every main page, on the busiest records of the workspace."""
     from django.db.models import Count
     from django.urls import reverse
 
@@ -57,29 +58,45 @@ def _pages() -> list[tuple[str, str]]:
     name = Record.objects.get(pk=person).name.split()[0]
     pages = [
         ("home", reverse("home")),
-        ("search (htmx)", reverse("search") + f"?q={name}"),
+        ("search", reverse("search") + f"?q={name} htmx"),
         ("people list", reverse("people")),
         ("organisations list", reverse("orgs")),
         ("organisation page", reverse("record", args=[org])),
         ("person page", reverse("record", args=[person])),
+        ("person health+trend", reverse("record-health", args=[person]) + " htmx"),
+        ("person timeline more", reverse("record-timeline", args=[person]) + " htmx"),
         ("person map", reverse("record-map", args=[person])),
+        ("person map.json", reverse("record-map-json", args=[person]) + "?depth=2"),
         ("import", reverse("import")),
         ("duplicates", reverse("duplicates")),
         ("admin", reverse("admin-home")),
     ]
-    return pages
+    return [(label, path, person) for label, path in pages]
 
 
-def _time(client: Any, path: str, rounds: int, headers: dict[str, str]) -> list[float]:
+def _write(person: str, n: int) -> None:
+    """A call logged between our team and ``person``: every score cache is now stale."""
+    from kith.interactions.services import log_interaction
+    from kith.relationships.selectors import team_ids
+
+    member = team_ids()[0]
+    log_interaction(
+        kind="call", participants=[(member, "from"), (person, "to")], subject=f"bench {n}"
+    )
+
+
+def _time(client: Any, path: str, rounds: int) -> tuple[float, list[float]]:
+    """The first request's time and the times of ``rounds`` more."""
+    headers = {}
+    if path.endswith(" htmx"):
+        path, headers = path.removesuffix(" htmx"), {"HTTP_HX_REQUEST": "true"}
     times = []
-    for i in range(rounds + 1):
+    for _ in range(rounds + 1):
         t = time.perf_counter()
         resp = client.get(path, **headers)
-        took = (time.perf_counter() - t) * 1000
+        times.append((time.perf_counter() - t) * 1000)
         assert resp.status_code == 200, f"{path}: {resp.status_code}"
-        if i:
-            times.append(took)
-    return times
+    return times[0], times[1:]
 
 
 def main(argv: list[str]) -> None:
@@ -99,17 +116,26 @@ def main(argv: list[str]) -> None:
     email, _ = reset_demo_admin(email="bench@kith.local")
     client = Client()
     client.force_login(get_user(email))
-    base = statistics.median(_time(Client(), "/login", rounds, {}))
+    base = statistics.median(_time(Client(), "/login", rounds)[1])
     print(f"baseline: sign-in page (no data) median {base:.1f} ms")
-    print(
-        f"{'page':<22} {'median ms':>10} {'max ms':>8} {'x baseline':>11}  goal < {GOAL_MS:.0f} ms"
-    )
+    pages = _pages()
+    t = time.perf_counter()
+    for _, path, _ in pages:  # a new process: imports, template compilation, caches
+        _time(client, path, 0)
+    print(f"process warm-up (every page once): {(time.perf_counter() - t) * 1000:.0f} ms")
+    print("'after write': the first request after a call was logged (score caches stale)")
+    head = f"{'page':<22} {'after write':>11} {'median ms':>10} {'max ms':>8} {'x baseline':>11}"
+    print(f"{head}  goal < {GOAL_MS:.0f} ms")
     worst = 0.0
-    for label, path in _pages():
-        headers = {"HTTP_HX_REQUEST": "true"} if "htmx" in label else {}
-        times = _time(client, path, rounds, headers)
-        med, top = statistics.median(times), max(times)
+    person = pages[0][2]
+    for n, (label, path, _) in enumerate(pages):
+        _write(person, n)
+        first, times = _time(client, path, rounds)
+        med, top = statistics.median(times), max([first, *times])
         worst = max(worst, top)
         mark = "ok" if top < GOAL_MS else "SLOW"
-        print(f"{label:<22} {med:>10.1f} {top:>8.1f} {med / base:>10.1f}x  {mark}", flush=True)
+        print(
+            f"{label:<22} {first:>11.1f} {med:>10.1f} {top:>8.1f} {med / base:>10.1f}x  {mark}",
+            flush=True,
+        )
     print(f"slowest request: {worst:.1f} ms; goal {'met' if worst < GOAL_MS else 'MISSED'}")
