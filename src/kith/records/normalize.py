@@ -28,7 +28,14 @@ def clean_name(name: str, *, field: str = "name") -> str:
         raise ValidationError(f"{field}: a name is required", field=field)
     if len(cleaned) > 300:
         raise ValidationError(f"{field}: longer than 300 characters", field=field)
+    _no_nul(cleaned, field=field)
     return cleaned
+
+
+def _no_nul(text: str, *, field: str) -> None:
+    # PostgreSQL refuses NUL in text; SQLite would keep it, and a backup would not restore
+    if "\x00" in text:
+        raise ValidationError(f"{field}: {text[:40]!r} contains a NUL character", field=field)
 
 
 def normalize_email(value: str, *, field: str = "email") -> str:
@@ -97,6 +104,7 @@ def coerce_value(kind: str, raw: Any, *, field: str, choices: list[str] | None =
     if isinstance(raw, str):
         raw = raw.strip()
     if kind == "text":
+        _no_nul(str(raw), field=field)
         return str(raw)
     if kind == "number":
         if isinstance(raw, bool):

@@ -225,3 +225,14 @@ def test_a_too_long_type_name_says_how_long_it_may_be() -> None:
     ):
         services.define_type(key="v" * 41, fields=[])
     services.define_type(key="v" * 40, fields=[])
+
+
+def test_nul_characters_are_refused_alike_on_both_databases() -> None:
+    # PostgreSQL cannot store them; SQLite could, and its backup would not restore there
+    before = Record.objects.count()
+    with pytest.raises(ValidationError, match="name: 'Ann\\\\x00Lee' contains a NUL character"):
+        services.add_person(name="Ann\x00Lee")
+    with pytest.raises(ValidationError, match=r"notes: .* contains a NUL character"):
+        services.add_person(name="Ann Lee", fields={"notes": "a\x00b"})
+    assert Record.objects.count() == before
+    assert services.add_person(name="Ann Lee", fields={"notes": "a b"}).fields["notes"] == "a b"
