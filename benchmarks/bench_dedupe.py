@@ -18,10 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.memory import PEAK_MB_SOURCE
 from benchmarks.workspace import ensure_workspace
 
-STEP = """
-import json, resource, sys, time, kith
+STEP = (
+    PEAK_MB_SOURCE
+    + """
+import json, sys, time, kith
 kith.open(sys.argv[1])
 what, arg = sys.argv[2], sys.argv[3]
 t = time.perf_counter()
@@ -38,9 +41,10 @@ else:
     r = restore_backup(arg)
     extra = {"rows": r["rows"]}
 seconds = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = peak_mb()
 print(json.dumps({"seconds": seconds, "peak_mb": peak, **extra}, default=str))
 """
+)
 
 
 def _step(db: Path, what: str, arg: str = "") -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Import benchmark: a 200,000-row Google Contacts CSV and a 100,000-message mbox.
 
 Each is imported by ``kith import`` in a subprocess (fresh SQLite workspace) so peak memory
-(maxrss) is the import's own. The CSV's baseline is raw ``sqlite3`` executemany inserts of
-the rows the import produced (records, contact points, relationships, history) into the
-same schema, measured in the same run. Options: ``--rows N``, ``--messages N``.
+(VmHWM, see benchmarks.memory) is the import's own. The CSV's baseline is raw ``sqlite3``
+executemany inserts of the rows the import produced (records, contact points,
+relationships, history) into the same schema, measured in the same run.
+Options: ``--rows N``, ``--messages N``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.memory import PEAK_MB_SOURCE
 
 ROOT = Path(__file__).resolve().parents[1]
 KITH = str(ROOT / ".venv" / "bin" / "kith")
@@ -65,12 +68,11 @@ def write_mbox(path: Path, messages: int) -> None:
 
 def run_import(db: Path, file: Path, *extra: str) -> tuple[float, float, dict[str, object]]:
     """Import in a subprocess; returns (seconds, peak MB, report)."""
-    code = (
-        "import resource, sys, time\n"
+    code = PEAK_MB_SOURCE + (
+        "import sys, time\n"
         "from kith.cli.main import run\n"
         "t = time.perf_counter(); rc = run(sys.argv[1:]); dt = time.perf_counter() - t\n"
-        "sys.stderr.write(f'\\nTIME {dt} RSS {resource.getrusage(resource.RUSAGE_SELF)"
-        ".ru_maxrss}\\n'); sys.exit(rc)\n"
+        "sys.stderr.write(f'\\nTIME {dt} PEAK_MB {peak_mb()}\\n'); sys.exit(rc)\n"
     )
     env = {**os.environ, "KITH_DB": f"sqlite:///{db}"}
     subprocess.run([KITH, "init", "--home", "Our", "--domain", "our.example"], env=env,
@@ -84,7 +86,7 @@ def run_import(db: Path, file: Path, *extra: str) -> tuple[float, float, dict[st
     if proc.returncode != 0:
         raise SystemExit(f"import failed: {proc.stderr[-2000:]}")
     tail = proc.stderr.strip().splitlines()[-1].split()
-    return float(tail[1]), int(tail[3]) / 1024, json.loads(proc.stdout)
+    return float(tail[1]), float(tail[3]), json.loads(proc.stdout)
 
 
 def raw_baseline(db: Path) -> tuple[float, int]:
