@@ -20,8 +20,8 @@ def cmd_serve(
         bool,
         typer.Option(
             "--demo-signin",
-            help=f"Loopback only: (re)create the admin {DEMO_EMAIL} with a new password "
-            "and print it, to try Kith on demo data.",
+            help="Loopback only: make the first of our team with an email (else "
+            f"{DEMO_EMAIL}) an admin with a new password and print it, to try Kith on demo data.",
         ),
     ] = False,
 ) -> None:
@@ -43,15 +43,14 @@ def cmd_serve(
     from kith.server.serve import configure, prepare, run
 
     configure(output._db_url)
-    first = prepare(demo_email=DEMO_EMAIL if demo_signin else None)
-    for email, password in first:
-        demo = demo_signin and email == DEMO_EMAIL
+    for email, password, demo in prepare(demo=DEMO_EMAIL if demo_signin else None):
         say(f"sign in as {email}" if demo else f"created the first admin {email}")
         print(f"one-time password: {password}", flush=True)
         say("change it with: kith user passwd " + email)
     web = f"http://{'[::1]' if host == '::1' else host}:{port}"
     say(f"kith is serving the web app at {web}/")
-    say(f"and the JSON API at {web}/api/v1 ({workers} workers x {threads} threads; Ctrl-C stops)")
+    say(f"and the JSON API at {web}/api/v1")
+    say(f"({workers} workers x {threads} threads; Ctrl-C stops)")
     run(host=host, port=port, workers=workers, threads=threads)
 
 

@@ -29,27 +29,41 @@ def configure(url: str | None) -> str:
     return resolved
 
 
-def prepare(*, demo_email: str | None = None) -> list[tuple[str, str]]:
+def demo_email(fallback: str) -> str:
+    """The sign-in for trying Kith on demo data: the first of our team with an email, so the
+    home page shows that person's own relationships; else ``fallback``."""
+    from kith.records.models import ContactPoint
+    from kith.relationships.selectors import team_ids
+
+    email = (
+        ContactPoint.objects.filter(record_id__in=team_ids(), kind="email")
+        .order_by("record__name_key", "value")
+        .values_list("value", flat=True)
+        .first()
+    )
+    return (email or fallback).lower()
+
+
+def prepare(*, demo: str | None = None) -> list[tuple[str, str, bool]]:
     """Make the server ready: a shared secret key and the first admin.
 
-    Returns the sign-ins to print once: the first admin when just created, and with
-    ``demo_email`` that admin, created or given a new password now.
+    Returns the sign-ins to print once, as (email, password, is_demo): the first admin when
+    just created, and with ``demo`` (a fallback email) the demo admin, created or given a
+    new password now.
     """
     from django.conf import settings
     from django.db import connections
 
-    from kith.accounts.services import ensure_first_admin, server_secret
+    from kith.accounts.services import ensure_first_admin, reset_demo_admin, server_secret
 
     if not os.environ.get("KITH_SECRET_KEY"):
         settings.SECRET_KEY = server_secret()
-    from kith.accounts.services import reset_demo_admin
-
     signins = []
-    if demo_email:
-        signins.append(reset_demo_admin(email=demo_email))
+    if demo:
+        signins.append((*reset_demo_admin(email=demo_email(demo)), True))
     created = ensure_first_admin(email=os.environ.get("KITH_ADMIN_EMAIL", "admin@kith.local"))
     if created:
-        signins.insert(0, (created[0].username, created[1]))
+        signins.insert(0, (created[0].username, created[1], False))
     connections.close_all()
     return signins
 
