@@ -20,16 +20,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 KITH = str(Path(sys.executable).parent / "kith")
-EMAIL, PASSWORD = "demo@kith.local", "screenshots only 2026"
+PASSWORD = "screenshots only 2026"
 FIND = """
 import json, sys, kith
 kith.open(sys.argv[1])
 from django.db.models import Count
 from kith.records.models import Record
+from kith.relationships.selectors import team_ids
+from kith.server.serve import demo_email
+team = team_ids()
 def busiest(t, rel):
-    return Record.objects.filter(type_id=t).annotate(n=Count(rel)).order_by("-n")[0]
+    qs = Record.objects.filter(type_id=t).exclude(pk__in=team).annotate(n=Count(rel))
+    return qs.order_by("-n")[0]
 org, person = busiest("organization", "linked_interactions"), busiest("person", "participations")
-print(json.dumps({"org": org.id, "person": person.id, "name": person.name}))
+print(json.dumps({"org": org.id, "person": person.id, "email": demo_email("demo@kith.local")}))
 """
 
 
@@ -50,12 +54,12 @@ def main() -> None:
         return done.stdout
 
     kith("demo")
-    kith("user", "add", EMAIL, "--role", "admin", "--password-stdin", stdin=PASSWORD)
     ids = json.loads(
         subprocess.run(
             [sys.executable, "-c", FIND, db], env=env, text=True, capture_output=True, check=True
         ).stdout
     )
+    kith("user", "add", ids["email"], "--role", "admin", "--password-stdin", stdin=PASSWORD)
     port = 8731
     server = subprocess.Popen(
         [KITH, "--db", db, "serve", "--port", str(port), "--workers", "1"],
@@ -90,7 +94,7 @@ def main() -> None:
             page = laptop.new_page()
             page.goto("/login")
             page.screenshot(path=str(OUT / "sign-in.png"))
-            page.get_by_label("Email").fill(EMAIL)
+            page.get_by_label("Email").fill(ids["email"])
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_url(base + "/")
