@@ -1,19 +1,6 @@
-// Admin pages: show form errors that htmx would otherwise drop (4xx answers), move focus to
-// what changed after a swap, add field rows to the record-type form, copy a shown secret.
+// Admin pages: move focus to what changed after a swap, add field rows to the record-type form, copy a shown secret.
 (function () {
   "use strict";
-  var SHOWN = { 400: true, 404: true, 409: true };
-
-  // htmx does not swap 4xx answers; the admin section answers them with the form and its
-  // errors next to the fields, so swap those in.
-  document.addEventListener("htmx:beforeSwap", function (ev) {
-    var target = ev.detail.target;
-    if (SHOWN[ev.detail.xhr.status] && target && target.closest("[data-admin]")) {
-      ev.detail.shouldSwap = true;
-      ev.detail.isError = false;
-    }
-  });
-
   // After a swap, focus the first field in error, else a shown secret or notice.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var root = ev.detail.target;

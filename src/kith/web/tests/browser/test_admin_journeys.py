@@ -87,7 +87,9 @@ def test_admin_sets_up_the_workspace(page: Any, live: LiveKith) -> None:
     assert users["newhire@demo.test"]["team"] == "sales"
 
     # an API token: the secret shows once, and not on the next visit
-    page.get_by_role("link", name="API tokens").click()
+    page.get_by_role("navigation", name="Admin sections").get_by_role(
+        "link", name="API tokens"
+    ).click()
     page.wait_for_url("**/admin/tokens")
     form = page.locator("form", has=page.get_by_role("button", name="Create token"))
     form.get_by_label("Name").fill("journey script")
