@@ -1,7 +1,4 @@
-"""Writes of the web app (saved list views, import jobs); one transaction each.
-
-Two sections, each owned by one area of the web app; edit only your own.
-"""
+"""Writes of the web app (saved list views, import jobs, merges from the review page)."""
 
 from __future__ import annotations
 
@@ -88,7 +85,7 @@ def create_import_job(*, user: Any, filename: str, content: bytes, fmt: str = ""
     from kith.core.ids import new_id
     from kith.imports.detect import FORMATS, normalize_format
     from kith.web.models import ImportJob
-    from kith.web.selectors import import_job_file, preview_file
+    from kith.web.selectors.imports import import_job_file, preview_file
 
     name = _clean_filename(filename)
     if not content:
@@ -131,7 +128,7 @@ def set_import_options(
     from kith.core.errors import Conflict, ValidationError
     from kith.imports.detect import normalize_format
     from kith.web.models import ImportJob
-    from kith.web.selectors import import_job_file, preview_file
+    from kith.web.selectors.imports import import_job_file, preview_file
 
     if job.status not in (ImportJob.Status.PREVIEW,):
         raise Conflict(f"job: this import is {job.status}; its options are fixed", field="job")
@@ -178,7 +175,7 @@ def start_import_job(*, job: Any, ip: str = "") -> Any:
 
     from kith.core.errors import Conflict
     from kith.web.models import ImportJob
-    from kith.web.selectors import import_job_file, import_status
+    from kith.web.selectors.imports import import_job_file, import_status
 
     status = import_status(job)
     if status not in ("preview", "stopped"):
@@ -217,7 +214,7 @@ def reopen_import_job(*, job: Any) -> Any:
 
     from kith.core.errors import Conflict
     from kith.web.models import ImportJob
-    from kith.web.selectors import import_status
+    from kith.web.selectors.imports import import_status
 
     status = import_status(job)
     if status not in ("failed", "stopped"):
@@ -232,7 +229,7 @@ def reopen_import_job(*, job: Any) -> Any:
 def discard_import_job(*, job: Any) -> None:
     """Forget a job and its file (a running one is left to finish)."""
     from kith.core.errors import Conflict
-    from kith.web.selectors import import_status
+    from kith.web.selectors.imports import import_status
 
     if import_status(job) == "running":
         raise Conflict("job: this import is running; wait for it to finish", field="job")
@@ -267,7 +264,7 @@ class _Beat:
         import contextlib
         import os
 
-        from kith.web.selectors import import_beat_path
+        from kith.web.selectors.imports import import_beat_path
 
         self.stop_event.set()
         self.thread.join(timeout=30)
@@ -289,7 +286,7 @@ class _Beat:
         import os
         import time
 
-        from kith.web.selectors import import_beat_path
+        from kith.web.selectors.imports import import_beat_path
 
         if self.to_file:
             path = import_beat_path(self.job_id)
@@ -328,7 +325,7 @@ def run_import_job(job_id: str) -> str:
     from kith.core.errors import KithError
     from kith.imports.services import ImportFailed, import_file
     from kith.web.models import ImportJob
-    from kith.web.selectors import import_job_file
+    from kith.web.selectors.imports import import_job_file
 
     job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
     if job is None or job.status != ImportJob.Status.RUNNING:
@@ -440,7 +437,7 @@ def undo_merge(*, user: Any, merge_id: str) -> dict[str, Any]:
     from kith.core.errors import Conflict, NotFound
     from kith.dedupe.models import Merge
     from kith.dedupe.services import unmerge
-    from kith.web.selectors import can_undo_merge
+    from kith.web.selectors.dedupe import can_undo_merge
 
     merge = Merge.objects.filter(pk=merge_id).defer("snapshot").first()
     if merge is None:

@@ -47,7 +47,7 @@ def sync_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _column(job: ImportJob, header: str) -> int:
-    from kith.web.selectors import import_preview
+    from kith.web.selectors.imports import import_preview
 
     return next(c["index"] for c in import_preview(job)["columns"] if c["header"] == header)
 
@@ -346,7 +346,7 @@ def test_progress_fragment_polls_while_running(member: Client) -> None:
 
 
 def test_a_job_left_running_by_a_dead_process_shows_as_stopped(member: Client) -> None:
-    from kith.web.selectors import IMPORT_STALE_SECONDS, import_beat_path
+    from kith.web.selectors.imports import IMPORT_STALE_SECONDS, import_beat_path
     from kith.web.services import start_import_job
 
     job = _job(member)
@@ -366,7 +366,7 @@ def test_a_job_left_running_by_a_dead_process_shows_as_stopped(member: Client) -
 def test_a_fresh_heartbeat_file_keeps_a_job_running(member: Client) -> None:
     import json
 
-    from kith.web.selectors import IMPORT_STALE_SECONDS, import_beat_path, import_status
+    from kith.web.selectors.imports import IMPORT_STALE_SECONDS, import_beat_path, import_status
     from kith.web.services import start_import_job
 
     job = _job(member)
@@ -421,7 +421,7 @@ def test_a_real_thread_runs_the_import(transactional_db: None) -> None:
     from django.db import connection
 
     from kith.accounts.services import add_user
-    from kith.web.selectors import import_beat_path
+    from kith.web.selectors.imports import import_beat_path
 
     add_user(email="runner@our.test", role="member", password="correct horse battery")
     client = Client()

@@ -31,7 +31,7 @@ def _filters(request: HttpRequest) -> tuple[str, int, dict[str, str]]:
 @signed_in()
 def duplicates(request: HttpRequest) -> HttpResponse:
     from kith.records.selectors import list_types
-    from kith.web.selectors import duplicate_pairs, recent_merges
+    from kith.web.selectors.dedupe import duplicate_pairs, recent_merges
 
     type_key, min_score, errors = _filters(request)
     context = {
@@ -49,7 +49,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 @require_GET
 @signed_in()
 def pair(request: HttpRequest) -> HttpResponse:
-    from kith.web.selectors import pair_sides
+    from kith.web.selectors.dedupe import pair_sides
 
     keep, other = request.GET.get("keep", ""), request.GET.get("other", "")
     if not keep.strip() or not other.strip():
@@ -77,7 +77,7 @@ def merge(request: HttpRequest) -> HttpResponse:
 @require_GET
 @signed_in()
 def merge_page(request: HttpRequest, merge_id: str) -> HttpResponse:
-    from kith.web.selectors import merge_detail
+    from kith.web.selectors.dedupe import merge_detail
 
     return page(request, "web/merge.html", {"merge": merge_detail(request.user, merge_id)})
 
@@ -85,7 +85,7 @@ def merge_page(request: HttpRequest, merge_id: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def undo(request: HttpRequest, merge_id: str) -> HttpResponse:
-    from kith.web.selectors import merge_detail
+    from kith.web.selectors.dedupe import merge_detail
     from kith.web.services import undo_merge
 
     shown = merge_detail(request.user, merge_id)  # 404 for a merge of hidden records

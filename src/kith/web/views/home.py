@@ -17,7 +17,7 @@ PAGE_RESULTS = 50
 @require_GET
 @signed_in()
 def home(request: HttpRequest) -> HttpResponse:
-    from kith.web.selectors import home_digest
+    from kith.web.selectors.home import home_digest
 
     return page(request, "web/home.html", home_digest(request.user))
 
@@ -26,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @signed_in()
 def search(request: HttpRequest) -> HttpResponse:
     """The header's quick results (htmx: a few links) or the full results page."""
-    from kith.web.selectors import search_records
+    from kith.web.selectors.home import search_records
 
     text = request.GET.get("q", "")
     if is_htmx(request):

@@ -47,7 +47,7 @@ def _can_write(request: HttpRequest) -> bool:
 def _upload_page(
     request: HttpRequest, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
-    from kith.web.selectors import import_jobs
+    from kith.web.selectors.imports import import_jobs
     from kith.web.services import IMPORT_MAX_BYTES
 
     context = {
@@ -93,7 +93,12 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def _job_context(request: HttpRequest, job: object) -> dict[str, object]:
-    from kith.web.selectors import import_preview, import_progress, import_report, import_status
+    from kith.web.selectors.imports import (
+        import_preview,
+        import_progress,
+        import_report,
+        import_status,
+    )
 
     status = import_status(job)
     context: dict[str, object] = {"job": job, "status": status, "csv_formats": CSV_FORMATS}
@@ -112,7 +117,7 @@ def _job_context(request: HttpRequest, job: object) -> dict[str, object]:
 @require_GET
 @signed_in()
 def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
-    from kith.web.selectors import get_import_job
+    from kith.web.selectors.imports import get_import_job
 
     job = get_import_job(request.user, job_id)
     return page(request, "web/import_job.html", _job_context(request, job))
@@ -130,7 +135,7 @@ def _options(request: HttpRequest) -> dict[int, str]:
 @signed_in("member")
 def options(request: HttpRequest, job_id: str) -> HttpResponse:
     """Save the mapping and options; with ``action=start``, start the import too."""
-    from kith.web.selectors import get_import_job
+    from kith.web.selectors.imports import get_import_job
     from kith.web.services import (
         launch_import_job,
         set_import_options,
@@ -165,7 +170,7 @@ def _ip(request: HttpRequest) -> str:
 @require_POST
 @signed_in("member")
 def start(request: HttpRequest, job_id: str) -> HttpResponse:
-    from kith.web.selectors import get_import_job
+    from kith.web.selectors.imports import get_import_job
     from kith.web.services import launch_import_job, start_import_job
 
     job = get_import_job(request.user, job_id)
@@ -178,7 +183,7 @@ def start(request: HttpRequest, job_id: str) -> HttpResponse:
 @signed_in()
 def check(request: HttpRequest, job_id: str) -> HttpResponse:
     """The dry run of a job in preview, as a fragment (loaded by the preview page)."""
-    from kith.web.selectors import get_import_job, import_check
+    from kith.web.selectors.imports import get_import_job, import_check
 
     job = get_import_job(request.user, job_id)
     context = {"job": job, "check": import_check(job)}
@@ -189,7 +194,7 @@ def check(request: HttpRequest, job_id: str) -> HttpResponse:
 @signed_in()
 def progress(request: HttpRequest, job_id: str) -> HttpResponse:
     """The progress bar while the job runs, then its report (the page polls this)."""
-    from kith.web.selectors import get_import_job
+    from kith.web.selectors.imports import get_import_job
 
     job = get_import_job(request.user, job_id)
     context = {**_job_context(request, job), "oob": True}  # the result updates the status tag
@@ -200,7 +205,7 @@ def progress(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def retry(request: HttpRequest, job_id: str) -> HttpResponse:
-    from kith.web.selectors import get_import_job
+    from kith.web.selectors.imports import get_import_job
     from kith.web.services import reopen_import_job
 
     reopen_import_job(job=get_import_job(request.user, job_id))
@@ -210,7 +215,7 @@ def retry(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def discard(request: HttpRequest, job_id: str) -> HttpResponse:
-    from kith.web.selectors import get_import_job
+    from kith.web.selectors.imports import get_import_job
     from kith.web.services import discard_import_job
 
     job = get_import_job(request.user, job_id)
@@ -222,7 +227,7 @@ def discard(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_GET
 @signed_in()
 def rejects(request: HttpRequest, job_id: str) -> HttpResponse:
-    from kith.web.selectors import get_import_job, import_rejects
+    from kith.web.selectors.imports import get_import_job, import_rejects
 
     name, data, ctype = import_rejects(get_import_job(request.user, job_id))
     response = HttpResponse(data, content_type=ctype)

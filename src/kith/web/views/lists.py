@@ -26,7 +26,7 @@ def _render_list(
     request: HttpRequest, type_key: str, params: QueryDict, **extra: object
 ) -> HttpResponse:
     from kith.records.selectors import get_type, list_types
-    from kith.web.selectors import list_columns, list_page, parse_list_query, saved_views
+    from kith.web.selectors.lists import list_columns, list_page, parse_list_query, saved_views
 
     rtype = get_type(type_key)
     query, errors, defs = parse_list_query(rtype.key, dict(params.lists()))
@@ -98,7 +98,7 @@ def records_of_type(request: HttpRequest, type_key: str) -> HttpResponse:
 def save_view(request: HttpRequest, type_key: str) -> HttpResponse:
     """Save the list state sent in ``state`` under ``name``; back to the list."""
     from kith.records.selectors import get_type
-    from kith.web.selectors import parse_list_query
+    from kith.web.selectors.lists import parse_list_query
     from kith.web.services import save_view as save
 
     rtype = get_type(type_key)

@@ -87,13 +87,6 @@ def clean(value: str, name: str, max_len: int) -> str:
     return value
 
 
-def audit_here(request: HttpRequest, action: str, target: str, **detail: Any) -> None:
-    from kith.accounts.services import audit
-    from kith.server.auth import client_ip
-
-    audit(action, target=target, ip=client_ip(request), detail=detail)
-
-
 def render(
     request: HttpRequest,
     section: str,

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,7 +17,6 @@ from kith.web.views.admin.forms import (
     AUDIT_PAGE,
     DELIVERY_PAGE,
     Form,
-    audit_here,
     done,
     get_list,
     get_text,
@@ -58,9 +56,7 @@ def webhooks_page(request: HttpRequest) -> HttpResponse:
     try:
         url = get_text(data, "url", max_len=500)
         events = get_list(data, "events", max_len=60, max_items=20)
-        with transaction.atomic():
-            hook, secret = add_webhook(url=url, events=events)
-            audit_here(request, "webhook.added", hook.url, id=hook.id, events=hook.events)
+        hook, secret = add_webhook(url=url, events=events)
     except KithError as exc:
         status = form.fail(exc)
         return render(request, "webhooks", _webhooks_ctx(form), status=status)
@@ -76,8 +72,7 @@ def webhooks_page(request: HttpRequest) -> HttpResponse:
 def _hook_change(request: HttpRequest, change: Callable[[], str]) -> HttpResponse:
     """Run one change of a webhook; an error (a wrong id) shows on the webhooks section."""
     try:
-        with transaction.atomic():
-            notice = change()
+        notice = change()
     except KithError as exc:
         form = Form("webhook-new")
         status = form.fail(exc)
@@ -94,7 +89,6 @@ def webhook_active(request: HttpRequest, hook_id: str) -> HttpResponse:
 
     def change() -> str:
         hook = change_webhook(hook_id=hook_id, active=active)
-        audit_here(request, "webhook.changed", hook.url, id=hook.id, active=active)
         return f"Webhook {hook.id} {'enabled' if active else 'disabled'}."
 
     return _hook_change(request, change)
@@ -103,12 +97,10 @@ def webhook_active(request: HttpRequest, hook_id: str) -> HttpResponse:
 @signed_in("admin")
 @require_POST
 def webhook_delete(request: HttpRequest, hook_id: str) -> HttpResponse:
-    from kith.webhooks.services import delete_webhook, get_webhook
+    from kith.webhooks.services import delete_webhook
 
     def change() -> str:
-        url = get_webhook(hook_id).url
         delete_webhook(hook_id=hook_id)
-        audit_here(request, "webhook.deleted", url, id=hook_id)
         return f"Webhook {hook_id} deleted with its deliveries."
 
     return _hook_change(request, change)
@@ -158,9 +150,7 @@ def deliveries(request: HttpRequest, hook_id: str) -> HttpResponse:
 def redeliver(request: HttpRequest, delivery_id: str) -> HttpResponse:
     from kith.webhooks.services import redeliver as again
 
-    with transaction.atomic():
-        d = again(delivery_id=delivery_id)
-        audit_here(request, "delivery.redelivered", d.webhook_id, delivery=d.id, event=d.event)
+    d = again(delivery_id=delivery_id)
     hook_id = d.webhook_id
     return done(
         request,

@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +16,6 @@ from kith.core.errors import KithError, ValidationError
 from kith.web.views.admin.forms import (
     MAX_FIELD_ROWS,
     Form,
-    audit_here,
     done,
     get_list,
     get_text,
@@ -143,9 +141,7 @@ def types_page(request: HttpRequest) -> HttpResponse:
     if form.errors:
         return render(request, "types", _types_ctx(new=form, rows=rows), status=400)
     try:
-        with transaction.atomic():
-            rtype = define_type(key=key, label=label or None, fields=[s for _, s in specs])
-            audit_here(request, "type.defined", rtype.key, fields=[s for _, s in specs])
+        rtype = define_type(key=key, label=label or None, fields=[s for _, s in specs])
     except KithError as exc:
         status = form.fail(exc, {"type": "key", "field": _row_of(exc, specs)})
         return render(request, "types", _types_ctx(new=form, rows=rows), status=status)
@@ -180,9 +176,7 @@ def add_field(request: HttpRequest, key: str) -> HttpResponse:
         spec = _spec(request.POST, "")
         if spec is None:
             raise ValidationError("name: name the field", field="name")
-        with transaction.atomic():
-            fdef = add(type_key=key, spec=spec)
-            audit_here(request, "type.field_added", fdef.record_type_id, field=spec)
+        fdef = add(type_key=key, spec=spec)
     except KithError as exc:
         status = form.fail(exc, {"field": "name"})
         ctx = _types_ctx(add=form)
@@ -221,16 +215,14 @@ def reltypes_page(request: HttpRequest) -> HttpResponse:
         name = get_text(data, "name", max_len=60)
         if not name:
             raise ValidationError("name: name the type, e.g. advises", field="name")
-        with transaction.atomic():
-            rtype = add_type(
-                name=name,
-                inverse=get_text(data, "inverse", max_len=60) or None,
-                symmetric=bool(data.get("symmetric")),
-                from_types=get_list(data, "from", max_len=60),
-                to_types=get_list(data, "to", max_len=60),
-                rollup=bool(data.get("rollup")),
-            )
-            audit_here(request, "reltype.added", rtype.key, inverse=rtype.inverse)
+        rtype = add_type(
+            name=name,
+            inverse=get_text(data, "inverse", max_len=60) or None,
+            symmetric=bool(data.get("symmetric")),
+            from_types=get_list(data, "from", max_len=60),
+            to_types=get_list(data, "to", max_len=60),
+            rollup=bool(data.get("rollup")),
+        )
     except KithError as exc:
         status = form.fail(exc)
         return render(request, "reltypes", _reltypes_ctx(form), status=status)

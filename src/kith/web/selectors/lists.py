@@ -1,0 +1,309 @@
+"""Reads of the record lists: the state a URL names, its columns, one page, saved views."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from kith.web.selectors.home import (
+    BANDS,
+    PAGE_SIZE,
+    check_search,
+    employers,
+    memo,
+    search_filter,
+    today,
+    visible_records,
+    with_contacts,
+)
+
+SORTS = {"name": "name", "created": "created", "last": "last contact", "health": "health"}
+BASE_COLUMNS = {
+    "email": "Email",
+    "phone": "Phone",
+    "domain": "Domain",
+    "org": "Organisation",
+    "health": "Health",
+    "last": "Last contact",
+}
+FILTER_KINDS = ("choice", "bool", "text", "email", "url")
+
+
+@dataclasses.dataclass
+class ListQuery:
+    """What a list shows: type, search, filters, sort, columns and page (URL round-trip)."""
+
+    type_key: str
+    q: str = ""
+    org: str = ""  # an organisation's id or exact name, as typed
+    org_id: str = ""
+    band: str = ""
+    deleted: bool = False
+    sort: str = "name"
+    cols: list[str] = dataclasses.field(default_factory=list)
+    cols_given: bool = False
+    fields: dict[str, str] = dataclasses.field(default_factory=dict)
+    page: int = 1
+
+    def params(self, *, page: bool = True) -> list[tuple[str, str]]:
+        """The query string pairs of this state (defaults left out)."""
+        out = [("q", self.q), ("org", self.org), ("band", self.band)]
+        out += [(f"f.{k}", v) for k, v in sorted(self.fields.items())]
+        out += [
+            ("deleted", "1" if self.deleted else ""),
+            ("sort", "" if self.sort == "name" else self.sort),
+        ]
+        pairs = [(k, v) for k, v in out if v]
+        if self.cols_given:
+            pairs += [("cols", c) for c in self.cols] or [("cols", "")]
+        if page and self.page > 1:
+            pairs.append(("page", str(self.page)))
+        return pairs
+
+    def as_saved(self) -> dict[str, list[str]]:
+        saved: dict[str, list[str]] = {}
+        for k, v in self.params(page=False):
+            saved.setdefault(k, []).append(v)
+        return saved
+
+
+def list_columns(type_key: str) -> tuple[list[tuple[str, str]], list[str], list[Any]]:
+    """(key, label) of every column a list of ``type_key`` can show, the default ones, fields."""
+    from kith.records.selectors import field_defs
+
+    defs = field_defs(type_key)
+    base = ["email", "phone", "domain"]
+    if type_key == "person":
+        base = ["email", "phone", "org"]
+    if type_key in ("person", "organization"):
+        base.append("health")
+    base.append("last")
+    cols = [(k, BASE_COLUMNS[k]) for k in base]
+    cols += [(f"f.{d.name}", d.name.replace("_", " ").capitalize()) for d in defs]
+    if type_key == "person":
+        default = ["email", "org", "f.title", "health", "last"]
+    elif type_key == "organization":
+        default = ["domain", "f.industry", "health", "last"]
+    else:
+        default = ["email", *[f"f.{d.name}" for d in defs[:4]], "last"]
+    known = {k for k, _ in cols}
+    return cols, [c for c in default if c in known], defs
+
+
+def _one(params: dict[str, list[str]], key: str) -> str:
+    values = params.get(key) or [""]
+    return (values[-1] or "").strip()
+
+
+def parse_list_query(
+    type_key: str, params: dict[str, list[str]]
+) -> tuple[ListQuery, dict[str, str], list[Any]]:
+    """The list state named by query parameters, and a message per parameter that is wrong."""
+    from kith.core.errors import KithError
+    from kith.records.selectors import resolve
+
+    columns, default, defs = list_columns(type_key)
+    errors: dict[str, str] = {}
+    query = ListQuery(type_key=type_key, cols=list(default))
+    try:
+        query.q = check_search(_one(params, "q"))
+    except KithError as exc:
+        errors["q"] = exc.message
+    scored = type_key in ("person", "organization")
+    band = _one(params, "band").lower()
+    if band and (band not in BANDS or not scored):
+        errors["band"] = f"band: {band[:40]!r} is not one of {', '.join(BANDS)}"
+        if not scored:
+            errors["band"] = f"band: {type_key} records have no health"
+    query.band = band if "band" not in errors else ""
+    query.deleted = _one(params, "deleted").lower() in ("1", "true", "on", "yes")
+    sort = _one(params, "sort") or "name"
+    allowed = [s for s in SORTS if scored or s != "health"]
+    if sort.lstrip("-") not in allowed or sort.startswith("--"):
+        errors["sort"] = (
+            f"sort: {sort[:40]!r} is not one of {', '.join(allowed)} (prefix - to reverse)"
+        )
+    else:
+        query.sort = sort
+    if "cols" in params:
+        known = {k for k, _ in columns}
+        chosen = [c.strip() for c in params["cols"] if c.strip()]
+        bad = [c for c in chosen if c not in known]
+        if bad:
+            errors["cols"] = f"cols: {bad[0][:40]!r} is not a column of this list"
+        else:
+            query.cols = [k for k, _ in columns if k in chosen]
+            query.cols_given = query.cols != default
+    org = _one(params, "org")
+    if org and type_key != "person":
+        errors["org"] = "org: only people are filtered by organisation"
+    elif org:
+        try:
+            found = resolve(org[:320], type_key="organization", field="org")
+            query.org, query.org_id = org[:320], found.id
+        except KithError as exc:
+            errors["org"] = exc.message
+    by_name = {d.name: d for d in defs}
+    for key in params:
+        if not key.startswith("f."):
+            continue
+        value = _one(params, key)
+        fdef = by_name.get(key[2:])
+        if fdef is None or fdef.kind not in FILTER_KINDS:
+            errors[key] = f"{key}: not a field this list can be filtered by"
+        elif fdef.kind == "choice" and value and value not in fdef.choices:
+            errors[key] = f"{key}: {value[:40]!r} is not one of {', '.join(fdef.choices)}"
+        elif fdef.kind == "bool" and value and value not in ("yes", "no"):
+            errors[key] = f"{key}: {value[:40]!r} is not yes or no"
+        elif len(value) > 200:
+            errors[key] = f"{key}: longer than 200 characters"
+        elif value:
+            query.fields[fdef.name] = value
+    raw_page = _one(params, "page") or "1"
+    if not raw_page.isdigit() or not 1 <= int(raw_page) <= 1_000_000:
+        errors["page"] = f"page: {raw_page[:20]!r} is not a page number"
+    else:
+        query.page = int(raw_page)
+    return query, errors, defs
+
+
+def _health_scores(type_key: str) -> dict[str, float]:
+    """Health of every scored record of the type as of today (one computation)."""
+    from kith.intelligence.conf import model_config
+    from kith.intelligence.engine import compute
+
+    def scores() -> dict[str, dict[str, float]]:
+        snap = compute(model_config(), today())
+        return {
+            "person": dict(snap.person_score),
+            "organization": {rid: s.score for rid, s in snap.orgs.items()},
+        }
+
+    found: dict[str, float] = memo("health", scores)[type_key]
+    return found
+
+
+def _last_contact(type_key: str) -> Any:
+    """The time of a record's newest interaction (organisations: also their people's)."""
+    from django.db.models import DateTimeField, OuterRef, Q, Subquery, Value
+    from django.db.models.functions import Coalesce, Greatest
+
+    from kith.interactions.models import InteractionLink, Participant
+
+    never = Value(dt.datetime(1900, 1, 1, tzinfo=dt.UTC), output_field=DateTimeField())
+
+    def newest(qs: Any) -> Any:
+        return Coalesce(Subquery(qs.order_by("-at").values("at")[:1]), never)
+
+    own = newest(Participant.objects.filter(record=OuterRef("pk")))
+    if type_key == "person":
+        return own
+    linked = newest(InteractionLink.objects.filter(record=OuterRef("pk")))
+    if type_key != "organization":
+        return Greatest(own, linked)
+    staff = Participant.objects.filter(
+        Q(record__outgoing__until__isnull=True) | Q(record__outgoing__until__gt=today()),
+        record__outgoing__to_record=OuterRef("pk"),
+        record__outgoing__type__rollup=True,
+    )
+    return Greatest(own, linked, newest(staff))
+
+
+def list_page(
+    user: Any, query: ListQuery, defs: list[Any], *, size: int = PAGE_SIZE
+) -> dict[str, Any]:
+    """One page of the list: rows (cells per chosen column), total, pages."""
+    from kith.core.errors import ValidationError
+    from kith.intelligence.conf import band, model_config
+    from kith.records.selectors import contacts_of
+    from kith.relationships.models import Relationship
+    from kith.relationships.selectors import active_on
+
+    key = query.type_key
+    qs = visible_records(user).filter(type_id=key)
+    if not query.deleted:
+        qs = qs.filter(deleted_at__isnull=True)
+    if query.q:
+        qs = qs.filter(search_filter(query.q))
+    if query.org_id:
+        staff = Relationship.objects.filter(
+            active_on(today()), to_record_id=query.org_id, type__rollup=True
+        ).values("from_record_id")
+        qs = qs.filter(pk__in=staff)
+    kinds = {d.name: d.kind for d in defs}
+    for name, value in query.fields.items():
+        if kinds[name] == "bool":
+            qs = qs.filter(**{f"fields__{name}": value == "yes"})
+        elif kinds[name] == "choice":
+            qs = qs.filter(**{f"fields__{name}": value})
+        else:
+            qs = qs.filter(**{f"fields__{name}__icontains": value})
+    cfg = model_config()
+    field, desc = query.sort.lstrip("-"), query.sort.startswith("-")
+    scores = (
+        _health_scores(key) if query.band or field == "health" or "health" in query.cols else None
+    )
+    if query.band and scores is not None:
+        in_band = {rid for rid, s in scores.items() if band(cfg, s) == query.band}
+        if query.band == "cold":  # records without a score are cold too
+            qs = qs.exclude(pk__in=[rid for rid in scores if rid not in in_band])
+        else:
+            qs = qs.filter(pk__in=in_band)
+    if field == "last" or "last" in query.cols:
+        qs = qs.annotate(last_contact=_last_contact(key))
+    total = qs.count()
+    pages = max((total + size - 1) // size, 1)
+    if query.page > pages:
+        raise ValidationError(f"page: {query.page} is past the last page ({pages})", field="page")
+    start = (query.page - 1) * size
+    if field == "health" and scores is not None:
+        keyed = sorted(
+            qs.values_list("id", "name_key"),
+            key=lambda r: (scores.get(r[0], 0.0), r[1], r[0]),
+            reverse=desc,
+        )
+        ids = [r[0] for r in keyed[start : start + size]]
+        by_id = {r.id: r for r in with_contacts(qs.filter(pk__in=ids))}
+        records = [by_id[i] for i in ids if i in by_id]
+    else:
+        order = {"name": ["name_key", "id"], "created": ["created_at", "id"]}.get(
+            field, ["last_contact", "name_key", "id"]
+        )
+        if desc:
+            order = [f"-{o}" for o in order]
+        records = list(with_contacts(qs.order_by(*order))[start : start + size])
+    jobs = employers(user, [r.id for r in records]) if "org" in query.cols else {}
+    rows = []
+    for r in records:
+        contacts = contacts_of(r)
+        cells: dict[str, Any] = {
+            "email": contacts["emails"][0] if contacts["emails"] else "",
+            "phone": contacts["phones"][0] if contacts["phones"] else "",
+            "domain": contacts["domains"][0] if contacts["domains"] else "",
+            "org": jobs.get(r.id, []),
+        }
+        if scores is not None:
+            s = scores.get(r.id, 0.0)
+            cells["health"] = {"score": round(s), "band": band(cfg, s)}
+        last = getattr(r, "last_contact", None)
+        cells["last"] = last if last is not None and last.year > 1900 else None
+        for name in kinds:
+            value = r.fields.get(name)
+            cells[f"f.{name}"] = "" if value is None else value
+        rows.append(
+            {"id": r.id, "name": r.name, "deleted": r.deleted_at is not None, "cells": cells}
+        )
+    return {"rows": rows, "total": total, "pages": pages, "page": query.page, "size": size}
+
+
+def saved_views(user: Any, type_key: str) -> list[dict[str, Any]]:
+    """The user's own saved views of one list, by name."""
+    from urllib.parse import urlencode
+
+    from kith.web.models import SavedView
+
+    return [
+        {"id": v.id, "name": v.name, "query": urlencode(v.query, doseq=True)}
+        for v in SavedView.objects.filter(user=user, type_key=type_key).order_by("name", "id")
+    ]
