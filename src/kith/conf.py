@@ -93,6 +93,7 @@ def server_settings() -> dict[str, Any]:
         "WSGI_APPLICATION": "kith.server.wsgi.application",
         "MIDDLEWARE": [
             "kith.server.middleware.SecureCookiesOverHttps",
+            "kith.server.middleware.ClientAddress",
             "django.middleware.security.SecurityMiddleware",
             "whitenoise.middleware.WhiteNoiseMiddleware",
             "django.contrib.sessions.middleware.SessionMiddleware",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kith.accounts import selectors
 from kith.accounts.models import ApiToken, AuditEvent, Profile, Role, ServerSecret
-from kith.core.context import current_actor
+from kith.core.context import current_actor, current_ip
 from kith.core.errors import Conflict, ValidationError
 from kith.core.ids import new_id
 from kith.core.services import record_change
@@ -96,15 +96,19 @@ def audit(
     *,
     target: str = "",
     actor: str | None = None,
-    ip: str = "",
+    ip: str | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an entry to the admins' audit log."""
+    """Append an entry to the admins' audit log.
+
+    ``actor`` defaults to the acting user (:func:`kith.core.context.current_actor`), ``ip``
+    to the address of the request being served (:func:`kith.core.context.current_ip`).
+    """
     return AuditEvent.objects.create(
         action=action,
         actor=(actor if actor is not None else current_actor())[:254],
         target=target[:254],
-        ip=ip[:64],
+        ip=(ip if ip is not None else current_ip())[:64],
         detail=dict(detail or {}),
     )
 

@@ -1,4 +1,4 @@
-"""Who is acting: recorded with every change."""
+"""Who is acting, and from which address: recorded with every change."""
 
 from __future__ import annotations
 
@@ -33,3 +33,21 @@ def acting_as(actor: str) -> Iterator[None]:
         yield
     finally:
         _actor.reset(token)
+
+
+_ip: contextvars.ContextVar[str] = contextvars.ContextVar("kith_client_ip", default="")
+
+
+def current_ip() -> str:
+    """Return the address of the client whose request is being served ("" outside one)."""
+    return _ip.get()
+
+
+@contextlib.contextmanager
+def from_ip(ip: str) -> Iterator[None]:
+    """Attribute the audited changes made inside the block to the client address ``ip``."""
+    token = _ip.set((ip or "")[:64])
+    try:
+        yield
+    finally:
+        _ip.reset(token)

@@ -233,24 +233,36 @@ def _unique_prefix(key: str) -> str:
 
 @transaction.atomic
 def define_type(*, key: str, label: str | None = None, fields: Iterable[str] = ()) -> RecordType:
-    """Define a custom record type with typed fields given as ``NAME:KIND`` specs."""
+    """Define a custom record type with typed fields given as ``NAME:KIND`` specs; audited."""
+    from kith.accounts.services import audit
+
+    specs = list(fields)
     slug = _check_slug(key, field="type")
     if slug in selectors.TYPE_ALIASES or RecordType.objects.filter(key=slug).exists():
         raise Conflict(f"type: record type {slug!r} already exists", field="type")
     rtype = RecordType.objects.create(
         key=slug, label=label or slug.replace("_", " ").title(), id_prefix=_unique_prefix(slug)
     )
-    for spec in fields:
-        add_field(type_key=slug, spec=spec)
+    for spec in specs:
+        _add_field(type_key=slug, spec=spec)
     record_change(
-        entity_id=f"type:{slug}", entity_kind="type", action="create", new={"fields": list(fields)}
+        entity_id=f"type:{slug}", entity_kind="type", action="create", new={"fields": specs}
     )
+    audit("type.defined", target=rtype.key, detail={"label": rtype.label, "fields": specs})
     return rtype
 
 
 @transaction.atomic
 def add_field(*, type_key: str, spec: str) -> FieldDef:
-    """Add a typed field (``NAME:KIND``) to a record type."""
+    """Add a typed field (``NAME:KIND``) to a record type; audited."""
+    from kith.accounts.services import audit
+
+    fdef = _add_field(type_key=type_key, spec=spec)
+    audit("type.field_added", target=fdef.record_type_id, detail={"field": spec})
+    return fdef
+
+
+def _add_field(*, type_key: str, spec: str) -> FieldDef:
     rtype = selectors.get_type(type_key)
     fname, kind, choices, required = parse_field_spec(spec)
     fname = _check_slug(fname, field="field")

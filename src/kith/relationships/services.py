@@ -65,7 +65,9 @@ def add_type(
     to_types: Iterable[str] = (),
     rollup: bool = False,
 ) -> RelationshipType:
-    """Define a relationship type: with an inverse name, or symmetric."""
+    """Define a relationship type: with an inverse name, or symmetric; audited."""
+    from kith.accounts.services import audit
+
     key = _slug(name, field="name")
     if symmetric == bool(inverse):
         raise ValidationError("inverse: give either --inverse NAME or --symmetric", field="inverse")
@@ -95,6 +97,11 @@ def add_type(
         entity_kind="reltype",
         action="create",
         new={"inverse": inv, "symmetric": symmetric, "from": froms, "to": tos},
+    )
+    audit(
+        "reltype.added",
+        target=key,
+        detail={"inverse": inv, "symmetric": symmetric, "from": froms, "to": tos},
     )
     return rtype
 

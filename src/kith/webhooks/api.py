@@ -81,13 +81,11 @@ def list_webhooks(request: HttpRequest) -> Any:
 @router.post("/webhooks", response={201: WebhookCreated, **WRITE_ERRORS})
 def add_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
     """Register a URL for events; deliveries are signed with the returned secret (admins)."""
-    from kith.accounts.services import audit
     from kith.webhooks.selectors import webhook_view
     from kith.webhooks.services import add_webhook as add
 
     with acting(request, "admin"):
         hook, secret = add(url=payload.url, events=payload.events)
-        audit("webhook.added", target=hook.url, detail={"id": hook.id, "events": hook.events})
     return Status(201, {**webhook_view(hook), "secret": secret})
 
 

@@ -43,7 +43,9 @@ def _check_events(events: Iterable[str]) -> list[str]:
 
 @transaction.atomic
 def add_webhook(*, url: str, events: Iterable[str]) -> tuple[Webhook, str]:
-    """Register a URL for events; returns it and its signing secret."""
+    """Register a URL for events; returns it and its signing secret; audited."""
+    from kith.accounts.services import audit
+
     secret = "whsec_" + secrets.token_urlsafe(24)
     hook = Webhook.objects.create(
         id=new_id("whk"),
@@ -58,6 +60,7 @@ def add_webhook(*, url: str, events: Iterable[str]) -> tuple[Webhook, str]:
         action="create",
         new={"url": hook.url, "events": hook.events},
     )
+    audit("webhook.added", target=hook.url, detail={"id": hook.id, "events": hook.events})
     return hook, secret
 
 
@@ -76,7 +79,9 @@ def change_webhook(
     events: Iterable[str] | None = None,
     active: bool | None = None,
 ) -> Webhook:
-    """Change a webhook's URL, events or active flag."""
+    """Change a webhook's URL, events or active flag; audited."""
+    from kith.accounts.services import audit
+
     hook = get_webhook(hook_id)
     before = {"url": hook.url, "events": hook.events, "active": hook.active}
     if url is not None:
@@ -91,20 +96,28 @@ def change_webhook(
         record_change(
             entity_id=hook.id, entity_kind="webhook", action="update", old=before, new=after
         )
+    asked = {"url": url, "events": events, "active": active}
+    detail = {k: v for k, v in after.items() if asked[k] is not None}
+    audit("webhook.changed", target=hook.url, detail={"id": hook.id, **detail})
     return hook
 
 
 @transaction.atomic
 def delete_webhook(*, hook_id: str) -> None:
-    """Remove a webhook and its deliveries."""
+    """Remove a webhook and its deliveries; audited."""
+    from kith.accounts.services import audit
+
     hook = get_webhook(hook_id)
     record_change(entity_id=hook.id, entity_kind="webhook", action="delete")
+    audit("webhook.deleted", target=hook.url, detail={"id": hook.id})
     hook.delete()
 
 
 @transaction.atomic
 def redeliver(*, delivery_id: str) -> Delivery:
-    """Queue a delivery to be sent again now (after it failed or to replay it)."""
+    """Queue a delivery to be sent again now (after it failed or to replay it); audited."""
+    from kith.accounts.services import audit
+
     d = Delivery.objects.filter(pk=(delivery_id or "").strip()).first()
     if d is None:
         raise NotFound(f"id: no delivery {delivery_id!r}", field="id")
@@ -112,6 +125,7 @@ def redeliver(*, delivery_id: str) -> Delivery:
     d.next_attempt_at = timezone.now()
     d.claimed_until = None
     d.save(update_fields=["status", "next_attempt_at", "claimed_until"])
+    audit("delivery.redelivered", target=d.webhook_id, detail={"delivery": d.id, "event": d.event})
     from kith.webhooks.outbox import kick
 
     transaction.on_commit(kick)
