@@ -45,27 +45,32 @@ def demo_email(fallback: str) -> str:
 
 
 def prepare(*, demo: str | None = None) -> list[tuple[str, str, bool]]:
-    """Make the server ready: a shared secret key and the first admin.
-
-    Returns the sign-ins to print once, as (email, password, is_demo): the first admin when
-    just created, and with ``demo`` (a fallback email) the demo admin, created or given a
-    new password now.
-    """
+    """Make the server ready: a shared secret key and the sign-ins of :func:`signins`."""
     from django.conf import settings
     from django.db import connections
 
-    from kith.accounts.services import ensure_first_admin, reset_demo_admin, server_secret
+    from kith.accounts.services import server_secret
 
     if not os.environ.get("KITH_SECRET_KEY"):
         settings.SECRET_KEY = server_secret()
-    signins = []
+    found = signins(demo=demo)
+    connections.close_all()  # the workers fork from here: no shared connection
+    return found
+
+
+def signins(*, demo: str | None = None) -> list[tuple[str, str, bool]]:
+    """The sign-ins to print once, as (email, password, is_demo): the first admin when just
+    created, and with ``demo`` (a fallback email) the demo admin, created or given a new
+    password now."""
+    from kith.accounts.services import ensure_first_admin, reset_demo_admin
+
+    found = []
     if demo:
-        signins.append((*reset_demo_admin(email=demo_email(demo)), True))
+        found.append((*reset_demo_admin(email=demo_email(demo)), True))
     created = ensure_first_admin(email=os.environ.get("KITH_ADMIN_EMAIL", "admin@kith.local"))
     if created:
-        signins.insert(0, (created[0].username, created[1], False))
-    connections.close_all()
-    return signins
+        found.insert(0, (created[0].username, created[1], False))
+    return found
 
 
 def run(*, host: str, port: int, workers: int, threads: int) -> None:
