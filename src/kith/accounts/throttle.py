@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from contextlib import nullcontext
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kith.accounts.models import RateCounter
@@ -25,7 +26,13 @@ def hit(key: str, *, limit: int, seconds: int, now: dt.datetime | None = None) -
     epoch, start = _window(seconds, moment)
     row_key = f"{key}@{seconds}:{epoch}"[:200]
     table = connection.ops.quote_name(RateCounter._meta.db_table)
-    with connection.cursor() as cur:
+    # Every API request counts, reads included: on PostgreSQL its own commit need not wait
+    # for the WAL flush (a count lost in a crash is harmless; ~2 ms less per request, more
+    # under load). Only when the counter is its own transaction, never inside a caller's.
+    asynchronous = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic() if asynchronous else nullcontext(), connection.cursor() as cur:
+        if asynchronous:
+            cur.execute("SET LOCAL synchronous_commit TO OFF")
         cur.execute(
             f"INSERT INTO {table} (key, count, window_start) VALUES (%s, 1, %s) "
             f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + 1 RETURNING count",
