@@ -16,7 +16,19 @@ from kith.intelligence.scoring import PairAgg
 
 _SAFE = re.compile(r"^[a-z0-9_]+$")
 
-Scope = tuple[str, str | None]  # ("all", None) | ("person", id) | ("org", id) | ("member", id)
+# ("all", None) | ("person", id) | ("org", id) | ("member", id), or several at once:
+# ("people", (id, ...)) | ("orgs", (id, ...)) for a page of a list
+Scope = tuple[str, str | tuple[str, ...] | None]
+
+
+def _org_filter(org: str | tuple[str, ...] | None) -> tuple[str, list[Any]]:
+    """`` AND r.to_record_id ...`` for one organisation, several, or none (every one)."""
+    if org is None:
+        return "", []
+    if isinstance(org, str):
+        return " AND r.to_record_id = %s", [org]
+    marks, params = q.in_list(list(org))
+    return f" AND r.to_record_id IN {marks}", params
 
 
 def _weight_case(cfg: dict[str, Any]) -> str:
@@ -33,8 +45,13 @@ def _scope_sql(scope: Scope, as_of: dt.date, column: str = "person_id") -> tuple
     kind, ref = scope
     if kind == "person":
         return f" AND {column} = %s", [ref]
-    if kind == "org":
-        return f" AND {column} IN ({q.employed_sql()})", [True, as_of, as_of, ref]
+    if kind == "people":
+        marks, params = q.in_list(list(ref or ()))
+        return f" AND {column} IN {marks}", params
+    if kind in ("org", "orgs"):
+        org_sql, params = _org_filter(ref)
+        employed = q.employed_sql(org_param=False) + org_sql
+        return f" AND {column} IN ({employed})", [True, as_of, as_of, *params]
     return "", []
 
 
@@ -130,9 +147,12 @@ def signals(
     }
 
 
-def employment(as_of: dt.date, org: str | None = None) -> list[tuple[str, str, str]]:
-    """(person, organisation, role) for every rollup tie (works_at) in force on ``as_of``."""
-    org_sql = " AND r.to_record_id = %s" if org else ""
+def employment(
+    as_of: dt.date, org: str | tuple[str, ...] | None = None
+) -> list[tuple[str, str, str]]:
+    """(person, organisation, role) for every rollup tie (works_at) in force on ``as_of``,
+    at ``org`` (one id or several) or anywhere."""
+    org_sql, org_params = _org_filter(org)
     sql = f"""
         SELECT r.from_record_id, r.to_record_id, r.role
         FROM {q.REL} r JOIN {q.RTYPE} t ON t.{q._q("key")} = r.type_key
@@ -140,23 +160,23 @@ def employment(as_of: dt.date, org: str | None = None) -> list[tuple[str, str, s
         WHERE t.rollup = %s AND (r.since IS NULL OR r.since <= %s)
               AND (r.until IS NULL OR r.until > %s) AND p.deleted_at IS NULL {org_sql}
     """
-    params: list[Any] = [True, as_of, as_of, *([org] if org else [])]
+    params: list[Any] = [True, as_of, as_of, *org_params]
     return [(a, b, c or "") for a, b, c in q.fetch(sql, params)]
 
 
 def departures(
-    cfg: dict[str, Any], as_of: dt.date, org: str | None = None
+    cfg: dict[str, Any], as_of: dt.date, org: str | tuple[str, ...] | None = None
 ) -> dict[str, list[tuple[str, str, dt.date]]]:
     """Per organisation: (person, role, until) of key people whose tie ended in the window."""
     start = as_of - dt.timedelta(days=cfg["departure_window_days"])
-    org_sql = " AND r.to_record_id = %s" if org else ""
+    org_sql, org_params = _org_filter(org)
     sql = f"""
         SELECT r.from_record_id, r.to_record_id, r.role, r.until
         FROM {q.REL} r JOIN {q.RTYPE} t ON t.{q._q("key")} = r.type_key
         WHERE t.rollup = %s AND r.until IS NOT NULL AND r.until > %s AND r.until <= %s
               AND r.role <> '' {org_sql}
     """
-    params: list[Any] = [True, start, as_of, *([org] if org else [])]
+    params: list[Any] = [True, start, as_of, *org_params]
     out: dict[str, list[tuple[str, str, dt.date]]] = defaultdict(list)
     for person, org_id, role, until in q.fetch(sql, params):
         key = key_role(cfg, role)

@@ -78,7 +78,7 @@ def _compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope) -> Snapshot:
     snap = Snapshot(as_of=as_of, team=team, cfg=cfg)
     rows = agg.pair_rows(cfg, as_of, team, scope)
     kind, ref = scope
-    if kind == "org":
+    if kind in ("org", "orgs"):
         jobs = [j for j in agg.employment(as_of, ref) if j[0] not in team_set]
     elif kind == "all":
         jobs = [j for j in agg.employment(as_of) if j[0] not in team_set]
@@ -88,7 +88,8 @@ def _compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope) -> Snapshot:
         snap.names = agg.names()
     else:
         ids = {r[1] for r in rows} | {j[0] for j in jobs} | team_set
-        snap.names = agg.names(ids | ({ref} if ref else set()))
+        scoped = set(ref) if isinstance(ref, tuple) else {ref} if ref else set()
+        snap.names = agg.names(ids | scoped)
     strength = strength_fn(cfg, as_of)
     as_date = q.as_date
     by_person: dict[str, list[tuple[float, str]]] = defaultdict(list)
@@ -115,9 +116,9 @@ def _compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope) -> Snapshot:
         extra = min(max(sum(1 for t in ties if t[0] >= floor) - 1, 0), cap)
         snap.person_score[person] = min(top + (100 - top) * bonus * extra, 100.0)
         snap.person_last[person] = last_seen[person].isoformat()
-    if kind == "person" and ref:
+    if kind == "person" and isinstance(ref, str):
         snap.person(ref, explain_tie=True)
-    if kind in {"org", "all"}:
+    if kind in {"org", "orgs", "all"}:
         _orgs(cfg, snap, jobs, scope)
     return snap
 
@@ -132,9 +133,14 @@ def _orgs(
     staff: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for person, org, role in jobs:
         staff[org].append((person, role))
-    org_ids = ([ref] if ref else []) if kind == "org" else [o for o, _ in agg.organisations()]
+    if kind == "org":
+        org_ids = [ref] if isinstance(ref, str) else []
+    elif kind == "orgs":
+        org_ids = list(ref or ())
+    else:
+        org_ids = [o for o, _ in agg.organisations()]
     signals = agg.signals(cfg, snap.as_of, scope)
-    gone = agg.departures(cfg, snap.as_of, ref if kind == "org" else None)
+    gone = agg.departures(cfg, snap.as_of, ref if kind in ("org", "orgs") else None)
     missing = {p for rows in gone.values() for p, _, _ in rows} - set(snap.names)
     if missing:
         snap.names.update(agg.names(missing))

@@ -211,7 +211,7 @@ def at_risk(
     kinds, limit = _kinds(kind), _limit(limit)
     before_day = day - dt.timedelta(days=cfg["trend_days"])
     now = compute(cfg, day)
-    then = compute(cfg, before_day)
+    then = past_snapshot(cfg, before_day)
     out: list[dict[str, Any]] = []
     for rid, t, score in _ranked(now, kinds):
         if t == "organization":
@@ -252,6 +252,38 @@ def at_risk(
         )
     out.sort(key=lambda r: (r["newest_event"], -r["change"], r["value"], r["id"]), reverse=True)
     return out[:limit]
+
+
+_PAST: dict[tuple[Any, ...], Snapshot] = {}
+
+
+def past_snapshot(cfg: dict[str, Any], day: dt.date) -> Snapshot:
+    """``compute(cfg, day)`` for a day at or before the start of the trend window, kept in
+    this process until a change reaches back that far (the history version moves): logging
+    today's calls and emails leaves it valid, so at-risk costs one computation, not two."""
+    import json
+
+    from django.db import connection
+
+    from kith.intelligence.services import ensure_pairstats, history_version
+
+    ensure_pairstats()
+    if day > dt.date.today() - dt.timedelta(days=int(cfg["trend_days"]) - 1):
+        return compute(cfg, day)  # inside the window: today's changes reach it
+    key = (
+        connection.settings_dict["NAME"],
+        day,
+        dt.date.today(),
+        history_version(),
+        json.dumps(cfg, sort_keys=True, default=str),
+    )
+    snap = _PAST.get(key)
+    if snap is None:
+        snap = compute(cfg, day)
+        if len(_PAST) >= 8:
+            _PAST.clear()
+        _PAST[key] = snap
+    return snap
 
 
 def _last_contact(score: Score) -> str:

@@ -7,6 +7,7 @@ a time, so logging an interaction touches only the rows it contributes to.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from kith.intelligence.models import IntelState, PairStat
 BUILT = "pairstats_built"
 PERSON_INDEX = "pairstat_person_day"
 VERSION = "data_version"
+HISTORY = "history_version"
 
 
 def _select_sql(where: str, *, full: bool = False) -> str:
@@ -105,15 +107,31 @@ def rebuild_pairstats(*, member_id: str | None = None) -> int:
     return count
 
 
-def bump_version() -> None:
-    """Mark derived caches (scores, the network graph) stale."""
-    state, _ = IntelState.objects.get_or_create(key=VERSION, defaults={"value": "0"})
-    state.value = str(int(state.value or "0") + 1)
-    state.save(update_fields=["value"])
+def bump_version(*, day: dt.date | None = None) -> None:
+    """Mark derived caches (scores, the network graph) stale.
+
+    Two counters: the data version moves with every change; the history version only with
+    changes that can reach back before the trend window (``day``: the one day a change
+    touched, e.g. a logged interaction's; None: anything). Snapshots as of the start of the
+    trend window (at-risk compares with them) stay valid while the history version holds.
+    """
+    keys = [VERSION]
+    window = dt.timedelta(days=int(model_config()["trend_days"]) - 1)  # a day's margin for zones
+    if day is None or day <= dt.date.today() - window:
+        keys.append(HISTORY)
+    for key in keys:
+        state, _ = IntelState.objects.get_or_create(key=key, defaults={"value": "0"})
+        state.value = str(int(state.value or "0") + 1)
+        state.save(update_fields=["value"])
 
 
 def data_version() -> str:
     state = IntelState.objects.filter(key=VERSION).first()
+    return state.value if state else "0"
+
+
+def history_version() -> str:
+    state = IntelState.objects.filter(key=HISTORY).first()
     return state.value if state else "0"
 
 
@@ -168,9 +186,12 @@ def apply_interaction(*, interaction_id: str) -> int:
 
 
 def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
+    from kith.interactions.models import Interaction
+
     if is_built():
         apply_interaction(interaction_id=interaction_id)
-    bump_version()
+    at = Interaction.objects.filter(pk=interaction_id).values_list("at", flat=True).first()
+    bump_version(day=at.astimezone(dt.UTC).date() if at else None)
 
 
 def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
@@ -215,6 +236,8 @@ def on_record_changed(*, record_id: str, **_: Any) -> None:
 
     if is_built() and Record.objects.filter(pk=record_id, type_id="person").exists():
         refresh_record(record_id=record_id)
+    else:  # an organisation renamed, deleted or restored: its scores change too
+        bump_version()
 
 
 def on_bulk_loaded(**_: Any) -> None:

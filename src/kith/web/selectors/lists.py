@@ -184,6 +184,20 @@ def _health_scores(type_key: str) -> dict[str, float]:
     return found
 
 
+def _page_scores(type_key: str, ids: list[str]) -> dict[str, float]:
+    """Health of just these records (a page of the list): what it costs grows with the page,
+    not with the workspace; the same numbers as :func:`_health_scores`."""
+    from kith.intelligence.conf import model_config
+    from kith.intelligence.engine import compute
+
+    if not ids or type_key not in ("person", "organization"):
+        return {}
+    if type_key == "person":
+        return dict(compute(model_config(), today(), ("people", tuple(ids))).person_score)
+    snap = compute(model_config(), today(), ("orgs", tuple(ids)))
+    return {rid: s.score for rid, s in snap.orgs.items()}
+
+
 def _last_contact(type_key: str) -> Any:
     """The time of a record's newest interaction (organisations: also their people's)."""
     from django.db.models import DateTimeField, OuterRef, Q, Subquery, Value
@@ -241,9 +255,8 @@ def list_page(
             qs = qs.filter(**{f"fields__{name}__icontains": value})
     cfg = model_config()
     field, desc = query.sort.lstrip("-"), query.sort.startswith("-")
-    scores = (
-        _health_scores(key) if query.band or field == "health" or "health" in query.cols else None
-    )
+    # every score only to filter or sort by it; a column needs just the page's records
+    scores = _health_scores(key) if query.band or field == "health" else None
     if query.band and scores is not None:
         in_band = {rid for rid, s in scores.items() if band(cfg, s) == query.band}
         if query.band == "cold":  # records without a score are cold too
@@ -258,9 +271,10 @@ def list_page(
         raise ValidationError(f"page: {query.page} is past the last page ({pages})", field="page")
     start = (query.page - 1) * size
     if field == "health" and scores is not None:
+        ranked = scores
         keyed = sorted(
             qs.values_list("id", "name_key"),
-            key=lambda r: (scores.get(r[0], 0.0), r[1], r[0]),
+            key=lambda r: (ranked.get(r[0], 0.0), r[1], r[0]),
             reverse=desc,
         )
         ids = [r[0] for r in keyed[start : start + size]]
@@ -273,6 +287,8 @@ def list_page(
         if desc:
             order = [f"-{o}" for o in order]
         records = list(with_contacts(qs.order_by(*order))[start : start + size])
+    if scores is None and "health" in query.cols:
+        scores = _page_scores(key, [r.id for r in records])
     jobs = employers(user, [r.id for r in records]) if "org" in query.cols else {}
     rows = []
     for r in records:

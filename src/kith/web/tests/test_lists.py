@@ -248,5 +248,6 @@ def test_list_query_counts(member: Client, django_assert_max_num_queries: Any) -
         "/people?sort=last&band=cold",
         "/orgs?sort=-last",
     ):
-        with django_assert_max_num_queries(20):
+        # a health column scores the page's records: a few queries, whatever the page holds
+        with django_assert_max_num_queries(30):
             assert member.get(path).status_code == 200, path
