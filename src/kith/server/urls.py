@@ -3,11 +3,23 @@ from WhiteNoise)."""
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
 
 from kith.server.api import api
+from kith.server.errors import body
 
-urlpatterns = [path("api/v1/", api.urls), path("", include("kith.web.urls"))]
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Unknown paths under /api answer in the API's error shape, not with a web page."""
+    return JsonResponse(body("not_found", f"no API endpoint at {request.path}"), status=404)
+
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    re_path(r"^api(?:/(?P<rest>.*))?$", api_not_found),
+    path("", include("kith.web.urls")),
+]
 
 handler400 = "kith.web.views.errors.bad_request"
 handler403 = "kith.web.views.errors.forbidden"

@@ -143,3 +143,13 @@ def test_values_the_database_refuses_are_422_not_500(member: Caller) -> None:
     assert code == (422 if pg else 201)
     if pg:
         assert err["code"] == "invalid" and "NUL" in err["message"]
+
+
+def test_unknown_api_paths_answer_json_404() -> None:
+    from django.test import Client
+
+    for path in ("/api/v1/no-such-thing", "/api/v2/records", "/api"):
+        resp = Client().get(path)
+        assert resp.status_code == 404, path
+        assert resp.json()["code"] == "not_found", path
+        assert resp["Content-Type"].startswith("application/json")
