@@ -16,6 +16,7 @@ from kith.core.ids import new_id
 from kith.core.parse import parse_datetime
 from kith.core.services import record_change
 from kith.interactions.models import Direction, Interaction, InteractionLink, Participant, Role
+from kith.records.normalize import refuse_nul
 from kith.records.selectors import resolve
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -118,6 +119,14 @@ def log_interaction(
             f"direction: {direction!r} is not one of in, out, internal", field="direction"
         )
     moment = parse_datetime(at, field="at") or timezone.now()
+    for name, text in (
+        ("subject", subject),
+        ("body", body),
+        ("outcome", outcome),
+        ("thread_id", thread_id),
+        ("source", source),
+    ):
+        refuse_nul(text or "", field=name)
     if duration is not None and duration < 0:
         raise ValidationError("duration: must not be negative", field="duration")
     if duration is not None and duration > _MAX_DURATION:

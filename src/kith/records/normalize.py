@@ -32,10 +32,15 @@ def clean_name(name: str, *, field: str = "name") -> str:
     return cleaned
 
 
-def _no_nul(text: str, *, field: str) -> None:
+def refuse_nul(text: str, *, field: str) -> str:
+    """Return ``text``; refuse it when it holds a NUL character (alike on both databases)."""
     # PostgreSQL refuses NUL in text; SQLite would keep it, and a backup would not restore
     if "\x00" in text:
         raise ValidationError(f"{field}: {text[:40]!r} contains a NUL character", field=field)
+    return text
+
+
+_no_nul = refuse_nul
 
 
 def normalize_email(value: str, *, field: str = "email") -> str:

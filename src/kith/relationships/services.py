@@ -14,6 +14,7 @@ from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.parse import parse_date
 from kith.core.services import record_change
+from kith.records.normalize import refuse_nul
 from kith.records.selectors import get_type, resolve
 from kith.relationships import selectors
 from kith.relationships.models import Relationship, RelationshipType
@@ -131,13 +132,19 @@ def relate(
         raise ValidationError(f"{b_field}: a record cannot be related to itself", field=b_field)
     start = parse_date(since, field="since")
     end = parse_date(until, field="until")
-    if start and end and end < start:
+    if start and end and end <= start:
+        # until is the first day it no longer holds: until == since would hold on no day
+        word = "before" if end < start else "the same day as"
         raise ValidationError(
-            f"until: {end.isoformat()} is before since {start.isoformat()}", field="until"
+            f"until: {end.isoformat()} is {word} since {start.isoformat()}; until is the "
+            "first day it no longer holds, so it must be after since",
+            field="until",
         )
+    role = refuse_nul((role or "").strip(), field="role")
+    note = refuse_nul(note or "", field="note")
+    source = refuse_nul(source or "", field="source")
     rtype, forward = selectors.resolve_type(type_name, rec_a, rec_b)
     src, dst = (rec_a, rec_b) if forward else (rec_b, rec_a)
-    role = (role or "").strip()
     same = Relationship.objects.filter(type=rtype, role=role, until__isnull=True, since=start)
     if rtype.symmetric:
         same = same.filter(Q(from_record=src, to_record=dst) | Q(from_record=dst, to_record=src))
@@ -188,9 +195,12 @@ def end_relationship(*, rel_id: str, on: str | dt.date | None = None) -> Relatio
     day = parse_date(on, field="on") or dt.date.today()
     if rel.until is not None and rel.until <= day:
         raise Conflict(f"rel_id: {rel.id} already ended on {rel.until.isoformat()}", field="rel_id")
-    if rel.since is not None and day < rel.since:
+    if rel.since is not None and day <= rel.since:
+        # the end date is exclusive: ending on the first day would leave it holding on none
+        word = "before" if day < rel.since else "the day"
         raise ValidationError(
-            f"on: {day.isoformat()} is before the relationship began ({rel.since.isoformat()})",
+            f"on: {day.isoformat()} is {word} the relationship began ({rel.since.isoformat()}); "
+            "it ends on the first day it no longer holds, so after that",
             field="on",
         )
     old = rel.until

@@ -160,3 +160,17 @@ def test_cli_names_an_unknown_role_suffix(cli) -> None:  # type: ignore[no-untyp
     code, _out, err = cli("log", "call", "--with", "Ops:Night", "--with", "Bob:cc", "--json")
     assert code == 0, err
     assert Interaction.objects.get().participants.count() == 2
+
+
+def test_nul_in_subject_body_or_outcome_is_refused_on_both_databases(cli) -> None:  # type: ignore[no-untyped-def]
+    from kith.interactions.services import log_interaction
+
+    bob = testing.make_person("Bob")
+    for key in ("subject", "body", "outcome", "thread_id", "source"):
+        with pytest.raises(ValidationError, match=f"{key}: 'a\\\\x00b' contains a NUL character"):
+            log_interaction(kind="call", participants=[(bob.id, None)], **{key: "a\x00b"})
+    code, _, err = cli("log", "note", "--with", "Bob", "--body", "x\x00y")
+    assert code == 1 and err == "error: body: 'x\\x00y' contains a NUL character\n"
+    assert Interaction.objects.count() == 0
+    done, _ = log_interaction(kind="call", participants=[(bob.id, None)], subject="s", body="b")
+    assert (done.subject, done.body) == ("s", "b")

@@ -210,3 +210,40 @@ def test_a_too_long_relationship_type_name_says_how_long_it_may_be() -> None:
     with pytest.raises(ValidationError, match=r"name: 'r{61}' .* \(at most 60 characters\)"):
         services.add_type(name="r" * 61, symmetric=True)
     assert services.add_type(name="r" * 60, symmetric=True).key == "r" * 60
+
+
+def test_an_empty_period_is_refused_when_relating_and_when_ending(cli) -> None:  # type: ignore[no-untyped-def]
+    acme, jane = testing.make_org("Acme"), testing.make_person("Jane")
+    with pytest.raises(ValidationError, match="until: 2024-01-01 is the same day as since"):
+        services.relate(
+            a=jane.id, type_name="works_at", b=acme.id, since="2024-01-01", until="2024-01-01"
+        )
+    code, out, err = cli(
+        "relate", "Jane", "works_at", "Acme", "--since", "2024-01-01", "--until", "2024-01-01"
+    )
+    assert (code, out) == (1, "") and err == (
+        "error: until: 2024-01-01 is the same day as since 2024-01-01; until is the first day "
+        "it no longer holds, so it must be after since\n"
+    )
+    assert Relationship.objects.count() == 0
+    one_day = services.relate(
+        a=jane.id, type_name="works_at", b=acme.id, since="2024-01-01", until="2024-01-02"
+    )
+    assert one_day.until == dt.date(2024, 1, 2)
+    rel = testing.relate(jane, "knows", testing.make_person("Bo"), since="2024-03-01")
+    with pytest.raises(ValidationError, match="on: 2024-03-01 is the day the relationship began"):
+        services.end_relationship(rel_id=rel.id, on="2024-03-01")
+    assert Relationship.objects.get(pk=rel.id).until is None
+    assert services.end_relationship(rel_id=rel.id, on="2024-03-02").until == dt.date(2024, 3, 2)
+
+
+def test_nul_in_role_note_or_source_is_refused_on_both_databases(cli) -> None:  # type: ignore[no-untyped-def]
+    acme, jane = testing.make_org("Acme"), testing.make_person("Jane")
+    for key in ("role", "note", "source"):
+        with pytest.raises(ValidationError, match=f"{key}: 'a\\\\x00b' contains a NUL character"):
+            services.relate(a=jane.id, type_name="works_at", b=acme.id, **{key: "a\x00b"})
+    code, _, err = cli("relate", "Jane", "works_at", "Acme", "--note", "x\x00y")
+    assert code == 1 and err == "error: note: 'x\\x00y' contains a NUL character\n"
+    assert Relationship.objects.count() == 0
+    rel = services.relate(a=jane.id, type_name="works_at", b=acme.id, role="CTO", note="ok")
+    assert (rel.role, rel.note) == ("CTO", "ok")

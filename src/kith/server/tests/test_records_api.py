@@ -135,14 +135,19 @@ def test_values_the_database_refuses_are_422_not_500(member: Caller) -> None:
     # a name with NUL is refused by the records service alike on both databases
     code, err = member.call("POST", "/records", {"name": "Nul\u0000Byte"})
     assert code == 422 and err["field"] == "name" and "NUL" in err["message"]
-    # a note with NUL still reaches the database, which PostgreSQL refuses: 422, not 500
+    # so is a relationship note (and an interaction's subject, body ...)
     a = member.call("POST", "/records", {"name": "Ann"})[1]["id"]
     b = member.call("POST", "/records", {"name": "Bo"})[1]["id"]
     rel = {"a": a, "type": "knows", "b": b, "note": "Nul\u0000Note"}
     code, err = member.call("POST", "/relationships", rel)
+    assert code == 422 and err["field"] == "note" and "NUL" in err["message"]
+    # a NUL inside an interaction's meta still reaches the database, which PostgreSQL
+    # refuses: 422, not 500
+    logged = {"kind": "call", "participants": [{"ref": a}], "meta": {"k": "Nul\u0000Meta"}}
+    code, err = member.call("POST", "/interactions", logged)
     assert code == (422 if pg else 201)
     if pg:
-        assert err["code"] == "invalid" and "NUL" in err["message"]
+        assert err["code"] == "invalid" and "cannot be stored" in err["message"]
 
 
 def test_unknown_api_paths_answer_json_404() -> None:
