@@ -57,9 +57,10 @@ def user_passwd(
 ) -> None:
     """Set a user's password (prompted, or read from standard input)."""
     open_workspace()
-    from kith.accounts.selectors import user_view
+    from kith.accounts.selectors import get_user, user_view
     from kith.accounts.services import set_password
 
+    get_user(email)  # an unknown user is an error before any password is asked for
     user = set_password(email=email, password=_read_password(password_stdin))
     emit(user_view(user), as_json, lambda v: say(f"password changed for {v['email']}"))
 

@@ -62,3 +62,14 @@ def test_token_create_and_revoke(cli) -> None:
     assert code == 1 and "already revoked" in err
     code, _, err = cli("token", "create", "dan@our.test", "--expires", "0")
     assert code == 1 and "expires" in err
+
+
+def test_passwd_of_an_unknown_user_fails_before_asking_for_a_password(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    typed = io.StringIO("a long password\na long password\n")
+    monkeypatch.setattr(sys, "stdin", typed)
+    code, out, err = cli("user", "passwd", "nobody@our.test")
+    assert (code, out) == (1, "") and err == "error: email: no user 'nobody@our.test'\n"
+    assert typed.read() == "a long password\na long password\n"  # nothing was read
+    assert not AuditEvent.objects.filter(action="user.password_changed").exists()
