@@ -78,3 +78,20 @@ def log(
         **extra,
     )
     return interaction
+
+
+def load_contact(record: Record, kind: str, value: str) -> None:
+    """Attach a contact point through the bulk loader, unchecked.
+
+    The record services refuse an email another live record has; a bulk load, or a
+    workspace from before that check, can still hold such duplicates, which is what the
+    duplicate finder and merge are for.
+    """
+    from kith.bulk.services import load
+    from kith.records.normalize import normalize_domain, normalize_email, normalize_phone
+
+    normal = {"email": normalize_email, "phone": normalize_phone, "domain": normalize_domain}
+    normalized = normal[kind](value, field=kind)
+    shown = normalized if kind == "email" else value.strip()
+    primary = not record.contacts.filter(kind=kind).exists()
+    load(contacts=[(record.id, kind, shown, normalized, primary)])

@@ -27,13 +27,17 @@ def _created(record: Any, as_json: bool) -> None:
 def cmd_init(
     home: Annotated[str | None, typer.Option("--home", help="Home organisation (ours).")] = None,
     domain: Annotated[list[str] | None, typer.Option("--domain", help="Our email domain.")] = None,
+    change_home: Annotated[
+        bool,
+        typer.Option("--change-home", help="Switch to another home organisation on purpose."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create or upgrade the workspace; set the home organisation and its domains."""
     open_workspace()
     from kith.records.services import init_workspace
 
-    result = init_workspace(home=home, domains=domain or [])
+    result = init_workspace(home=home, domains=domain or [], change_home=change_home)
 
     def render(r: dict[str, Any]) -> None:
         if r["home"]:

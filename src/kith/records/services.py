@@ -79,9 +79,36 @@ def _validate_fields(
     return out
 
 
+def _refuse_taken_email(record: Record, normalized: str) -> None:
+    """Refuse an email another live record has: ``kith show EMAIL`` must stay one record."""
+    holder = (
+        ContactPoint.objects.filter(
+            kind="email",
+            normalized=normalized,
+            record__deleted_at__isnull=True,
+            record__merged_into__isnull=True,
+        )
+        .exclude(record_id=record.pk)
+        .select_related("record")
+        .order_by("record_id")
+        .first()
+    )
+    if holder is None:
+        return
+    other = holder.record
+    # a private record is seen only by its owner and admins: do not show its name
+    whose = "on a private record" if other.private else f"{other.name}'s ({other.id})"
+    raise Conflict(
+        f"email: {normalized} is already {whose}; merge the two or remove it there first",
+        field="email",
+    )
+
+
 def _add_contact(record: Record, kind: str, value: str, *, primary: bool = False) -> None:
     normalized = _NORMALIZERS[kind](value, field=kind)
     shown = value.strip() if kind != "email" else normalized
+    if kind == "email":
+        _refuse_taken_email(record, normalized)
     existing = ContactPoint.objects.filter(record=record, kind=kind, normalized=normalized).first()
     if primary:
         ContactPoint.objects.filter(record=record, kind=kind).update(primary=False)
@@ -353,16 +380,35 @@ def restore_record(*, ref: str) -> Record:
 
 
 @transaction.atomic
-def init_workspace(*, home: str | None = None, domains: Iterable[str] = ()) -> dict[str, Any]:
-    """Set (creating if needed) the home organisation and its email domains."""
+def init_workspace(
+    *, home: str | None = None, domains: Iterable[str] = (), change_home: bool = False
+) -> dict[str, Any]:
+    """Set (creating if needed) the home organisation and its email domains.
+
+    Once a workspace has a home organisation, naming another one is refused unless
+    ``change_home`` says the switch is meant: "our team" and every score follow the home.
+    """
+    if change_home and not (home and home.strip()):
+        raise ValidationError("change_home: --change-home needs --home NAME", field="change_home")
     settings, _ = WorkspaceSettings.objects.get_or_create(pk=1)
     domains = [d for d in domains if d and d.strip()]
     if home:
+        current = selectors.home_org()
+        org: Record | None
         try:
             org = selectors.resolve(home, type_key="organization", field="home")
         except KithError as exc:
             if exc.code != "not_found":
                 raise
+            org = None
+        if current is not None and not change_home and (org is None or org.pk != current.pk):
+            raise Conflict(
+                f"home: the home organisation is already {current.name} ({current.id}), "
+                f"not {home.strip()!r}; to switch it on purpose run "
+                f"kith init --home {home.strip()!r} --change-home",
+                field="home",
+            )
+        if org is None:
             org = add_organization(name=home, domains=domains)
         else:
             for d in domains:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kith import testing
@@ -236,3 +238,74 @@ def test_nul_characters_are_refused_alike_on_both_databases() -> None:
         services.add_person(name="Ann Lee", fields={"notes": "a\x00b"})
     assert Record.objects.count() == before
     assert services.add_person(name="Ann Lee", fields={"notes": "a b"}).fields["notes"] == "a b"
+
+
+def test_an_email_another_live_record_has_is_refused_and_names_that_record(cli) -> None:  # type: ignore[no-untyped-def]
+    from kith.records.models import ContactPoint
+
+    jane = testing.make_person("Jane Doe", email="jane@acme.test")
+    before = (Record.objects.count(), ContactPoint.objects.count())
+    taken = f"email: jane@acme.test is already Jane Doe's ({jane.id})"
+    with pytest.raises(Conflict, match=re.escape(taken)):
+        services.add_person(name="Janet Doe", emails=["x@other.test", "JANE@acme.test"])
+    with pytest.raises(Conflict, match=re.escape(taken)):
+        services.add_record(type_key="organization", name="Acme", emails=["jane@acme.test"])
+    bob = testing.make_person("Bob", email="bob@acme.test")
+    before = (Record.objects.count(), ContactPoint.objects.count())
+    with pytest.raises(Conflict, match=re.escape(taken)):
+        services.update_record(ref=bob.id, values={"email": "Jane@Acme.test"})
+    assert (Record.objects.count(), ContactPoint.objects.count()) == before
+    code, out, err = cli("person", "add", "Janet Doe", "--email", "jane@acme.test")
+    assert (code, out) == (1, "")
+    assert err == f"error: {taken}; merge the two or remove it there first\n"
+    assert (Record.objects.count(), ContactPoint.objects.count()) == before
+    assert selectors.resolve("jane@acme.test").id == jane.id  # still one record
+    # one's own email again is no clash; nor is the email of a deleted record
+    services.update_record(ref=jane.id, values={"email": "jane@acme.test"})
+    services.delete_record(ref=bob.id)
+    assert services.add_person(name="Bob Two", emails=["bob@acme.test"]).name == "Bob Two"
+
+
+def test_a_private_holder_of_the_email_is_not_named() -> None:
+    from django.contrib.auth import get_user_model
+
+    from kith.accounts.services import add_owned_record
+
+    owner = get_user_model().objects.create_user(username="own@our.test")
+    add_owned_record(
+        user=owner, private=True, type_key="person", name="Secret Sam", emails=["sam@x.test"]
+    )
+    with pytest.raises(Conflict) as err:
+        services.add_person(name="Other", emails=["sam@x.test"])
+    assert "already on a private record" in err.value.message
+    assert "Secret" not in err.value.message
+
+
+def test_init_refuses_another_home_unless_asked_to_change_it(cli) -> None:  # type: ignore[no-untyped-def]
+    from kith.core.models import Change
+
+    home = services.add_organization(name="Our Co")
+    assert cli("init", "--home", "Our Co", "--domain", "our.test")[0] == 0
+    assert cli("init")[0] == 0 and cli("init", "--home", "our co")[0] == 0  # idempotent
+    assert selectors.home_org() == home
+    services.add_organization(name="Rival")
+    orgs, changes = Record.objects.count(), Change.objects.count()
+    for other in ("New Co", "Our Co Ltd"):
+        code, out, err = cli("init", "--home", other)
+        assert (code, out) == (1, "")
+        assert err == (
+            f"error: home: the home organisation is already Our Co ({home.id}), not "
+            f"'{other}'; to switch it on purpose run kith init --home '{other}' --change-home\n"
+        )
+    assert cli("init", "--home", "Rival")[0] == 1
+    assert (Record.objects.count(), Change.objects.count()) == (orgs, changes)
+    assert selectors.home_org() == home
+    code, _, err = cli("init", "--change-home")
+    assert code == 1 and err == "error: change_home: --change-home needs --home NAME\n"
+    code, out, _ = cli("init", "--home", "New Co", "--change-home", "--json")
+    assert code == 0
+    new = selectors.home_org()
+    assert new is not None and new.name == "New Co" and new.id != home.id
+    # once the home is gone (deleted), a new one may be named without the flag
+    services.delete_record(ref=new.id)
+    assert cli("init", "--home", "Our Co")[0] == 0 and selectors.home_org() == home
