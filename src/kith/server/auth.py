@@ -99,7 +99,7 @@ class DatabaseThrottle(BaseThrottle):
     """Requests per minute per user (or per address when anonymous), counted in the DB."""
 
     def allow_request(self, request: HttpRequest) -> bool:
-        from kith.accounts.throttle import hit
+        from kith.accounts.throttle import hit_batched
 
         try:
             rate = int(os.environ.get("KITH_RATE_LIMIT", "1200"))
@@ -109,7 +109,7 @@ class DatabaseThrottle(BaseThrottle):
             return True
         user = user_of(request)
         ident = f"user:{user.pk}" if user is not None else f"ip:{self.get_ident(request)}"
-        return hit(f"api:{ident}", limit=rate, seconds=60)
+        return hit_batched(f"api:{ident}", limit=rate, seconds=60)
 
     def wait(self) -> float | None:
         return 60.0

@@ -34,3 +34,51 @@ def test_on_postgresql_only_the_counters_own_commit_skips_the_wal_wait() -> None
         hit("probe", limit=10, seconds=60)
         assert _synchronous_commit() == "on"  # a caller's transaction keeps its durability
     assert count("probe", seconds=60) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batched_counts_every_hit_for_small_limits() -> None:
+    from kith.accounts.throttle import hit_batched
+
+    assert [hit_batched("small", limit=3, seconds=60) for _ in range(5)] == [True] * 3 + [False] * 2
+    assert count("small", seconds=60) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batched_writes_in_batches_and_stops_exactly_at_the_limit() -> None:
+    from kith.accounts.throttle import hit_batched
+
+    answers = [hit_batched("batched", limit=1000, seconds=60) for _ in range(25)]
+    assert answers == [True] * 25
+    # the first hit is written, then every 10th (limit // 100): the row lags by < a batch
+    assert 16 <= count("batched", seconds=60) <= 25
+    answers = [hit_batched("batched", limit=1000, seconds=60) for _ in range(980)]
+    assert answers == [True] * 975 + [False] * 5  # near the limit every hit is written
+    assert count("batched", seconds=60) == 1005
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batched_sees_other_processes_hits() -> None:
+    from kith.accounts import throttle
+
+    assert throttle.hit_batched("shared", limit=1000, seconds=60)
+    for _ in range(995):  # another process, counting every hit
+        throttle.hit("shared", limit=1000, seconds=60)
+    answers = [throttle.hit_batched("shared", limit=1000, seconds=60) for _ in range(15)]
+    # this process writes its 10th hit, learns the shared count, then counts every hit
+    assert answers[:4] == [True] * 4 and answers[-1] is False
+    assert answers.count(True) <= 4 + throttle.BATCH_SHARE // 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batched_writes_at_least_once_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kith.accounts import throttle
+
+    clock = [1000.0]
+    monkeypatch.setattr(throttle, "_clock", lambda: clock[0])
+    throttle.hit_batched("idle", limit=100_000, seconds=60)
+    throttle.hit_batched("idle", limit=100_000, seconds=60)
+    assert count("idle", seconds=60) == 1
+    clock[0] += throttle.FLUSH_SECONDS
+    throttle.hit_batched("idle", limit=100_000, seconds=60)
+    assert count("idle", seconds=60) == 3
