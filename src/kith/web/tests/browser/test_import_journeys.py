@@ -56,8 +56,12 @@ def test_import_a_csv_with_preview_mapping_progress_and_report(
 def test_merge_a_duplicate_then_undo(page: Any, live: LiveKith) -> None:
     tag = uuid.uuid4().hex[:6]
     ids = []
-    for name in (f"Dana Dup {tag}", f"Dana Dupe {tag}"):
-        done = live.kith("person", "add", name, "--email", f"dana{tag}@dup.example", "--json")
+    phone = f"+1 202 555 {int(tag, 16) % 10_000:04d}"  # the same phone: one human, two records
+    for name, email in (
+        (f"Dana Dup {tag}", f"dana{tag}@dup.example"),
+        (f"Dana Dupe {tag}", f"d{tag}@home.example"),
+    ):
+        done = live.kith("person", "add", name, "--email", email, "--phone", phone, "--json")
         assert done.returncode == 0, done.stderr
         ids.append(json.loads(done.stdout)["id"])
     sign_in(page, MEMBER)
@@ -65,7 +69,8 @@ def test_merge_a_duplicate_then_undo(page: Any, live: LiveKith) -> None:
     page.get_by_role("link", name=f"Compare Dana Dup {tag} and Dana Dupe {tag}").click()
     page.wait_for_url(re.compile(r"/duplicates/pair\?"))
     table = page.locator("table.dupe-pair").inner_text()
-    assert f"dana{tag}@dup.example" in table and "Interactions" in table
+    assert f"dana{tag}@dup.example" in table and f"d{tag}@home.example" in table
+    assert "Interactions" in table
 
     # swap which one stays, swap back, then merge
     page.get_by_role("link", name=f"Swap: keep Dana Dupe {tag} instead").click()
