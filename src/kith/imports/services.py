@@ -7,12 +7,13 @@ in a reject file of the same format; ``dry_run`` reports and writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,27 @@ def _units(
         raise ValidationError(f"{name}: Kith cannot read {fmt} files", field="file")
 
 
+def _unit_chunks(
+    fmt: str,
+    path: str,
+    name: str,
+    specs: FieldSpecs,
+    mapping: dict[str, str],
+    bodies: bool,
+    report: dict[str, Any],
+) -> Generator[list[Unit], None, None]:
+    """The units in lists of CHUNK; a big mbox is parsed ahead by a helper process."""
+    from kith.imports import readahead
+
+    big = os.path.isfile(path) and os.path.getsize(path) >= readahead.READ_AHEAD_BYTES
+    if fmt == "mbox" and big:
+        yield from readahead.mbox_chunks(path, bodies=bodies, size=CHUNK)
+        return
+    stream = _units(fmt, path, name, specs, mapping, bodies, report)
+    while chunk := list(itertools.islice(stream, CHUNK)):
+        yield chunk
+
+
 def estimate_total(path: str, fmt: str) -> int | None:
     """A quick count of units for the progress bar (lines, cards, messages)."""
     if fmt == "maildir":
@@ -275,10 +297,10 @@ def _run(
     rejects: _Rejects | None = None
     failing = False
     source = f"import:{name}"[:200]
-    with transaction.atomic():
+    chunks = _unit_chunks(fmt, path, name, specs, mapping, bodies, report)  # lazy
+    with transaction.atomic(), contextlib.closing(chunks):  # closing stops a helper process
         writer = Writer(source=source, write=lambda: not failing)
-        stream = _units(fmt, path, name, specs, mapping, bodies, report)
-        while chunk := list(itertools.islice(stream, CHUNK)):
+        for chunk in chunks:
             good: list[tuple[Unit, RecordIn | None]] = []
             for unit in chunk:
                 units_seen += 1

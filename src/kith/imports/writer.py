@@ -32,6 +32,7 @@ FREE_MAIL = {
     "libero.it", "btinternet.com", "sbcglobal.net", "mail.com", "inbox.com", "tutanota.com",
 }  # fmt: skip
 LOOKUP = 500  # keys per IN (...) query
+_to_json = json.JSONEncoder(default=str).encode  # json.dumps(x, default=str), built once
 
 
 def _chunks(items: Sequence[Any], size: int = LOOKUP) -> Iterable[Sequence[Any]]:
@@ -87,6 +88,7 @@ class Writer:
         self.interactions: list[tuple[InteractionIn, str, list[tuple[str, str]]]] = []
         self.snaps: dict[str, Snap] = {}
         self.warned: set[str] = set()
+        self.our_domain: dict[str, bool] = {}  # domain -> is it the home organisation's
         home = home_org()
         self.home_id = home.id if home else None
         self.home_domains: set[str] = set()
@@ -104,10 +106,14 @@ class Writer:
         from kith.relationships.models import Relationship
 
         emails = {e for r in records for e in r.emails}
-        emails |= {p.email for i in interactions for p, _ in i.people}
-        phones = {p[1] for r in records for p in r.phones}
         domains = {d for r in records for d in r.domains}
         domains |= {e.rsplit("@", 1)[1] for e in emails if "@" in e}
+        # an address known already never needs its domain (person_for), nor does a domain
+        # known already need its organisation's name: only what is new is looked up
+        new_people = {p.email for i in interactions for p, _ in i.people} - self.email_ids.keys()
+        emails |= new_people
+        domains |= {e.rsplit("@", 1)[1] for e in new_people if "@" in e} - self.org_by_domain.keys()
+        phones = {p[1] for r in records for p in r.phones}
         names = {name_key(r.name) for r in records}
         orgs = {name_key(r.org) for r in records if r.org}
         orgs |= {name_key(org_name_from_domain(d)) for d in domains}
@@ -354,7 +360,11 @@ class Writer:
 
     def ours(self, email: str) -> bool:
         domain = email.rsplit("@", 1)[-1]
-        return any(domain == d or domain.endswith("." + d) for d in self.home_domains)
+        found = self.our_domain.get(domain)
+        if found is None:
+            found = any(domain == d or domain.endswith("." + d) for d in self.home_domains)
+            self.our_domain[domain] = found
+        return found
 
     def add_interaction(self, item: InteractionIn) -> None:
         if item.external_id in self.known_ext or (item.cancelled and item.meta.get("series")):
@@ -474,7 +484,7 @@ class Writer:
                     "create",
                     "",
                     None,
-                    json.dumps(snapshot, default=str),
+                    _to_json(snapshot),
                     actor,
                     now_db,
                     self.source[:300],
@@ -515,7 +525,7 @@ class Writer:
                     item.external_id,
                     item.thread_id,
                     self.source,
-                    json.dumps(item.meta, default=str),
+                    _to_json(item.meta),
                     now_db,
                 )
             )
