@@ -110,7 +110,7 @@ def raw_baseline(db: Path, tables: list[str] = CSV_TABLES) -> tuple[float, int]:
         )
     ]
     src.close()
-    target = db.with_name("raw.db")
+    target = db.with_name(db.stem + "-raw.db")
     dst = sqlite3.connect(target)
     dst.execute("PRAGMA journal_mode=WAL")
     dst.execute("PRAGMA synchronous=NORMAL")
