@@ -139,3 +139,5 @@ def test_a_helper_that_cannot_start_means_reading_in_process(
     monkeypatch.setattr(readahead, "READ_AHEAD_BYTES", 0)
     monkeypatch.setattr(readahead.sys, "executable", "/nonexistent/python")
     assert import_file(path=str(FIX / "box.mbox"))["counts"]["interactions_created"] == 3
+    monkeypatch.setattr(readahead.sys, "executable", "/usr/bin/uwsgi")  # not a python
+    assert import_file(path=str(FIX / "box.mbox"))["counts"] == {"interactions_already_there": 3}
