@@ -6,8 +6,21 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _database(db: None) -> None:
-    """Give every test the database; pytest-django rolls it back afterwards."""
+def _database(request: pytest.FixtureRequest, db: None) -> None:
+    """Give every test the database; pytest-django rolls it back afterwards.
+
+    A transactional test (``django_db(transaction=True)``) ends by emptying every table,
+    the built-in record and relationship types that migrations seed included; so each
+    transactional test first puts those back, whatever ran before it.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        import importlib
+
+        from django.apps import apps
+
+        for app in ("records", "relationships"):
+            importlib.import_module(f"kith.{app}.migrations.0002_builtin_types").create(apps, None)
 
 
 @pytest.fixture
