@@ -35,3 +35,13 @@ def cli(capsys: pytest.CaptureFixture[str]):
         return code, captured.out, captured.err
 
     return invoke
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_tallies() -> None:
+    """Each test starts with no rate-limit hits held in this process: the database rolls
+    back between tests, so ids (and counter keys) recur, and old hits would count again."""
+    from kith.accounts import throttle
+
+    with throttle._LOCK:
+        throttle._TALLIES.clear()
