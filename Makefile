@@ -13,6 +13,7 @@ $(STAMP): requirements.lock pyproject.toml package-lock.json
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m compileall -q src  # bytecode up front, as pip does for installed code
 	touch $(STAMP)
 
 setup: $(STAMP)
