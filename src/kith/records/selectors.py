@@ -76,6 +76,11 @@ def resolve(
     raise Ambiguous(ref, [describe(m) for m in matches], field=field)
 
 
+def reloaded(record: Record) -> Record:
+    """``record`` as stored now, with its contacts (after a write changed it)."""
+    return Record.objects.prefetch_related("contacts").get(pk=record.pk)
+
+
 def home_org() -> Record | None:
     """Return the workspace's home organisation, if set."""
     settings = WorkspaceSettings.objects.select_related("home_org").filter(pk=1).first()

@@ -13,8 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from kith.core.context import acting_as
 from kith.core.errors import KithError, NotFound
+from kith.server.auth import ROLE_RANK
 
-ROLE_RANK = {"viewer": 1, "member": 2, "admin": 3}
 View = Callable[..., HttpResponse]
 
 
@@ -30,6 +30,12 @@ def role(request: HttpRequest) -> str | None:
     return role_of(getattr(request, "user", None))
 
 
+def at_least(request: HttpRequest, min_role: str) -> bool:
+    """Whether the signed-in user's role is ``min_role`` or above."""
+    have = role(request)
+    return have is not None and ROLE_RANK[have] >= ROLE_RANK[min_role]
+
+
 def page(
     request: HttpRequest, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -39,7 +45,7 @@ def page(
     ctx = {
         "user": user if have else None,
         "role": have,
-        "can_write": have in ("member", "admin"),
+        "can_write": at_least(request, "member"),
         "is_admin": have == "admin",
         "path": request.path,
         "messages": _messages(request),

@@ -8,15 +8,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kith.core.errors import KithError
-from kith.web.views.base import (
-    ROLE_RANK,
-    error_page,
-    form_errors,
-    notify,
-    page,
-    role,
-    signed_in,
-)
+from kith.web.views.base import at_least, error_page, form_errors, notify, page, signed_in
 
 FORMAT_CHOICES = [
     ("", "Detect it"),
@@ -38,10 +30,6 @@ CSV_FORMATS = [("csv", "Detect the preset"), *FORMAT_CHOICES[2:7]]
 
 def _job_url(job_id: str) -> str:
     return reverse("import-job", args=[job_id])
-
-
-def _can_write(request: HttpRequest) -> bool:
-    return ROLE_RANK.get(role(request) or "", 0) >= ROLE_RANK["member"]
 
 
 def _upload_page(
@@ -67,7 +55,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
     if request.method == "GET":
         return _upload_page(request)
-    if not _can_write(request):
+    if not at_least(request, "member"):
         return error_page(request, 403, "Not allowed", "Importing needs the member role.")
     length = request.META.get("CONTENT_LENGTH") or "0"
     if length.isdigit() and int(length) > IMPORT_MAX_BYTES + 1024 * 1024:

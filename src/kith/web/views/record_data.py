@@ -241,9 +241,9 @@ def page_context(
     parts: frozenset[str] = PARTS,
 ) -> dict[str, Any]:
     """What the record page (or the named ``parts`` of it, for a fragment) shows."""
-    from kith.records.selectors import record_view
+    from kith.records.selectors import record_view, reloaded
 
-    fresh = Record.objects.prefetch_related("contacts").get(pk=record.pk)
+    fresh = reloaded(record)
     ctx: dict[str, Any] = {
         "record": fresh,
         "view": record_view(fresh),

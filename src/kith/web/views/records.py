@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kith.core.errors import Conflict, KithError, ValidationError
 from kith.records.models import Record
-from kith.web.views.base import error_page, is_htmx, notify, page, signed_in
+from kith.web.views.base import at_least, error_page, is_htmx, notify, page, signed_in
 from kith.web.views.record_data import (
     errors_of,
     field_row,
@@ -59,15 +59,13 @@ def field_edit(request: HttpRequest, rid: str, name: str) -> HttpResponse:
 @signed_in()
 def field(request: HttpRequest, rid: str, name: str) -> HttpResponse:
     """GET: the field as shown (cancel an edit). POST: save it with the version read."""
-    from kith.web.views.base import ROLE_RANK, role
-
     if request.method == "GET":
         record = get_record(request, rid)
         ctx = {"record": record, "f": field_row(record, name)}
         return page(request, "web/_record_field.html", ctx)
     if request.method != "POST":
         return error_page(request, 405, "Not allowed", "Use GET or POST here.")
-    if ROLE_RANK[role(request) or "viewer"] < ROLE_RANK["member"]:
+    if not at_least(request, "member"):
         return error_page(request, 403, "Not allowed", "Changing records needs the member role.")
     return save_field(request, rid, name)
 
@@ -107,7 +105,9 @@ def save_field(request: HttpRequest, rid: str, name: str) -> HttpResponse:
     if not is_htmx(request):
         notify(request, f"Saved {row['label'].lower()}.")
         return HttpResponseRedirect(reverse("record", args=[record.id]))
-    fresh = Record.objects.prefetch_related("contacts").get(pk=record.pk)
+    from kith.records.selectors import reloaded
+
+    fresh = reloaded(record)
     ctx = {"record": fresh, "f": field_row(fresh, name), "oob": True}
     return page(request, "web/_record_field.html", ctx)
 
