@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from kith.accounts.models import ApiToken, AuditEvent, Profile, Role
 from kith.core.errors import NotFound
+from kith.core.viewer import Viewer
+from kith.records import selectors as records_selectors
 from kith.records.models import Record
 from kith.records.normalize import normalize_email
 
@@ -128,36 +130,33 @@ def audit_view(event: AuditEvent) -> dict[str, Any]:
 # -- visibility of private records -------------------------------------------------------
 
 
+def viewer_of(user: Any) -> Viewer:
+    """The ``Viewer`` for a signed-in user (the shells build it once per request)."""
+    role = role_of(user)
+    return Viewer(
+        user_id=getattr(user, "pk", None),
+        admin=role == Role.ADMIN,
+        label=getattr(user, "username", "") or "anonymous",
+    )
+
+
 def visible_q(user: Any, prefix: str = "") -> Q:
     """A filter on records (or on ``prefix`` + record fields) that ``user`` may see."""
-    if is_admin(user):
-        return Q()
-    uid = getattr(user, "pk", None)
-    return Q(**{f"{prefix}private": False}) | Q(**{f"{prefix}owner_id": uid})
+    return records_selectors.visible_q(viewer_of(user), prefix)
 
 
 def can_see(user: Any, record: Record) -> bool:
-    return not record.private or is_admin(user) or record.owner_id == getattr(user, "pk", None)
+    return records_selectors.can_see(viewer_of(user), record)
 
 
 def check_visible(user: Any, record: Record, *, field: str = "ref") -> Record:
     """``record`` if ``user`` may see it; otherwise the same NotFound as a missing record."""
-    if not can_see(user, record):
-        raise NotFound(f"{field}: no record matches {record.id!r}", field=field)
-    return record
+    return records_selectors.check_visible(viewer_of(user), record, field=field)
 
 
 def hidden_ids(user: Any, ids: Iterable[str]) -> set[str]:
     """Which of ``ids`` are private records that ``user`` may not see (one query)."""
-    wanted = {i for i in ids if i}
-    if not wanted or is_admin(user):
-        return set()
-    uid = getattr(user, "pk", None)
-    return set(
-        Record.objects.filter(pk__in=wanted, private=True)
-        .exclude(owner_id=uid)
-        .values_list("id", flat=True)
-    )
+    return records_selectors.hidden_ids(viewer_of(user), ids)
 
 
 def audit_page(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Prefetch, Q
 
 from kith.core.errors import Ambiguous, NotFound, ValidationError
+from kith.core.viewer import Viewer
 from kith.records.models import ContactPoint, FieldDef, Record, RecordType, WorkspaceSettings
 from kith.records.normalize import name_key
 
@@ -74,6 +76,40 @@ def resolve(
         what = f"{type_key} " if type_key else ""
         raise NotFound(f"{field}: no {what}record matches {ref!r}", field=field)
     raise Ambiguous(ref, [describe(m) for m in matches], field=field)
+
+
+# -- visibility of private records: the one place it is decided --------------------------
+
+
+def visible_q(viewer: Viewer, prefix: str = "") -> Q:
+    """A filter on records (or on ``prefix`` + record fields) that ``viewer`` may see."""
+    if viewer.sees_everything:
+        return Q()
+    return Q(**{f"{prefix}private": False}) | Q(**{f"{prefix}owner_id": viewer.user_id})
+
+
+def can_see(viewer: Viewer, record: Record) -> bool:
+    """Whether ``viewer`` may see ``record`` (no query)."""
+    return viewer.sees_everything or not record.private or record.owner_id == viewer.user_id
+
+
+def check_visible(viewer: Viewer, record: Record, *, field: str = "ref") -> Record:
+    """``record`` if ``viewer`` may see it; otherwise the same NotFound as a missing record."""
+    if not can_see(viewer, record):
+        raise NotFound(f"{field}: no record matches {record.id!r}", field=field)
+    return record
+
+
+def hidden_ids(viewer: Viewer, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` are private records that ``viewer`` may not see (one query)."""
+    wanted = {i for i in ids if i}
+    if not wanted or viewer.sees_everything:
+        return set()
+    return set(
+        Record.objects.filter(pk__in=wanted, private=True)
+        .exclude(owner_id=viewer.user_id)
+        .values_list("id", flat=True)
+    )
 
 
 def reloaded(record: Record) -> Record:
