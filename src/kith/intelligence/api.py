@@ -1,4 +1,4 @@
-"""API over kith.intelligence: strength, health (with trend), best and at-risk."""
+"""JSON API for intelligence: strength, health (with trend), best and at-risk."""
 
 from __future__ import annotations
 

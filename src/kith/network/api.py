@@ -1,4 +1,4 @@
-"""API over kith.network: warm paths, mutual connections, ego maps, org charts, connectors."""
+"""JSON API for network: warm paths, mutual connections, ego maps, org charts, connectors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API over kith.imports: upload a file to import, download an export (audited)."""
+"""JSON API for imports: upload a file to import, download an export (audited)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API over kith.dedupe: likely duplicates, merge and unmerge."""
+"""JSON API for dedupe: likely duplicates, merge and unmerge."""
 
 from __future__ import annotations
 
