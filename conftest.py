@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import pytest
+
+if TYPE_CHECKING:
+    from kith.core.clock import Trip
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +27,15 @@ def _database(request: pytest.FixtureRequest, db: None) -> None:
 
         for app in ("records", "relationships"):
             importlib.import_module(f"kith.{app}.migrations.0002_builtin_types").create(apps, None)
+
+
+@pytest.fixture
+def time_travel() -> Iterator[Trip]:
+    """Hold Kith's clock at 2026-06-15 12:00 UTC; move it with ``.to()`` or ``.advance(days=1)``."""
+    from kith.core.clock import travel
+
+    with travel("2026-06-15T12:00:00Z") as trip:
+        yield trip
 
 
 @pytest.fixture

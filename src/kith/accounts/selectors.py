@@ -8,9 +8,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Q
-from django.utils import timezone
 
 from kith.accounts.models import ApiToken, AuditEvent, Profile, Role
+from kith.core import clock
 from kith.core.errors import NotFound
 from kith.core.viewer import Viewer
 from kith.records import selectors as records_selectors
@@ -91,7 +91,7 @@ def token_user(secret: str) -> tuple[ApiToken, User] | None:
     )
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
-    if token.expires_at is not None and token.expires_at <= timezone.now():
+    if token.expires_at is not None and token.expires_at <= clock.now():
         return None
     return token, token.user
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
 
 from kith.accounts import selectors
 from kith.accounts.models import ApiToken, AuditEvent, Profile, Role, ServerSecret
+from kith.core import clock
 from kith.core.context import current_actor, current_ip
 from kith.core.errors import Conflict, ValidationError
 from kith.core.ids import new_id
@@ -154,7 +154,7 @@ def disable_user(*, email: str) -> User:
     user.save(update_fields=["is_active"])
     from django.contrib.sessions.models import Session
 
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+    for session in Session.objects.filter(expire_date__gt=clock.now()).iterator():
         if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
             session.delete()
     audit("user.disabled", target=user.username)
@@ -214,7 +214,7 @@ def create_token(
         user=user,
         digest=selectors.digest(secret),
         name=(name or "")[:100],
-        expires_at=timezone.now() + dt.timedelta(days=expires_days) if expires_days else None,
+        expires_at=clock.now() + dt.timedelta(days=expires_days) if expires_days else None,
     )
     audit("token.created", target=user.username, detail={"token": token.id})
     return token, secret
@@ -230,7 +230,7 @@ def revoke_token(*, token_id: str, by: User | None = None) -> ApiToken:
         raise NotFound(f"id: no token {token_id!r}", field="id")
     if token.revoked_at is not None:
         raise Conflict(f"id: token {token.id} is already revoked", field="id")
-    token.revoked_at = timezone.now()
+    token.revoked_at = clock.now()
     token.save(update_fields=["revoked_at"])
     audit("token.revoked", target=token.user.username, detail={"token": token.id})
     return token
@@ -238,7 +238,7 @@ def revoke_token(*, token_id: str, by: User | None = None) -> ApiToken:
 
 def note_token_use(token: ApiToken, *, ip: str = "") -> None:
     """Record that a token was used: at most once a minute per token (audit + last use)."""
-    now = timezone.now()
+    now = clock.now()
     if token.last_used_at is not None and now - token.last_used_at < dt.timedelta(minutes=1):
         return
     with transaction.atomic():

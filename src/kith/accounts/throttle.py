@@ -10,9 +10,9 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from kith.accounts.models import RateCounter
+from kith.core import clock
 
 
 def _window(seconds: int, now: dt.datetime) -> tuple[int, dt.datetime]:
@@ -25,7 +25,7 @@ def hit(key: str, *, limit: int, seconds: int, now: dt.datetime | None = None) -
 
     One statement (an upsert returning the new count) on SQLite and PostgreSQL alike.
     """
-    moment = now or timezone.now()
+    moment = now or clock.now()
     epoch, start = _window(seconds, moment)
     return _add(f"{key}@{seconds}:{epoch}"[:200], start, 1, moment) <= limit
 
@@ -81,11 +81,11 @@ def hit_batched(key: str, *, limit: int, seconds: int, now: dt.datetime | None =
     ``BATCH_SHARE * 2``, which count every hit). Hits not yet written when a process exits
     are lost, as a count in a crash is (harmless).
     """
-    moment = now or timezone.now()
+    moment = now or clock.now()
     epoch, start = _window(seconds, moment)
     row_key = f"{key}@{seconds}:{epoch}"[:200]
     batch = max(1, limit // BATCH_SHARE)
-    clock = _clock()
+    mono = _clock()
     with _LOCK:
         tally = _TALLIES.get(row_key)
         if tally is None:
@@ -95,7 +95,7 @@ def hit_batched(key: str, *, limit: int, seconds: int, now: dt.datetime | None =
             if (
                 tally.pending < batch
                 and tally.known + tally.pending + batch <= limit
-                and clock - tally.written < FLUSH_SECONDS
+                and mono - tally.written < FLUSH_SECONDS
             ):
                 return True
             amount, tally.pending = tally.pending, 0
@@ -113,15 +113,15 @@ def hit_batched(key: str, *, limit: int, seconds: int, now: dt.datetime | None =
                 for stale in [k for k, t in _TALLIES.items() if t.ends <= moment]:
                     del _TALLIES[stale]
             ends = start + dt.timedelta(seconds=seconds)
-            _TALLIES[row_key] = _Tally(known=total, pending=0, written=clock, ends=ends)
+            _TALLIES[row_key] = _Tally(known=total, pending=0, written=mono, ends=ends)
         else:
             tally.known = max(tally.known, total)
-            tally.written = clock
+            tally.written = mono
     return total <= limit
 
 
 def count(key: str, *, seconds: int, now: dt.datetime | None = None) -> int:
     """Events counted for ``key`` in the current window."""
-    epoch, _ = _window(seconds, now or timezone.now())
+    epoch, _ = _window(seconds, now or clock.now())
     row_key = f"{key}@{seconds}:{epoch}"[:200]
     return RateCounter.objects.filter(pk=row_key).values_list("count", flat=True).first() or 0

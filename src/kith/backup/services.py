@@ -15,7 +15,6 @@ one transaction into an empty workspace, streaming in batches in bounded memory.
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 import os
@@ -30,6 +29,7 @@ from django.db import DatabaseError, connection, models, transaction
 from kith.backup.codec import columns, db_adapters, encode_row, encoders
 from kith.backup.files import GZIP_MAGIC
 from kith.conf import KITH_APPS
+from kith.core import clock
 from kith.core.errors import Conflict, KithError, ValidationError
 
 FORMAT = "kith-backup"
@@ -162,7 +162,7 @@ def create_backup(
                         "format": FORMAT,
                         "version": VERSION,
                         "kith": __version__,
-                        "created_at": dt.datetime.now(dt.UTC).isoformat(),
+                        "created_at": clock.now().isoformat(),
                         "vendor": connection.vendor,
                         "migrations": _applied_migrations(),
                         "tables": sizes,

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from kith.bulk.rows import ContactRow, InteractionBundle, RecordRow, RelationshipRow
+from kith.core import clock
 from kith.core.context import current_actor
 from kith.core.errors import ValidationError
 from kith.core.events import publish
@@ -125,7 +125,7 @@ def load(
 ) -> dict[str, int]:
     """Insert the given rows in one transaction; returns how many of each were written."""
     tick = progress or (lambda table, n: None)
-    now = timezone.now()
+    now = clock.now()
     when = time_adapter()
     now_db = when(now)
     actor = current_actor()

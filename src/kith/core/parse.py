@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kith.core import clock
+from kith.core.clock import local_zone
 from kith.core.errors import ValidationError
+
+__all__ = ["local_zone", "parse_date", "parse_datetime", "parse_pairs"]
 
 
 def parse_date(value: str | dt.date | None, *, field: str) -> dt.date | None:
@@ -19,24 +21,13 @@ def parse_date(value: str | dt.date | None, *, field: str) -> dt.date | None:
         return value
     text = value.strip()
     if text.lower() == "today":
-        return dt.date.today()
+        return clock.local_today()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValidationError(
             f"{field}: {value!r} is not a valid date (expected YYYY-MM-DD)", field=field
         ) from None
-
-
-def local_zone() -> dt.tzinfo:
-    """Return the zone for times typed without an offset (``KITH_TZ`` or the system's)."""
-    name = os.environ.get("KITH_TZ")
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"KITH_TZ: unknown time zone {name!r}") from None
-    return dt.datetime.now().astimezone().tzinfo or dt.UTC
 
 
 def parse_datetime(value: str | dt.datetime | None, *, field: str) -> dt.datetime | None:
@@ -48,7 +39,7 @@ def parse_datetime(value: str | dt.datetime | None, *, field: str) -> dt.datetim
     else:
         text = value.strip()
         if text.lower() == "now":
-            return dt.datetime.now(dt.UTC)
+            return clock.now()
         try:
             moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
-
+from kith.core import clock
 from kith.core.context import current_actor
 from kith.core.models import Change
 
@@ -41,7 +40,7 @@ def record_change(
         old=_jsonable(old),
         new=_jsonable(new),
         actor=current_actor(),
-        at=at or timezone.now(),
+        at=at or clock.now(),
         note=note[:300],
     )
 
@@ -50,7 +49,7 @@ def record_field_changes(
     *, entity_id: str, entity_kind: str, before: dict[str, Any], after: dict[str, Any]
 ) -> list[Change]:
     """Record one ``update`` entry per field whose value differs between two snapshots."""
-    now = timezone.now()
+    now = clock.now()
     actor = current_actor()
     rows = [
         Change(

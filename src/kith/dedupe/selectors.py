@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db.models import Count
 
+from kith.core import clock
 from kith.core.errors import ValidationError
 from kith.dedupe.models import Merge
 from kith.records.models import ContactPoint, Record
@@ -192,7 +193,7 @@ def find_duplicates(
 
     block_of = {r.id: name_block(r.key, r.type) for r in recs.values()}
     people = [r.id for r in recs.values() if r.type == "person"]
-    employers = _employers(people, as_of or dt.date.today())
+    employers = _employers(people, as_of or clock.today())
     org_names = dict(Record.objects.filter(type_id="organization").values_list("id", "name"))
     at_org: dict[tuple[str, str], list[str]] = defaultdict(list)
     for pid in people:

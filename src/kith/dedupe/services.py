@@ -16,10 +16,10 @@ from typing import Any
 from django.apps import apps
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from kith.backup.codec import dump_rows, load_rows
 from kith.conf import KITH_APPS
+from kith.core import clock
 from kith.core.context import current_actor
 from kith.core.errors import Conflict, NotFound, ValidationError
 from kith.core.events import publish
@@ -251,7 +251,7 @@ def merge_records(*, keep: str, other: str) -> dict[str, Any]:
     stats["history entries moved"] = len(history)
 
     added, conflicts = _merge_fields(keep_rec, other_rec)
-    now = timezone.now()
+    now = clock.now()
     keep_rec.fields = {**keep_rec.fields, **added}
     keep_rec.version += 1
     keep_rec.updated_at = now
@@ -353,7 +353,7 @@ def _restore_keep_fields(keep: Record, added: dict[str, Any]) -> list[str]:
     removed = [k for k, v in added.items() if keep.fields.get(k) == v]
     keep.fields = {k: v for k, v in keep.fields.items() if k not in removed}
     keep.version += 1
-    keep.updated_at = timezone.now()
+    keep.updated_at = clock.now()
     keep.save(update_fields=["fields", "version", "updated_at"])
     return removed
 
@@ -397,7 +397,7 @@ def unmerge(*, ref: str) -> dict[str, Any]:
         removed = _restore_keep_fields(keep, snap["fields_added"])
         fields_kept = sorted(k for k in snap["fields_added"] if k not in removed)
     Change.objects.filter(pk__in=snap["history"]).update(entity_id=merge.other_id)
-    now = timezone.now()
+    now = clock.now()
     merge.undone_at = now
     merge.undone_by = current_actor()
     merge.save(update_fields=["undone_at", "undone_by"])

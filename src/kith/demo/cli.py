@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 import typer
 
 from kith.cli.output import JsonOpt, emit, open_workspace, say
+from kith.core import clock
 
 
 def cmd_demo(
@@ -44,7 +44,7 @@ def cmd_demo(
         relationships=relationships,
         interactions=interactions,
         seed=seed,
-        end=parse_date(end, field="end") or dt.date.today(),
+        end=parse_date(end, field="end") or clock.local_today(),
     )
     if as_json:
         result = load_demo(spec=spec)

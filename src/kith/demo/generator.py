@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kith.bulk.rows import ContactRow, InteractionBundle, RecordRow, RelationshipRow
+from kith.core import clock
 from kith.core.ids import new_id
 from kith.demo import names
 
@@ -37,7 +38,7 @@ class Spec:
     interactions: int = 20_000
     days: int = 730
     seed: int = 7
-    end: dt.date = field(default_factory=dt.date.today)
+    end: dt.date = field(default_factory=clock.today)
     home_id: str | None = None  # an existing home organisation to attach the team to
     anchor_size: int = 0  # employees of the largest org; 0 picks people // 15 (max 1000)
 

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from kith.core import clock
 from kith.core.errors import KithError, ValidationError
 from kith.imports.items import BadRow, InteractionIn, PersonRef, Unit
 from kith.records.normalize import normalize_email
@@ -49,7 +50,7 @@ def _event_base(event: Any, method: str, bodies: bool) -> tuple[InteractionIn, A
         uid = _text(event, "UID")[:480]
         item = InteractionIn(
             kind="meeting",
-            at=dt.datetime.now(dt.UTC),
+            at=clock.now(),
             external_id=uid,
             cancelled=True,
             direction="",
@@ -150,7 +151,7 @@ def calendar_units(text: str, *, bodies: bool, now: dt.datetime | None = None) -
     """One unit per VEVENT (a recurring one carries all its occurrences)."""
     from icalendar import Calendar
 
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     try:
         calendars = Calendar.from_ical(text, multiple=True)
     except Exception as exc:  # icalendar raises many kinds on malformed input

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
 
 from kith.bulk.services import insert_sql, time_adapter
+from kith.core import clock
 from kith.core.context import current_actor
 from kith.core.ids import new_id
 from kith.imports.items import InteractionIn, PersonRef, RecordIn
@@ -311,7 +311,7 @@ class Writer:
         record.fields = {**record.fields, **fields}
         snap.fields.update(fields)
         record.version += 1
-        record.updated_at = timezone.now()
+        record.updated_at = clock.now()
         record.save(update_fields=["fields", "version", "updated_at"])
         record_field_changes(
             entity_id=rid, entity_kind="record", before=before, after=_snapshot(record)
@@ -445,7 +445,7 @@ class Writer:
         from kith.records.models import ContactPoint, Record
         from kith.relationships.models import Relationship
 
-        now = timezone.now()
+        now = clock.now()
         when = time_adapter()
         now_db = when(now)
         actor = current_actor()

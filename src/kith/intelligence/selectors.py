@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from kith.core import clock
 from kith.core.errors import ValidationError
 from kith.intelligence import aggregates as agg
 from kith.intelligence.conf import model_config
@@ -17,7 +18,7 @@ PERIODS = {"week": 7, "month": None}
 
 
 def _day(as_of: dt.date | None) -> dt.date:
-    return as_of or dt.date.today()
+    return as_of or clock.today()
 
 
 def _ref_view(record: Record) -> dict[str, str]:
@@ -268,12 +269,12 @@ def past_snapshot(cfg: dict[str, Any], day: dt.date) -> Snapshot:
     from kith.intelligence.services import ensure_pairstats, history_version
 
     ensure_pairstats()
-    if day > dt.date.today() - dt.timedelta(days=int(cfg["trend_days"]) - 1):
+    if day > clock.today() - dt.timedelta(days=int(cfg["trend_days"]) - 1):
         return compute(cfg, day)  # inside the window: today's changes reach it
     key = (
         connection.settings_dict["NAME"],
         day,
-        dt.date.today(),
+        clock.today(),
         history_version(),
         json.dumps(cfg, sort_keys=True, default=str),
     )

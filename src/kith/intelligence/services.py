@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
+from kith.core import clock
 from kith.intelligence import sql as q
 from kith.intelligence.conf import model_config
 from kith.intelligence.models import IntelState, PairStat
@@ -117,7 +118,7 @@ def bump_version(*, day: dt.date | None = None) -> None:
     """
     keys = [VERSION]
     window = dt.timedelta(days=int(model_config()["trend_days"]) - 1)  # a day's margin for zones
-    if day is None or day <= dt.date.today() - window:
+    if day is None or day <= clock.today() - window:
         keys.append(HISTORY)
     for key in keys:
         state, _ = IntelState.objects.get_or_create(key=key, defaults={"value": "0"})

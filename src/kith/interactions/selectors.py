@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch
-from django.utils import timezone
 
+from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
 from kith.interactions.models import Interaction, InteractionLink, Participant
 from kith.records.models import Record
@@ -122,7 +122,7 @@ def timeline(
     if limit < 1 or limit > 10_000:
         raise ValidationError("limit: must be between 1 and 10000", field="limit")
     kind_list = sorted({k.strip().lower() for k in kinds if k.strip()})
-    top = before or timezone.now()
+    top = before or clock.now()
     rows: list[tuple[Any, ...]] = []
     for days in _WINDOWS_DAYS:
         lower = top - dt.timedelta(days=days) if days is not None else None

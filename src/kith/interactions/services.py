@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from kith.core import clock
 from kith.core.errors import ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
@@ -118,7 +118,7 @@ def log_interaction(
         raise ValidationError(
             f"direction: {direction!r} is not one of in, out, internal", field="direction"
         )
-    moment = parse_datetime(at, field="at") or timezone.now()
+    moment = parse_datetime(at, field="at") or clock.now()
     for name, text in (
         ("subject", subject),
         ("body", body),

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kith.core import clock
 from kith.intelligence import sql as q
 
 # how much an introduction over each relationship type is worth (0-100); see MODEL.md
@@ -104,7 +105,7 @@ def get_graph(as_of: dt.date | None = None) -> Graph:
     from kith.intelligence.services import data_version, ensure_pairstats
 
     ensure_pairstats()
-    day = as_of or dt.date.today()
+    day = as_of or clock.today()
     version = data_version()
     with _lock:
         found = _cache.get(day)

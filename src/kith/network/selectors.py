@@ -8,6 +8,7 @@ import itertools
 from collections import defaultdict
 from typing import Any
 
+from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
 from kith.intelligence import aggregates as agg
 from kith.network.graph import Graph, get_graph
@@ -46,7 +47,7 @@ def path(
 
     _check_range("max-hops", max_hops, 1, 8)
     _check_range("k", k, 1, 50)
-    day = as_of or dt.date.today()
+    day = as_of or clock.today()
     target = resolve(to, field="to")
     g = get_graph(day)
     t = _idx(g, target, "to")
@@ -93,7 +94,7 @@ def path(
 
 def mutual(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """Records both ``a`` and ``b`` are connected to, and how."""
-    day = as_of or dt.date.today()
+    day = as_of or clock.today()
     ra, rb = resolve(a, field="a"), resolve(b, field="b")
     if ra.id == rb.id:
         raise ValidationError("b: is the same record as a", field="b")
@@ -133,7 +134,7 @@ def ego_map(
 ) -> dict[str, Any]:
     """The ego network of ``ref`` to ``depth`` hops: nodes, edges and groups by type."""
     _check_range("depth", depth, 1, 3)
-    day = as_of or dt.date.today()
+    day = as_of or clock.today()
     center = resolve(ref, field="ref")
     g = get_graph(day)
     c = _idx(g, center, "ref")
@@ -189,7 +190,7 @@ def orgchart(org: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """Who reports to whom among an organisation's people in force on the day."""
     from kith.intelligence import sql as q
 
-    day = as_of or dt.date.today()
+    day = as_of or clock.today()
     record = resolve(org, field="org")
     if record.type_id != "organization":
         raise ValidationError(f"org: {record.name!r} is not an organisation", field="org")
@@ -238,7 +239,7 @@ def connectors(
     import networkx as nx
 
     _check_range("limit", limit, 1, 1000)
-    day = as_of or dt.date.today()
+    day = as_of or clock.today()
     g = get_graph(day)
     blocked = {g.home} if g.home is not None else set()
     if org:

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
+from kith.core import clock
 from kith.core.errors import Conflict, KithError, ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
@@ -147,7 +147,7 @@ def add_record(
     rtype = selectors.get_type(type_key)
     cleaned = clean_name(name)
     values = _validate_fields(rtype, fields or {}, creating=True, current={})
-    now = timezone.now()
+    now = clock.now()
     record = Record.objects.create(
         id=new_id(rtype.id_prefix),
         type=rtype,
@@ -346,7 +346,7 @@ def update_record(
     if after == before:
         return record
     record.version += 1
-    record.updated_at = timezone.now()
+    record.updated_at = clock.now()
     record.save(update_fields=["name", "name_key", "fields", "version", "updated_at"])
     record_field_changes(entity_id=record.id, entity_kind="record", before=before, after=after)
     publish("record.updated", record_id=record.id)
@@ -357,7 +357,7 @@ def update_record(
 def delete_record(*, ref: str) -> Record:
     """Soft-delete a record: hidden from lists and references, restorable."""
     record = _lock(ref)
-    record.deleted_at = timezone.now()
+    record.deleted_at = clock.now()
     record.version += 1
     record.save(update_fields=["deleted_at", "version"])
     record_change(entity_id=record.id, entity_kind="record", action="delete")

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from kith.core import clock
 from kith.core.errors import Ambiguous, NotFound, ValidationError
 from kith.records.models import Record
 from kith.records.selectors import home_org
@@ -77,7 +78,7 @@ def relationship_view(rel: Relationship, viewer: Record | None = None) -> dict[s
     """JSON form of a relationship; from ``viewer``'s end when given."""
     forward = viewer is None or rel.from_record_id == viewer.id
     other = rel.to_record if forward else rel.from_record
-    today = dt.date.today()
+    today = clock.today()
     view: dict[str, Any] = {
         "id": rel.id,
         "type": rel.type_id,
@@ -151,7 +152,7 @@ def relations_view(
     Reads plain rows (no model instances), one indexed query per end: records with
     thousands of relationships answer in milliseconds.
     """
-    day = as_of or dt.date.today()
+    day = as_of or clock.today()
     rows: list[dict[str, Any]] = []
     for end in ("from_record", "to_record"):
         qs = Relationship.objects.filter(**{end: record})
@@ -225,7 +226,7 @@ def team_ids(as_of: dt.date | None = None) -> list[str]:
     home = home_org()
     if home is None:
         return []
-    day = as_of or dt.date.today()
+    day = as_of or clock.today()
     qs = Relationship.objects.filter(
         active_on(day), to_record=home, type__rollup=True, from_record__deleted_at__isnull=True
     )

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Q
 
+from kith.core import clock
 from kith.core.errors import Conflict, ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
@@ -192,7 +193,7 @@ def end_relationship(*, rel_id: str, on: str | dt.date | None = None) -> Relatio
     """End a relationship on a date (default today); it stays as history."""
     rel = selectors.get_relationship(rel_id)
     rel = Relationship.objects.select_for_update().select_related("type").get(pk=rel.pk)
-    day = parse_date(on, field="on") or dt.date.today()
+    day = parse_date(on, field="on") or clock.local_today()
     if rel.until is not None and rel.until <= day:
         raise Conflict(f"rel_id: {rel.id} already ended on {rel.until.isoformat()}", field="rel_id")
     if rel.since is not None and day <= rel.since:

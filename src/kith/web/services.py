@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kith.core import clock
+
 # -- saved list views -------------------------------------------------------------------------
 
 
@@ -171,7 +173,6 @@ def set_import_options(
 def start_import_job(*, job: Any, ip: str = "") -> Any:
     """Mark a job as running (once: a second start is refused); the caller runs it."""
     from django.db import OperationalError
-    from django.utils import timezone
 
     from kith.core.errors import Conflict
     from kith.web.models import ImportJob
@@ -184,7 +185,7 @@ def start_import_job(*, job: Any, ip: str = "") -> Any:
 
     with import_job_file(job) as path:
         total = estimate_total(path, job.fmt)
-    now = timezone.now()
+    now = clock.now()
     report = {"started_at": now.isoformat()}
     options = {**job.options, "ip": ip[:64]}
     try:
@@ -210,7 +211,6 @@ def start_import_job(*, job: Any, ip: str = "") -> Any:
 
 def reopen_import_job(*, job: Any) -> Any:
     """Back to the preview after a failed or stopped run (nothing was written by it)."""
-    from django.utils import timezone
 
     from kith.core.errors import Conflict
     from kith.web.models import ImportJob
@@ -220,7 +220,7 @@ def reopen_import_job(*, job: Any) -> Any:
     if status not in ("failed", "stopped"):
         raise Conflict(f"job: this import is {status}; only a failed one can be retried")
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.PREVIEW, done=0, report={}, rejects="", updated_at=timezone.now()
+        status=ImportJob.Status.PREVIEW, done=0, report={}, rejects="", updated_at=clock.now()
     )
     job.status = ImportJob.Status.PREVIEW
     return job
@@ -299,13 +299,12 @@ class _Beat:
                 pass
             return
         from django.db import DatabaseError
-        from django.utils import timezone
 
         from kith.web.models import ImportJob
 
         with contextlib.suppress(DatabaseError):  # the next beat tries again
             ImportJob.objects.filter(pk=self.job_id, status=ImportJob.Status.RUNNING).update(
-                done=self.done, updated_at=timezone.now()
+                done=self.done, updated_at=clock.now()
             )
 
 
@@ -318,7 +317,6 @@ def run_import_job(job_id: str) -> str:
     import time
 
     from django.db import OperationalError
-    from django.utils import timezone
 
     from kith.accounts.services import audit
     from kith.core.context import acting_as
@@ -380,7 +378,7 @@ def run_import_job(job_id: str) -> str:
     report["has_rejects"] = bool(rejects)
     report.update(
         started_at=job.report.get("started_at"),
-        finished_at=timezone.now().isoformat(),
+        finished_at=clock.now().isoformat(),
         seconds=round(time.time() - beat.started, 3),
     )
     done = report.get("units", beat.done)
@@ -390,7 +388,7 @@ def run_import_job(job_id: str) -> str:
         total=max(done, job.total or 0) if status == ImportJob.Status.DONE else job.total,
         report=report,
         rejects=rejects,
-        updated_at=timezone.now(),
+        updated_at=clock.now(),
     )
     audit(
         "import",

@@ -17,8 +17,8 @@ from typing import Any
 
 from django.db import close_old_connections, transaction
 from django.db.models import Q
-from django.utils import timezone
 
+from kith.core import clock
 from kith.core.events import subscribe
 from kith.core.ids import new_id
 from kith.webhooks.models import Attempt, Delivery, Webhook
@@ -72,7 +72,7 @@ def enqueue(event: str, data: dict[str, Any]) -> list[Delivery]:
     hooks = [h for h in Webhook.objects.filter(active=True) if event in h.events or "*" in h.events]
     if not hooks:
         return []
-    now = timezone.now()
+    now = clock.now()
     out = []
     for hook in hooks:
         did = new_id("dlv")
@@ -133,7 +133,7 @@ def _claim(delivery_id: str, now: dt.datetime) -> bool:
 
 def deliver_due(*, limit: int = 50, now: dt.datetime | None = None) -> int:
     """Send up to ``limit`` due deliveries; returns how many were attempted."""
-    moment = now or timezone.now()
+    moment = now or clock.now()
     due = list(
         Delivery.objects.filter(status=Delivery.PENDING, next_attempt_at__lte=moment)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=moment))
@@ -180,7 +180,7 @@ def attempt(delivery: Delivery) -> Attempt:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         error = str(getattr(exc, "reason", exc))[:500] or type(exc).__name__
     took = int((time.monotonic() - started) * 1000)
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         log = Attempt.objects.create(
             delivery=delivery, at=now, status_code=code, error=error, duration_ms=took

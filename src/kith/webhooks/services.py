@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.utils import timezone
 
+from kith.core import clock
 from kith.core.context import current_actor
 from kith.core.errors import NotFound, ValidationError
 from kith.core.ids import new_id
@@ -122,7 +122,7 @@ def redeliver(*, delivery_id: str) -> Delivery:
     if d is None:
         raise NotFound(f"id: no delivery {delivery_id!r}", field="id")
     d.status = Delivery.PENDING
-    d.next_attempt_at = timezone.now()
+    d.next_attempt_at = clock.now()
     d.claimed_until = None
     d.save(update_fields=["status", "next_attempt_at", "claimed_until"])
     audit("delivery.redelivered", target=d.webhook_id, detail={"delivery": d.id, "event": d.event})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kith.core import clock
 from kith.web.selectors.home import memo
 
 
@@ -27,7 +28,6 @@ def duplicate_pairs(
 
 
 def _record_side(user: Any, record: Any) -> dict[str, Any]:
-    import datetime
 
     from django.db.models import Q
 
@@ -39,7 +39,7 @@ def _record_side(user: Any, record: Any) -> dict[str, Any]:
 
     orgs = list(
         Relationship.objects.filter(
-            active_on(datetime.date.today()),
+            active_on(clock.today()),
             visible_q(user, "to_record__"),
             from_record=record,
             type__rollup=True,

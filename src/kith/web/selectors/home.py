@@ -7,13 +7,15 @@ import re
 import threading
 from typing import Any
 
+from kith.core import clock
+
 BANDS = ("strong", "good", "fair", "weak", "cold")
 PAGE_SIZE = 50
 SEARCH_MAX = 300
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 _memo_cache: dict[tuple[Any, ...], Any] = {}

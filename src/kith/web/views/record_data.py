@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from kith.core import clock
 from kith.core.errors import KithError, NotFound, ValidationError
 from kith.records.models import Record
 
@@ -247,7 +248,7 @@ def page_context(
     ctx: dict[str, Any] = {
         "record": fresh,
         "view": record_view(fresh),
-        "today": dt.date.today().isoformat(),
+        "today": clock.local_today().isoformat(),
         "as_of": as_of.isoformat() if as_of else "",
         "rel_errors": {},
         "rel_values": {},

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from kith.core import clock
 from kith.core.errors import Conflict, KithError, ValidationError
 from kith.records.models import Record
 from kith.web.views.base import at_least, error_page, is_htmx, notify, page, signed_in
@@ -239,7 +239,7 @@ def end_relation(request: HttpRequest, rid: str, rel_id: str) -> HttpResponse:
     except KithError as exc:
         extra = {"rel_errors": {f"end-{rel.id}": exc.message.removeprefix("on: ")}}
         return panel_or_page(request, record, "web/_record_rels.html", extra, 422)
-    said = f"Ended {rel.type_id.replace('_', ' ')} on {on or dt.date.today().isoformat()}."
+    said = f"Ended {rel.type_id.replace('_', ' ')} on {on or clock.local_today().isoformat()}."
     if not is_htmx(request):
         notify(request, said)
         return HttpResponseRedirect(reverse("record", args=[record.id]) + "#relationships")

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kith.core import clock
 from kith.core.errors import KithError, ValidationError
 from kith.web.views.admin.forms import (
     ROLES,
@@ -160,7 +160,7 @@ def token_state(token: Mapping[str, Any], now: str) -> str:
 def _tokens_ctx(request: HttpRequest, scope: str, new: Form | None = None) -> dict[str, Any]:
     from kith.accounts.selectors import list_tokens
 
-    now = timezone.now().isoformat()
+    now = clock.now().isoformat()
     tokens = list_tokens(None if scope == "all" else request.user)  # type: ignore[arg-type]
     return {
         "title": "API tokens" if scope == "all" else "Your API tokens",

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kith.core import clock
 from kith.core.errors import KithError, ValidationError
 from kith.web.views.admin.forms import (
     MAX_FIELD_ROWS,
@@ -39,7 +39,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     types, rels, users = list_types(), rel_types(), list_users()
     tokens, hooks = list_tokens(), list_webhooks()
     recent, _ = audit_page(limit=10)
-    now = timezone.now().isoformat()
+    now = clock.now().isoformat()
     counts = {
         "types": sum(not t["builtin"] for t in types),
         "fields": sum(len(t["fields"]) for t in types),
