@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from kith.core import clock
 
 
 class Role(models.TextChoices):
@@ -21,7 +22,7 @@ class Profile(models.Model):
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     team = models.CharField(max_length=60, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role}"
@@ -34,7 +35,7 @@ class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     digest = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=100, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -46,7 +47,7 @@ class ApiToken(models.Model):
 class AuditEvent(models.Model):
     """Security-relevant events for admins: logins, token use, exports, permission changes."""
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
     actor = models.CharField(max_length=254, blank=True, default="")
     action = models.CharField(max_length=40)
     target = models.CharField(max_length=254, blank=True, default="")
@@ -66,7 +67,7 @@ class RateCounter(models.Model):
 
     key = models.CharField(primary_key=True, max_length=200)
     count = models.PositiveIntegerField(default=0)
-    window_start = models.DateTimeField(default=timezone.now, db_index=True)
+    window_start = models.DateTimeField(default=clock.now, db_index=True)
 
     def __str__(self) -> str:
         return f"{self.key}={self.count}"
@@ -77,7 +78,7 @@ class ServerSecret(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     value = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return "server secret"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
+
+from kith.core import clock
 
 
 class Change(models.Model):
@@ -16,7 +17,7 @@ class Change(models.Model):
     old = models.JSONField(null=True, blank=True)
     new = models.JSONField(null=True, blank=True)
     actor = models.CharField(max_length=150, blank=True, default="")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=clock.now)
     note = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
+
+from kith.core import clock
 
 
 class Merge(models.Model):
@@ -16,7 +17,7 @@ class Merge(models.Model):
     snapshot = models.JSONField(default=dict)
     summary = models.JSONField(default=dict)
     actor = models.CharField(max_length=150, blank=True, default="")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=clock.now)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.CharField(max_length=150, blank=True, default="")
 

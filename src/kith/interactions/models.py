@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
 
+from kith.core import clock
 from kith.records.models import Record
 
 BUILTIN_KINDS = ["email", "call", "meeting", "message", "note", "ticket", "purchase", "survey"]
@@ -43,7 +43,7 @@ class Interaction(models.Model):
     thread_id = models.CharField(max_length=500, blank=True, default="")
     source = models.CharField(max_length=200, blank=True, default="")
     meta = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         indexes = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from kith.core import clock
 
 
 class FieldKind(models.TextChoices):
@@ -24,7 +25,7 @@ class RecordType(models.Model):
     label = models.CharField(max_length=80)
     id_prefix = models.CharField(max_length=8, unique=True)
     builtin = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["key"]
@@ -63,8 +64,8 @@ class Record(models.Model):
     name_key = models.CharField(max_length=300)
     fields = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.CharField(max_length=40, null=True, blank=True)
     # the user who created it over the API; a private record is seen only by them and admins
@@ -125,7 +126,7 @@ class WorkspaceSettings(models.Model):
     home_org = models.ForeignKey(
         Record, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return f"workspace (home {self.home_org_id})"

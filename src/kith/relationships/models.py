@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 
+from kith.core import clock
 from kith.records.models import Record
 
 
@@ -21,7 +21,7 @@ class RelationshipType(models.Model):
     # interactions of the "from" record show on the "to" record's timeline while active
     rollup = models.BooleanField(default=False)
     builtin = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["key"]
@@ -48,7 +48,7 @@ class Relationship(models.Model):
     until = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True, default="")
     source = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         indexes = [

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
+
+from kith.core import clock
 
 
 class Webhook(models.Model):
@@ -15,7 +16,7 @@ class Webhook(models.Model):
     secret = models.CharField(max_length=100)
     active = models.BooleanField(default=True)
     created_by = models.CharField(max_length=254, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return f"{self.id} {self.url}"
@@ -34,9 +35,9 @@ class Delivery(models.Model):
     payload = models.JSONField(default=dict)
     status = models.CharField(max_length=10, default=PENDING)
     attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=clock.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -51,7 +52,7 @@ class Attempt(models.Model):
     """One try at sending a delivery: when, the HTTP status or the error, how long it took."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
-    at = models.DateTimeField(default=timezone.now)
+    at = models.DateTimeField(default=clock.now)
     status_code = models.PositiveIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True, default="")
     duration_ms = models.PositiveIntegerField(default=0)

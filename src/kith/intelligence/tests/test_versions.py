@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from kith.core import clock
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import compute
 from kith.intelligence.selectors import at_risk, past_snapshot
@@ -19,7 +20,7 @@ def test_recent_interactions_leave_history_alone_and_old_ones_move_it() -> None:
     home = make_home()
     mia = make_person("Mia Team", org=home, since="2020-01-01")
     jane = make_person("Jane Doe", org=make_org("Acme"), role="champion")
-    today = dt.date.today()
+    today = clock.today()
     before = (data_version(), history_version())
     log("call", mia, jane, at=_stamp(today - dt.timedelta(days=3)))
     after_recent = (data_version(), history_version())
@@ -36,7 +37,7 @@ def test_at_risk_with_the_kept_past_snapshot_equals_a_fresh_computation() -> Non
     mia = make_person("Mia Team", org=home, since="2020-01-01")
     acme = make_org("Acme")
     jane = make_person("Jane Doe", org=acme, role="champion", since="2024-01-01")
-    today = dt.date.today()
+    today = clock.today()
     for weeks in range(30, 12, -2):  # a tie that was strong and has faded
         log("meeting", mia, jane, at=_stamp(today - dt.timedelta(weeks=weeks)))
     cfg = model_config()

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from kith import testing
+from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
 from kith.interactions import selectors, services
 from kith.interactions.models import Interaction
@@ -106,7 +107,7 @@ def test_sentiment_words_and_custom_kinds() -> None:
 
 def test_timeline_pages_filters_and_reaches_old_history() -> None:
     jane = testing.make_person("Jane")
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     for days in (1, 3, 10, 100, 1000):
         testing.log(
             "email" if days % 2 else "call",

@@ -10,13 +10,14 @@ import random
 import networkx as nx
 import pytest
 
+from kith.core import clock
 from kith.core.errors import ValidationError
 from kith.network.graph import get_graph
 from kith.network.paths import strongest_paths
 from kith.network.selectors import connectors, ego_map, mutual, orgchart, path
 from kith.testing import log, make_home, make_org, make_person, relate
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def _nx(g, blocked):

@@ -6,8 +6,8 @@ import datetime as dt
 import json
 
 from django.test import Client
-from django.utils import timezone
 
+from kith.core import clock
 from kith.server.tests.conftest import Caller
 
 
@@ -78,9 +78,7 @@ def test_tokens_are_hashed_revocable_and_expire(member: Caller, admin: Caller) -
     script = Caller("member@our.test", made["token"])
     assert script.call("GET", "/auth/me")[0] == 200
     assert admin.call("GET", "/audit", action="token.used")[1]["items"]
-    ApiToken.objects.filter(pk=made["id"]).update(
-        expires_at=timezone.now() - dt.timedelta(seconds=1)
-    )
+    ApiToken.objects.filter(pk=made["id"]).update(expires_at=clock.now() - dt.timedelta(seconds=1))
     assert script.call("GET", "/auth/me")[0] == 401
     ApiToken.objects.filter(pk=made["id"]).update(expires_at=None)
     assert script.call("GET", "/auth/me")[0] == 200

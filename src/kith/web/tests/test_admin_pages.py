@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from kith.core import clock
 from kith.web.tests.conftest import PASSWORD
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -613,7 +614,6 @@ def test_webhook_errors(admin: Client) -> None:
 def test_deliveries_with_attempts_and_redeliver(
     admin: Client, django_assert_max_num_queries: Any
 ) -> None:
-    from django.utils import timezone
 
     from kith.testing import make_person
     from kith.webhooks.models import Delivery
@@ -637,7 +637,7 @@ def test_deliveries_with_attempts_and_redeliver(
     resp = admin.post(f"/admin/deliveries/{d.id}/redeliver", {})
     assert resp.status_code == 302 and resp["Location"] == f"/admin/webhooks/{hook.id}"
     d.refresh_from_db()
-    assert d.status == "pending" and d.next_attempt_at <= timezone.now()
+    assert d.status == "pending" and d.next_attempt_at <= clock.now()
     resp = admin.post(f"/admin/deliveries/{d.id}/redeliver", {}, **HX)
     assert resp.status_code == 200 and f"Delivery {d.id} is queued" in _html(resp)
     assert admin.post("/admin/deliveries/dlv_nope/redeliver", {}).status_code == 404

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from kith.core import clock
 from kith.testing import log, make_home, make_org, make_person, relate
 
 
 def _days_ago(n: int) -> str:
-    at = dt.datetime.now(dt.UTC) - dt.timedelta(days=n)
+    at = clock.now() - dt.timedelta(days=n)
     return at.replace(hour=12, minute=0, second=0, microsecond=0).isoformat()
 
 
@@ -29,7 +30,7 @@ def world() -> dict[str, Any]:
         log("call", mia, olga, at=_days_ago(n), subject=f"Check-in {n}")
     beta = make_org("Beta")
     boss = make_person("Bert Boss", email="bert@beta.test")
-    since, until = dt.date.today() - dt.timedelta(days=700), dt.date.today() - dt.timedelta(days=10)
+    since, until = clock.today() - dt.timedelta(days=700), clock.today() - dt.timedelta(days=10)
     relate(boss, "works_at", beta, since=since.isoformat(), until=until.isoformat(), role="CEO")
     log("meeting", mia, boss, at=_days_ago(30), subject="Farewell lunch", links=(beta,))
     return {"home": home, "mia": mia, "olga": olga, "acme": acme, "beta": beta, "boss": boss}

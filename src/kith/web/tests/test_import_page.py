@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
 
+from kith.core import clock
 from kith.records.models import Record
 from kith.web.models import ImportJob
 
@@ -337,7 +337,7 @@ def test_progress_fragment_polls_while_running(member: Client) -> None:
 
     job = _job(member)
     start_import_job(job=job)
-    ImportJob.objects.filter(pk=job.pk).update(done=2, total=4, updated_at=timezone.now())
+    ImportJob.objects.filter(pk=job.pk).update(done=2, total=4, updated_at=clock.now())
     frag = member.get(f"/import/{job.pk}/progress", HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="every 1s"' in frag
     assert '<progress id="import-bar" max="4" value="2">' in frag and "2 of 4 read" in frag
@@ -351,7 +351,7 @@ def test_a_job_left_running_by_a_dead_process_shows_as_stopped(member: Client) -
 
     job = _job(member)
     start_import_job(job=job)
-    old = timezone.now() - dt.timedelta(seconds=IMPORT_STALE_SECONDS + 5)
+    old = clock.now() - dt.timedelta(seconds=IMPORT_STALE_SECONDS + 5)
     ImportJob.objects.filter(pk=job.pk).update(updated_at=old)
     assert not os.path.exists(import_beat_path(job.pk))
     page = member.get(f"/import/{job.pk}").content.decode()
@@ -371,7 +371,7 @@ def test_a_fresh_heartbeat_file_keeps_a_job_running(member: Client) -> None:
 
     job = _job(member)
     start_import_job(job=job)
-    old = timezone.now() - dt.timedelta(seconds=IMPORT_STALE_SECONDS + 5)
+    old = clock.now() - dt.timedelta(seconds=IMPORT_STALE_SECONDS + 5)
     ImportJob.objects.filter(pk=job.pk).update(updated_at=old)
     path = import_beat_path(job.pk)
     with open(path, "w", encoding="utf-8") as fh:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 from django.test import Client
 
+from kith.core import clock
 from kith.testing import log, make_home, make_org, make_person
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -21,9 +22,9 @@ def _people() -> dict[str, Any]:
     acme, beta = make_org("Acme"), make_org("Beta")
     ann = make_person("Ann Able", email="ann@acme.test", org=acme, title="CTO")
     zed = make_person("Zed Zulu", email="zed@beta.test", org=beta, title="Buyer")
-    log("meeting", mia, zed, at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
-    log("call", mia, zed, at=dt.datetime.now(dt.UTC) - dt.timedelta(days=20))
-    log("call", mia, ann, at=dt.datetime.now(dt.UTC) - dt.timedelta(days=300))
+    log("meeting", mia, zed, at=clock.now() - dt.timedelta(days=2))
+    log("call", mia, zed, at=clock.now() - dt.timedelta(days=20))
+    log("call", mia, ann, at=clock.now() - dt.timedelta(days=300))
     return {"home": home, "mia": mia, "acme": acme, "beta": beta, "ann": ann, "zed": zed}
 
 

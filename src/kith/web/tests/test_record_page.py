@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from kith.core import clock
 from kith.records.models import Record
 from kith.testing import log, make_home, make_org, make_person, relate
 
@@ -408,7 +409,7 @@ def test_end_relationship(member: Client, world: dict[str, Any]) -> None:
     # default: today
     resp = member.post(f"/records/{jane.id}/relationships/{work.id}/end", {"on": ""}, **HX)
     work.refresh_from_db()
-    assert work.until == dt.date.today()
+    assert work.until == clock.local_today()
 
 
 def test_end_someone_elses_relationship_is_404(member: Client, world: dict[str, Any]) -> None:

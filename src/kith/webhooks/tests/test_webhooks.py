@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
+from kith.core import clock
 from kith.server.tests.conftest import Caller
 from kith.webhooks.models import Delivery
 from kith.webhooks.outbox import backoff_seconds, deliver_due
@@ -102,10 +102,10 @@ def test_failures_retry_with_backoff_then_fail(
     assert deliver_due() == 1
     d.refresh_from_db()
     assert d.status == "pending" and d.attempts == 1
-    wait = (d.next_attempt_at - timezone.now()).total_seconds()
+    wait = (d.next_attempt_at - clock.now()).total_seconds()
     assert backoff_seconds(1) - 2 < wait <= backoff_seconds(1)
     assert deliver_due() == 0  # not due yet
-    later = timezone.now()
+    later = clock.now()
     for n in range(2, outbox.MAX_ATTEMPTS + 1):
         later += dt.timedelta(seconds=backoff_seconds(n - 1) + 1)
         assert deliver_due(now=later) == 1
