@@ -135,7 +135,7 @@ def logout(request: HttpRequest) -> Any:
     """End the session."""
     from django.contrib.auth import logout as end_session
 
-    from kith.accounts.services import audit
+    from kith.core.services import audit
 
     user = require(request, "viewer")
     audit("logout", actor=user.username, target=user.username, ip=client_ip(request))

@@ -1,4 +1,4 @@
-"""Users' roles and teams, personal API tokens, the audit log and DB-held rate counters."""
+"""Users' roles and teams, personal API tokens, DB-held rate counters and the server secret."""
 
 from __future__ import annotations
 
@@ -42,24 +42,6 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return self.id
-
-
-class AuditEvent(models.Model):
-    """Security-relevant events for admins: logins, token use, exports, permission changes."""
-
-    at = models.DateTimeField(default=clock.now, db_index=True)
-    actor = models.CharField(max_length=254, blank=True, default="")
-    action = models.CharField(max_length=40)
-    target = models.CharField(max_length=254, blank=True, default="")
-    ip = models.CharField(max_length=64, blank=True, default="")
-    detail = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["action", "target", "at"], name="audit_action_target")]
-        ordering = ["-at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.at} {self.actor} {self.action} {self.target}"
 
 
 class RateCounter(models.Model):

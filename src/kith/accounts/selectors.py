@@ -9,9 +9,10 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Q
 
-from kith.accounts.models import ApiToken, AuditEvent, Profile, Role
+from kith.accounts.models import ApiToken, Profile, Role
 from kith.core import clock
 from kith.core.errors import NotFound
+from kith.core.models import AuditEvent
 from kith.core.viewer import Viewer
 from kith.records import selectors as records_selectors
 from kith.records.models import Record

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from kith.accounts import selectors
-from kith.accounts.models import ApiToken, AuditEvent, Profile, Role, ServerSecret
+from kith.accounts.models import ApiToken, Profile, Role, ServerSecret
 from kith.core import clock
-from kith.core.context import current_actor, current_ip
 from kith.core.errors import Conflict, ValidationError
 from kith.core.ids import new_id
-from kith.core.services import record_change
+from kith.core.services import audit, record_change
 from kith.records.models import Record
 from kith.records.normalize import normalize_email
 
@@ -89,28 +87,6 @@ def _check_password(password: str) -> str:
 def new_password() -> str:
     """A one-time password to print once."""
     return secrets.token_urlsafe(15)
-
-
-def audit(
-    action: str,
-    *,
-    target: str = "",
-    actor: str | None = None,
-    ip: str | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Append an entry to the admins' audit log.
-
-    ``actor`` defaults to the acting user (:func:`kith.core.context.current_actor`), ``ip``
-    to the address of the request being served (:func:`kith.core.context.current_ip`).
-    """
-    return AuditEvent.objects.create(
-        action=action,
-        actor=(actor if actor is not None else current_actor())[:254],
-        target=target[:254],
-        ip=(ip if ip is not None else current_ip())[:64],
-        detail=dict(detail or {}),
-    )
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""Change history shared by every app: who changed what, when, from what to what."""
+"""Shared by every app: the change history (who changed what, when) and the admins' audit log."""
 
 from __future__ import annotations
 
@@ -26,3 +26,22 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity_id} {self.action} {self.field}"
+
+
+class AuditEvent(models.Model):
+    """Security-relevant events for admins: logins, token use, exports, permission changes."""
+
+    at = models.DateTimeField(default=clock.now, db_index=True)
+    actor = models.CharField(max_length=254, blank=True, default="")
+    action = models.CharField(max_length=40)
+    target = models.CharField(max_length=254, blank=True, default="")
+    ip = models.CharField(max_length=64, blank=True, default="")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "accounts_auditevent"  # moved from accounts; the table and its rows stay
+        indexes = [models.Index(fields=["action", "target", "at"], name="audit_action_target")]
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at} {self.actor} {self.action} {self.target}"

@@ -1,13 +1,14 @@
-"""Writes of the history log; every other app's services call these inside their transaction."""
+"""Writes of the history and audit logs; other apps' services call these in their transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from kith.core import clock
-from kith.core.context import current_actor
-from kith.core.models import Change
+from kith.core.context import current_actor, current_ip
+from kith.core.models import AuditEvent, Change
 
 
 def _jsonable(value: Any) -> Any:
@@ -66,3 +67,25 @@ def record_field_changes(
         if before.get(key) != after.get(key)
     ]
     return Change.objects.bulk_create(rows)
+
+
+def audit(
+    action: str,
+    *,
+    target: str = "",
+    actor: str | None = None,
+    ip: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an entry to the admins' audit log.
+
+    ``actor`` defaults to the acting user (:func:`kith.core.context.current_actor`), ``ip``
+    to the address of the request being served (:func:`kith.core.context.current_ip`).
+    """
+    return AuditEvent.objects.create(
+        action=action,
+        actor=(actor if actor is not None else current_actor())[:254],
+        target=target[:254],
+        ip=(ip if ip is not None else current_ip())[:64],
+        detail=dict(detail or {}),
+    )

@@ -29,8 +29,8 @@ class ImportForm(Schema):
 @router.post("/imports", response={200: dict[str, Any], **WRITE_ERRORS})
 def import_upload(request: HttpRequest, file: File[UploadedFile], form: Form[ImportForm]) -> Any:
     """Import an uploaded contacts/calendar/mail file; bad rows fail it all unless skip_bad."""
-    from kith.accounts.services import audit
     from kith.core.errors import ValidationError
+    from kith.core.services import audit
     from kith.imports.services import import_file
 
     with acting(request) as user:
@@ -66,8 +66,8 @@ def import_upload(request: HttpRequest, file: File[UploadedFile], form: Form[Imp
 )
 def export(request: HttpRequest, format: str = "csv", type: str | None = None) -> Any:
     """Export every record (admins, who see private records too); audited."""
-    from kith.accounts.services import audit
     from kith.core.errors import ValidationError
+    from kith.core.services import audit
     from kith.imports.selectors import export as write
 
     user = require(request, "admin")

@@ -261,7 +261,7 @@ def _unique_prefix(key: str) -> str:
 @transaction.atomic
 def define_type(*, key: str, label: str | None = None, fields: Iterable[str] = ()) -> RecordType:
     """Define a custom record type with typed fields given as ``NAME:KIND`` specs; audited."""
-    from kith.accounts.services import audit
+    from kith.core.services import audit
 
     specs = list(fields)
     slug = _check_slug(key, field="type")
@@ -282,7 +282,7 @@ def define_type(*, key: str, label: str | None = None, fields: Iterable[str] = (
 @transaction.atomic
 def add_field(*, type_key: str, spec: str) -> FieldDef:
     """Add a typed field (``NAME:KIND``) to a record type; audited."""
-    from kith.accounts.services import audit
+    from kith.core.services import audit
 
     fdef = _add_field(type_key=type_key, spec=spec)
     audit("type.field_added", target=fdef.record_type_id, detail={"field": spec})

@@ -68,7 +68,7 @@ def add_type(
     rollup: bool = False,
 ) -> RelationshipType:
     """Define a relationship type: with an inverse name, or symmetric; audited."""
-    from kith.accounts.services import audit
+    from kith.core.services import audit
 
     key = _slug(name, field="name")
     if symmetric == bool(inverse):

@@ -318,9 +318,9 @@ def run_import_job(job_id: str) -> str:
 
     from django.db import OperationalError
 
-    from kith.accounts.services import audit
     from kith.core.context import acting_as
     from kith.core.errors import KithError
+    from kith.core.services import audit
     from kith.imports.services import ImportFailed, import_file
     from kith.web.models import ImportJob
     from kith.web.selectors.imports import import_job_file

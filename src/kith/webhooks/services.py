@@ -44,7 +44,7 @@ def _check_events(events: Iterable[str]) -> list[str]:
 @transaction.atomic
 def add_webhook(*, url: str, events: Iterable[str]) -> tuple[Webhook, str]:
     """Register a URL for events; returns it and its signing secret; audited."""
-    from kith.accounts.services import audit
+    from kith.core.services import audit
 
     secret = "whsec_" + secrets.token_urlsafe(24)
     hook = Webhook.objects.create(
@@ -80,7 +80,7 @@ def change_webhook(
     active: bool | None = None,
 ) -> Webhook:
     """Change a webhook's URL, events or active flag; audited."""
-    from kith.accounts.services import audit
+    from kith.core.services import audit
 
     hook = get_webhook(hook_id)
     before = {"url": hook.url, "events": hook.events, "active": hook.active}
@@ -105,7 +105,7 @@ def change_webhook(
 @transaction.atomic
 def delete_webhook(*, hook_id: str) -> None:
     """Remove a webhook and its deliveries; audited."""
-    from kith.accounts.services import audit
+    from kith.core.services import audit
 
     hook = get_webhook(hook_id)
     record_change(entity_id=hook.id, entity_kind="webhook", action="delete")
@@ -116,7 +116,7 @@ def delete_webhook(*, hook_id: str) -> None:
 @transaction.atomic
 def redeliver(*, delivery_id: str) -> Delivery:
     """Queue a delivery to be sent again now (after it failed or to replay it); audited."""
-    from kith.accounts.services import audit
+    from kith.core.services import audit
 
     d = Delivery.objects.filter(pk=(delivery_id or "").strip()).first()
     if d is None:

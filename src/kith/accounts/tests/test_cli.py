@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from kith.accounts.models import ApiToken, AuditEvent
+from kith.accounts.models import ApiToken
+from kith.core.models import AuditEvent
 
 
 def test_user_add_prints_a_one_time_password(cli) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from kith.accounts.models import AuditEvent
 from kith.core.context import acting_as, from_ip
 from kith.core.errors import Conflict
+from kith.core.models import AuditEvent
 from kith.relationships import services
 
 

@@ -41,7 +41,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
-    from kith.accounts.services import audit
+    from kith.core.services import audit
 
     if request.user.is_authenticated:
         name = request.user.get_username()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kith.accounts.models import AuditEvent
 from kith.core.context import acting_as, from_ip
 from kith.core.errors import NotFound, ValidationError
+from kith.core.models import AuditEvent
 from kith.server.tests.conftest import Caller
 from kith.testing import make_person
 from kith.webhooks import services
