@@ -169,7 +169,7 @@ def audit_page(
     limit: int = 100,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The audit log, newest first, filtered and cursor-paged."""
-    from kith.server.paging import keyset
+    from kith.core.paging import keyset
 
     qs = AuditEvent.objects.all()
     if action:

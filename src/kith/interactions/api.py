@@ -62,8 +62,10 @@ class LoggedOut(InteractionOut):
 @router.post("/interactions", response={201: LoggedOut, 200: LoggedOut, **WRITE_ERRORS})
 def log_interaction(request: HttpRequest, payload: InteractionIn) -> Any:
     """Log an interaction; the same ``external_id`` again returns the first one (200)."""
+    from kith.accounts.selectors import viewer_of
+    from kith.interactions.selectors import interaction_detail
     from kith.interactions.services import log_interaction as log
-    from kith.server.queries import interaction_detail, visible_record
+    from kith.server.queries import visible_record
 
     with acting(request) as user:
         people = [
@@ -88,23 +90,25 @@ def log_interaction(request: HttpRequest, payload: InteractionIn) -> Any:
             source=payload.source,
             meta=payload.meta,
         )
-    view = {**interaction_detail(user, interaction.id), "created": created}
+    view = {**interaction_detail(viewer_of(user), interaction.id), "created": created}
     return Status(201 if created else 200, view)
 
 
 @router.get("/interactions", response={200: InteractionPage, **READ_ERRORS})
 def list_interactions(request: HttpRequest, filters: Query[InteractionFilters]) -> Any:
     """Interactions, newest first; filter by record, kind and time."""
-    from kith.server.queries import interactions_page, visible_record
+    from kith.accounts.selectors import viewer_of
+    from kith.interactions.selectors import interactions_page
+    from kith.server.queries import visible_record
 
     user = require(request, "viewer")
     record = visible_record(user, filters.record, field="record") if filters.record else None
     items, nxt = interactions_page(
-        user,
+        viewer_of(user),
         record=record,
         kind=filters.kind,
-        since=filters.since.isoformat() if filters.since else None,
-        until=filters.until.isoformat() if filters.until else None,
+        since=filters.since,
+        until=filters.until,
         sort=filters.sort,
         cursor=filters.cursor,
         limit=filters.limit,
@@ -115,17 +119,18 @@ def list_interactions(request: HttpRequest, filters: Query[InteractionFilters]) 
 @router.get("/interactions/{interaction_id}", response={200: InteractionOut, **READ_ERRORS})
 def get_interaction(request: HttpRequest, interaction_id: str) -> Any:
     """One interaction with its participants and links."""
-    from kith.server.queries import interaction_detail
+    from kith.accounts.selectors import viewer_of
+    from kith.interactions.selectors import interaction_detail
 
     user = require(request, "viewer")
-    return interaction_detail(user, interaction_id)
+    return interaction_detail(viewer_of(user), interaction_id)
 
 
 @router.get("/records/{ref}/timeline", response={200: InteractionPage, **READ_ERRORS})
 def timeline(request: HttpRequest, ref: str, filters: Query[TimelineFilters]) -> Any:
     """A record's interactions, newest first (an organisation's include its people's)."""
+    from kith.core.paging import decode, encode
     from kith.interactions.selectors import timeline as read
-    from kith.server.paging import decode, encode
     from kith.server.queries import redact_interactions, visible_record
 
     user = require(request, "viewer")

@@ -7,12 +7,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet
 
 from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
+from kith.core.paging import keyset, parse_sort
+from kith.core.parse import parse_datetime
+from kith.core.viewer import Viewer
 from kith.interactions.models import Interaction, InteractionLink, Participant
 from kith.records.models import Record
+from kith.records.selectors import visible_q
 from kith.relationships.models import Relationship, RelationshipType
 
 _P = Participant._meta.db_table
@@ -136,3 +140,62 @@ def timeline(
     return [
         interaction_view(by_id[iid], vias.get(via_ids.get(iid, ""))) for iid in ids if iid in by_id
     ]
+
+
+INTERACTION_SORTS = {"at": "at"}
+
+
+def visible_interactions(viewer: Viewer) -> QuerySet[Interaction]:
+    """Interactions with a participant or link ``viewer`` may see, with only those prefetched.
+
+    A private record ``viewer`` may not see is left out of the participants and links, and
+    an interaction among such records only is not there at all.
+    """
+    people = Participant.objects.select_related("record").filter(visible_q(viewer, "record__"))
+    linked = InteractionLink.objects.select_related("record").filter(visible_q(viewer, "record__"))
+    qs = Interaction.objects.all()
+    if not viewer.sees_everything:
+        qs = qs.filter(
+            Q(pk__in=people.values("interaction_id")) | Q(pk__in=linked.values("interaction_id"))
+        )
+    return qs.prefetch_related(
+        Prefetch("participants", queryset=people), Prefetch("links", queryset=linked)
+    )
+
+
+def interactions_page(
+    viewer: Viewer,
+    *,
+    record: Record | None = None,
+    kind: str | None = None,
+    since: str | dt.datetime | None = None,
+    until: str | dt.datetime | None = None,
+    sort: str = "-at",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A cursor page of interactions ``viewer`` may see, by participant, kind and time."""
+    field, desc = parse_sort(sort, INTERACTION_SORTS)
+    qs = visible_interactions(viewer)
+    if record is not None:
+        ids = Participant.objects.filter(record=record).values("interaction_id")
+        linked = InteractionLink.objects.filter(record=record).values("interaction_id")
+        qs = qs.filter(Q(pk__in=ids) | Q(pk__in=linked))
+    if kind:
+        qs = qs.filter(kind=kind.strip().lower())
+    start = parse_datetime(since, field="since") if since else None
+    end = parse_datetime(until, field="until") if until else None
+    if start is not None:
+        qs = qs.filter(at__gte=start)
+    if end is not None:
+        qs = qs.filter(at__lt=end)
+    rows, nxt = keyset(qs, field=field, desc=desc, cursor=cursor, limit=limit)
+    return [interaction_view(i) for i in rows], nxt
+
+
+def interaction_detail(viewer: Viewer, interaction_id: str) -> dict[str, Any]:
+    """One interaction ``viewer`` may see, with the participants and links it may see."""
+    found = visible_interactions(viewer).filter(pk=(interaction_id or "").strip()).first()
+    if found is None:
+        raise NotFound(f"id: no interaction {interaction_id!r}", field="id")
+    return interaction_view(found)

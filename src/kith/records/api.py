@@ -92,11 +92,12 @@ def detail(user: Any, record: Any) -> dict[str, Any]:
 @router.get("/records", response={200: RecordPage, **READ_ERRORS})
 def list_records(request: HttpRequest, filters: Query[RecordFilters]) -> Any:
     """List the records you may see: filter by type and search, sort, page by cursor."""
-    from kith.server.queries import records_page
+    from kith.accounts.selectors import viewer_of
+    from kith.records.selectors import records_page
 
     user = require(request, "viewer")
     items, nxt = records_page(
-        user,
+        viewer_of(user),
         type_key=filters.type,
         q=filters.q,
         sort=filters.sort,
@@ -197,21 +198,13 @@ def restore_record(request: HttpRequest, ref: str) -> Any:
 @router.get("/records/{ref}/history", response={200: ChangePage, **READ_ERRORS})
 def record_history(request: HttpRequest, ref: str, filters: Query[HistoryFilters]) -> Any:
     """Who changed what and when on a record and its relationships, oldest first."""
-    from django.db.models import Q
-
-    from kith.relationships.models import Relationship
-    from kith.server.queries import history_page, visible_record
+    from kith.accounts.selectors import viewer_of
+    from kith.relationships.selectors import record_history as history
+    from kith.server.queries import visible_record
 
     user = require(request, "viewer")
     record = visible_record(user, ref, deleted=True)
-    rel_ids = list(
-        Relationship.objects.filter(Q(from_record=record) | Q(to_record=record)).values_list(
-            "id", flat=True
-        )
-    )
-    items, nxt = history_page(
-        user, entity_ids=[record.id, *rel_ids], cursor=filters.cursor, limit=filters.limit
-    )
+    items, nxt = history(viewer_of(user), record, cursor=filters.cursor, limit=filters.limit)
     return {"items": items, "next_cursor": nxt}
 
 

@@ -239,9 +239,11 @@ def cmd_list(
 ) -> None:
     """List records."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.records.selectors import list_records
 
     rows = list_records(
+        SYSTEM,
         type_key=type_name,
         search=search,
         limit=limit,
@@ -344,38 +346,6 @@ def cmd_restore(ref: Ref, as_json: JsonOpt = False) -> None:
     )
 
 
-def cmd_history(ref: Ref, as_json: JsonOpt = False) -> None:
-    """Show who changed what and when on a record (and its relationships)."""
-    open_workspace()
-    from kith.records.selectors import record_history, resolve
-
-    rows = record_history(resolve(ref, include_deleted=True))
-    emit(
-        rows,
-        as_json,
-        lambda rs: table(
-            None,
-            ["at", "who", "what", "field", "old", "new"],
-            [
-                (
-                    r["at"][:19],
-                    r["actor"],
-                    f"{r['action']} {r['entity_id']}",
-                    r["field"],
-                    _short(r["old"]),
-                    _short(r["new"]),
-                )
-                for r in rs
-            ],
-        ),
-    )
-
-
-def _short(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def register(app: typer.Typer) -> None:
     app.command("init")(cmd_init)
     app.add_typer(person_app, name="person")
@@ -387,4 +357,3 @@ def register(app: typer.Typer) -> None:
     app.command("edit")(cmd_edit)
     app.command("delete")(cmd_delete)
     app.command("restore")(cmd_restore)
-    app.command("history")(cmd_history)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q, QuerySet
 
 from kith.core.errors import Ambiguous, NotFound, ValidationError
+from kith.core.paging import keyset, parse_sort
 from kith.core.viewer import Viewer
 from kith.records.models import ContactPoint, FieldDef, Record, RecordType, WorkspaceSettings
 from kith.records.normalize import name_key
+from kith.records.search import check_search, search_q, with_contacts
 
 TYPE_ALIASES = {
     "people": "person",
@@ -24,6 +26,7 @@ TYPE_ALIASES = {
     "company": "organization",
     "companies": "organization",
 }
+RECORD_SORTS = {"name": "name_key", "created_at": "created_at", "updated_at": "updated_at"}
 
 
 def get_type(key: str, *, field: str = "type") -> RecordType:
@@ -167,6 +170,7 @@ def record_view(record: Record) -> dict[str, Any]:
 
 
 def list_records(
+    viewer: Viewer,
     *,
     type_key: str | None = None,
     search: str | None = None,
@@ -174,24 +178,63 @@ def list_records(
     offset: int = 0,
     include_deleted: bool = False,
 ) -> list[dict[str, Any]]:
-    """List records, optionally of one type and matching a name/email search."""
+    """Records ``viewer`` may see, optionally of one type and matching a search, by name."""
     if limit < 1 or limit > 10_000:
         raise ValidationError("limit: must be between 1 and 10000", field="limit")
-    qs = Record.objects.all()
+    qs = _listed(viewer, type_key=type_key, q=search, include_deleted=include_deleted)
+    qs = with_contacts(qs.order_by("name_key", "id"))
+    return [record_summary(r) for r in qs[offset : offset + limit]]
+
+
+def _listed(
+    viewer: Viewer, *, type_key: str | None, q: str | None, include_deleted: bool
+) -> QuerySet[Record]:
+    qs = Record.objects.filter(visible_q(viewer))
     if not include_deleted:
         qs = qs.filter(deleted_at__isnull=True)
     if type_key:
         qs = qs.filter(type_id=get_type(type_key).key)
-    if search:
-        term = search.strip()
-        by_contact = ContactPoint.objects.filter(normalized__contains=term.lower()).values(
-            "record_id"
-        )
-        qs = qs.filter(Q(name_key__contains=name_key(term)) | Q(pk__in=by_contact))
-    qs = qs.order_by("name_key", "id").prefetch_related(
-        Prefetch("contacts", queryset=ContactPoint.objects.order_by("-primary", "id"))
-    )
-    return [record_summary(r) for r in qs[offset : offset + limit]]
+    term = check_search(q)
+    if term:
+        qs = qs.filter(search_q(term))
+    return qs
+
+
+def records_page(
+    viewer: Viewer,
+    *,
+    type_key: str | None = None,
+    q: str | None = None,
+    sort: str = "name",
+    cursor: str | None = None,
+    limit: int = 50,
+    include_deleted: bool = False,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A cursor page of the records ``viewer`` may see, filtered by type and a search."""
+    field, desc = parse_sort(sort, RECORD_SORTS)
+    qs = _listed(viewer, type_key=type_key, q=q, include_deleted=include_deleted)
+    rows, nxt = keyset(with_contacts(qs), field=field, desc=desc, cursor=cursor, limit=limit)
+    return [{**record_summary(r), "private": r.private} for r in rows], nxt
+
+
+def search_records(
+    viewer: Viewer, text: str, *, limit: int = 8, type_key: str | None = None
+) -> list[Record]:
+    """Live records ``viewer`` may see matching ``text``, names starting with it first."""
+    term = check_search(text)
+    if not term:
+        return []
+    if not 1 <= limit <= 1000:
+        raise ValidationError("limit: must be between 1 and 1000", field="limit")
+    base = Record.objects.filter(visible_q(viewer), deleted_at__isnull=True)
+    if type_key:
+        base = base.filter(type_id=get_type(type_key).key)
+    base = with_contacts(base.select_related("type")).order_by("name_key", "id")
+    found = list(base.filter(name_key__startswith=name_key(term))[:limit])
+    if len(found) < limit:
+        more = base.filter(search_q(term)).exclude(pk__in=[r.id for r in found])
+        found += list(more[: limit - len(found)])
+    return found
 
 
 def list_types() -> list[dict[str, Any]]:
@@ -210,14 +253,3 @@ def list_types() -> list[dict[str, Any]]:
         }
         for t in types
     ]
-
-
-def record_history(record: Record) -> list[dict[str, Any]]:
-    """The history of a record and of every relationship it is an end of, oldest first."""
-    from kith.core.selectors import change_view, changes_for
-    from kith.relationships.models import Relationship
-
-    rel_ids = Relationship.objects.filter(Q(from_record=record) | Q(to_record=record)).values_list(
-        "id", flat=True
-    )
-    return [change_view(c) for c in changes_for([record.id, *rel_ids])]

@@ -95,12 +95,14 @@ def add_type(request: HttpRequest, payload: RelTypeIn) -> Any:
 @router.get("/relationships", response={200: RelationshipPage, **READ_ERRORS}, by_alias=True)
 def list_relationships(request: HttpRequest, filters: Query[RelFilters]) -> Any:
     """Relationships between records you may see; filter by record, type and date."""
-    from kith.server.queries import relationships_page, visible_record
+    from kith.accounts.selectors import viewer_of
+    from kith.relationships.selectors import relationships_page
+    from kith.server.queries import visible_record
 
     user = require(request, "viewer")
     record = visible_record(user, filters.record, field="record") if filters.record else None
     items, nxt = relationships_page(
-        user,
+        viewer_of(user),
         record=record,
         type_key=filters.type,
         as_of=filters.as_of,
@@ -174,8 +176,8 @@ def end_relationship(request: HttpRequest, rel_id: str, payload: EndIn) -> Any:
 )
 def record_relationships(request: HttpRequest, ref: str, filters: Query[RecordRelFilters]) -> Any:
     """A record's relationships from its side, active first; ``as_of`` for any date."""
+    from kith.core.paging import offset_page
     from kith.relationships.selectors import relations_view
-    from kith.server.paging import offset_page
     from kith.server.queries import redact_relations, visible_record
 
     user = require(request, "viewer")

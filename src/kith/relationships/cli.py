@@ -1,4 +1,4 @@
-"""CLI commands for relationships: reltype add/list, relate, unrelate, relations, team."""
+"""CLI commands for relationships: reltype add/list, relate, unrelate, relations, team, history."""
 
 from __future__ import annotations
 
@@ -184,9 +184,54 @@ def cmd_team(
     )
 
 
+def cmd_history(
+    ref: Annotated[str, typer.Argument(help="Record id, unique email or exact name.")],
+    limit: Annotated[int, typer.Option("--limit", help="At most 500 changes.")] = 500,
+    after: Annotated[
+        str | None, typer.Option("--after", help="The cursor a previous page printed.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show who changed what and when on a record (and its relationships), oldest first."""
+    open_workspace()
+    from kith.core.viewer import SYSTEM
+    from kith.records.selectors import resolve
+    from kith.relationships.selectors import record_history
+
+    record = resolve(ref, include_deleted=True)
+    rows, more = record_history(SYSTEM, record, cursor=after, limit=limit)
+    emit(
+        rows,
+        as_json,
+        lambda rs: table(
+            None,
+            ["at", "who", "what", "field", "old", "new"],
+            [
+                (
+                    r["at"][:19],
+                    r["actor"],
+                    f"{r['action']} {r['entity_id']}",
+                    r["field"],
+                    _short(r["old"]),
+                    _short(r["new"]),
+                )
+                for r in rs
+            ],
+        ),
+    )
+    if more:
+        typer.echo(f"more: kith history {record.id} --after {more}", err=True)
+
+
+def _short(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(reltype_app, name="reltype")
     app.command("relate")(cmd_relate)
     app.command("unrelate")(cmd_unrelate)
     app.command("relations")(cmd_relations)
     app.command("team")(cmd_team)
+    app.command("history")(cmd_history)

@@ -9,8 +9,12 @@ from django.db.models import Q, QuerySet
 
 from kith.core import clock
 from kith.core.errors import Ambiguous, NotFound, ValidationError
+from kith.core.models import Change
+from kith.core.paging import keyset, parse_sort
+from kith.core.selectors import change_view
+from kith.core.viewer import Viewer
 from kith.records.models import Record
-from kith.records.selectors import home_org
+from kith.records.selectors import home_org, visible_q
 from kith.relationships.models import Relationship, RelationshipType
 
 
@@ -242,3 +246,56 @@ def validate_as_of(value: str | dt.date | None) -> dt.date | None:
         raise ValidationError(
             f"--as-of: {value!r} is not a valid date (expected YYYY-MM-DD)", field="as_of"
         ) from None
+
+
+REL_SORTS = {"created_at": "created_at", "id": "id"}
+
+
+def visible_relationships(viewer: Viewer) -> QuerySet[Relationship]:
+    """Relationships whose two ends ``viewer`` may see."""
+    return Relationship.objects.filter(
+        visible_q(viewer, "from_record__"), visible_q(viewer, "to_record__")
+    )
+
+
+def relationships_page(
+    viewer: Viewer,
+    *,
+    record: Record | None = None,
+    type_key: str | None = None,
+    as_of: dt.date | None = None,
+    sort: str = "created_at",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A cursor page of live relationships ``viewer`` may see, of one record or type."""
+    field, desc = parse_sort(sort, REL_SORTS)
+    qs = visible_relationships(viewer).select_related("type", "from_record", "to_record")
+    qs = qs.filter(from_record__deleted_at__isnull=True, to_record__deleted_at__isnull=True)
+    if record is not None:
+        qs = qs.filter(Q(from_record=record) | Q(to_record=record))
+    if type_key:
+        qs = qs.filter(type_id=type_key.strip().lower())
+    if as_of is not None:
+        qs = qs.filter(active_on(as_of))
+    rows, nxt = keyset(qs, field=field, desc=desc, cursor=cursor, limit=limit)
+    return [relationship_view(r, record) for r in rows], nxt
+
+
+def record_history(
+    viewer: Viewer,
+    record: Record,
+    *,
+    cursor: str | None = None,
+    limit: int = 100,
+    newest_first: bool = False,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A cursor page of the history of ``record`` and of its relationships ``viewer`` may see.
+
+    The one history read behind ``kith history``, the API and the web page: paged in the
+    query, so a page costs the same however long the history is.
+    """
+    rels = visible_relationships(viewer).filter(Q(from_record=record) | Q(to_record=record))
+    qs = Change.objects.filter(Q(entity_id=record.id) | Q(entity_id__in=rels.values("id")))
+    rows, nxt = keyset(qs, field="id", desc=newest_first, cursor=cursor, limit=limit)
+    return [change_view(c) for c in rows], nxt

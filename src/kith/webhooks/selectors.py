@@ -55,7 +55,7 @@ def deliveries_page(
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Deliveries, newest first, with their attempts."""
-    from kith.server.paging import keyset
+    from kith.core.paging import keyset
 
     qs = Delivery.objects.prefetch_related(
         Prefetch("attempt_log", queryset=Attempt.objects.order_by("at", "id"))

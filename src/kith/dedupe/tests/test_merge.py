@@ -15,13 +15,15 @@ from kith.backup.codec import dump_rows
 from kith.backup.services import backup_models
 from kith.core.errors import Conflict, KithError, ValidationError
 from kith.core.models import Change
+from kith.core.viewer import SYSTEM
 from kith.dedupe.models import Merge
 from kith.dedupe.services import merge_records, unmerge
 from kith.interactions.models import InteractionLink, Participant
 from kith.records.models import ContactPoint, Record
-from kith.records.selectors import home_org, record_history
+from kith.records.selectors import home_org
 from kith.records.services import add_person, delete_record, update_record
 from kith.relationships.models import Relationship
+from kith.relationships.selectors import record_history
 from kith.relationships.services import relate as _relate
 from kith.testing import load_contact, log, make_home, make_org, make_person, relate
 
@@ -102,9 +104,9 @@ def test_merge_moves_everything_and_reports_differences() -> None:
     assert Change.objects.filter(entity_id=other.id, action="merged").count() == 1
     moved = Change.objects.filter(entity_id=keep.id, action="create").count()
     assert moved == 2 and other_history == 1
-    actions = [h["action"] for h in record_history(keep)]
+    actions = [h["action"] for h in record_history(SYSTEM, keep)[0]]
     assert "merge" in actions and "merge_conflict" in actions
-    conflict = next(h for h in record_history(keep) if h["field"] == "fields.title")
+    conflict = next(h for h in record_history(SYSTEM, keep)[0] if h["field"] == "fields.title")
     assert conflict["old"] == "Chief Executive" and conflict["new"] == "CEO"
     assert result["moved"]["relationships dropped (between the two)"] == 1
     assert result["moved"]["relationships dropped (identical)"] == 2  # knows + works_at CEO

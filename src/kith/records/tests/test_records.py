@@ -9,8 +9,10 @@ import pytest
 from kith import testing
 from kith.core.context import acting_as
 from kith.core.errors import Ambiguous, Conflict, NotFound, ValidationError
+from kith.core.viewer import SYSTEM
 from kith.records import selectors, services
 from kith.records.models import Record
+from kith.relationships.selectors import record_history
 
 
 def test_person_keeps_several_emails_and_phones_normalised() -> None:
@@ -125,7 +127,7 @@ def test_edits_keep_field_level_history_with_actor() -> None:
         services.update_record(ref=jane.id, values={"title": "CTO", "email": "jd@acme.test"})
     with acting_as("bob"):
         services.update_record(ref="jd@acme.test", values={"title": "CEO", "name": "Jane Roe"})
-    rows = selectors.record_history(Record.objects.get(pk=jane.id))
+    rows = record_history(SYSTEM, Record.objects.get(pk=jane.id))[0]
     changes = [
         (r["actor"], r["field"], r["old"], r["new"]) for r in rows if r["action"] == "update"
     ]
@@ -155,15 +157,15 @@ def test_failed_edit_changes_nothing() -> None:
 def test_delete_is_soft_and_restorable() -> None:
     jane = testing.make_person("Jane Doe", email="jane@acme.test")
     services.delete_record(ref="Jane Doe")
-    assert selectors.list_records() == []
+    assert selectors.list_records(SYSTEM) == []
     with pytest.raises(NotFound):
         selectors.resolve("jane@acme.test")
-    assert [r["id"] for r in selectors.list_records(include_deleted=True)] == [jane.id]
+    assert [r["id"] for r in selectors.list_records(SYSTEM, include_deleted=True)] == [jane.id]
     services.restore_record(ref=jane.id)
     assert selectors.resolve("jane@acme.test").id == jane.id
     with pytest.raises(ValidationError, match="is not deleted"):
         services.restore_record(ref=jane.id)
-    actions = [r["action"] for r in selectors.record_history(jane)]
+    actions = [r["action"] for r in record_history(SYSTEM, jane)[0]]
     assert actions == ["create", "delete", "restore"]
 
 
@@ -184,17 +186,20 @@ def test_list_filters_by_type_alias_and_search() -> None:
     acme = testing.make_org("Acme Corp", domains=("acme.test",))
     testing.make_person("Jane Doe", email="jane@acme.test")
     testing.make_person("John Smith", email="john@globex.test")
-    assert [r["id"] for r in selectors.list_records(type_key="org")] == [acme.id]
-    assert [r["name"] for r in selectors.list_records(search="ACME")] == ["Acme Corp", "Jane Doe"]
+    assert [r["id"] for r in selectors.list_records(SYSTEM, type_key="org")] == [acme.id]
+    assert [r["name"] for r in selectors.list_records(SYSTEM, search="ACME")] == [
+        "Acme Corp",
+        "Jane Doe",
+    ]
     with pytest.raises(NotFound, match="unknown record type 'planet'"):
-        selectors.list_records(type_key="planet")
+        selectors.list_records(SYSTEM, type_key="planet")
 
 
 def test_list_has_no_n_plus_one(django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
     for i in range(30):
         testing.make_person(f"Person {i}", email=f"p{i}@x.test")
     with django_assert_max_num_queries(3):
-        rows = selectors.list_records(limit=30)
+        rows = selectors.list_records(SYSTEM, limit=30)
     assert len(rows) == 30 and all(r["email"] for r in rows)
 
 

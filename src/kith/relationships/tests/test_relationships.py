@@ -113,9 +113,10 @@ def test_ending_keeps_history_and_as_of_sees_the_past() -> None:
         services.end_relationship(rel_id=rel.id, on="2024-07-01")
     with pytest.raises(NotFound):
         services.end_relationship(rel_id="rel_nope")
-    from kith.records.selectors import record_history
+    from kith.core.viewer import SYSTEM
+    from kith.relationships.selectors import record_history
 
-    actions = [(h["action"], h["entity_id"]) for h in record_history(jane)]
+    actions = [(h["action"], h["entity_id"]) for h in record_history(SYSTEM, jane)[0]]
     assert ("end", rel.id) in actions
 
 

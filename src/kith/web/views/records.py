@@ -137,21 +137,18 @@ def restore(request: HttpRequest, rid: str) -> HttpResponse:
 @require_GET
 @signed_in()
 def history(request: HttpRequest, rid: str) -> HttpResponse:
-    from kith.records.selectors import record_history
+    from kith.accounts.selectors import viewer_of
+    from kith.relationships.selectors import record_history
 
     record = get_record(request, rid)
+    cursor = str(request.GET.get("cursor", ""))[:500] or None
     try:
-        start = max(0, int(str(request.GET.get("start", "0"))[:9]))
-    except ValueError:
-        start = 0
-    items = record_history(record)[::-1]
-    ctx = {
-        "record": record,
-        "items": items[start : start + HISTORY_PAGE],
-        "start": start,
-        "more": start + HISTORY_PAGE if len(items) > start + HISTORY_PAGE else None,
-        "total": len(items),
-    }
+        items, more = record_history(
+            viewer_of(request.user), record, cursor=cursor, limit=HISTORY_PAGE, newest_first=True
+        )
+    except KithError as exc:
+        return error_page(request, 400, "Bad page", str(exc))
+    ctx = {"record": record, "items": items, "first": cursor is None, "more": more}
     return page(request, "web/record_history.html", ctx)
 
 
@@ -337,10 +334,11 @@ def health_fragment(request: HttpRequest, rid: str) -> HttpResponse:
 @signed_in()
 def suggest(request: HttpRequest, rid: str) -> HttpResponse:
     """Records matching what was typed, as options of the reference field's datalist."""
-    from kith.server.queries import records_page
+    from kith.accounts.selectors import viewer_of
+    from kith.records.selectors import records_page
 
     term = str(request.GET.get("other", "") or request.GET.get("q", "")).strip()[:100]
-    found = records_page(request.user, q=term, limit=8)[0] if len(term) >= 2 else []
+    found = records_page(viewer_of(request.user), q=term, limit=8)[0] if len(term) >= 2 else []
     items = [r for r in found if r["id"] != rid]
     return page(request, "web/_record_suggest.html", {"items": items})
 
