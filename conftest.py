@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,10 @@ import pytest
 
 if TYPE_CHECKING:
     from kith.core.clock import Trip
+
+# The tests' webhook receivers listen on loopback, which Kith refuses unless allowed
+# (kith.webhooks.transport); the tests of that refusal clear this themselves.
+os.environ.setdefault("KITH_WEBHOOK_ALLOW", "loopback")
 
 
 @pytest.fixture(autouse=True)

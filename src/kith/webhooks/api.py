@@ -64,7 +64,7 @@ class DeliveryPage(Schema):
 
 
 class DeliveryFilters(Schema):
-    status: str | None = Field(None, description="pending, delivered or failed")
+    status: str | None = Field(None, description="pending, delivered, failed or cancelled")
     cursor: str | None = Field(None, max_length=500)
     limit: int = Field(50, ge=1, le=500)
 

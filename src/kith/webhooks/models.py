@@ -28,6 +28,7 @@ class Delivery(models.Model):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # its webhook was deactivated before it went out
 
     id = models.CharField(primary_key=True, max_length=40)
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.db import close_old_connections, transaction
@@ -22,6 +23,7 @@ from kith.core import clock
 from kith.core.events import subscribe
 from kith.core.ids import new_id
 from kith.webhooks.models import Attempt, Delivery, Webhook
+from kith.webhooks.transport import Outcome, post
 
 EVENTS = [
     "record.created",
@@ -35,7 +37,7 @@ EVENTS = [
 OPTIONAL_EVENTS = ["health.band_changed"]
 MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 60
-TIMEOUT_SECONDS = 10
+SENDERS = 8  # webhooks served at once in one round
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -132,62 +134,82 @@ def _claim(delivery_id: str, now: dt.datetime) -> bool:
 
 
 def deliver_due(*, limit: int = 50, now: dt.datetime | None = None) -> int:
-    """Send up to ``limit`` due deliveries; returns how many were attempted."""
+    """Send up to ``limit`` due deliveries; returns how many were attempted.
+
+    Each webhook's deliveries go out in order on a sender of their own, so one slow or
+    dead receiver holds up only itself; after its first failure in a round the rest of
+    its deliveries wait for the next round instead of each waiting out the deadline.
+    """
     moment = now or clock.now()
     due = list(
-        Delivery.objects.filter(status=Delivery.PENDING, next_attempt_at__lte=moment)
+        Delivery.objects.filter(
+            status=Delivery.PENDING, next_attempt_at__lte=moment, webhook__active=True
+        )
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=moment))
         .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)[:limit]
     )
+    claimed = [did for did in due if _claim(did, moment)]
+    if not claimed:
+        return 0
+    rows = Delivery.objects.select_related("webhook").filter(pk__in=claimed)
+    by_hook: dict[str, list[Delivery]] = {}
+    for d in sorted(rows, key=lambda d: (d.next_attempt_at, d.id)):
+        by_hook.setdefault(d.webhook_id, []).append(d)
+    with ThreadPoolExecutor(max_workers=min(SENDERS, len(by_hook))) as pool:
+        rounds = list(pool.map(_send_in_order, by_hook.values()))
     sent = 0
-    for did in due:
-        if not _claim(did, moment):
-            continue
-        attempt(Delivery.objects.select_related("webhook").get(pk=did))
-        sent += 1
+    for results, unsent in rounds:
+        for delivery, outcome in results:
+            _record(delivery, outcome)
+            sent += 1
+        if unsent:
+            Delivery.objects.filter(pk__in=[d.id for d in unsent]).update(claimed_until=None)
     return sent
+
+
+def _send_in_order(deliveries: list[Delivery]) -> tuple[list[tuple[Delivery, Outcome]], list]:
+    """Send one webhook's deliveries in order until one fails (no database work here)."""
+    results: list[tuple[Delivery, Outcome]] = []
+    for i, delivery in enumerate(deliveries):
+        outcome = _send(delivery)
+        results.append((delivery, outcome))
+        if not outcome.delivered:
+            return results, deliveries[i + 1 :]
+    return results, []
+
+
+def _send(delivery: Delivery) -> Outcome:
+    hook = delivery.webhook
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "kith-webhooks/1",
+        "X-Kith-Event": delivery.event,
+        "X-Kith-Delivery": delivery.id,
+        "X-Kith-Signature": sign(hook.secret, int(time.time()), body),
+    }
+    return post(hook.url, body, headers)
 
 
 def attempt(delivery: Delivery) -> Attempt:
     """Send one delivery now and record the attempt; schedule a retry if it failed."""
-    import urllib.error
-    import urllib.request
+    return _record(delivery, _send(delivery))
 
-    hook = delivery.webhook
-    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
-    stamp = int(time.time())
-    request = urllib.request.Request(
-        hook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "kith-webhooks/1",
-            "X-Kith-Event": delivery.event,
-            "X-Kith-Delivery": delivery.id,
-            "X-Kith-Signature": sign(hook.secret, stamp, body),
-        },
-    )
-    started = time.monotonic()
-    code: int | None = None
-    error = ""
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as resp:
-            code = resp.status
-    except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        error = str(getattr(exc, "reason", exc))[:500] or type(exc).__name__
-    took = int((time.monotonic() - started) * 1000)
+
+def _record(delivery: Delivery, outcome: Outcome) -> Attempt:
     now = clock.now()
     with transaction.atomic():
         log = Attempt.objects.create(
-            delivery=delivery, at=now, status_code=code, error=error, duration_ms=took
+            delivery=delivery,
+            at=now,
+            status_code=outcome.status_code,
+            error=outcome.error[:500],
+            duration_ms=outcome.duration_ms,
         )
         delivery.attempts += 1
         delivery.claimed_until = None
-        if code is not None and 200 <= code < 300:
+        if outcome.delivered:
             delivery.status = Delivery.DELIVERED
             delivery.delivered_at = now
         elif delivery.attempts >= MAX_ATTEMPTS:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from django.db import transaction
 
@@ -15,14 +14,7 @@ from kith.core.ids import new_id
 from kith.core.services import record_change
 from kith.webhooks.models import Delivery, Webhook
 from kith.webhooks.outbox import EVENTS, OPTIONAL_EVENTS
-
-
-def _check_url(url: str) -> str:
-    text = (url or "").strip()
-    parts = urlsplit(text)
-    if parts.scheme not in {"http", "https"} or not parts.hostname or len(text) > 500:
-        raise ValidationError(f"url: {url!r} is not an http(s) URL", field="url")
-    return text
+from kith.webhooks.transport import check_url
 
 
 def _check_events(events: Iterable[str]) -> list[str]:
@@ -49,7 +41,7 @@ def add_webhook(*, url: str, events: Iterable[str]) -> tuple[Webhook, str]:
     secret = "whsec_" + secrets.token_urlsafe(24)
     hook = Webhook.objects.create(
         id=new_id("whk"),
-        url=_check_url(url),
+        url=check_url(url),
         events=_check_events(events),
         secret=secret,
         created_by=current_actor(),
@@ -85,12 +77,16 @@ def change_webhook(
     hook = get_webhook(hook_id)
     before = {"url": hook.url, "events": hook.events, "active": hook.active}
     if url is not None:
-        hook.url = _check_url(url)
+        hook.url = check_url(url)
     if events is not None:
         hook.events = _check_events(events)
     if active is not None:
         hook.active = active
     hook.save()
+    if active is False:  # what was queued for it must not go out after all
+        Delivery.objects.filter(webhook=hook, status=Delivery.PENDING).update(
+            status=Delivery.CANCELLED, claimed_until=None
+        )
     after = {"url": hook.url, "events": hook.events, "active": hook.active}
     if after != before:
         record_change(

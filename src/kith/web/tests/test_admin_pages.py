@@ -624,7 +624,8 @@ def test_deliveries_with_attempts_and_redeliver(
     hook, _ = add_webhook(url=url, events=["record.created"])
     for i in range(8):
         make_person(f"Person {i}")
-    assert deliver_due() == 8
+    # one failure per round for a dead receiver: the rest wait for the next round
+    assert [deliver_due() for _ in range(9)] == [1] * 8 + [0]
     with django_assert_max_num_queries(6):
         resp = admin.get(f"/admin/webhooks/{hook.id}")
     html = _html(resp)
