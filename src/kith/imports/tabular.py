@@ -12,6 +12,7 @@ from typing import Any
 from kith.core.errors import ValidationError
 from kith.imports.items import MAX_FIELD, BadRow, RawRecord, Unit
 from kith.imports.textio import open_text
+from kith.imports.workbook import MAX_COLUMNS, check_workbook
 
 csv.field_size_limit(1 << 24)  # long fields get our clear error, not csv's
 
@@ -217,6 +218,7 @@ class Sheet:
         self.name = name
         self.headers: list[str] = []
         self.preamble: list[list[str]] = []
+        self.encoding: str | None = None  # of a CSV file: as detected, told in the report
 
     def find_header(self, names: Iterable[str], mapped: Iterable[str] = ()) -> None:
         names = list(names)
@@ -249,6 +251,12 @@ def csv_sheet(path: str, *, name: str) -> Sheet:
         start = 1
         try:
             for row in reader:
+                if len(row) > MAX_COLUMNS:
+                    raise ValidationError(
+                        f"{name}: line {start} has {len(row):,} columns; at most "
+                        f"{MAX_COLUMNS:,} are read (is the delimiter right?)",
+                        field="file",
+                    )
                 yield start, row
                 start = reader.line_num + 1
         except UnicodeDecodeError as exc:
@@ -261,7 +269,9 @@ def csv_sheet(path: str, *, name: str) -> Sheet:
         finally:
             fh.close()  # type: ignore[attr-defined]
 
-    return Sheet(rows(), "line", name)
+    sheet = Sheet(rows(), "line", name)
+    sheet.encoding = enc
+    return sheet
 
 
 def xlsx_sheet(path: str, *, name: str) -> Sheet:
@@ -274,6 +284,11 @@ def xlsx_sheet(path: str, *, name: str) -> Sheet:
     # `--format xlsx` may be given a workbook of any name (or a file that is none)
     fh = open(path, "rb")  # noqa: SIM115 - closed with the workbook, after the last row
     try:
+        check_workbook(fh, name=name)
+    except ValidationError:
+        fh.close()
+        raise
+    try:
         wb = load_workbook(fh, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         fh.close()
@@ -285,6 +300,10 @@ def xlsx_sheet(path: str, *, name: str) -> Sheet:
         wb.close()
         fh.close()
         raise ValidationError(f"{name}: the workbook has no sheets", field="file")
+
+    # rows as stored, not padded to the sheet's declared size (a forged <dimension> of
+    # A1:XFD1048576 would make every row 16,384 cells)
+    ws.reset_dimensions()
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
@@ -315,6 +334,8 @@ def read_units(
     report["columns"] = {h: t for h, t in zip(headers, mapping, strict=True) if t}
     report["ignored_columns"] = [h for h, t in zip(headers, mapping, strict=True) if not t and h]
     report["header"] = headers
+    if sheet.encoding:
+        report["encoding"] = sheet.encoding
     for start, row in sheet.rows:
         if not any(c.strip() for c in row):
             continue

@@ -1,0 +1,164 @@
+"""Hostile sheets, made by the test: a workbook's size is bounded by its cells, not trusted
+from its declarations, and every refusal is one clear line that changes nothing."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from kith.core.errors import KithError
+from kith.imports.services import import_file
+from kith.imports.workbook import MAX_COLUMNS, MAX_ROWS
+from kith.records.models import Record
+
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+
+
+def _workbook(path: Path, sheet_xml: bytes, shared: list[str] | None = None) -> Path:
+    """A minimal .xlsx whose first sheet is ``sheet_xml``, with ``shared`` strings."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxml'
+            'formats-package.relationships+xml"/><Default Extension="xml" ContentType='
+            '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
+            '"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings'
+            '.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+            'sharedStrings+xml"/></Types>',
+        )
+        zf.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+            '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>",
+        )
+        zf.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0"?><workbook {_NS} {_R}><sheets><sheet name="S" sheetId="1" '
+            'r:id="rId1"/></sheets></workbook>',
+        )
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+            '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        )
+        zf.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+        items = "".join(f"<si><t>{s}</t></si>" for s in shared or [])
+        zf.writestr("xl/sharedStrings.xml", f"<sst {_NS}>{items}</sst>")
+    return path
+
+
+def _sheet(rows: bytes, dimension: str = "A1:B3") -> bytes:
+    return (
+        f'<?xml version="1.0"?><worksheet {_NS}><dimension ref="{dimension}"/><sheetData>'.encode()
+        + rows
+        + b"</sheetData></worksheet>"
+    )
+
+
+def _cells(row: int, values: list[str]) -> bytes:
+    cells = "".join(
+        f'<c r="{chr(65 + i)}{row}" t="inlineStr"><is><t>{v}</t></is></c>'
+        for i, v in enumerate(values)
+    )
+    return f'<row r="{row}">{cells}</row>'.encode()
+
+
+def _refused(path: Path, needle: str) -> float:
+    """Import ``path`` expecting a clear refusal; returns the peak Python memory in MB."""
+    before = Record.objects.count()
+    tracemalloc.start()
+    try:
+        with pytest.raises(KithError) as err:
+            import_file(path=str(path), fmt="xlsx")
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+    assert needle in err.value.message and path.name in err.value.message
+    assert "\n" not in err.value.message and "Traceback" not in err.value.message
+    assert Record.objects.count() == before
+    return peak
+
+
+def test_a_row_of_three_million_cells_is_refused_in_little_memory(tmp_path: Path) -> None:
+    cell = b'<c t="inlineStr"><is><t>x</t></is></c>'
+    book = _workbook(tmp_path / "wide.xlsx", _sheet(b'<row r="1">' + cell * 3_000_000 + b"</row>"))
+    assert book.stat().st_size < 2_000_000  # a small file ...
+    started = time.monotonic()
+    peak = _refused(book, f"more than {MAX_COLUMNS:,} columns")
+    assert peak < 50, f"peak {peak:.0f} MB"  # ... that once took 2.8 GB
+    assert time.monotonic() - started < 20
+
+
+def test_millions_of_empty_rows_are_refused(tmp_path: Path) -> None:
+    rows = _cells(1, ["Name", "Email"]) + b"<row/>" * (MAX_ROWS + 5)
+    peak = _refused(_workbook(tmp_path / "long.xlsx", _sheet(rows)), f"more than {MAX_ROWS:,} rows")
+    assert peak < 50, f"peak {peak:.0f} MB"
+    far = _cells(1, ["Name"]) + f'<row r="{MAX_ROWS + 1}"/>'.encode()
+    _refused(_workbook(tmp_path / "far.xlsx", _sheet(far)), "rows")
+
+
+def test_an_xml_bomb_is_refused_not_a_crash(tmp_path: Path) -> None:
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        + f"<worksheet {_NS}><sheetData>".encode()
+        + b'<row r="1"><c t="inlineStr"><is><t>&lol3;</t></is></c></row></sheetData></worksheet>'
+    )
+    _refused(_workbook(tmp_path / "bomb.xlsx", bomb), "document type")
+    shared_bomb = tmp_path / "bomb2.xlsx"
+    _workbook(shared_bomb, _sheet(_cells(1, ["Name"])))
+    with zipfile.ZipFile(shared_bomb, "a") as zf:
+        zf.writestr("xl/styles.xml", b'<!DOCTYPE x [<!ENTITY a "aaaa">]><styleSheet/>')
+    _refused(shared_bomb, "document type")
+
+
+def test_a_forged_dimension_does_not_pad_every_row(tmp_path: Path) -> None:
+    rows = _cells(1, ["Name", "Email"]) + _cells(2, ["Dora Ng", "dora@forged.example"])
+    book = _workbook(tmp_path / "forged.xlsx", _sheet(rows, dimension="A1:XFD1048576"))
+    report = import_file(path=str(book), fmt="xlsx")
+    assert report["counts"]["person_created"] == 1
+    assert Record.objects.filter(name="Dora Ng").exists()
+
+
+def test_shared_strings_are_read_within_bounds(tmp_path: Path) -> None:
+    rows = b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+    rows += b'<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>3</v></c></row>'
+    book = _workbook(
+        tmp_path / "shared.xlsx", _sheet(rows), ["Name", "Email", "Eli Sato", "eli@ss.example"]
+    )
+    report = import_file(path=str(book), fmt="xlsx")
+    assert report["counts"]["person_created"] == 1
+
+
+def test_a_csv_of_a_hundred_thousand_columns_says_so(tmp_path: Path) -> None:
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(100_000)) + "\n" + "x," * 99_999 + "x\n")
+    with pytest.raises(KithError, match=r"wide.csv: line 1 has 100,000 columns; at most 1,000"):
+        import_file(path=str(wide))
+    assert not Record.objects.filter(type_id="person").exists()
+
+
+def test_a_csv_that_is_not_utf8_says_which_encoding_was_assumed(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    legacy = tmp_path / "legacy.csv"
+    legacy.write_bytes("Name,Email\nJosé Müller,jose@enc.example\n".encode("cp1252"))
+    code, out, _ = cli("import", str(legacy))
+    assert code == 0 and "read as cp1252 text: the file is not UTF-8" in out
+    assert Record.objects.filter(name="José Müller").exists()
+    plain = tmp_path / "plain.csv"
+    plain.write_text("Name,Email\nAna Lopez,ana@enc.example\n", encoding="utf-8")
+    code, out, _ = cli("import", str(plain))
+    assert code == 0 and "read as" not in out
