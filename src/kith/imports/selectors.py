@@ -10,6 +10,7 @@ from typing import IO, Any
 from django.db.models import Prefetch, Q
 
 from kith.core.errors import ValidationError
+from kith.imports.cells import safe_cell
 
 BATCH = 1_000
 EXPORT_FORMATS = ("csv", "vcard", "json")
@@ -115,11 +116,11 @@ def export(out: IO[str], *, fmt: str, type_key: str | None = None) -> int:
             ]
         )
         for v in export_views(type_key):
-            writer.writerow([
+            writer.writerow([safe_cell(c) for c in [
                 v["type"], v["name"], LIST_SEP.join(v["emails"]), LIST_SEP.join(v["phones"]),
                 LIST_SEP.join(v["domains"]), LIST_SEP.join(v["urls"]), v["org"], v["title"],
                 *["" if v["fields"].get(f) is None else _cell(v["fields"][f]) for f in names],
-            ])  # fmt: skip
+            ]])  # fmt: skip
             n += 1
     elif fmt == "vcard":
         for v in export_views(type_key):

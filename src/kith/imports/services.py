@@ -21,6 +21,7 @@ from django.db import transaction
 
 from kith.core.errors import KithError, ValidationError
 from kith.imports import detect as detecting
+from kith.imports.cells import safe_cell
 from kith.imports.items import BadRow, RawRecord, RecordIn, Unit
 from kith.imports.validate import FieldSpecs, reltype_for, validate
 
@@ -213,9 +214,9 @@ class _Rejects:
 
             wb = Workbook(write_only=True)
             ws = wb.create_sheet("rejects")
-            ws.append(self.header or [])
+            ws.append([safe_cell(str(c)) for c in self.header or []])
             for row in self.items:
-                ws.append(row)
+                ws.append([safe_cell(str(c)) for c in row])
             wb.save(self.path)
         elif self.fmt in ("mbox", "maildir", "eml"):
             with open(self.path, "wb") as fb:
@@ -233,8 +234,8 @@ class _Rejects:
         else:
             with open(self.path, "w", encoding="utf-8", newline="") as fh:
                 writer = csv.writer(fh)
-                writer.writerow(self.header or [])
-                writer.writerows(self.items)
+                writer.writerow([safe_cell(str(c)) for c in self.header or []])
+                writer.writerows([safe_cell(str(c)) for c in row] for row in self.items)
 
 
 def default_reject_path(path: str, fmt: str) -> str:

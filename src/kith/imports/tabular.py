@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from kith.core.errors import ValidationError
+from kith.imports.cells import read_cell
 from kith.imports.items import MAX_FIELD, BadRow, RawRecord, Unit
 from kith.imports.textio import open_text
 from kith.imports.workbook import MAX_COLUMNS, check_workbook
@@ -355,6 +356,6 @@ def read_units(
                 )
                 break
             if target:
-                rec.add(target, header, value.strip())
+                rec.add(target, header, read_cell(value.strip()))
         unit.record = rec
         yield unit

@@ -162,3 +162,29 @@ def test_a_csv_that_is_not_utf8_says_which_encoding_was_assumed(cli, tmp_path: P
     plain.write_text("Name,Email\nAna Lopez,ana@enc.example\n", encoding="utf-8")
     code, out, _ = cli("import", str(plain))
     assert code == 0 and "read as" not in out
+
+
+FORMULAS = ['=HYPERLINK("http://x.example","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+
+
+def test_exported_cells_are_never_formulas_and_import_back_unchanged(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from kith.records.services import add_person
+
+    for i, text in enumerate(FORMULAS):
+        add_person(name=text, emails=[f"p{i}@f.example"])
+    add_person(name="Phone Person", emails=["ph@f.example"], phones=["+1 415 555 0199"])
+    out = tmp_path / "export.csv"
+    assert cli("export", "--format", "csv", "--output", str(out))[0] == 0
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    cells = [c for row in rows[1:] for c in row]
+    formulas = [c for c in cells if c.startswith(("=", "@")) or c.startswith(("+", "-"))]
+    assert formulas == ["+1 415 555 0199"]  # a phone number stays a phone number
+    assert {f"'{t}" for t in FORMULAS} <= set(cells)
+    before = Record.objects.count()
+    assert cli("import", str(out))[0] == 0  # matched by email: the names come back as they were
+    assert Record.objects.count() == before
+    assert set(FORMULAS) <= set(Record.objects.values_list("name", flat=True))
+    assert not Record.objects.filter(name__startswith="'").exists()
