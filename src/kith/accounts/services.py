@@ -32,28 +32,31 @@ class SignInThrottled(Exception):
 def check_credentials(*, email: str, password: str, ip: str = "") -> User | None:
     """The active user with this email and password, or None; throttles guessing.
 
-    Failed attempts are counted per email and per address in the database (shared by
-    every server process); past the limits, raises :class:`SignInThrottled`. Every
-    outcome goes to the audit log.
+    Each attempt first takes one of the allowed failures for this email *from this
+    address* and for this address overall (one atomic upsert each, shared by every server
+    process); a success gives its attempt back and clears this email's failures from this
+    address. Past either limit it raises
+    :class:`SignInThrottled` without checking the password. Guesses from one address never
+    lock a user out of another address, and behind a proxy the address is the client's
+    (``KITH_TRUSTED_PROXIES``). Every outcome goes to the audit log.
     """
     from django.contrib.auth import authenticate
 
-    from kith.accounts.throttle import count, hit
+    from kith.accounts.throttle import release, reserve
 
     key = email.strip().lower()[:254]
-    by_email, by_ip = f"login:{key}", f"login-ip:{ip}"
-    if (
-        count(by_email, seconds=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_EMAIL
-        or count(by_ip, seconds=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_IP
-    ):
+    by_pair, by_ip = f"login:{key}|{ip}", f"login-ip:{ip}"
+    pair_ok = reserve(by_pair, limit=LOGIN_FAILURES_PER_EMAIL, seconds=LOGIN_WINDOW)
+    ip_ok = reserve(by_ip, limit=LOGIN_FAILURES_PER_IP, seconds=LOGIN_WINDOW)
+    if not (pair_ok and ip_ok):
         audit("login.throttled", actor=key, target=key, ip=ip)
         raise SignInThrottled(key)
     user = authenticate(username=key, password=password)
     if user is None or not isinstance(user, User):
-        hit(by_email, limit=LOGIN_FAILURES_PER_EMAIL, seconds=LOGIN_WINDOW)
-        hit(by_ip, limit=LOGIN_FAILURES_PER_IP, seconds=LOGIN_WINDOW)
         audit("login.failed", actor=key, target=key, ip=ip)
         return None
+    release(by_pair, seconds=LOGIN_WINDOW, everything=True)  # typos before are forgiven
+    release(by_ip, seconds=LOGIN_WINDOW)
     audit("login", actor=user.username, target=user.username, ip=ip)
     return user
 

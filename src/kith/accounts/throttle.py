@@ -10,6 +10,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import F
 
 from kith.accounts.models import RateCounter
 from kith.core import clock
@@ -28,6 +29,27 @@ def hit(key: str, *, limit: int, seconds: int, now: dt.datetime | None = None) -
     moment = now or clock.now()
     epoch, start = _window(seconds, moment)
     return _add(f"{key}@{seconds}:{epoch}"[:200], start, 1, moment) <= limit
+
+
+def reserve(key: str, *, limit: int, seconds: int, now: dt.datetime | None = None) -> bool:
+    """Take one of ``limit`` attempts for ``key`` in this window before making it.
+
+    The count is raised first and read in the same statement, so concurrent attempts can
+    never all see room under the limit (check-then-increment lets a burst through).
+    """
+    return hit(key, limit=limit, seconds=seconds, now=now)
+
+
+def release(
+    key: str, *, seconds: int, everything: bool = False, now: dt.datetime | None = None
+) -> None:
+    """Give back an attempt taken with :func:`reserve` (it succeeded, so it is no failure);
+    ``everything`` clears the window's count (a success forgives the earlier failures)."""
+    epoch, _ = _window(seconds, now or clock.now())
+    row_key = f"{key}@{seconds}:{epoch}"[:200]
+    # an UPDATE, not the upsert: a count of -1 is never inserted, even for a moment
+    rows = RateCounter.objects.filter(pk=row_key, count__gt=0)
+    rows.update(count=0 if everything else F("count") - 1)
 
 
 def _add(row_key: str, start: dt.datetime, amount: int, moment: dt.datetime) -> int:

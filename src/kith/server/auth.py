@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -28,8 +29,40 @@ class Forbidden(Exception):
         self.message = message
 
 
+def _trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    raw = os.environ.get("KITH_TRUSTED_PROXIES", "")
+    nets = []
+    for item in raw.split(","):
+        with contextlib.suppress(ValueError):
+            if item.strip():
+                nets.append(ipaddress.ip_network(item.strip(), strict=False))
+    return nets
+
+
+def _trusted(address: str, nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in nets)
+
+
 def client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "")[:64]
+    """The client's address: ``X-Forwarded-For`` counts only when a trusted proxy sent it.
+
+    ``KITH_TRUSTED_PROXIES`` lists the proxies' addresses or networks (comma-separated);
+    the client is the nearest address in the header that is not one of them. Without the
+    setting, or from any other peer, the header is ignored, so nobody picks their own
+    address for rate limits, sign-in throttling or the audit log.
+    """
+    peer = str(request.META.get("REMOTE_ADDR") or "")
+    nets = _trusted_proxies()
+    if nets and _trusted(peer, nets):
+        hops = [h.strip() for h in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+        for hop in reversed([h for h in hops if h]):
+            if not _trusted(hop, nets):
+                return hop[:64]
+    return peer[:64]
 
 
 class BearerToken(HttpBearer):
@@ -108,7 +141,7 @@ class DatabaseThrottle(BaseThrottle):
         if rate <= 0:
             return True
         user = user_of(request)
-        ident = f"user:{user.pk}" if user is not None else f"ip:{self.get_ident(request)}"
+        ident = f"user:{user.pk}" if user is not None else f"ip:{client_ip(request)}"
         return hit_batched(f"api:{ident}", limit=rate, seconds=60)
 
     def wait(self) -> float | None:
