@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from kith.interactions.models import MAX_PARTICIPANTS
 from kith.server.auth import acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS, InteractionOut, InteractionPage
 
@@ -22,7 +23,9 @@ class ParticipantIn(Schema):
 
 class InteractionIn(Schema):
     kind: str = Field(..., max_length=40, description="email, call, meeting, note ...")
-    participants: list[ParticipantIn] = Field(default_factory=list, max_length=500)
+    participants: list[ParticipantIn] = Field(
+        default_factory=list, description=f"At most {MAX_PARTICIPANTS}"
+    )
     links: list[str] = Field(default_factory=list, max_length=100)
     at: dt.datetime | None = None
     subject: str = Field("", max_length=500)
@@ -64,10 +67,12 @@ def log_interaction(request: HttpRequest, payload: InteractionIn) -> Any:
     """Log an interaction; the same ``external_id`` again returns the first one (200)."""
     from kith.accounts.selectors import viewer_of
     from kith.interactions.selectors import interaction_detail
+    from kith.interactions.services import check_participants
     from kith.interactions.services import log_interaction as log
     from kith.server.queries import visible_record
 
     with acting(request) as user:
+        check_participants(len(payload.participants))
         people = [
             (visible_record(user, p.ref, field="participants").id, p.role)
             for p in payload.participants

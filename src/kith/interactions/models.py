@@ -8,6 +8,8 @@ from kith.core import clock
 from kith.records.models import Record
 
 BUILTIN_KINDS = ["email", "call", "meeting", "message", "note", "ticket", "purchase", "survey"]
+# The most participants one interaction may have, in every interface (CLI, API, web).
+MAX_PARTICIPANTS = 500
 
 
 class Role(models.TextChoices):

@@ -15,7 +15,14 @@ from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.parse import parse_datetime
 from kith.core.services import record_change
-from kith.interactions.models import Direction, Interaction, InteractionLink, Participant, Role
+from kith.interactions.models import (
+    MAX_PARTICIPANTS,
+    Direction,
+    Interaction,
+    InteractionLink,
+    Participant,
+    Role,
+)
 from kith.records.normalize import refuse_nul
 from kith.records.selectors import resolve
 
@@ -32,6 +39,15 @@ def normalize_role(role: str) -> str:
             f"role: {role!r} is not a participant role ({', '.join(Role.values)})", field="role"
         )
     return text
+
+
+def check_participants(count: int) -> None:
+    """Refuse more than ``MAX_PARTICIPANTS`` participants (the one limit of every interface)."""
+    if count > MAX_PARTICIPANTS:
+        raise ValidationError(
+            f"with: {count} participants; an interaction has at most {MAX_PARTICIPANTS}",
+            field="with",
+        )
 
 
 def default_role(kind: str, direction: str) -> str:
@@ -134,6 +150,7 @@ def log_interaction(
             f"duration: {duration} seconds is more than {_MAX_DURATION} (about 68 years)",
             field="duration",
         )
+    check_participants(len(participants))
     people: dict[tuple[str, str], None] = {}
     for ref, role in participants:
         record = resolve(ref, field="with")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 from typing import Any
 
@@ -11,7 +10,6 @@ from kith.core import clock
 
 BANDS = ("strong", "good", "fair", "weak", "cold")
 PAGE_SIZE = 50
-SEARCH_MAX = 300
 
 
 def today() -> dt.date:
@@ -200,55 +198,31 @@ def home_digest(user: Any) -> dict[str, Any]:
 
 
 def search_filter(text: str) -> Any:
-    """Records whose name contains ``text`` or with an email, phone or domain containing it."""
-    from django.db.models import Q
+    """Records matching ``text``: the one search rule, ``kith.records.search.search_q``."""
+    from kith.records.search import search_q
 
-    from kith.records.models import ContactPoint
-    from kith.records.normalize import name_key
-
-    term = text.strip().lower()
-    contact = Q(normalized__contains=term)
-    digits = re.sub(r"\D", "", term)
-    if len(digits) >= 3 and re.fullmatch(r"[\d\s().+\-]+", term):
-        contact |= Q(kind="phone", normalized__contains=digits)
-    by_contact = ContactPoint.objects.filter(contact).values("record_id")
-    return Q(name_key__contains=name_key(text)) | Q(pk__in=by_contact)
+    return search_q(text)
 
 
 def check_search(text: str) -> str:
-    from kith.core.errors import ValidationError
+    from kith.records.search import check_search as check
 
-    text = (text or "").strip()
-    if len(text) > SEARCH_MAX:
-        raise ValidationError(f"q: longer than {SEARCH_MAX} characters", field="q")
-    return text
+    return check(text)
 
 
 def with_contacts(qs: Any) -> Any:
-    from django.db.models import Prefetch
+    from kith.records.search import with_contacts as prefetch
 
-    from kith.records.models import ContactPoint
-
-    return qs.prefetch_related(
-        Prefetch("contacts", queryset=ContactPoint.objects.order_by("-primary", "id"))
-    )
+    return prefetch(qs)
 
 
 def search_records(user: Any, text: str, *, limit: int = 8) -> list[dict[str, Any]]:
     """Live records ``user`` may see matching ``text`` (names starting with it first)."""
-    from kith.records.normalize import name_key
+    from kith.accounts.selectors import viewer_of
     from kith.records.selectors import contacts_of
+    from kith.records.selectors import search_records as search
 
-    text = check_search(text)
-    if not text:
-        return []
-    base = with_contacts(
-        visible_records(user).filter(deleted_at__isnull=True).select_related("type")
-    ).order_by("name_key", "id")
-    found = list(base.filter(name_key__startswith=name_key(text))[:limit])
-    if len(found) < limit:
-        more = base.filter(search_filter(text)).exclude(pk__in=[r.id for r in found])
-        found += list(more[: limit - len(found)])
+    found = search(viewer_of(user), text, limit=limit)
     jobs = employers(user, [r.id for r in found if r.type_id == "person"])
     out = []
     for r in found:

@@ -264,13 +264,13 @@ def timeline(request: HttpRequest, rid: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def log(request: HttpRequest, rid: str) -> HttpResponse:
-    from kith.interactions.services import log_interaction
+    from kith.interactions.services import check_participants, log_interaction
     from kith.server.queries import visible_record
 
     record = for_writing(request, rid)
     values: dict[str, str] = {}
     try:
-        limits = {"kind": 40, "our_side": 40, "with_more": 5000, "subject": 500, "at": 40}
+        limits = {"kind": 40, "our_side": 40, "with_more": 200_000, "subject": 500, "at": 40}
         limits |= {"body": 100_000, "direction": 10, "sentiment": 10}
         for name, size in limits.items():
             values[name] = text_input(request.POST, name, max_len=size)
@@ -281,8 +281,7 @@ def log(request: HttpRequest, rid: str) -> HttpResponse:
         else:
             links.append(record.id)
         refs = [line.strip() for line in values["with_more"].splitlines() if line.strip()]
-        if len(refs) > 50:
-            raise ValidationError("with: at most 50 more people", field="with")
+        check_participants(len(people) + len(refs) + (1 if values["our_side"] else 0))
         for ref in [values["our_side"], *refs]:
             if ref:
                 other = visible_record(request.user, ref, field="with")
