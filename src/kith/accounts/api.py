@@ -20,6 +20,14 @@ class LoginIn(Schema):
     password: str = Field(..., max_length=1000)
 
 
+class CsrfOut(Schema):
+    csrf_token: str
+
+
+class OkOut(Schema):
+    ok: bool
+
+
 class UserOut(Schema):
     id: int
     email: str
@@ -96,7 +104,7 @@ class AuditFilters(Schema):
     limit: int = Field(100, ge=1, le=500)
 
 
-@router.get("/auth/csrf", auth=None, response={200: dict[str, str], 429: ErrorOut})
+@router.get("/auth/csrf", auth=None, response={200: CsrfOut, 429: ErrorOut})
 def csrf(request: HttpRequest) -> Any:
     """A CSRF token (also set as a cookie) for cookie-authenticated writes."""
     from django.middleware.csrf import get_token
@@ -130,7 +138,7 @@ def login(request: HttpRequest, payload: LoginIn) -> Any:
     return {**user_view(user), "csrf_token": get_token(request)}
 
 
-@router.post("/auth/logout", response={200: dict[str, bool], **READ_ERRORS})
+@router.post("/auth/logout", response={200: OkOut, **READ_ERRORS})
 def logout(request: HttpRequest) -> Any:
     """End the session."""
     from django.contrib.auth import logout as end_session

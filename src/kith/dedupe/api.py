@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from kith.dedupe.schemas import DuplicatesOut, MergeListed, MergeOut, UnmergeOut
 from kith.server.auth import acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
@@ -32,7 +33,7 @@ class MergeQuery(Schema):
     limit: int = Field(50, ge=1, le=500)
 
 
-@router.get("/duplicates", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/duplicates", response={200: DuplicatesOut, **READ_ERRORS})
 def duplicates(request: HttpRequest, q: Query[DuplicateQuery]) -> Any:
     """Likely duplicate pairs, best first, with a score and reasons."""
     from kith.dedupe.selectors import find_duplicates
@@ -43,7 +44,7 @@ def duplicates(request: HttpRequest, q: Query[DuplicateQuery]) -> Any:
     return without_hidden(user, data)
 
 
-@router.post("/merges", response={200: dict[str, Any], **WRITE_ERRORS})
+@router.post("/merges", response={200: MergeOut, **WRITE_ERRORS})
 def merge(request: HttpRequest, payload: MergeIn) -> Any:
     """Merge ``other`` into ``keep``; every link moves, nothing is lost (undo with unmerge)."""
     from kith.dedupe.services import merge_records
@@ -55,7 +56,7 @@ def merge(request: HttpRequest, payload: MergeIn) -> Any:
         return merge_records(keep=keep.id, other=other.id)
 
 
-@router.post("/merges/{ref}/undo", response={200: dict[str, Any], **WRITE_ERRORS})
+@router.post("/merges/{ref}/undo", response={200: UnmergeOut, **WRITE_ERRORS})
 def unmerge(request: HttpRequest, ref: str) -> Any:
     """Undo a merge (by merge id or merged record id)."""
     from kith.dedupe.services import unmerge as undo
@@ -64,7 +65,7 @@ def unmerge(request: HttpRequest, ref: str) -> Any:
         return undo(ref=ref)
 
 
-@router.get("/merges", response={200: list[dict[str, Any]], **READ_ERRORS})
+@router.get("/merges", response={200: list[MergeListed], **READ_ERRORS})
 def merges(request: HttpRequest, q: Query[MergeQuery]) -> Any:
     """Merges, newest first; optionally those a record took part in."""
     from kith.dedupe.selectors import list_merges

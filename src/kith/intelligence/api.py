@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from kith.intelligence.schemas import AtRiskOut, BestOut, HealthOut, StrengthOut
 from kith.server.auth import require
 from kith.server.schemas import READ_ERRORS
 
@@ -34,7 +35,7 @@ class RankQuery(Schema):
     as_of: dt.date | None = None
 
 
-@router.get("/records/{ref}/health", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/records/{ref}/health", response={200: HealthOut, **READ_ERRORS})
 def health(request: HttpRequest, ref: str, q: Query[HealthQuery]) -> Any:
     """Health 0-100 of a person or organisation with its band, factors and reasons."""
     from kith.intelligence.selectors import health as read
@@ -47,7 +48,7 @@ def health(request: HttpRequest, ref: str, q: Query[HealthQuery]) -> Any:
     return without_hidden(user, data)
 
 
-@router.get("/strength", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/strength", response={200: StrengthOut, **READ_ERRORS})
 def strength(request: HttpRequest, q: Query[StrengthQuery]) -> Any:
     """Strength of the tie between one of our people and another, with reasons."""
     from kith.intelligence.selectors import strength as read
@@ -59,7 +60,7 @@ def strength(request: HttpRequest, q: Query[StrengthQuery]) -> Any:
     return read(a.id, b.id, as_of=q.as_of)
 
 
-@router.get("/best", response={200: list[dict[str, Any]], **READ_ERRORS})
+@router.get("/best", response={200: list[BestOut], **READ_ERRORS})
 def best(request: HttpRequest, q: Query[RankQuery]) -> Any:
     """The best organisations and people by value and health."""
     from kith.intelligence.selectors import best as read
@@ -69,7 +70,7 @@ def best(request: HttpRequest, q: Query[RankQuery]) -> Any:
     return without_hidden(user, read(as_of=q.as_of, limit=q.limit, kind=q.kind))
 
 
-@router.get("/at-risk", response={200: list[dict[str, Any]], **READ_ERRORS})
+@router.get("/at-risk", response={200: list[AtRiskOut], **READ_ERRORS})
 def at_risk(request: HttpRequest, q: Query[RankQuery]) -> Any:
     """Organisations and people whose health is low or falling, with the reasons."""
     from kith.intelligence.selectors import at_risk as read

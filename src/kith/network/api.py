@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from kith.network.schemas import ConnectorsOut, EgoMapOut, MutualOut, OrgChartOut, PathsOut
 from kith.server.auth import require
 from kith.server.schemas import READ_ERRORS
 
@@ -45,7 +46,7 @@ class ConnectorQuery(Schema):
     as_of: dt.date | None = None
 
 
-@router.get("/paths", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/paths", response={200: PathsOut, **READ_ERRORS}, by_alias=True)
 def paths(request: HttpRequest, q: Query[PathQuery]) -> Any:
     """The strongest warm-introduction paths to a person or organisation."""
     from kith.network.selectors import path
@@ -59,7 +60,7 @@ def paths(request: HttpRequest, q: Query[PathQuery]) -> Any:
     return without_hidden(user, data)
 
 
-@router.get("/mutual", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/mutual", response={200: MutualOut, **READ_ERRORS})
 def mutual(request: HttpRequest, q: Query[MutualQuery]) -> Any:
     """Records both a and b are connected to, and how."""
     from kith.network.selectors import mutual as read
@@ -72,7 +73,7 @@ def mutual(request: HttpRequest, q: Query[MutualQuery]) -> Any:
     return without_hidden(user, read(a.id, b.id, as_of=q.as_of))
 
 
-@router.get("/records/{ref}/map", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/records/{ref}/map", response={200: EgoMapOut, **READ_ERRORS})
 def ego_map(request: HttpRequest, ref: str, q: Query[MapQuery]) -> Any:
     """A record's network to ``depth`` hops: nodes, edges, groups."""
     from kith.network.selectors import ego_map as read
@@ -84,7 +85,7 @@ def ego_map(request: HttpRequest, ref: str, q: Query[MapQuery]) -> Any:
     return without_hidden(user, read(record.id, depth=q.depth, as_of=q.as_of, limit=q.limit))
 
 
-@router.get("/records/{ref}/orgchart", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/records/{ref}/orgchart", response={200: OrgChartOut, **READ_ERRORS})
 def orgchart(request: HttpRequest, ref: str, q: Query[AsOf]) -> Any:
     """Who reports to whom among an organisation's people."""
     from kith.network.selectors import orgchart as read
@@ -96,7 +97,7 @@ def orgchart(request: HttpRequest, ref: str, q: Query[AsOf]) -> Any:
     return without_hidden(user, read(record.id, as_of=q.as_of))
 
 
-@router.get("/connectors", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/connectors", response={200: ConnectorsOut, **READ_ERRORS})
 def connectors(request: HttpRequest, q: Query[ConnectorQuery]) -> Any:
     """People who bridge otherwise separate groups."""
     from kith.network.selectors import connectors as read

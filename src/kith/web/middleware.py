@@ -15,13 +15,14 @@ CSP = (
 
 
 class ContentSecurityPolicy:
-    """Send the Content-Security-Policy on every page outside the JSON API."""
+    """Send the Content-Security-Policy on every page (the API's docs page included)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not request.path.startswith("/api/"):
+        page = response.get("Content-Type", "").startswith("text/html")
+        if page or not request.path.startswith("/api/"):
             response.headers.setdefault("Content-Security-Policy", CSP)
         return response
