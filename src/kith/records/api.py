@@ -79,14 +79,9 @@ class HistoryFilters(Schema):
 
 
 def detail(user: Any, record: Any) -> dict[str, Any]:
-    from kith.records.models import Record
-    from kith.records.selectors import record_view
+    from kith.records.selectors import record_detail
 
-    fresh = Record.objects.select_related("owner").prefetch_related("contacts").get(pk=record.pk)
-    view = record_view(fresh)
-    view["private"] = fresh.private
-    view["owner"] = fresh.owner.username if fresh.owner else None
-    return view
+    return record_detail(record)
 
 
 @router.get("/records", response={200: RecordPage, **READ_ERRORS})

@@ -169,6 +169,13 @@ def record_view(record: Record) -> dict[str, Any]:
     }
 
 
+def record_detail(record: Record) -> dict[str, Any]:
+    """The full JSON form of ``record`` as stored now, with who owns it and whether private."""
+    fresh = Record.objects.select_related("owner").prefetch_related("contacts").get(pk=record.pk)
+    owner = fresh.owner.get_username() if fresh.owner else None
+    return {**record_view(fresh), "private": fresh.private, "owner": owner}
+
+
 def list_records(
     viewer: Viewer,
     *,

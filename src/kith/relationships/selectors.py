@@ -13,7 +13,7 @@ from kith.core.models import Change
 from kith.core.paging import keyset, parse_sort
 from kith.core.selectors import change_view
 from kith.core.viewer import Viewer
-from kith.records.models import Record
+from kith.records.models import ContactPoint, Record
 from kith.records.selectors import home_org, visible_q
 from kith.relationships.models import Relationship, RelationshipType
 
@@ -299,3 +299,13 @@ def record_history(
     qs = Change.objects.filter(Q(entity_id=record.id) | Q(entity_id__in=rels.values("id")))
     rows, nxt = keyset(qs, field="id", desc=newest_first, cursor=cursor, limit=limit)
     return [change_view(c) for c in rows], nxt
+
+
+def first_team_email() -> str | None:
+    """The email of the first of our team (by name) who has one."""
+    return (
+        ContactPoint.objects.filter(record_id__in=team_ids(), kind="email")
+        .order_by("record__name_key", "value")
+        .values_list("value", flat=True)
+        .first()
+    )

@@ -32,16 +32,9 @@ def configure(url: str | None) -> str:
 def demo_email(fallback: str) -> str:
     """The sign-in for trying Kith on demo data: the first of our team with an email, so the
     home page shows that person's own relationships; else ``fallback``."""
-    from kith.records.models import ContactPoint
-    from kith.relationships.selectors import team_ids
+    from kith.relationships.selectors import first_team_email
 
-    email = (
-        ContactPoint.objects.filter(record_id__in=team_ids(), kind="email")
-        .order_by("record__name_key", "value")
-        .values_list("value", flat=True)
-        .first()
-    )
-    return (email or fallback).lower()
+    return (first_team_email() or fallback).lower()
 
 
 def prepare(*, demo: str | None = None) -> list[tuple[str, str, bool]]:

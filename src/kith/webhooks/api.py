@@ -129,10 +129,9 @@ def deliveries(request: HttpRequest, hook_id: str, filters: Query[DeliveryFilter
 @router.post("/deliveries/{delivery_id}/redeliver", response={200: DeliveryOut, **WRITE_ERRORS})
 def redeliver(request: HttpRequest, delivery_id: str) -> Any:
     """Send a delivery again now (admins)."""
-    from kith.webhooks.models import Delivery
-    from kith.webhooks.selectors import delivery_view
+    from kith.webhooks.selectors import delivery_detail
     from kith.webhooks.services import redeliver as again
 
     with acting(request, "admin"):
         d = again(delivery_id=delivery_id)
-    return delivery_view(Delivery.objects.prefetch_related("attempt_log").get(pk=d.pk))
+    return delivery_detail(d.pk)

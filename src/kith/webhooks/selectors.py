@@ -47,6 +47,11 @@ def delivery_view(d: Delivery) -> dict[str, Any]:
     }
 
 
+def delivery_detail(delivery_id: str) -> dict[str, Any]:
+    """One delivery with its attempts, as stored now."""
+    return delivery_view(Delivery.objects.prefetch_related("attempt_log").get(pk=delivery_id))
+
+
 def deliveries_page(
     *,
     hook_id: str | None = None,
