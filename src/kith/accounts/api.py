@@ -195,15 +195,21 @@ def change_user(request: HttpRequest, email: str, payload: UserPatch) -> Any:
 @router.post("/users/{email}/password", response={200: UserOut, **WRITE_ERRORS})
 def set_password(request: HttpRequest, email: str, payload: PasswordIn) -> Any:
     """Set a password: your own, or anyone's as an admin."""
+    from django.contrib.auth import update_session_auth_hash
+
     from kith.accounts.selectors import get_user, is_admin, user_view
     from kith.accounts.services import set_password as set_pw
     from kith.server.auth import Forbidden
 
     with acting(request, "viewer") as caller:
-        target = get_user(email)
-        if target.pk != caller.pk and not is_admin(caller):
+        own = email.strip().lower() == caller.username
+        if not own and not is_admin(caller):  # before any lookup: a 404 would tell who exists
             raise Forbidden("only admins can set another user's password")
-        user = set_pw(email=target.username, password=payload.password)
+        target = get_user(email)
+        session = request.session.session_key if own and hasattr(request, "session") else None
+        user = set_pw(email=target.username, password=payload.password, keep_session=session)
+        if session:  # this session stays signed in with the new password
+            update_session_auth_hash(request, user)
     return user_view(user)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from typing import Any
 
@@ -113,30 +114,77 @@ def add_user(
 
 
 @transaction.atomic
-def set_password(*, email: str, password: str) -> User:
-    """Replace a user's password (argon2-hashed)."""
+def set_password(
+    *, email: str, password: str, keep_session: str | None = None, revoke_tokens: bool = False
+) -> User:
+    """Replace a user's password (argon2-hashed); their other sessions end (all but
+    ``keep_session``, the one that changed it), and their tokens too if asked."""
     user = selectors.get_user(email)
     user.set_password(_check_password(password))
     user.save(update_fields=["password"])
-    audit("user.password_changed", target=user.username)
+    ended = _end_sessions(user, keep=keep_session)
+    revoked = _revoke_tokens(user) if revoke_tokens else 0
+    audit(
+        "user.password_changed",
+        target=user.username,
+        detail={"sessions_ended": ended, "tokens_revoked": revoked},
+    )
     return user
+
+
+def _session_keys() -> list[str]:
+    """The keys sessions may be signed with: the server's own first (the CLI runs with
+    another ``SECRET_KEY`` than ``kith serve``, which takes the shared server secret)."""
+    from django.conf import settings
+
+    keys = [os.environ.get("KITH_SECRET_KEY") or server_secret(), str(settings.SECRET_KEY)]
+    return list(dict.fromkeys(keys))
+
+
+def _end_sessions(user: User, *, keep: str | None = None) -> int:
+    """Delete every live session of ``user`` but ``keep``, whichever process signed it."""
+    from django.contrib.sessions.models import Session
+    from django.core import signing
+
+    keys, ended = _session_keys(), []
+    for session in Session.objects.filter(expire_date__gt=clock.now()).iterator():
+        if session.session_key == keep:
+            continue
+        for key in keys:
+            try:
+                data = signing.loads(
+                    session.session_data,
+                    key=key,
+                    salt="django.contrib.sessions.SessionStore",
+                    serializer=signing.JSONSerializer,
+                )
+            except signing.BadSignature:
+                continue
+            if str(data.get("_auth_user_id")) == str(user.pk):
+                ended.append(session.session_key)
+            break
+    Session.objects.filter(session_key__in=ended).delete()
+    return len(ended)
+
+
+def _revoke_tokens(user: User) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
 
 
 @transaction.atomic
 def disable_user(*, email: str) -> User:
-    """Stop a user from signing in; their tokens stop working and sessions end."""
+    """Stop a user from signing in: their sessions end and their tokens are revoked, so
+    enabling them again revives neither."""
     user = selectors.get_user(email)
     if not user.is_active:
         raise Conflict(f"email: {user.username} is already disabled", field="email")
     _keep_an_admin(user)
     user.is_active = False
     user.save(update_fields=["is_active"])
-    from django.contrib.sessions.models import Session
-
-    for session in Session.objects.filter(expire_date__gt=clock.now()).iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
-    audit("user.disabled", target=user.username)
+    detail = {"sessions_ended": _end_sessions(user), "tokens_revoked": _revoke_tokens(user)}
+    audit("user.disabled", target=user.username, detail=detail)
     return user
 
 
@@ -170,6 +218,9 @@ def change_user(
         changes["active"] = [user.is_active, active]
         user.is_active = active
         user.save(update_fields=["is_active"])
+        if not active:  # as disable_user: nothing of theirs works when re-enabled
+            changes["sessions_ended"] = _end_sessions(user)
+            changes["tokens_revoked"] = _revoke_tokens(user)
     if changes:
         profile.save(update_fields=["role", "team"])
         audit("user.changed", target=user.username, detail=changes)
