@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kith.conf import KITH_APPS, django_settings, resolve_db_url
+from kith.conf import KITH_APPS, django_settings, masked_url, resolve_db_url
 from kith.core.errors import KithError
 
 _configured_url: str | None = None
@@ -20,8 +20,8 @@ def setup(url: str | None = None) -> str:
     if settings.configured:
         if _configured_url is not None and url != _configured_url:
             raise KithError(
-                f"this process already has Kith open on {_configured_url}; "
-                f"open {url} from another process"
+                f"this process already has Kith open on {masked_url(_configured_url)}; "
+                f"open {masked_url(url)} from another process"
             )
         if _configured_url is None:  # configured by a settings module (tests, server)
             django.setup()
@@ -57,6 +57,18 @@ def ensure_schema() -> None:
     from django.core.management import call_command
     from django.db import DatabaseError, connection
 
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        cfg = connection.settings_dict
+        where = (
+            f"{connection.vendor} {cfg.get('USER') or ''}@{cfg.get('HOST') or 'localhost'}"
+            f":{cfg.get('PORT') or 5432}/{cfg.get('NAME')}"
+            if connection.vendor == "postgresql"
+            else f"{connection.vendor} {cfg.get('NAME')}"
+        )
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise KithError(f"the database is unreachable ({where}): {reason}") from None
     try:
         with connection.cursor() as cur:
             cur.execute("SELECT app, name FROM django_migrations")

@@ -77,8 +77,26 @@ def database_settings(url: str) -> dict[str, Any]:
         cfg["ENGINE"] = "django.db.backends.postgresql"
         return cfg
     raise KithError(
-        f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST/DB"
+        f"unsupported database URL {masked_url(url)!r}: use sqlite:///PATH or "
+        "postgresql://USER@HOST/DB"
     )
+
+
+def masked_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, fit to be shown or logged."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # unparseable: hide everything between :// and @
+        head, sep, tail = url.partition("://")
+        return f"{head}{sep}***@{tail.rsplit('@', 1)[-1]}" if "@" in tail else url
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
 def _env_list(name: str, default: list[str]) -> list[str]:

@@ -155,6 +155,10 @@ def create_backup(
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             todo = backup_models()
             sizes = {_label(m): m._default_manager.count() for m in todo}
+            # a backup holds password hashes, token digests and the signing secret: only
+            # its owner may read it (0600), from the first byte on
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+            os.chmod(tmp, 0o600)
             with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) as out:
                 _write_line(
                     out,

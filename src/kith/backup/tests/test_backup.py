@@ -157,3 +157,17 @@ def test_cli_spellings(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-
     code, out, _ = cli("backup", "restore", str(first), "--json")
     assert code == 0 and json.loads(out)["tables"]["records.record"] == 1
     assert Record.objects.get().name == "Jane Doe"
+
+
+def test_a_backup_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o022)  # the usual umask, which once made backups world-readable
+    try:
+        target = tmp_path / "secret.kith.gz"
+        target.write_text("old")
+        target.chmod(0o644)
+        create_backup(target, overwrite=True)
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o600
