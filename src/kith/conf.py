@@ -121,6 +121,7 @@ def server_settings() -> dict[str, Any]:
             "django.contrib.messages.middleware.MessageMiddleware",
             "django.middleware.clickjacking.XFrameOptionsMiddleware",
             "kith.web.middleware.ContentSecurityPolicy",
+            "kith.web.middleware.DatabaseTrouble",
         ],
         "LOGIN_URL": "/login",
         "CSRF_FAILURE_VIEW": "kith.web.views.errors.csrf_failure",

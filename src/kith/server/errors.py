@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as SchemaError
 
+from kith.core import dberrors
 from kith.core.errors import Ambiguous, Conflict, KithError, NotFound, ValidationError
 from kith.server.auth import Forbidden
 
@@ -110,7 +111,7 @@ def install(api: NinjaAPI) -> None:
 
     def on_database(request: HttpRequest, exc: Any) -> HttpResponse:
         log.exception("database error", exc_info=exc)
-        return respond(request, 503, body("unavailable", "the database is busy; retry"))
+        return respond(request, 503, body("unavailable", dberrors.message(exc)))
 
     def on_other(request: HttpRequest, exc: Any) -> HttpResponse:
         log.exception("unexpected error", exc_info=exc)
