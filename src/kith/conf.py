@@ -99,6 +99,9 @@ def masked_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
 def _env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     return [v.strip() for v in raw.split(",") if v.strip()] if raw else default
@@ -133,7 +136,9 @@ def server_settings() -> dict[str, Any]:
             "django.contrib.auth.hashers.Argon2PasswordHasher",
             "django.contrib.auth.hashers.PBKDF2PasswordHasher",
         ],
-        "ALLOWED_HOSTS": _env_list("KITH_ALLOWED_HOSTS", ["*"]),
+        # the Host names Kith answers to: loopback unless configured (kith serve adds the
+        # address it binds to); a request for any other name is refused (400)
+        "ALLOWED_HOSTS": _env_list("KITH_ALLOWED_HOSTS", list(LOOPBACK_HOSTS)),
         "CSRF_TRUSTED_ORIGINS": _env_list("KITH_CSRF_TRUSTED_ORIGINS", []),
         "SESSION_ENGINE": "django.contrib.sessions.backends.db",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -160,6 +165,8 @@ def server_settings() -> dict[str, Any]:
         "X_FRAME_OPTIONS": "DENY",
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
         "SECURE_REFERRER_POLICY": "same-origin",
+        # sent on HTTPS responses only (plain-HTTP loopback use is unaffected)
+        "SECURE_HSTS_SECONDS": int(os.environ.get("KITH_HSTS_SECONDS", "31536000")),
     }
     if os.environ.get("KITH_BEHIND_PROXY"):
         settings["SECURE_PROXY_SSL_HEADER"] = ("HTTP_X_FORWARDED_PROTO", "https")

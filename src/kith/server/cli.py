@@ -40,9 +40,10 @@ def cmd_serve(
             field="host",
         )
     from kith.cli import output
-    from kith.server.serve import configure, prepare, run
+    from kith.server.serve import allow_host, configure, prepare, run
 
     configure(output._db_url)
+    allow_host(host)
     for email, password, demo in prepare(demo=DEMO_EMAIL if demo_signin else None):
         say(f"sign in as {email}" if demo else f"created the first admin {email}")
         print(f"one-time password: {password}", flush=True)

@@ -66,6 +66,26 @@ def signins(*, demo: str | None = None) -> list[tuple[str, str, bool]]:
     return found
 
 
+def allow_host(host: str) -> None:
+    """Answer to the address the server binds to, unless ``KITH_ALLOWED_HOSTS`` says which
+    names to answer to; a wildcard bind needs that setting (which names would be right?)."""
+    from django.conf import settings
+
+    from kith.core.errors import ValidationError
+
+    if os.environ.get("KITH_ALLOWED_HOSTS"):
+        return
+    if host in ("0.0.0.0", "::", ""):
+        raise ValidationError(
+            f"--host: {host!r} listens on every address; set KITH_ALLOWED_HOSTS to the "
+            "names clients use (e.g. crm.example.com) so other Host headers are refused",
+            field="host",
+        )
+    name = f"[{host}]" if ":" in host else host
+    if name not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, name]
+
+
 def run(*, host: str, port: int, workers: int, threads: int) -> None:
     from django.core.handlers.wsgi import WSGIHandler
     from gunicorn.app.base import BaseApplication
