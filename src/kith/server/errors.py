@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, DataError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as SchemaError
@@ -127,6 +128,7 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, on_404)
     api.add_exception_handler(SuspiciousOperation, on_bad_request)
     api.add_exception_handler(RequestDataTooBig, on_bad_request)
+    api.add_exception_handler(MultiPartParserError, on_bad_request)  # e.g. no boundary
     api.add_exception_handler(IntegrityError, on_integrity)
     api.add_exception_handler(DataError, on_data)
     api.add_exception_handler(DatabaseError, on_database)

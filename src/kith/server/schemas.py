@@ -140,6 +140,7 @@ READ_ERRORS: dict[int, Any] = {
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
+    414: None,  # the HTTP server's answer to a request line too long (no JSON body)
     422: ErrorOut,
     429: ErrorOut,
 }

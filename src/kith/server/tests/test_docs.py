@@ -78,3 +78,24 @@ def test_docs_page_and_every_asset_it_needs_are_served_by_kith() -> None:
         assert "src=" in tag or 'type="application/json"' in tag, tag
     settings = json.loads(html.split('id="swagger-settings">')[1].split("</script>")[0])
     assert settings["url"] == "/api/v1/openapi.json"
+
+
+def test_a_multipart_body_without_a_boundary_is_a_bad_request() -> None:
+    from kith.server.tests.conftest import make_caller
+
+    caller = make_caller("member@our.test", "member")
+    resp = Client().post(
+        "/api/v1/imports",
+        data=b"--x\r\nContent-Disposition: form-data; name=dry_run\r\n\r\ntrue\r\n--x--\r\n",
+        content_type="multipart/form-data",
+        HTTP_AUTHORIZATION=f"Bearer {caller.token}",
+    )
+    assert resp.status_code == 400
+    assert resp.json()["code"] == "bad_request" and "boundary" in resp.json()["message"]
+
+
+def test_operations_with_a_query_document_the_servers_uri_too_long() -> None:
+    for item in _document()["paths"].values():
+        for op in item.values():
+            if any(p["in"] == "query" for p in op.get("parameters", [])):
+                assert op["responses"]["414"]["description"]
