@@ -9,10 +9,9 @@ from typing import Any
 
 from kith.core import clock
 from kith.core.errors import KithError, ValidationError
+from kith.core.limits import MAX_OCCURRENCES, MAX_OCCURRENCES_PER_FILE
 from kith.imports.items import BadRow, InteractionIn, PersonRef, Unit
 from kith.records.normalize import normalize_email
-
-MAX_OCCURRENCES = 2_000  # per recurring event; older ones first
 
 
 def _utc(value: Any) -> dt.datetime:
@@ -103,7 +102,9 @@ def _event_base(event: Any, method: str, bodies: bool) -> tuple[InteractionIn, A
     return item, start, event.get("RECURRENCE-ID")
 
 
-def _occurrences(event: Any, start: Any, until: dt.datetime) -> list[dt.datetime]:
+def _occurrences(
+    event: Any, start: Any, until: dt.datetime, cap: int = MAX_OCCURRENCES
+) -> list[dt.datetime]:
     from dateutil.rrule import rruleset, rrulestr
 
     rules = event.get("RRULE")
@@ -141,7 +142,7 @@ def _occurrences(event: Any, start: Any, until: dt.datetime) -> list[dt.datetime
     limit = until.replace(tzinfo=None) if naive else until
     out: list[dt.datetime] = []
     for occ in rset:
-        if occ > limit or len(out) >= MAX_OCCURRENCES:
+        if occ > limit or len(out) > cap:  # one more than the cap: tells that it was cut
             break
         out.append(_utc(occ))
     return out
@@ -157,6 +158,7 @@ def calendar_units(text: str, *, bodies: bool, now: dt.datetime | None = None) -
     except Exception as exc:  # icalendar raises many kinds on malformed input
         raise ValidationError(f"not a readable iCalendar file: {exc}", field="file") from None
     index = 0
+    expanded = 0  # occurrences of recurring events so far, against the per-file cap
     found = False
     for cal in calendars:
         method = str(cal.get("METHOD", "") or "").upper()
@@ -175,7 +177,17 @@ def calendar_units(text: str, *, bodies: bool, now: dt.datetime | None = None) -
                     unit.interactions = [item]
                 elif event.get("RRULE") is not None and start is not None:
                     unit.interactions = []
-                    for occ in _occurrences(event, start, now):
+                    room = min(MAX_OCCURRENCES, MAX_OCCURRENCES_PER_FILE - expanded)
+                    occurrences = _occurrences(event, start, now, max(room, 0))
+                    if len(occurrences) > room:
+                        occurrences = occurrences[: max(room, 0)]
+                        unit.notes.append(
+                            f"kept the first {len(occurrences):,} occurrences of this "
+                            f"recurring event (at most {MAX_OCCURRENCES:,} per event and "
+                            f"{MAX_OCCURRENCES_PER_FILE:,} per file); left out the rest"
+                        )
+                    expanded += len(occurrences)
+                    for occ in occurrences:
                         copy = InteractionIn(**{**item.__dict__, "meta": dict(item.meta)})
                         copy.at = occ
                         copy.external_id = f"{item.external_id}/{occ.isoformat()}"

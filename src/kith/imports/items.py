@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from kith.core.limits import MAX_CONTACTS_PER_KIND
+
 MAX_FIELD = 10_000  # characters; longer values are an error, not a silent truncation
 
 
@@ -46,11 +48,28 @@ class RawRecord:
     """
 
     values: list[tuple[str, str, str]] = field(default_factory=list)
+    cut: dict[str, int] = field(default_factory=dict)  # contact values over the cap, by kind
 
     def add(self, target: str, column: str, value: Any) -> None:
         text = "" if value is None else str(value)
-        if text.strip():
-            self.values.append((target, column, text))
+        if not text.strip():
+            return
+        if target in _CAPPED:
+            have = sum(1 for t, _, _ in self.values if t == target)
+            if have >= MAX_CONTACTS_PER_KIND:
+                self.cut[target] = self.cut.get(target, 0) + 1
+                return
+        self.values.append((target, column, text))
+
+    def notes(self) -> list[str]:
+        """What was left out, in words (for the import report)."""
+        return [
+            f"kept the first {MAX_CONTACTS_PER_KIND} {kind}s, left out {n:,} more"
+            for kind, n in sorted(self.cut.items())
+        ]
+
+
+_CAPPED = {"email", "phone", "domain", "url"}
 
 
 @dataclass
@@ -103,3 +122,4 @@ class Unit:
     record: RawRecord | None = None
     interactions: list[InteractionIn] = field(default_factory=list)
     error: BadRow | None = None
+    notes: list[str] = field(default_factory=list)  # what was cut to stay within bounds

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kith.core.errors import KithError
+from kith.core.limits import MAX_PARTICIPANTS
 from kith.imports.items import BadRow, InteractionIn, PersonRef, Unit
 from kith.records.normalize import normalize_email
 
@@ -287,6 +288,9 @@ def message_interaction(raw: bytes, where: str, *, bodies: bool) -> InteractionI
                 seen.add(who.email)
                 people.append((who, role))
     meta: dict[str, object] = {"message_id": message_id}
+    if len(people) > MAX_PARTICIPANTS:  # the sender and the first recipients are kept
+        meta["participants_cut"] = len(people) - MAX_PARTICIPANTS
+        people = people[:MAX_PARTICIPANTS]
     if in_reply_to:
         meta["in_reply_to"] = in_reply_to
     if references:
@@ -310,6 +314,10 @@ def _unit(raw: bytes, where: str, bodies: bool) -> Unit:
         unit.error = result
     else:
         unit.interactions = [result]
+        if cut := result.meta.get("participants_cut"):
+            unit.notes.append(
+                f"kept the first {MAX_PARTICIPANTS} participants, left out {cut:,} more"
+            )
     return unit
 
 

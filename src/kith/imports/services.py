@@ -305,6 +305,8 @@ def _run(
             good: list[tuple[Unit, RecordIn | None]] = []
             for unit in chunk:
                 units_seen += 1
+                notes = unit.notes + (unit.record.notes() if unit.record is not None else [])
+                writer.warnings.extend(f"{unit.where}: {note}" for note in notes)
                 result: RecordIn | BadRow | None = None
                 if unit.error is None and unit.record is not None:
                     result = validate(unit.record, specs, unit.where)

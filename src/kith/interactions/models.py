@@ -5,11 +5,10 @@ from __future__ import annotations
 from django.db import models
 
 from kith.core import clock
+from kith.core.limits import MAX_PARTICIPANTS  # noqa: F401 - the limit of every interface
 from kith.records.models import Record
 
 BUILTIN_KINDS = ["email", "call", "meeting", "message", "note", "ticket", "purchase", "survey"]
-# The most participants one interaction may have, in every interface (CLI, API, web).
-MAX_PARTICIPANTS = 500
 
 
 class Role(models.TextChoices):

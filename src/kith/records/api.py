@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from kith.core.limits import MAX_CONTACTS_PER_KIND
 from kith.server.auth import Forbidden, acting, require
 from kith.server.schemas import (
     READ_ERRORS,
@@ -24,10 +25,10 @@ class RecordIn(Schema):
     type: str = Field("person", max_length=60)
     name: str = Field(..., max_length=300)
     fields: dict[str, Any] = Field(default_factory=dict)
-    emails: list[str] = Field(default_factory=list, max_length=50)
-    phones: list[str] = Field(default_factory=list, max_length=50)
-    domains: list[str] = Field(default_factory=list, max_length=50)
-    urls: list[str] = Field(default_factory=list, max_length=50)
+    emails: list[str] = Field(default_factory=list, max_length=MAX_CONTACTS_PER_KIND)
+    phones: list[str] = Field(default_factory=list, max_length=MAX_CONTACTS_PER_KIND)
+    domains: list[str] = Field(default_factory=list, max_length=MAX_CONTACTS_PER_KIND)
+    urls: list[str] = Field(default_factory=list, max_length=MAX_CONTACTS_PER_KIND)
     private: bool = False
 
 

@@ -188,3 +188,64 @@ def test_exported_cells_are_never_formulas_and_import_back_unchanged(cli, tmp_pa
     assert Record.objects.count() == before
     assert set(FORMULAS) <= set(Record.objects.values_list("name", flat=True))
     assert not Record.objects.filter(name__startswith="'").exists()
+
+
+def test_recurring_events_are_capped_per_event_and_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """300 minutely recurring events in a small file once became 600,000 interactions."""
+    from kith.core import limits
+    from kith.imports import ical
+    from kith.interactions.models import Interaction
+    from kith.testing import make_home
+
+    assert limits.MAX_OCCURRENCES_PER_FILE <= 50_000  # the real caps are bounded ...
+    monkeypatch.setattr(ical, "MAX_OCCURRENCES", 40)  # ... and small ones keep this quick
+    monkeypatch.setattr(ical, "MAX_OCCURRENCES_PER_FILE", 100)
+    make_home()
+    events = "".join(
+        f"BEGIN:VEVENT\r\nUID:minutely-{n}@bomb.example\r\nDTSTART:20260101T000000Z\r\n"
+        f"DTEND:20260101T000100Z\r\nRRULE:FREQ=MINUTELY;COUNT=2000\r\nSUMMARY:Tick {n}\r\n"
+        "ORGANIZER:mailto:ann@our.test\r\nATTENDEE:mailto:bob@else.example\r\nEND:VEVENT\r\n"
+        for n in range(300)
+    )
+    cal = tmp_path / "bomb.ics"
+    cal.write_text(
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{events}END:VCALENDAR\r\n"
+    )
+    assert cal.stat().st_size < 100_000
+    report = import_file(path=str(cal))
+    assert Interaction.objects.count() == 100  # 40 + 40 + 20, then nothing more
+    cut = [w for w in report["warnings"] if "left out the rest" in w]
+    assert len(cut) >= 3 and "kept the first 40 occurrences" in cut[0]
+
+
+def test_a_message_to_thousands_keeps_the_first_participants_and_says_so(
+    tmp_path: Path,
+) -> None:
+    from kith.core.limits import MAX_PARTICIPANTS
+    from kith.interactions.models import Participant
+
+    to = ", ".join(f"r{n}@many.example" for n in range(2_000))
+    msg = (
+        "From: Ann <ann@our.test>\nTo: " + to + "\nSubject: all hands\n"
+        "Date: Mon, 02 Mar 2026 10:00:00 +0000\nMessage-ID: <wide@our.test>\n\nhello\n"
+    )
+    path = tmp_path / "wide.eml"
+    path.write_text(msg)
+    report = import_file(path=str(path))
+    assert Participant.objects.count() == MAX_PARTICIPANTS
+    assert Record.objects.filter(type_id="person").count() <= MAX_PARTICIPANTS
+    assert any(f"left out {2_001 - MAX_PARTICIPANTS:,} more" in w for w in report["warnings"])
+
+
+def test_a_card_with_a_thousand_emails_keeps_the_cap_and_says_so(tmp_path: Path) -> None:
+    from kith.core.limits import MAX_CONTACTS_PER_KIND
+    from kith.records.models import ContactPoint
+
+    lines = "".join(f"EMAIL:e{n}@card.example\r\n" for n in range(1_000))
+    card = tmp_path / "many.vcf"
+    card.write_text(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Many Mails\r\n{lines}END:VCARD\r\n")
+    report = import_file(path=str(card))
+    assert ContactPoint.objects.filter(kind="email").count() == MAX_CONTACTS_PER_KIND
+    assert any(f"left out {1_000 - MAX_CONTACTS_PER_KIND:,} more" in w for w in report["warnings"])
