@@ -25,7 +25,7 @@ class DuplicatesOut(Out):
     skipped_count: int
 
 
-class ConflictOut(Out):
+class FieldConflictOut(Out):
     field: str
     keep: Any = None
     other: Any = None
@@ -37,7 +37,7 @@ class MergeOut(Out):
     other: Ref
     moved: dict[str, int] = Field(description="What moved to keep, by kind, with counts")
     fields_added: dict[str, Any] = Field(description="Fields keep took from other")
-    conflicts: list[ConflictOut]
+    conflicts: list[FieldConflictOut]
     at: str
 
 

@@ -10,8 +10,9 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kith.interactions.models import MAX_PARTICIPANTS
+from kith.interactions.schemas import InteractionOut, InteractionPage
 from kith.server.auth import acting, require
-from kith.server.schemas import READ_ERRORS, WRITE_ERRORS, InteractionOut, InteractionPage
+from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
 router = Router(tags=["interactions"])
 

@@ -9,14 +9,9 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kith.core.limits import MAX_CONTACTS_PER_KIND
+from kith.records.schemas import ChangePage, RecordOut, RecordPage
 from kith.server.auth import Forbidden, acting, require
-from kith.server.schemas import (
-    READ_ERRORS,
-    WRITE_ERRORS,
-    ChangePage,
-    RecordOut,
-    RecordPage,
-)
+from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
 router = Router(tags=["records"])
 

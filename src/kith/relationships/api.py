@@ -9,8 +9,9 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from kith.relationships.schemas import RelationshipOut, RelationshipPage
 from kith.server.auth import acting, require
-from kith.server.schemas import READ_ERRORS, WRITE_ERRORS, RelationshipOut, RelationshipPage
+from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
 router = Router(tags=["relationships"])
 

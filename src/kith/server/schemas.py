@@ -1,10 +1,10 @@
-"""Schemas shared by the API routers: errors, pages, record/relationship/interaction shapes."""
+"""Schemas every app's API shares: the base of response shapes, references, errors."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 
 class Out(BaseModel):
@@ -30,108 +30,9 @@ class Ref(Out):
     type: str
 
 
-class RecordSummaryOut(Out):
-    id: str
-    type: str
-    name: str
-    email: str | None = None
-    phone: str | None = None
-    deleted: bool
-    private: bool = False
-
-
-class RecordOut(Out):
-    id: str
-    type: str
-    name: str
-    fields: dict[str, Any]
-    emails: list[str]
-    phones: list[str]
-    domains: list[str]
-    urls: list[str]
-    version: int
-    created_at: str
-    updated_at: str
-    deleted_at: str | None = None
-    merged_into: str | None = None
-    private: bool = False
-    owner: str | None = None
-
-
-class RecordPage(Out):
-    items: list[RecordSummaryOut]
-    next_cursor: str | None = None
-
-
-class RelationshipOut(Out):
-    id: str
-    type: str
-    label: str
-    from_: Ref = Field(alias="from")
-    to: Ref
-    role: str
-    since: str | None = None
-    until: str | None = None
-    active: bool
-    note: str
-    source: str
-    other: Ref | None = None
-
-
-class RelationshipPage(Out):
-    items: list[RelationshipOut]
-    next_cursor: str | None = None
-
-
 class PersonRef(Out):
     id: str
     name: str
-
-
-class ParticipantOut(Out):
-    id: str
-    name: str
-    role: str
-
-
-class InteractionOut(Out):
-    id: str
-    kind: str
-    at: str
-    duration: int | None = None
-    subject: str
-    direction: str | None = None
-    sentiment: float | None = None
-    score: float | None = None
-    outcome: str | None = None
-    external_id: str | None = None
-    thread_id: str | None = None
-    participants: list[ParticipantOut]
-    links: list[PersonRef]
-    via: PersonRef | None = None
-
-
-class InteractionPage(Out):
-    items: list[InteractionOut]
-    next_cursor: str | None = None
-
-
-class ChangeOut(Out):
-    id: int
-    at: str
-    actor: str
-    entity_id: str
-    entity_kind: str
-    action: str
-    field: str
-    old: Any = None
-    new: Any = None
-    note: str
-
-
-class ChangePage(Out):
-    items: list[ChangeOut]
-    next_cursor: str | None = None
 
 
 # status -> schema for the errors every authenticated endpoint may answer

@@ -99,3 +99,29 @@ def test_operations_with_a_query_document_the_servers_uri_too_long() -> None:
         for op in item.values():
             if any(p["in"] == "query" for p in op.get("parameters", [])):
                 assert op["responses"]["414"]["description"]
+
+
+def test_each_schema_name_is_one_model() -> None:
+    """OpenAPI names a component by its class name: two models of one name would merge."""
+    import contextlib
+    import importlib
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    import kith
+
+    for info in pkgutil.iter_modules(kith.__path__):
+        if not info.ispkg:
+            continue
+        for leaf in ("api", "schemas"):
+            with contextlib.suppress(ModuleNotFoundError):
+                importlib.import_module(f"kith.{info.name}.{leaf}")
+    by_name: dict[str, set[str]] = {}
+    stack: list[type[BaseModel]] = [BaseModel]
+    while stack:
+        for cls in stack.pop().__subclasses__():
+            stack.append(cls)
+            if cls.__module__.startswith("kith."):
+                by_name.setdefault(cls.__name__, set()).add(cls.__module__)
+    assert {n: m for n, m in by_name.items() if len(m) > 1} == {}
