@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from kith.interactions.models import MAX_PARTICIPANTS
+from kith.core.limits import MAX_PARTICIPANTS
 from kith.interactions.schemas import InteractionOut, InteractionPage
 from kith.server.auth import acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS

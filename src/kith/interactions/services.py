@@ -13,16 +13,10 @@ from kith.core import clock
 from kith.core.errors import ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
+from kith.core.limits import MAX_PARTICIPANTS
 from kith.core.parse import parse_datetime
 from kith.core.services import record_change
-from kith.interactions.models import (
-    MAX_PARTICIPANTS,
-    Direction,
-    Interaction,
-    InteractionLink,
-    Participant,
-    Role,
-)
+from kith.interactions.models import Direction, Interaction, InteractionLink, Participant, Role
 from kith.records.normalize import refuse_nul
 from kith.records.selectors import resolve
 

@@ -16,7 +16,8 @@ from django.test import Client
 
 from kith.accounts.selectors import get_user
 from kith.accounts.services import add_owned_record, add_user
-from kith.interactions.models import MAX_PARTICIPANTS, Interaction
+from kith.core.limits import MAX_PARTICIPANTS
+from kith.interactions.models import Interaction
 from kith.records.models import Record
 from kith.records.services import add_organization, add_person, update_record
 from kith.server.tests.conftest import Caller, make_caller
