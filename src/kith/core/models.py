@@ -1,4 +1,4 @@
-"""Shared by every app: the change history (who changed what, when) and the admins' audit log."""
+"""Shared by every app: the change history, the admins' audit log and the atomic counters."""
 
 from __future__ import annotations
 
@@ -45,3 +45,13 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at} {self.actor} {self.action} {self.target}"
+
+
+class Counter(models.Model):
+    """A named counter, moved only by one atomic ``UPDATE ... SET n = n + 1`` (core.counters)."""
+
+    name = models.CharField(primary_key=True, max_length=60)
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.n}"

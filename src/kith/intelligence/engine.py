@@ -69,10 +69,8 @@ def compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope = ("all", None
 
 
 def _compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope) -> Snapshot:
-    from kith.intelligence.services import ensure_pairstats
     from kith.relationships.selectors import team_ids
 
-    ensure_pairstats()
     team = team_ids(as_of)
     team_set = set(team)
     snap = Snapshot(as_of=as_of, team=team, cfg=cfg)

@@ -27,10 +27,8 @@ def _ref_view(record: Record) -> dict[str, str]:
 
 def strength(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """Strength of the tie between one of our people and another person, with reasons."""
-    from kith.intelligence.services import ensure_pairstats
     from kith.relationships.selectors import team_ids
 
-    ensure_pairstats()
     day = _day(as_of)
     ra, rb = resolve(a, field="a"), resolve(b, field="b")
     for rec, fld in ((ra, "a"), (rb, "b")):
@@ -266,9 +264,8 @@ def past_snapshot(cfg: dict[str, Any], day: dt.date) -> Snapshot:
 
     from django.db import connection
 
-    from kith.intelligence.services import ensure_pairstats, history_version
+    from kith.intelligence.services import history_version
 
-    ensure_pairstats()
     if day > clock.today() - dt.timedelta(days=int(cfg["trend_days"]) - 1):
         return compute(cfg, day)  # inside the window: today's changes reach it
     key = (

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from kith.core import clock
+from kith.core import clock, counters
 from kith.intelligence import sql as q
 from kith.intelligence.conf import model_config
 from kith.intelligence.models import IntelState, PairStat
@@ -109,31 +109,28 @@ def rebuild_pairstats(*, member_id: str | None = None) -> int:
 
 
 def bump_version(*, day: dt.date | None = None) -> None:
-    """Mark derived caches (scores, the network graph) stale.
+    """Mark derived caches (scores, the network graph) stale: once per transaction.
 
-    Two counters: the data version moves with every change; the history version only with
-    changes that can reach back before the trend window (``day``: the one day a change
-    touched, e.g. a logged interaction's; None: anything). Snapshots as of the start of the
-    trend window (at-risk compares with them) stay valid while the history version holds.
+    Two counters (atomic, see :mod:`kith.core.counters`): the data version moves with
+    every change; the history version only with changes that can reach back before the
+    trend window (``day``: the one day a change touched, e.g. a logged interaction's; None:
+    anything). Snapshots as of the start of the trend window (at-risk compares with them)
+    stay valid while the history version holds.
     """
-    keys = [VERSION]
+    counters.bump(VERSION)
     window = dt.timedelta(days=int(model_config()["trend_days"]) - 1)  # a day's margin for zones
     if day is None or day <= clock.today() - window:
-        keys.append(HISTORY)
-    for key in keys:
-        state, _ = IntelState.objects.get_or_create(key=key, defaults={"value": "0"})
-        state.value = str(int(state.value or "0") + 1)
-        state.save(update_fields=["value"])
+        counters.bump(HISTORY)
 
 
 def data_version() -> str:
-    state = IntelState.objects.filter(key=VERSION).first()
-    return state.value if state else "0"
+    """Return the data version (moves with every committed change of scored data)."""
+    return str(counters.value(VERSION))
 
 
 def history_version() -> str:
-    state = IntelState.objects.filter(key=HISTORY).first()
-    return state.value if state else "0"
+    """Return the history version (moves with changes reaching before the trend window)."""
+    return str(counters.value(HISTORY))
 
 
 def is_built() -> bool:
@@ -141,7 +138,7 @@ def is_built() -> bool:
 
 
 def ensure_pairstats() -> None:
-    """Build the pair table on first use (e.g. a workspace loaded before this app existed)."""
+    """Build the pair table if it never was (maintenance: reads never call this)."""
     if not is_built():
         rebuild_pairstats()
 
@@ -189,8 +186,7 @@ def apply_interaction(*, interaction_id: str) -> int:
 def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
     from kith.interactions.models import Interaction
 
-    if is_built():
-        apply_interaction(interaction_id=interaction_id)
+    apply_interaction(interaction_id=interaction_id)
     at = Interaction.objects.filter(pk=interaction_id).values_list("at", flat=True).first()
     bump_version(day=at.astimezone(dt.UTC).date() if at else None)
 
@@ -207,7 +203,6 @@ def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
         and home is not None
         and rel.to_record_id == home.id
         and rel.type.rollup
-        and is_built()
         and not PairStat.objects.filter(member_id=rel.from_record_id).exists()
     ):
         rebuild_pairstats(member_id=rel.from_record_id)
@@ -235,7 +230,7 @@ def on_record_changed(*, record_id: str, **_: Any) -> None:
     """Merges move interactions between records: keep both records' rows exact."""
     from kith.records.models import Record
 
-    if is_built() and Record.objects.filter(pk=record_id, type_id="person").exists():
+    if Record.objects.filter(pk=record_id, type_id="person").exists():
         refresh_record(record_id=record_id)
     else:  # an organisation renamed, deleted or restored: its scores change too
         bump_version()

@@ -102,9 +102,8 @@ def invalidate(**_: Any) -> None:
 
 def get_graph(as_of: dt.date | None = None) -> Graph:
     """The network as it stood at the end of ``as_of`` (default today), cached."""
-    from kith.intelligence.services import data_version, ensure_pairstats
+    from kith.intelligence.services import data_version
 
-    ensure_pairstats()
     day = as_of or clock.today()
     version = data_version()
     with _lock:
@@ -192,8 +191,8 @@ def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
 
     from kith.intelligence.services import data_version
 
-    version = data_version()  # already bumped by the intelligence handler (runs first)
-    transaction.on_commit(lambda: _apply_interaction(interaction_id, version))
+    # the version as committed (read now, it would make the next row's bump move it again)
+    transaction.on_commit(lambda: _apply_interaction(interaction_id, data_version()))
 
 
 def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
@@ -201,8 +200,7 @@ def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
 
     from kith.intelligence.services import data_version
 
-    version = data_version()
-    transaction.on_commit(lambda: _apply_relationship(relationship_id, version))
+    transaction.on_commit(lambda: _apply_relationship(relationship_id, data_version()))
 
 
 def _apply_interaction(interaction_id: str, version: str) -> None:

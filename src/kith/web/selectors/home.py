@@ -31,10 +31,9 @@ def memo(name: str, compute: Any) -> Any:
     from django.db import connection
     from django.db.models import Count, Max
 
-    from kith.intelligence.services import data_version, ensure_pairstats
+    from kith.intelligence.services import data_version
     from kith.records.models import Record
 
-    ensure_pairstats()  # a first build bumps the version: key on the version after it
     rec = Record.objects.aggregate(n=Count("id"), u=Max("updated_at"), d=Max("deleted_at"))
     key = (name, connection.settings_dict["NAME"], today(), data_version(), *rec.values())
     with _memo_lock:
@@ -113,10 +112,8 @@ def my_attention(user: Any, person_id: str, *, limit: int = 10) -> list[dict[str
     from kith.intelligence import aggregates as agg
     from kith.intelligence.conf import model_config
     from kith.intelligence.scoring import pair_strength
-    from kith.intelligence.services import ensure_pairstats
     from kith.relationships.selectors import team_ids
 
-    ensure_pairstats()
     cfg, day = model_config(), today()
     team = team_ids(day)
     found = []
