@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kith.conf import VERSION as __version__
+
 if TYPE_CHECKING:
     from kith.workspace import Workspace
 
-__all__ = ["open"]
-__version__ = "0.1.0"
+__all__ = ["__version__", "open"]
 
 
 def open(url: str | None = None) -> Workspace:

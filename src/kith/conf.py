@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+VERSION = "0.1.0"  # kith.__version__; written into backups
+
 KITH_APPS = [
     "kith.core",
     "kith.records",

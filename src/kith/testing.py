@@ -25,9 +25,9 @@ def make_person(
     since: dt.date | str | None = None,
     **fields: Any,
 ) -> Record:
-    from kith.records.services import add_person
+    from kith.relationships.services import add_person_at
 
-    return add_person(
+    return add_person_at(
         name=name,
         emails=[email] if email else [],
         fields=fields,

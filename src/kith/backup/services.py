@@ -134,7 +134,7 @@ def create_backup(
     path: str | Path, *, overwrite: bool = False, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Write every table of the workspace to ``path``; return what was written."""
-    from kith import __version__
+    from kith.conf import VERSION as __version__
 
     target = Path(path).expanduser()
     if target.is_dir():

@@ -72,11 +72,9 @@ def main(argv: list[str]) -> None:
 
 
 def _start(path: str, bodies: bool, size: int, errors: IO[bytes]) -> subprocess.Popen[bytes]:
-    import kith
-
     if not Path(sys.executable or "").name.lower().startswith("python"):
         raise OSError("not run by a python executable (an embedding server?)")
-    root = str(Path(kith.__file__).resolve().parents[1])  # kith importable in the helper
+    root = str(Path(__file__).resolve().parents[2])  # kith importable in the helper
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get(
         "PYTHONPATH")]))}  # fmt: skip
     args = [sys.executable, "-m", "kith.imports.readahead", path, "1" if bodies else "0"]

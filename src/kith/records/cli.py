@@ -66,9 +66,9 @@ def person_add(
     """Add a person."""
     open_workspace()
     from kith.core.parse import parse_pairs
-    from kith.records.services import add_person
+    from kith.relationships.services import add_person_at
 
-    record = add_person(
+    record = add_person_at(
         name=name,
         emails=email or [],
         phones=phone or [],

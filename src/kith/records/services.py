@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -175,29 +174,12 @@ def add_person(
     phones: Iterable[str] = (),
     title: str | None = None,
     fields: Mapping[str, Any] | None = None,
-    org: str | None = None,
-    role: str | None = None,
-    since: str | dt.date | None = None,
 ) -> Record:
-    """Create a person; with ``org``, also a ``works_at`` relationship with ``role``."""
+    """Create a person (with an employer: ``kith.relationships.services.add_person_at``)."""
     values = dict(fields or {})
     if title:
         values["title"] = title
-    if role and not org:
-        raise ValidationError("role: --role needs --org", field="role")
-    person = add_record(type_key="person", name=name, fields=values, emails=emails, phones=phones)
-    if org:
-        from kith.relationships.services import relate
-
-        relate(
-            a=person.id,
-            type_name="works_at",
-            b=org,
-            role=role or title or "",
-            since=since,
-            b_field="org",
-        )
-    return person
+    return add_record(type_key="person", name=name, fields=values, emails=emails, phones=phones)
 
 
 def add_organization(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -15,8 +16,10 @@ from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.parse import parse_date
 from kith.core.services import record_change
+from kith.records.models import Record
 from kith.records.normalize import refuse_nul
 from kith.records.selectors import get_type, resolve
+from kith.records.services import add_person
 from kith.relationships import selectors
 from kith.relationships.models import Relationship, RelationshipType
 
@@ -106,6 +109,34 @@ def add_type(
         detail={"inverse": inv, "symmetric": symmetric, "from": froms, "to": tos},
     )
     return rtype
+
+
+@transaction.atomic
+def add_person_at(
+    *,
+    name: str,
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    title: str | None = None,
+    fields: Mapping[str, Any] | None = None,
+    org: str | None = None,
+    role: str | None = None,
+    since: str | dt.date | None = None,
+) -> Record:
+    """Create a person; with ``org``, also their ``works_at`` relationship with ``role``."""
+    if role and not org:
+        raise ValidationError("role: --role needs --org", field="role")
+    person = add_person(name=name, emails=emails, phones=phones, title=title, fields=fields)
+    if org:
+        relate(
+            a=person.id,
+            type_name="works_at",
+            b=org,
+            role=role or title or "",
+            since=since,
+            b_field="org",
+        )
+    return person
 
 
 @transaction.atomic

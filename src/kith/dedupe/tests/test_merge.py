@@ -24,6 +24,7 @@ from kith.records.selectors import home_org
 from kith.records.services import add_person, delete_record, update_record
 from kith.relationships.models import Relationship
 from kith.relationships.selectors import record_history
+from kith.relationships.services import add_person_at
 from kith.relationships.services import relate as _relate
 from kith.testing import load_contact, log, make_home, make_org, make_person, relate
 
@@ -52,7 +53,7 @@ def test_merge_moves_everything_and_reports_differences() -> None:
     acme = make_org("Acme")
     globex = make_org("Globex")
     keep = make_person("Jane Doe", email="jane@acme.test", org=acme, role="CEO", title="CEO")
-    other = add_person(
+    other = add_person_at(
         name="Jane M. Doe",
         emails=["jd@home.test"],
         phones=["+1 202 555 0101"],
