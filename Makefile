@@ -31,6 +31,7 @@ lint: setup
 	$(BIN)/ruff check src benchmarks tests
 	$(BIN)/ruff format --check src benchmarks tests
 	$(BIN)/mypy
+	PYTHONPATH=src $(BIN)/lint-imports --no-cache
 
 bench: setup
 	$(BIN)/python -m benchmarks

@@ -124,7 +124,7 @@ def strength_fn(cfg: dict[str, Any], as_of: dt.date) -> Any:
             + wr * (two / n if n else 0.0)
             + wt * tenure
         )
-        return 100 * recency * base
+        return float(100 * recency * base)
 
     return f
 

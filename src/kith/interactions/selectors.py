@@ -57,7 +57,7 @@ def get_interaction(interaction_id: str) -> Interaction:
     return found
 
 
-def _with_people(qs: Any) -> Any:
+def _with_people(qs: QuerySet[Interaction]) -> QuerySet[Interaction]:
     return qs.prefetch_related(
         Prefetch("participants", queryset=Participant.objects.select_related("record")),
         Prefetch("links", queryset=InteractionLink.objects.select_related("record")),

@@ -89,7 +89,8 @@ def enqueue(event: str, data: dict[str, Any]) -> list[Delivery]:
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(data, default=str))
+    out: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return out
 
 
 # -- sending -------------------------------------------------------------------------------
@@ -168,7 +169,9 @@ def deliver_due(*, limit: int = 50, now: dt.datetime | None = None) -> int:
     return sent
 
 
-def _send_in_order(deliveries: list[Delivery]) -> tuple[list[tuple[Delivery, Outcome]], list]:
+def _send_in_order(
+    deliveries: list[Delivery],
+) -> tuple[list[tuple[Delivery, Outcome]], list[Delivery]]:
     """Send one webhook's deliveries in order until one fails (no database work here)."""
     results: list[tuple[Delivery, Outcome]] = []
     for i, delivery in enumerate(deliveries):
