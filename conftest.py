@@ -65,3 +65,23 @@ def _fresh_rate_tallies() -> None:
 
     with throttle._LOCK:
         throttle._TALLIES.clear()
+
+
+# Per-process caches keyed on the data versions (kith.core.counters). Each test's database
+# rolls back, counters with it, so a later test reaches the same version with other data.
+_VERSION_CACHES = (
+    ("kith.intelligence.selectors", "_PAST"),
+    ("kith.network.graph", "_cache"),
+    ("kith.web.selectors.home", "_memo_cache"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_version_caches() -> None:
+    """Each test starts with empty version-keyed caches (see ``_VERSION_CACHES``)."""
+    import sys
+
+    for module, name in _VERSION_CACHES:
+        cache = getattr(sys.modules.get(module), name, None)
+        if cache is not None:
+            cache.clear()
