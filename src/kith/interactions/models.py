@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from kith.core import clock
-from kith.core.limits import MAX_PARTICIPANTS  # noqa: F401 - the limit of every interface
+from kith.core.limits import MAX_PARTICIPANTS as MAX_PARTICIPANTS  # the limit of every interface
 from kith.records.models import Record
 
 BUILTIN_KINDS = ["email", "call", "meeting", "message", "note", "ticket", "purchase", "survey"]
