@@ -115,7 +115,14 @@ def csrf(request: HttpRequest) -> Any:
 @router.post(
     "/auth/login",
     auth=None,
-    response={200: MeOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={
+        200: MeOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
+    },
 )
 def login(request: HttpRequest, payload: LoginIn) -> Any:
     """Sign in with email and password: starts a session (HttpOnly cookie)."""
@@ -125,7 +132,15 @@ def login(request: HttpRequest, payload: LoginIn) -> Any:
 
     from kith.accounts.selectors import user_view
     from kith.accounts.services import LOGIN_WINDOW, SignInThrottled, check_credentials
+    from kith.server.auth import Forbidden
 
+    # Login CSRF: a cross-site page can POST text/plain or a form without asking, but not
+    # JSON; and a browser names the page's origin, which must be this server's.
+    if request.content_type != "application/json":
+        raise Forbidden("sign in with a JSON body (Content-Type: application/json)")
+    origin = request.headers.get("Origin")
+    if origin and origin != f"{request.scheme}://{request.get_host()}":
+        raise Forbidden(f"sign-in from another site ({origin[:80]}) is refused")
     try:
         user = check_credentials(
             email=payload.email, password=payload.password, ip=client_ip(request)

@@ -101,3 +101,22 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(monkeypatch: pytest.Monk
     chain = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.6, 10.1.1.1")
     assert client_ip(chain) == "203.0.113.6"
     assert client_ip(rf.get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"
+
+
+def test_the_api_sign_in_refuses_cross_site_posts() -> None:
+    """Login CSRF: a page elsewhere must not sign a browser in as the attacker."""
+    add_user(email="csrf@our.test", role="member", password=PASSWORD)
+    body = json.dumps({"email": "csrf@our.test", "password": PASSWORD})
+    plain = Client().post("/api/v1/auth/login", body, content_type="text/plain")
+    assert plain.status_code == 403 and "sessionid" not in plain.cookies
+    elsewhere = Client().post(
+        "/api/v1/auth/login",
+        body,
+        content_type="application/json",
+        HTTP_ORIGIN="https://evil.example",
+    )
+    assert elsewhere.status_code == 403 and "sessionid" not in elsewhere.cookies
+    same = Client().post(
+        "/api/v1/auth/login", body, content_type="application/json", HTTP_ORIGIN="http://testserver"
+    )
+    assert same.status_code == 200 and "sessionid" in same.cookies
