@@ -8,9 +8,15 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from kith.accounts.selectors import is_admin, viewer_of
+from kith.accounts.services import add_owned_record, set_private
+from kith.core.errors import Conflict, ValidationError
 from kith.core.limits import MAX_CONTACTS_PER_KIND
+from kith.records import selectors, services
 from kith.records.schemas import ChangePage, RecordOut, RecordPage
+from kith.relationships.selectors import record_history as record_history_of
 from kith.server.auth import Forbidden, acting, require
+from kith.server.queries import visible_record
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
 router = Router(tags=["records"])
@@ -75,19 +81,15 @@ class HistoryFilters(Schema):
 
 
 def detail(user: Any, record: Any) -> dict[str, Any]:
-    from kith.records.selectors import record_detail
-
-    return record_detail(record)
+    """The JSON form of ``record`` as stored now."""
+    return selectors.record_detail(record)
 
 
 @router.get("/records", response={200: RecordPage, **READ_ERRORS})
 def list_records(request: HttpRequest, filters: Query[RecordFilters]) -> Any:
     """List the records you may see: filter by type and search, sort, page by cursor."""
-    from kith.accounts.selectors import viewer_of
-    from kith.records.selectors import records_page
-
     user = require(request, "viewer")
-    items, nxt = records_page(
+    items, nxt = selectors.records_page(
         viewer_of(user),
         type_key=filters.type,
         q=filters.q,
@@ -102,8 +104,6 @@ def list_records(request: HttpRequest, filters: Query[RecordFilters]) -> Any:
 @router.post("/records", response={201: RecordOut, **WRITE_ERRORS})
 def create_record(request: HttpRequest, payload: RecordIn) -> Any:
     """Create a record of any type (owned by you; ``private`` hides it from non-admins)."""
-    from kith.accounts.services import add_owned_record
-
     with acting(request) as user:
         record = add_owned_record(
             user=user,
@@ -122,8 +122,6 @@ def create_record(request: HttpRequest, payload: RecordIn) -> Any:
 @router.get("/records/{ref}", response={200: RecordOut, **READ_ERRORS})
 def get_record(request: HttpRequest, ref: str) -> Any:
     """One record by id, unique email or exact unique name."""
-    from kith.server.queries import visible_record
-
     user = require(request, "viewer")
     return detail(user, visible_record(user, ref, deleted=True))
 
@@ -131,12 +129,6 @@ def get_record(request: HttpRequest, ref: str) -> Any:
 @router.patch("/records/{ref}", response={200: RecordOut, **WRITE_ERRORS})
 def update_record(request: HttpRequest, ref: str, payload: RecordPatch) -> Any:
     """Change fields; send the ``version`` you read to refuse a concurrent overwrite (409)."""
-    from kith.accounts.selectors import is_admin
-    from kith.accounts.services import set_private
-    from kith.core.errors import Conflict, ValidationError
-    from kith.records.services import update_record as update
-    from kith.server.queries import visible_record
-
     with acting(request) as user:
         record = visible_record(user, ref)
         if not payload.set and payload.private is None:
@@ -148,7 +140,9 @@ def update_record(request: HttpRequest, ref: str, payload: RecordPatch) -> Any:
                 raise Forbidden("only an admin can make a shared record private")
         try:
             if payload.set:
-                record = update(ref=record.id, values=payload.set, expected_version=payload.version)
+                record = services.update_record(
+                    ref=record.id, values=payload.set, expected_version=payload.version
+                )
             elif payload.version is not None and payload.version != record.version:
                 raise Conflict(
                     f"version: {record.id} is at version {record.version}, "
@@ -167,64 +161,48 @@ def update_record(request: HttpRequest, ref: str, payload: RecordPatch) -> Any:
 @router.delete("/records/{ref}", response={200: RecordOut, **WRITE_ERRORS})
 def delete_record(request: HttpRequest, ref: str) -> Any:
     """Soft-delete a record (restorable)."""
-    from kith.records.services import delete_record as delete
-    from kith.server.queries import visible_record
-
     with acting(request) as user:
-        record = delete(ref=visible_record(user, ref).id)
+        record = services.delete_record(ref=visible_record(user, ref).id)
     return detail(user, record)
 
 
 @router.post("/records/{ref}/restore", response={200: RecordOut, **WRITE_ERRORS})
 def restore_record(request: HttpRequest, ref: str) -> Any:
     """Bring back a soft-deleted record."""
-    from kith.records.services import restore_record as restore
-    from kith.server.queries import visible_record
-
     with acting(request) as user:
-        record = restore(ref=visible_record(user, ref, deleted=True).id)
+        record = services.restore_record(ref=visible_record(user, ref, deleted=True).id)
     return detail(user, record)
 
 
 @router.get("/records/{ref}/history", response={200: ChangePage, **READ_ERRORS})
 def record_history(request: HttpRequest, ref: str, filters: Query[HistoryFilters]) -> Any:
     """Who changed what and when on a record and its relationships, oldest first."""
-    from kith.accounts.selectors import viewer_of
-    from kith.relationships.selectors import record_history as history
-    from kith.server.queries import visible_record
-
     user = require(request, "viewer")
     record = visible_record(user, ref, deleted=True)
-    items, nxt = history(viewer_of(user), record, cursor=filters.cursor, limit=filters.limit)
+    items, nxt = record_history_of(
+        viewer_of(user), record, cursor=filters.cursor, limit=filters.limit
+    )
     return {"items": items, "next_cursor": nxt}
 
 
 @router.get("/types", response={200: list[TypeOut], **READ_ERRORS})
 def list_types(request: HttpRequest) -> Any:
     """Every record type with its typed fields."""
-    from kith.records.selectors import list_types as types
-
     require(request, "viewer")
-    return types()
+    return selectors.list_types()
 
 
 @router.post("/types", response={201: TypeOut, **WRITE_ERRORS})
 def define_type(request: HttpRequest, payload: TypeIn) -> Any:
     """Define a custom record type (admins)."""
-    from kith.records.selectors import list_types as types
-    from kith.records.services import define_type as define
-
     with acting(request, "admin"):
-        rtype = define(key=payload.key, label=payload.label, fields=payload.fields)
-    return Status(201, next(t for t in types() if t["key"] == rtype.key))
+        rtype = services.define_type(key=payload.key, label=payload.label, fields=payload.fields)
+    return Status(201, next(t for t in selectors.list_types() if t["key"] == rtype.key))
 
 
 @router.post("/types/{key}/fields", response={201: TypeOut, **WRITE_ERRORS})
 def add_field(request: HttpRequest, key: str, payload: FieldIn) -> Any:
     """Add a typed field to a record type (admins)."""
-    from kith.records.selectors import list_types as types
-    from kith.records.services import add_field as add
-
     with acting(request, "admin"):
-        field = add(type_key=key, spec=payload.spec)
-    return Status(201, next(t for t in types() if t["key"] == field.record_type_id))
+        field = services.add_field(type_key=key, spec=payload.spec)
+    return Status(201, next(t for t in selectors.list_types() if t["key"] == field.record_type_id))
