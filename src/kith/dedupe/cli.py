@@ -113,10 +113,11 @@ def cmd_merges(
 ) -> None:
     """List merges, newest first."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.dedupe.selectors import list_merges
     from kith.records.selectors import resolve
 
-    record_id = resolve(ref, include_deleted=True).id if ref else None
+    record_id = resolve(SYSTEM, ref, include_deleted=True).id if ref else None
     rows = list_merges(record_id=record_id, limit=limit)
     emit(
         rows,

@@ -26,6 +26,7 @@ from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.models import Change
 from kith.core.services import record_change
+from kith.core.viewer import SYSTEM
 from kith.dedupe.models import Merge
 from kith.interactions.models import InteractionLink, Participant
 from kith.records.models import ContactPoint, Record
@@ -97,7 +98,7 @@ def _check_pair(keep: Record, other: Record) -> None:
 
 
 def _lock(ref: str, field: str) -> Record:
-    found = resolve(ref, include_deleted=True, field=field)
+    found = resolve(SYSTEM, ref, include_deleted=True, field=field)
     return Record.objects.select_for_update().get(pk=found.pk)
 
 
@@ -339,7 +340,7 @@ def find_merge(ref: str) -> Merge:
     if found is not None:
         return found
     try:
-        record = resolve(text, include_deleted=True, field="ref")
+        record = resolve(SYSTEM, text, include_deleted=True, field="ref")
     except NotFound:
         raise NotFound(f"ref: no merge or merged record matches {ref!r}", field="ref") from None
     found = Merge.objects.filter(other_id=record.id, undone_at__isnull=True).order_by("-at").first()

@@ -7,6 +7,7 @@ from typing import Any
 
 from kith.core import clock
 from kith.core.errors import ValidationError
+from kith.core.viewer import SYSTEM
 from kith.intelligence import aggregates as agg
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import Snapshot, compute
@@ -30,7 +31,7 @@ def strength(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
     from kith.relationships.selectors import team_ids
 
     day = _day(as_of)
-    ra, rb = resolve(a, field="a"), resolve(b, field="b")
+    ra, rb = resolve(SYSTEM, a, field="a"), resolve(SYSTEM, b, field="b")
     for rec, fld in ((ra, "a"), (rb, "b")):
         if rec.type_id != "person":
             raise ValidationError(f"{fld}: {rec.name!r} is not a person", field=fld)
@@ -115,7 +116,7 @@ def health(
     from kith.relationships.selectors import team_ids
 
     day = _day(as_of)
-    record = resolve(ref, field="ref")
+    record = resolve(SYSTEM, ref, field="ref")
     if record.type_id == "person" and record.id in team_ids(day):
         raise ValidationError(
             f"ref: {record.name} is on our team; health measures outside relationships",

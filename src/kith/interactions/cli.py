@@ -22,6 +22,7 @@ def _split_role(ref: str) -> tuple[str, str | None]:
 def _check_roles(participants: list[tuple[str, str | None]]) -> None:
     """``REF:WORD`` with a WORD that is no role: name the roles, unless REF:WORD is a record."""
     from kith.core.errors import NotFound, ValidationError
+    from kith.core.viewer import SYSTEM
     from kith.interactions.models import Role
     from kith.records.selectors import resolve
 
@@ -29,7 +30,7 @@ def _check_roles(participants: list[tuple[str, str | None]]) -> None:
         head, sep, tail = ref.rpartition(":")
         if role is None and sep and head and tail.strip().isalpha():
             try:
-                resolve(ref, field="with")
+                resolve(SYSTEM, ref, field="with")
             except NotFound:
                 raise ValidationError(
                     f"with: {tail.strip()!r} in {ref!r} is not a role ({', '.join(Role.values)})",
@@ -112,10 +113,11 @@ def cmd_timeline(
     """A record's interactions, newest first (for an org, its people's too)."""
     open_workspace()
     from kith.core.parse import parse_datetime
+    from kith.core.viewer import SYSTEM
     from kith.interactions.selectors import timeline
     from kith.records.selectors import resolve
 
-    record = resolve(ref, include_deleted=True)
+    record = resolve(SYSTEM, ref, include_deleted=True)
     rows = timeline(
         record, limit=limit, before=parse_datetime(before, field="before"), kinds=kind or []
     )

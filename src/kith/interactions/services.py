@@ -16,6 +16,7 @@ from kith.core.ids import new_id
 from kith.core.limits import MAX_PARTICIPANTS
 from kith.core.parse import parse_datetime
 from kith.core.services import record_change
+from kith.core.viewer import SYSTEM
 from kith.interactions.models import Direction, Interaction, InteractionLink, Participant, Role
 from kith.records.normalize import refuse_nul
 from kith.records.selectors import resolve
@@ -147,11 +148,11 @@ def log_interaction(
     check_participants(len(participants))
     people: dict[tuple[str, str], None] = {}
     for ref, role in participants:
-        record = resolve(ref, field="with")
+        record = resolve(SYSTEM, ref, field="with")
         people[(record.id, normalize_role(role) if role else default_role(kind_key, dir_value))] = (
             None
         )
-    linked = {resolve(ref, field="link").id: None for ref in links}
+    linked = {resolve(SYSTEM, ref, field="link").id: None for ref in links}
     if not people and not linked:
         raise ValidationError("with: an interaction needs at least one participant", field="with")
     interaction = Interaction(

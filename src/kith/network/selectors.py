@@ -10,6 +10,7 @@ from typing import Any
 
 from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
+from kith.core.viewer import SYSTEM
 from kith.intelligence import aggregates as agg
 from kith.network.graph import Graph, get_graph
 from kith.network.paths import strongest_paths
@@ -48,11 +49,11 @@ def path(
     _check_range("max-hops", max_hops, 1, 8)
     _check_range("k", k, 1, 50)
     day = as_of or clock.today()
-    target = resolve(to, field="to")
+    target = resolve(SYSTEM, to, field="to")
     g = get_graph(day)
     t = _idx(g, target, "to")
     if from_:
-        source = resolve(from_, field="from")
+        source = resolve(SYSTEM, from_, field="from")
         if source.type_id != "person":
             raise ValidationError(f"from: {source.name!r} is not a person", field="from")
         if source.id == target.id:
@@ -95,7 +96,7 @@ def path(
 def mutual(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """Records both ``a`` and ``b`` are connected to, and how."""
     day = as_of or clock.today()
-    ra, rb = resolve(a, field="a"), resolve(b, field="b")
+    ra, rb = resolve(SYSTEM, a, field="a"), resolve(SYSTEM, b, field="b")
     if ra.id == rb.id:
         raise ValidationError("b: is the same record as a", field="b")
     g = get_graph(day)
@@ -135,7 +136,7 @@ def ego_map(
     """The ego network of ``ref`` to ``depth`` hops: nodes, edges and groups by type."""
     _check_range("depth", depth, 1, 3)
     day = as_of or clock.today()
-    center = resolve(ref, field="ref")
+    center = resolve(SYSTEM, ref, field="ref")
     g = get_graph(day)
     c = _idx(g, center, "ref")
     level = {c: 0}
@@ -191,7 +192,7 @@ def orgchart(org: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
     from kith.intelligence import sql as q
 
     day = as_of or clock.today()
-    record = resolve(org, field="org")
+    record = resolve(SYSTEM, org, field="org")
     if record.type_id != "organization":
         raise ValidationError(f"org: {record.name!r} is not an organisation", field="org")
     staff = {p: role for p, _, role in agg.employment(day, record.id)}
@@ -243,7 +244,7 @@ def connectors(
     g = get_graph(day)
     blocked = {g.home} if g.home is not None else set()
     if org:
-        record = resolve(org, field="org")
+        record = resolve(SYSTEM, org, field="org")
         if record.type_id != "organization":
             raise ValidationError(f"org: {record.name!r} is not an organisation", field="org")
         core = {g.index[p] for p, _, _ in agg.employment(day, record.id) if p in g.index}

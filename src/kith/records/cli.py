@@ -180,11 +180,12 @@ def record_add(
 def cmd_show(ref: Ref, as_json: JsonOpt = False) -> None:
     """Show a record: fields, contacts, current relationships, recent interactions."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.interactions.selectors import timeline
     from kith.records.selectors import record_view, resolve
     from kith.relationships.selectors import relations_view
 
-    record = resolve(ref, include_deleted=True)
+    record = resolve(SYSTEM, ref, include_deleted=True)
     view = record_view(record)
     active = [r for r in relations_view(record) if r["active"]]
     counts: dict[str, int] = {}

@@ -49,17 +49,22 @@ def describe(record: Record) -> str:
 
 
 def resolve(
+    viewer: Viewer,
     ref: str,
     *,
     type_key: str | None = None,
     include_deleted: bool = False,
     field: str = "ref",
 ) -> Record:
-    """Find one record by id, unique email or exact unique name; else a clear error."""
+    """Find one record ``viewer`` may see by id, unique email or exact unique name.
+
+    Visibility is part of the query: a record hidden from ``viewer`` is not found, with the
+    same message as a missing one, and is never among the candidates of an ambiguous match.
+    """
     text = (ref or "").strip()
     if not text:
         raise ValidationError(f"{field}: a record reference is required", field=field)
-    base = Record.objects.select_related("type")
+    base = Record.objects.select_related("type").filter(visible_q(viewer))
     if not include_deleted:
         base = base.filter(deleted_at__isnull=True)
     if type_key:

@@ -13,6 +13,7 @@ from kith.core.errors import Conflict, KithError, ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.services import record_change, record_field_changes
+from kith.core.viewer import SYSTEM
 from kith.records import selectors
 from kith.records.models import (
     ContactPoint,
@@ -290,7 +291,7 @@ def _add_field(*, type_key: str, spec: str) -> FieldDef:
 
 
 def _lock(ref: str, *, include_deleted: bool = False) -> Record:
-    record = selectors.resolve(ref, include_deleted=include_deleted)
+    record = selectors.resolve(SYSTEM, ref, include_deleted=include_deleted)
     # re-read under the write transaction so concurrent writers see each other's versions
     return Record.objects.select_for_update().select_related("type").get(pk=record.pk)
 
@@ -378,7 +379,7 @@ def init_workspace(
         current = selectors.home_org()
         org: Record | None
         try:
-            org = selectors.resolve(home, type_key="organization", field="home")
+            org = selectors.resolve(SYSTEM, home, type_key="organization", field="home")
         except KithError as exc:
             if exc.code != "not_found":
                 raise

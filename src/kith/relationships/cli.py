@@ -132,10 +132,11 @@ def cmd_relations(
 ) -> None:
     """List a record's relationships from its side, current and ended."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.records.selectors import resolve
     from kith.relationships.selectors import relations_view, validate_as_of
 
-    record = resolve(ref)
+    record = resolve(SYSTEM, ref)
     rows = relations_view(record, as_of=validate_as_of(as_of), type_name=type_name)
     emit(
         rows,

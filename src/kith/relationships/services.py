@@ -16,6 +16,7 @@ from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.parse import parse_date
 from kith.core.services import record_change
+from kith.core.viewer import SYSTEM
 from kith.records.models import Record
 from kith.records.normalize import refuse_nul
 from kith.records.selectors import get_type, resolve
@@ -158,8 +159,8 @@ def relate(
 
     ``if_exists="return"`` makes re-adding an identical open relationship a no-op.
     """
-    rec_a = resolve(a, field=a_field)
-    rec_b = resolve(b, field=b_field)
+    rec_a = resolve(SYSTEM, a, field=a_field)
+    rec_b = resolve(SYSTEM, b, field=b_field)
     if rec_a.pk == rec_b.pk:
         raise ValidationError(f"{b_field}: a record cannot be related to itself", field=b_field)
     start = parse_date(since, field="since")

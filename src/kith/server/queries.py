@@ -7,18 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from kith.accounts.selectors import can_see, hidden_ids
-from kith.core.errors import NotFound
+from kith.accounts.selectors import hidden_ids, viewer_of
 from kith.records.models import Record
 from kith.records.selectors import resolve
 
 
 def visible_record(user: Any, ref: str, *, field: str = "ref", deleted: bool = False) -> Record:
     """Resolve ``ref`` among the records ``user`` may see (a hidden one is not found)."""
-    record = resolve(ref, include_deleted=deleted, field=field)
-    if not can_see(user, record):
-        raise NotFound(f"{field}: no record matches {ref!r}", field=field)
-    return record
+    return resolve(viewer_of(user), ref, include_deleted=deleted, field=field)
 
 
 def redact_relations(user: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

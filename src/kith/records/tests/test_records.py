@@ -159,10 +159,10 @@ def test_delete_is_soft_and_restorable() -> None:
     services.delete_record(ref="Jane Doe")
     assert selectors.list_records(SYSTEM) == []
     with pytest.raises(NotFound):
-        selectors.resolve("jane@acme.test")
+        selectors.resolve(SYSTEM, "jane@acme.test")
     assert [r["id"] for r in selectors.list_records(SYSTEM, include_deleted=True)] == [jane.id]
     services.restore_record(ref=jane.id)
-    assert selectors.resolve("jane@acme.test").id == jane.id
+    assert selectors.resolve(SYSTEM, "jane@acme.test").id == jane.id
     with pytest.raises(ValidationError, match="is not deleted"):
         services.restore_record(ref=jane.id)
     actions = [r["action"] for r in record_history(SYSTEM, jane)[0]]
@@ -172,14 +172,14 @@ def test_delete_is_soft_and_restorable() -> None:
 def test_references_by_id_email_name_and_ambiguity() -> None:
     a = testing.make_person("Sam Lee", email="sam@one.test")
     b = testing.make_person("Sam Lee", email="sam@two.test")
-    assert selectors.resolve(a.id).id == a.id
-    assert selectors.resolve("SAM@two.test").id == b.id
+    assert selectors.resolve(SYSTEM, a.id).id == a.id
+    assert selectors.resolve(SYSTEM, "SAM@two.test").id == b.id
     with pytest.raises(Ambiguous) as err:
-        selectors.resolve("sam lee")
+        selectors.resolve(SYSTEM, "sam lee")
     assert a.id in err.value.message and b.id in err.value.message
     assert len(err.value.candidates) == 2
     with pytest.raises(NotFound, match="no record matches 'Nobody'"):
-        selectors.resolve("Nobody")
+        selectors.resolve(SYSTEM, "Nobody")
 
 
 def test_list_filters_by_type_alias_and_search() -> None:
@@ -264,7 +264,7 @@ def test_an_email_another_live_record_has_is_refused_and_names_that_record(cli) 
     assert (code, out) == (1, "")
     assert err == f"error: {taken}; merge the two or remove it there first\n"
     assert (Record.objects.count(), ContactPoint.objects.count()) == before
-    assert selectors.resolve("jane@acme.test").id == jane.id  # still one record
+    assert selectors.resolve(SYSTEM, "jane@acme.test").id == jane.id  # still one record
     # one's own email again is no clash; nor is the email of a deleted record
     services.update_record(ref=jane.id, values={"email": "jane@acme.test"})
     services.delete_record(ref=bob.id)

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from kith.core.viewer import Viewer
 from kith.web.selectors.home import (
     BANDS,
     PAGE_SIZE,
@@ -97,7 +98,7 @@ def _one(params: dict[str, list[str]], key: str) -> str:
 
 
 def parse_list_query(
-    type_key: str, params: dict[str, list[str]]
+    viewer: Viewer, type_key: str, params: dict[str, list[str]]
 ) -> tuple[ListQuery, dict[str, str], list[Any]]:
     """The list state named by query parameters, and a message per parameter that is wrong."""
     from kith.core.errors import KithError
@@ -140,7 +141,7 @@ def parse_list_query(
         errors["org"] = "org: only people are filtered by organisation"
     elif org:
         try:
-            found = resolve(org[:320], type_key="organization", field="org")
+            found = resolve(viewer, org[:320], type_key="organization", field="org")
             query.org, query.org_id = org[:320], found.id
         except KithError as exc:
             errors["org"] = exc.message

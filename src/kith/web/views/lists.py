@@ -25,11 +25,12 @@ def list_url(type_key: str, pairs: list[tuple[str, str]] | None = None) -> str:
 def _render_list(
     request: HttpRequest, type_key: str, params: QueryDict, **extra: object
 ) -> HttpResponse:
+    from kith.accounts.selectors import viewer_of
     from kith.records.selectors import get_type, list_types
     from kith.web.selectors.lists import list_columns, list_page, parse_list_query, saved_views
 
     rtype = get_type(type_key)
-    query, errors, defs = parse_list_query(rtype.key, dict(params.lists()))
+    query, errors, defs = parse_list_query(viewer_of(request.user), rtype.key, dict(params.lists()))
     data = None
     if not errors:
         try:
@@ -97,6 +98,7 @@ def records_of_type(request: HttpRequest, type_key: str) -> HttpResponse:
 @signed_in("member")
 def save_view(request: HttpRequest, type_key: str) -> HttpResponse:
     """Save the list state sent in ``state`` under ``name``; back to the list."""
+    from kith.accounts.selectors import viewer_of
     from kith.records.selectors import get_type
     from kith.web.selectors.lists import parse_list_query
     from kith.web.services import save_view as save
@@ -104,7 +106,7 @@ def save_view(request: HttpRequest, type_key: str) -> HttpResponse:
     rtype = get_type(type_key)
     raw = request.POST.get("state", "")[:4000]
     params = QueryDict(raw)
-    query, errors, _ = parse_list_query(rtype.key, dict(params.lists()))
+    query, errors, _ = parse_list_query(viewer_of(request.user), rtype.key, dict(params.lists()))
     name = request.POST.get("name", "")
     if errors:
         return error_page(request, 400, "Not saved", next(iter(errors.values())))
