@@ -36,12 +36,13 @@ class MergeQuery(Schema):
 @router.get("/duplicates", response={200: DuplicatesOut, **READ_ERRORS})
 def duplicates(request: HttpRequest, q: Query[DuplicateQuery]) -> Any:
     """Likely duplicate pairs, best first, with a score and reasons."""
+    from kith.accounts.selectors import viewer_of
     from kith.dedupe.selectors import find_duplicates
-    from kith.server.redact import without_hidden
 
-    user = require(request, "viewer")
-    data = find_duplicates(type_key=q.type, min_score=q.min_score, limit=q.limit, as_of=q.as_of)
-    return without_hidden(user, data)
+    viewer = viewer_of(require(request, "viewer"))
+    return find_duplicates(
+        viewer, type_key=q.type, min_score=q.min_score, limit=q.limit, as_of=q.as_of
+    )
 
 
 @router.post("/merges", response={200: MergeOut, **WRITE_ERRORS})
@@ -68,10 +69,10 @@ def unmerge(request: HttpRequest, ref: str) -> Any:
 @router.get("/merges", response={200: list[MergeListed], **READ_ERRORS})
 def merges(request: HttpRequest, q: Query[MergeQuery]) -> Any:
     """Merges, newest first; optionally those a record took part in."""
+    from kith.accounts.selectors import viewer_of
     from kith.dedupe.selectors import list_merges
-    from kith.server.queries import visible_record
-    from kith.server.redact import without_hidden
+    from kith.records.selectors import resolve
 
-    user = require(request, "viewer")
-    rid = visible_record(user, q.record, field="record", deleted=True).id if q.record else None
-    return without_hidden(user, list_merges(record_id=rid, limit=q.limit))
+    viewer = viewer_of(require(request, "viewer"))
+    found = resolve(viewer, q.record, field="record", include_deleted=True) if q.record else None
+    return list_merges(viewer, record_id=found.id if found else None, limit=q.limit)

@@ -20,13 +20,14 @@ def cmd_duplicates(
 ) -> None:
     """List likely duplicate pairs with a score and the reasons."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.dedupe.selectors import find_duplicates
 
     if as_json or not sys.stdout.isatty():
-        result = find_duplicates(type_key=type_key, min_score=min_score, limit=limit)
+        result = find_duplicates(SYSTEM, type_key=type_key, min_score=min_score, limit=limit)
     else:
         with console().status("looking for duplicates ..."):
-            result = find_duplicates(type_key=type_key, min_score=min_score, limit=limit)
+            result = find_duplicates(SYSTEM, type_key=type_key, min_score=min_score, limit=limit)
 
     def render(r: dict[str, Any]) -> None:
         if not r["pairs"]:
@@ -118,7 +119,7 @@ def cmd_merges(
     from kith.records.selectors import resolve
 
     record_id = resolve(SYSTEM, ref, include_deleted=True).id if ref else None
-    rows = list_merges(record_id=record_id, limit=limit)
+    rows = list_merges(SYSTEM, record_id=record_id, limit=limit)
     emit(
         rows,
         as_json,

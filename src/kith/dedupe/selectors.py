@@ -20,9 +20,10 @@ from django.db.models import Count
 
 from kith.core import clock
 from kith.core.errors import ValidationError
+from kith.core.viewer import Viewer
 from kith.dedupe.models import Merge
 from kith.records.models import ContactPoint, Record
-from kith.records.selectors import get_type
+from kith.records.selectors import get_type, hidden_records, visible_q
 
 # Blocks bigger than this are shared values (a switchboard number, info@, "John Smith"),
 # not evidence: they are reported as skipped instead of producing n² pairs.
@@ -89,8 +90,8 @@ class _Rec:
     key: str
 
 
-def _records(type_key: str | None) -> dict[str, _Rec]:
-    qs = Record.objects.filter(deleted_at__isnull=True)
+def _records(viewer: Viewer, type_key: str | None) -> dict[str, _Rec]:
+    qs = Record.objects.filter(visible_q(viewer), deleted_at__isnull=True)
     if type_key:
         qs = qs.filter(type_id=type_key)
     return {
@@ -101,10 +102,13 @@ def _records(type_key: str | None) -> dict[str, _Rec]:
     }
 
 
-def _contact_blocks(type_key: str | None) -> Iterator[tuple[str, str, list[str]]]:
-    """(kind, value, record ids) for every contact value held by two or more live records."""
+def _contact_blocks(viewer: Viewer, type_key: str | None) -> Iterator[tuple[str, str, list[str]]]:
+    """(kind, value, record ids) for every contact value held by two or more live records
+    that ``viewer`` may see."""
     live = ContactPoint.objects.filter(
-        kind__in=list(CONTACT_SCORES), record__deleted_at__isnull=True
+        visible_q(viewer, "record__"),
+        kind__in=list(CONTACT_SCORES),
+        record__deleted_at__isnull=True,
     )
     if type_key:
         live = live.filter(record__type_id=type_key)
@@ -129,15 +133,18 @@ def _contact_blocks(type_key: str | None) -> Iterator[tuple[str, str, list[str]]
         yield kind, value, sorted(set(ids))
 
 
-def _employers(ids: Iterable[str], day: dt.date) -> dict[str, set[str]]:
-    """Active ``works_at`` organisations of every person, by person id."""
+def _employers(viewer: Viewer, ids: Iterable[str], day: dt.date) -> dict[str, set[str]]:
+    """Active ``works_at`` organisations ``viewer`` may see of every person, by person id."""
     from kith.relationships.models import Relationship
     from kith.relationships.selectors import active_on
 
     wanted = set(ids)
     out: dict[str, set[str]] = defaultdict(set)
     rows = (
-        Relationship.objects.filter(active_on(day), type_id="works_at", to_record__deleted_at=None)
+        Relationship.objects.filter(
+            active_on(day), visible_q(viewer, "to_record__"), type_id="works_at"
+        )
+        .filter(to_record__deleted_at=None)
         .values_list("from_record_id", "to_record_id")
         .iterator(chunk_size=20_000)
     )
@@ -162,23 +169,25 @@ def _combine(scores: list[float]) -> float:
 
 
 def find_duplicates(
+    viewer: Viewer,
     *,
     type_key: str | None = None,
     min_score: int = 50,
     limit: int = 100,
     as_of: dt.date | None = None,
 ) -> dict[str, Any]:
-    """Likely duplicate pairs, best first, each with a 0-100 score and its reasons."""
+    """Likely duplicate pairs among the records ``viewer`` may see, best first, each with a
+    0-100 score and its reasons (counts and blocks are of those records only)."""
     if not 0 <= min_score <= 100:
         raise ValidationError(f"min-score: {min_score} is not between 0 and 100", field="min_score")
     if limit < 1:
         raise ValidationError(f"limit: {limit} must be at least 1", field="limit")
     tkey = get_type(type_key).key if type_key else None
-    recs = _records(tkey)
+    recs = _records(viewer, tkey)
     pairs: dict[tuple[str, str], _Pair] = defaultdict(_Pair)
     skipped: list[str] = []
 
-    for kind, value, ids in _contact_blocks(tkey):
+    for kind, value, ids in _contact_blocks(viewer, tkey):
         ids = [i for i in ids if i in recs]
         if len(ids) > MAX_BLOCK:
             skipped.append(f"{kind} {value} is shared by {len(ids)} records")
@@ -193,8 +202,9 @@ def find_duplicates(
 
     block_of = {r.id: name_block(r.key, r.type) for r in recs.values()}
     people = [r.id for r in recs.values() if r.type == "person"]
-    employers = _employers(people, as_of or clock.today())
-    org_names = dict(Record.objects.filter(type_id="organization").values_list("id", "name"))
+    employers = _employers(viewer, people, as_of or clock.today())
+    orgs = Record.objects.filter(visible_q(viewer), type_id="organization")
+    org_names = dict(orgs.values_list("id", "name"))
     at_org: dict[tuple[str, str], list[str]] = defaultdict(list)
     for pid in people:
         words = tokens(recs[pid].key)
@@ -294,9 +304,15 @@ def merge_view(merge: Merge) -> dict[str, Any]:
     }
 
 
-def list_merges(*, record_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """Merges, newest first; with ``record_id``, those it took part in."""
+def list_merges(
+    viewer: Viewer, *, record_id: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Merges of records ``viewer`` may see (both of them), newest first; with
+    ``record_id``, those it took part in."""
     qs = Merge.objects.order_by("-at", "-id")
+    if not viewer.sees_everything:
+        hidden = hidden_records(viewer).values("id")
+        qs = qs.exclude(keep_id__in=hidden).exclude(other_id__in=hidden)
     if record_id:
         from django.db.models import Q
 

@@ -11,8 +11,10 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from kith.core.viewer import SYSTEM, Viewer
 from kith.intelligence import sql as q
 from kith.intelligence.scoring import PairAgg
+from kith.records.selectors import hidden_sql
 
 _SAFE = re.compile(r"^[a-z0-9_]+$")
 
@@ -64,10 +66,13 @@ def pair_rows(
     team: list[str],
     scope: Scope = ("all", None),
     member: str | None = None,
+    *,
+    viewer: Viewer = SYSTEM,
 ) -> list[PairRow]:
     """Per (team member, outside person), sums up to ``as_of``: ``(member, person, n,
     n_two, n_in, n_out, first_two_day, last_two_day, two_way_days, recent_weight,
-    depth_sum, value)``; value is the weighted two-way engagement of the value window."""
+    depth_sum, value)``; value is the weighted two-way engagement of the value window.
+    People hidden from ``viewer`` are left out in the query (``team`` is the visible team)."""
     if not team:
         return []
     w = _weight_case(cfg)
@@ -75,6 +80,7 @@ def pair_rows(
     recent = as_of - dt.timedelta(days=cfg["frequency_window_days"])
     value_from = as_of - dt.timedelta(days=cfg["value_window_days"])
     scope_sql, scope_params = _scope_sql(scope, as_of)
+    hide_sql, hide_params = hidden_sql(viewer, "person_id")
     team_set = set(team)
     if scope[0] == "all" or member:
         # the whole table anyway: let the database drop other members' rows
@@ -91,10 +97,11 @@ def pair_rows(
                SUM(n_two * {w}),
                SUM(CASE WHEN day > %s THEN n_two * {w} ELSE 0 END)
         FROM {q.PAIR}
-        WHERE day <= %s {who} {scope_sql}
+        WHERE day <= %s {who} {scope_sql} {hide_sql}
         GROUP BY member_id, person_id
     """
     params = [recent, value_from, as_of, *members_params, *team_params, *scope_params]
+    params += hide_params
     rows = []
     for row in q.fetch(sql, params):
         m, p = row[0], row[1]
@@ -121,13 +128,20 @@ def to_agg(row: PairRow) -> PairAgg:
 
 
 def signals(
-    cfg: dict[str, Any], as_of: dt.date, scope: Scope = ("all", None)
+    cfg: dict[str, Any],
+    as_of: dt.date,
+    scope: Scope = ("all", None),
+    *,
+    viewer: Viewer = SYSTEM,
 ) -> dict[str, tuple[float, int, float, int, float, int]]:
-    """Per person: sentiment sum/count and survey score sum/count now and one window before."""
+    """Per person: sentiment sum/count and survey score sum/count now and one window before
+    (of the ties between people ``viewer`` may see)."""
     win = cfg["signal_window_days"]
     start = as_of - dt.timedelta(days=win)
     before = as_of - dt.timedelta(days=2 * win)
     scope_sql, scope_params = _scope_sql(scope, as_of)
+    person_sql, person_params = hidden_sql(viewer, "person_id")
+    member_sql, member_params = hidden_sql(viewer, "member_id")
     sql = f"""
         SELECT person_id,
                SUM(CASE WHEN day > %s THEN sent_sum ELSE 0 END),
@@ -138,9 +152,11 @@ def signals(
                SUM(CASE WHEN day <= %s THEN score_n ELSE 0 END)
         FROM {q.PAIR}
         WHERE day <= %s AND day > %s AND (sent_n > 0 OR score_n > 0) {scope_sql}
+              {person_sql} {member_sql}
         GROUP BY person_id
     """
     params = [start, start, start, start, start, start, as_of, before, *scope_params]
+    params += person_params + member_params
     return {
         r[0]: (float(r[1]), int(r[2]), float(r[3]), int(r[4]), float(r[5]), int(r[6]))
         for r in q.fetch(sql, params)
@@ -148,11 +164,12 @@ def signals(
 
 
 def employment(
-    as_of: dt.date, org: str | tuple[str, ...] | None = None
+    as_of: dt.date, org: str | tuple[str, ...] | None = None, *, viewer: Viewer = SYSTEM
 ) -> list[tuple[str, str, str]]:
     """(person, organisation, role) for every rollup tie (works_at) in force on ``as_of``,
-    at ``org`` (one id or several) or anywhere."""
+    at ``org`` (one id or several) or anywhere, between records ``viewer`` may see."""
     org_sql, org_params = _org_filter(org)
+    org_sql, org_params = _hidden_ends(viewer, org_sql, org_params)
     sql = f"""
         SELECT r.from_record_id, r.to_record_id, r.role
         FROM {q.REL} r JOIN {q.RTYPE} t ON t.{q._q("key")} = r.type_key
@@ -165,11 +182,17 @@ def employment(
 
 
 def departures(
-    cfg: dict[str, Any], as_of: dt.date, org: str | tuple[str, ...] | None = None
+    cfg: dict[str, Any],
+    as_of: dt.date,
+    org: str | tuple[str, ...] | None = None,
+    *,
+    viewer: Viewer = SYSTEM,
 ) -> dict[str, list[tuple[str, str, dt.date]]]:
-    """Per organisation: (person, role, until) of key people whose tie ended in the window."""
+    """Per organisation: (person, role, until) of key people whose tie ended in the window
+    (ties between records ``viewer`` may see)."""
     start = as_of - dt.timedelta(days=cfg["departure_window_days"])
     org_sql, org_params = _org_filter(org)
+    org_sql, org_params = _hidden_ends(viewer, org_sql, org_params)
     sql = f"""
         SELECT r.from_record_id, r.to_record_id, r.role, r.until
         FROM {q.REL} r JOIN {q.RTYPE} t ON t.{q._q("key")} = r.type_key
@@ -207,24 +230,31 @@ def key_pattern(cfg: dict[str, Any]) -> re.Pattern[str]:
     return pattern
 
 
-def names(ids: set[str] | None = None) -> dict[str, str]:
-    """Record names for ``ids`` (or every live record)."""
+def names(ids: set[str] | None = None, *, viewer: Viewer = SYSTEM) -> dict[str, str]:
+    """Names of the records of ``ids`` (or of every live record) that ``viewer`` may see."""
+    hide_sql, hide_params = hidden_sql(viewer, "id")
     if ids is not None:
         out: dict[str, str] = {}
         items = sorted(ids)
         for i in range(0, len(items), 500):
             chunk = items[i : i + 500]
             marks, params = q.in_list(chunk)
-            out.update(q.fetch(f"SELECT id, name FROM {q.REC} WHERE id IN {marks}", params))
+            sql = f"SELECT id, name FROM {q.REC} WHERE id IN {marks} {hide_sql}"
+            out.update(q.fetch(sql, params + hide_params))
         return out
-    return dict(q.fetch(f"SELECT id, name FROM {q.REC} WHERE deleted_at IS NULL", []))
+    sql = f"SELECT id, name FROM {q.REC} WHERE deleted_at IS NULL {hide_sql}"
+    return dict(q.fetch(sql, hide_params))
 
 
-def organisations() -> list[tuple[str, str]]:
-    return [
-        (a, b)
-        for a, b in q.fetch(
-            f"SELECT id, name FROM {q.REC} WHERE type_key = %s AND deleted_at IS NULL",
-            ["organization"],
-        )
-    ]
+def organisations(*, viewer: Viewer = SYSTEM) -> list[tuple[str, str]]:
+    """(id, name) of every live organisation ``viewer`` may see."""
+    hide_sql, hide_params = hidden_sql(viewer, "id")
+    sql = f"SELECT id, name FROM {q.REC} WHERE type_key = %s AND deleted_at IS NULL {hide_sql}"
+    return [(a, b) for a, b in q.fetch(sql, ["organization", *hide_params])]
+
+
+def _hidden_ends(viewer: Viewer, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """``sql`` with both ends of the relationship ``r`` limited to what ``viewer`` sees."""
+    a_sql, a_params = hidden_sql(viewer, "r.from_record_id")
+    b_sql, b_params = hidden_sql(viewer, "r.to_record_id")
+    return sql + a_sql + b_sql, [*params, *a_params, *b_params]

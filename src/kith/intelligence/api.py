@@ -38,43 +38,37 @@ class RankQuery(Schema):
 @router.get("/records/{ref}/health", response={200: HealthOut, **READ_ERRORS})
 def health(request: HttpRequest, ref: str, q: Query[HealthQuery]) -> Any:
     """Health 0-100 of a person or organisation with its band, factors and reasons."""
+    from kith.accounts.selectors import viewer_of
     from kith.intelligence.selectors import health as read
-    from kith.server.queries import visible_record
-    from kith.server.redact import without_hidden
 
-    user = require(request, "viewer")
-    record = visible_record(user, ref)
-    data = read(record.id, as_of=q.as_of, trend=q.trend, every=q.every, periods=q.periods)
-    return without_hidden(user, data)
+    viewer = viewer_of(require(request, "viewer"))
+    return read(viewer, ref, as_of=q.as_of, trend=q.trend, every=q.every, periods=q.periods)
 
 
 @router.get("/strength", response={200: StrengthOut, **READ_ERRORS})
 def strength(request: HttpRequest, q: Query[StrengthQuery]) -> Any:
     """Strength of the tie between one of our people and another, with reasons."""
+    from kith.accounts.selectors import viewer_of
     from kith.intelligence.selectors import strength as read
-    from kith.server.queries import visible_record
 
-    user = require(request, "viewer")
-    a = visible_record(user, q.a, field="a")
-    b = visible_record(user, q.b, field="b")
-    return read(a.id, b.id, as_of=q.as_of)
+    return read(viewer_of(require(request, "viewer")), q.a, q.b, as_of=q.as_of)
 
 
 @router.get("/best", response={200: list[BestOut], **READ_ERRORS})
 def best(request: HttpRequest, q: Query[RankQuery]) -> Any:
     """The best organisations and people by value and health."""
+    from kith.accounts.selectors import viewer_of
     from kith.intelligence.selectors import best as read
-    from kith.server.redact import without_hidden
 
-    user = require(request, "viewer")
-    return without_hidden(user, read(as_of=q.as_of, limit=q.limit, kind=q.kind))
+    viewer = viewer_of(require(request, "viewer"))
+    return read(viewer, as_of=q.as_of, limit=q.limit, kind=q.kind)
 
 
 @router.get("/at-risk", response={200: list[AtRiskOut], **READ_ERRORS})
 def at_risk(request: HttpRequest, q: Query[RankQuery]) -> Any:
     """Organisations and people whose health is low or falling, with the reasons."""
+    from kith.accounts.selectors import viewer_of
     from kith.intelligence.selectors import at_risk as read
-    from kith.server.redact import without_hidden
 
-    user = require(request, "viewer")
-    return without_hidden(user, read(as_of=q.as_of, limit=q.limit, kind=q.kind))
+    viewer = viewer_of(require(request, "viewer"))
+    return read(viewer, as_of=q.as_of, limit=q.limit, kind=q.kind)

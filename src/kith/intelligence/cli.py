@@ -42,9 +42,10 @@ def cmd_strength(
 ) -> None:
     """Strength (0-100) of the tie between one of our people and another person, and why."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.intelligence.selectors import strength
 
-    view = strength(a, b, as_of=_as_of(as_of))
+    view = strength(SYSTEM, a, b, as_of=_as_of(as_of))
     emit(
         view,
         as_json,
@@ -64,9 +65,10 @@ def cmd_health(
 ) -> None:
     """Relationship health (0-100, band) of a person or organisation, with reasons."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.intelligence.selectors import health
 
-    view = health(ref, as_of=_as_of(as_of), trend=trend, every=every, periods=periods)
+    view = health(SYSTEM, ref, as_of=_as_of(as_of), trend=trend, every=every, periods=periods)
 
     def render(v: dict[str, Any]) -> None:
         _render_score(v, f"{v['record']['name']} on {v['as_of']}")
@@ -92,9 +94,10 @@ def cmd_best(
 ) -> None:
     """Best organisations and people: value (engagement) weighted by health."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.intelligence.selectors import best
 
-    rows = best(as_of=_as_of(as_of), limit=limit, kind=type_)
+    rows = best(SYSTEM, as_of=_as_of(as_of), limit=limit, kind=type_)
     emit(
         rows,
         as_json,
@@ -121,9 +124,10 @@ def cmd_at_risk(
 ) -> None:
     """Organisations and people whose health is low or falling, or who hit a risk event."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.intelligence.selectors import at_risk
 
-    rows = at_risk(as_of=_as_of(as_of), limit=limit, kind=type_)
+    rows = at_risk(SYSTEM, as_of=_as_of(as_of), limit=limit, kind=type_)
     emit(
         rows,
         as_json,

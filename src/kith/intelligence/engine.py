@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from kith.core.viewer import SYSTEM, Viewer
 from kith.intelligence import aggregates as agg
 from kith.intelligence import sql as q
 from kith.intelligence.scoring import (
@@ -32,6 +33,7 @@ class Snapshot:
     orgs: dict[str, Score] = field(default_factory=dict)
     value: dict[str, float] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
+    viewer: Viewer = SYSTEM  # whom the snapshot is for: nothing hidden from them is in it
     ties: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     rows: dict[tuple[str, str], agg.PairRow] = field(default_factory=dict)
     people: dict[str, Score] = field(default_factory=dict)  # built on demand by person()
@@ -57,37 +59,49 @@ class Snapshot:
         return score
 
 
-def compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope = ("all", None)) -> Snapshot:
-    """Health of every person and organisation in ``scope`` as of the end of ``as_of``.
+def compute(
+    cfg: dict[str, Any],
+    as_of: dt.date,
+    scope: agg.Scope = ("all", None),
+    *,
+    viewer: Viewer = SYSTEM,
+) -> Snapshot:
+    """Health of every person and organisation in ``scope`` as of the end of ``as_of``,
+    from the records ``viewer`` may see only (hidden people, organisations and team members
+    neither score, count nor appear in a reason).
 
     People's scores are numbers here; ``snap.person(id)`` builds one's factors and reasons.
     """
     from kith.network.graph import no_gc
 
     with no_gc():  # hundreds of thousands of tuples, no cycles
-        return _compute(cfg, as_of, scope)
+        return _compute(cfg, as_of, scope, viewer)
 
 
-def _compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope) -> Snapshot:
+def _compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope, viewer: Viewer) -> Snapshot:
+    from kith.records.selectors import hidden_ids
     from kith.relationships.selectors import team_ids
 
     team = team_ids(as_of)
+    if not viewer.sees_everything:
+        unseen = hidden_ids(viewer, team)
+        team = [m for m in team if m not in unseen]
     team_set = set(team)
-    snap = Snapshot(as_of=as_of, team=team, cfg=cfg)
-    rows = agg.pair_rows(cfg, as_of, team, scope)
+    snap = Snapshot(as_of=as_of, team=team, cfg=cfg, viewer=viewer)
+    rows = agg.pair_rows(cfg, as_of, team, scope, viewer=viewer)
     kind, ref = scope
     if kind in ("org", "orgs"):
-        jobs = [j for j in agg.employment(as_of, ref) if j[0] not in team_set]
+        jobs = [j for j in agg.employment(as_of, ref, viewer=viewer) if j[0] not in team_set]
     elif kind == "all":
-        jobs = [j for j in agg.employment(as_of) if j[0] not in team_set]
+        jobs = [j for j in agg.employment(as_of, viewer=viewer) if j[0] not in team_set]
     else:
         jobs = []
     if kind == "all":
-        snap.names = agg.names()
+        snap.names = agg.names(viewer=viewer)
     else:
         ids = {r[1] for r in rows} | {j[0] for j in jobs} | team_set
         scoped = set(ref) if isinstance(ref, tuple) else {ref} if ref else set()
-        snap.names = agg.names(ids | scoped)
+        snap.names = agg.names(ids | scoped, viewer=viewer)
     strength = strength_fn(cfg, as_of)
     as_date = q.as_date
     by_person: dict[str, list[tuple[float, str]]] = defaultdict(list)
@@ -136,12 +150,13 @@ def _orgs(
     elif kind == "orgs":
         org_ids = list(ref or ())
     else:
-        org_ids = [o for o, _ in agg.organisations()]
-    signals = agg.signals(cfg, snap.as_of, scope)
-    gone = agg.departures(cfg, snap.as_of, ref if kind in ("org", "orgs") else None)
+        org_ids = [o for o, _ in agg.organisations(viewer=snap.viewer)]
+    signals = agg.signals(cfg, snap.as_of, scope, viewer=snap.viewer)
+    org_ref = ref if kind in ("org", "orgs") else None
+    gone = agg.departures(cfg, snap.as_of, org_ref, viewer=snap.viewer)
     missing = {p for rows in gone.values() for p, _, _ in rows} - set(snap.names)
     if missing:
-        snap.names.update(agg.names(missing))
+        snap.names.update(agg.names(missing, viewer=snap.viewer))
     window_start = snap.as_of - dt.timedelta(days=cfg["signal_window_days"])
     engaged_floor = cfg["engaged_strength"]
     name = snap.names.get

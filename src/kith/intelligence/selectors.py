@@ -7,13 +7,13 @@ from typing import Any
 
 from kith.core import clock
 from kith.core.errors import ValidationError
-from kith.core.viewer import SYSTEM
+from kith.core.viewer import Viewer
 from kith.intelligence import aggregates as agg
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import Snapshot, compute
 from kith.intelligence.scoring import PairAgg, Score, pair_strength, trend_reason
 from kith.records.models import Record
-from kith.records.selectors import resolve
+from kith.records.selectors import effective_viewer, resolve
 
 PERIODS = {"week": 7, "month": None}
 
@@ -26,12 +26,12 @@ def _ref_view(record: Record) -> dict[str, str]:
     return {"id": record.id, "name": record.name, "type": record.type_id}
 
 
-def strength(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
+def strength(viewer: Viewer, a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """Strength of the tie between one of our people and another person, with reasons."""
     from kith.relationships.selectors import team_ids
 
     day = _day(as_of)
-    ra, rb = resolve(SYSTEM, a, field="a"), resolve(SYSTEM, b, field="b")
+    ra, rb = resolve(viewer, a, field="a"), resolve(viewer, b, field="b")
     for rec, fld in ((ra, "a"), (rb, "b")):
         if rec.type_id != "person":
             raise ValidationError(f"{fld}: {rec.name!r} is not a person", field=fld)
@@ -47,7 +47,7 @@ def strength(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
         )
     member, other = (ra, rb) if ra.id in team else (rb, ra)
     cfg = model_config()
-    rows = agg.pair_rows(cfg, day, team, ("person", other.id), member=member.id)
+    rows = agg.pair_rows(cfg, day, team, ("person", other.id), member=member.id, viewer=viewer)
     score = pair_strength(cfg, agg.to_agg(rows[0]) if rows else PairAgg(), day)
     return {
         "as_of": day.isoformat(),
@@ -57,14 +57,14 @@ def strength(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
     }
 
 
-def _snapshot_for(record: Record, day: dt.date) -> Score:
+def _snapshot_for(viewer: Viewer, record: Record, day: dt.date) -> Score:
     cfg = model_config()
     if record.type_id == "person":
-        snap = compute(cfg, day, ("person", record.id))
+        snap = compute(cfg, day, ("person", record.id), viewer=viewer)
         return snap.person(record.id, explain_tie=True)
     if record.type_id == "organization":
         _check_not_home(record)
-        snap = compute(cfg, day, ("org", record.id))
+        snap = compute(cfg, day, ("org", record.id), viewer=viewer)
         return snap.orgs[record.id]
     raise ValidationError(
         f"ref: health is measured for people and organisations, not {record.type_id} "
@@ -105,6 +105,7 @@ def series_days(day: dt.date, every: str, periods: int) -> list[dt.date]:
 
 
 def health(
+    viewer: Viewer,
     ref: str,
     *,
     as_of: dt.date | None = None,
@@ -112,20 +113,22 @@ def health(
     every: str = "month",
     periods: int = 12,
 ) -> dict[str, Any]:
-    """Health (0-100, band, factors, reasons) of a person or organisation, with its trend."""
+    """Health (0-100, band, factors, reasons) of a person or organisation, with its trend,
+    from what ``viewer`` may see (a hidden person is neither counted nor named)."""
     from kith.relationships.selectors import team_ids
 
     day = _day(as_of)
-    record = resolve(SYSTEM, ref, field="ref")
+    record = resolve(viewer, ref, field="ref")
+    viewer = effective_viewer(viewer)
     if record.type_id == "person" and record.id in team_ids(day):
         raise ValidationError(
             f"ref: {record.name} is on our team; health measures outside relationships",
             field="ref",
         )
     cfg = model_config()
-    score = _snapshot_for(record, day)
+    score = _snapshot_for(viewer, record, day)
     before_day = day - dt.timedelta(days=cfg["trend_days"])
-    before = _snapshot_for(record, before_day)
+    before = _snapshot_for(viewer, record, before_day)
     view: dict[str, Any] = {"as_of": day.isoformat(), "record": _ref_view(record)}
     view.update(score.as_dict())
     view["previous"] = {"as_of": before_day.isoformat(), "score": round(before.score, 1)}
@@ -137,7 +140,7 @@ def health(
         view["trend"] = [
             {
                 "as_of": d.isoformat(),
-                "score": round((s := _snapshot_for(record, d)).score, 1),
+                "score": round((s := _snapshot_for(viewer, record, d)).score, 1),
                 "band": s.band,
             }
             for d in series_days(day, every, periods)
@@ -176,12 +179,13 @@ def _limit(limit: int) -> int:
 
 
 def best(
-    *, as_of: dt.date | None = None, limit: int = 20, kind: str | None = None
+    viewer: Viewer, *, as_of: dt.date | None = None, limit: int = 20, kind: str | None = None
 ) -> list[dict[str, Any]]:
-    """Top organisations and people by value (engagement; revenue once deals exist) x health."""
+    """Top organisations and people by value (engagement; revenue once deals exist) x health,
+    among and from the records ``viewer`` may see."""
     day = _day(as_of)
     kinds, limit = _kinds(kind), _limit(limit)
-    snap = compute(model_config(), day)
+    snap = compute(model_config(), day, viewer=effective_viewer(viewer))
     items = [
         (snap.value.get(rid, 0.0) * score / 100, rid, t, score)
         for rid, t, score in _ranked(snap, kinds)
@@ -203,15 +207,17 @@ def best(
 
 
 def at_risk(
-    *, as_of: dt.date | None = None, limit: int = 20, kind: str | None = None
+    viewer: Viewer, *, as_of: dt.date | None = None, limit: int = 20, kind: str | None = None
 ) -> list[dict[str, Any]]:
-    """Organisations and people whose health is low or falling, or who hit a risk event."""
+    """Organisations and people whose health is low or falling, or who hit a risk event,
+    among and from the records ``viewer`` may see."""
     cfg = model_config()
     day = _day(as_of)
     kinds, limit = _kinds(kind), _limit(limit)
     before_day = day - dt.timedelta(days=cfg["trend_days"])
-    now = compute(cfg, day)
-    then = past_snapshot(cfg, before_day)
+    viewer = effective_viewer(viewer)
+    now = compute(cfg, day, viewer=viewer)
+    then = past_snapshot(cfg, before_day, viewer)
     out: list[dict[str, Any]] = []
     for rid, t, score in _ranked(now, kinds):
         if t == "organization":
@@ -257,16 +263,22 @@ def at_risk(
 _PAST: dict[tuple[Any, ...], Snapshot] = {}
 
 
-def past_snapshot(cfg: dict[str, Any], day: dt.date) -> Snapshot:
+def past_snapshot(cfg: dict[str, Any], day: dt.date, viewer: Viewer) -> Snapshot:
     """``compute(cfg, day)`` for a day at or before the start of the trend window, kept in
     this process until a change reaches back that far (the history version moves): logging
-    today's calls and emails leaves it valid, so at-risk costs one computation, not two."""
+    today's calls and emails leaves it valid, so at-risk costs one computation, not two.
+
+    Only the system's snapshot is kept (it is everyone's who is hidden nothing, see
+    ``effective_viewer``); one for a viewer with hidden records is computed afresh, since
+    making a record private or public does not move the history version."""
     import json
 
     from django.db import connection
 
     from kith.intelligence.services import history_version
 
+    if not viewer.sees_everything:
+        return compute(cfg, day, viewer=viewer)
     if day > clock.today() - dt.timedelta(days=int(cfg["trend_days"]) - 1):
         return compute(cfg, day)  # inside the window: today's changes reach it
     key = (

@@ -49,61 +49,46 @@ class ConnectorQuery(Schema):
 @router.get("/paths", response={200: PathsOut, **READ_ERRORS}, by_alias=True)
 def paths(request: HttpRequest, q: Query[PathQuery]) -> Any:
     """The strongest warm-introduction paths to a person or organisation."""
+    from kith.accounts.selectors import viewer_of
     from kith.network.selectors import path
-    from kith.server.queries import visible_record
-    from kith.server.redact import without_hidden
 
-    user = require(request, "viewer")
-    target = visible_record(user, q.to, field="to")
-    start = visible_record(user, q.from_, field="from").id if q.from_ else None
-    data = path(target.id, from_=start, max_hops=q.max_hops, k=q.k, as_of=q.as_of)
-    return without_hidden(user, data)
+    viewer = viewer_of(require(request, "viewer"))
+    return path(viewer, q.to, from_=q.from_, max_hops=q.max_hops, k=q.k, as_of=q.as_of)
 
 
 @router.get("/mutual", response={200: MutualOut, **READ_ERRORS})
 def mutual(request: HttpRequest, q: Query[MutualQuery]) -> Any:
     """Records both a and b are connected to, and how."""
+    from kith.accounts.selectors import viewer_of
     from kith.network.selectors import mutual as read
-    from kith.server.queries import visible_record
-    from kith.server.redact import without_hidden
 
-    user = require(request, "viewer")
-    a = visible_record(user, q.a, field="a")
-    b = visible_record(user, q.b, field="b")
-    return without_hidden(user, read(a.id, b.id, as_of=q.as_of))
+    return read(viewer_of(require(request, "viewer")), q.a, q.b, as_of=q.as_of)
 
 
 @router.get("/records/{ref}/map", response={200: EgoMapOut, **READ_ERRORS})
 def ego_map(request: HttpRequest, ref: str, q: Query[MapQuery]) -> Any:
     """A record's network to ``depth`` hops: nodes, edges, groups."""
+    from kith.accounts.selectors import viewer_of
     from kith.network.selectors import ego_map as read
-    from kith.server.queries import visible_record
-    from kith.server.redact import without_hidden
 
-    user = require(request, "viewer")
-    record = visible_record(user, ref)
-    return without_hidden(user, read(record.id, depth=q.depth, as_of=q.as_of, limit=q.limit))
+    viewer = viewer_of(require(request, "viewer"))
+    return read(viewer, ref, depth=q.depth, as_of=q.as_of, limit=q.limit)
 
 
 @router.get("/records/{ref}/orgchart", response={200: OrgChartOut, **READ_ERRORS})
 def orgchart(request: HttpRequest, ref: str, q: Query[AsOf]) -> Any:
     """Who reports to whom among an organisation's people."""
+    from kith.accounts.selectors import viewer_of
     from kith.network.selectors import orgchart as read
-    from kith.server.queries import visible_record
-    from kith.server.redact import without_hidden
 
-    user = require(request, "viewer")
-    record = visible_record(user, ref)
-    return without_hidden(user, read(record.id, as_of=q.as_of))
+    return read(viewer_of(require(request, "viewer")), ref, as_of=q.as_of)
 
 
 @router.get("/connectors", response={200: ConnectorsOut, **READ_ERRORS})
 def connectors(request: HttpRequest, q: Query[ConnectorQuery]) -> Any:
     """People who bridge otherwise separate groups."""
+    from kith.accounts.selectors import viewer_of
     from kith.network.selectors import connectors as read
-    from kith.server.queries import visible_record
-    from kith.server.redact import without_hidden
 
-    user = require(request, "viewer")
-    org = visible_record(user, q.org, field="org").id if q.org else None
-    return without_hidden(user, read(org=org, as_of=q.as_of, limit=q.limit))
+    viewer = viewer_of(require(request, "viewer"))
+    return read(viewer, org=q.org, as_of=q.as_of, limit=q.limit)

@@ -29,10 +29,11 @@ def cmd_path(
 ) -> None:
     """Warm introduction paths, strongest first (FROM defaults to our whole team)."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.network.selectors import path
 
     src, dst = (from_or_to, to) if to is not None else (None, from_or_to)
-    view = path(dst, from_=src, max_hops=max_hops, k=k, as_of=_as_of(as_of))
+    view = path(SYSTEM, dst, from_=src, max_hops=max_hops, k=k, as_of=_as_of(as_of))
 
     def render(v: dict[str, Any]) -> None:
         if not v["paths"]:
@@ -57,9 +58,10 @@ def cmd_mutual(
 ) -> None:
     """People and organisations both A and B are connected to, with how."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.network.selectors import mutual
 
-    view = mutual(a, b, as_of=_as_of(as_of))
+    view = mutual(SYSTEM, a, b, as_of=_as_of(as_of))
     emit(
         view,
         as_json,
@@ -79,9 +81,10 @@ def cmd_map(
 ) -> None:
     """The ego network of REF grouped by relationship type (--json: nodes and edges)."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.network.selectors import ego_map
 
-    view = ego_map(ref, depth=depth, as_of=_as_of(as_of))
+    view = ego_map(SYSTEM, ref, depth=depth, as_of=_as_of(as_of))
 
     def render(v: dict[str, Any]) -> None:
         say(
@@ -103,9 +106,10 @@ def cmd_orgchart(
 ) -> None:
     """The organisation chart from reports_to among its current people."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.network.selectors import orgchart
 
-    view = orgchart(org, as_of=_as_of(as_of))
+    view = orgchart(SYSTEM, org, as_of=_as_of(as_of))
 
     def render(v: dict[str, Any]) -> None:
         say(f"{v['org']['name']} on {v['as_of']}: {v['people']} people")
@@ -130,9 +134,10 @@ def cmd_connectors(
 ) -> None:
     """People who bridge otherwise separate groups (betweenness centrality)."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.network.selectors import connectors
 
-    view = connectors(org=org, limit=limit, as_of=_as_of(as_of))
+    view = connectors(SYSTEM, org=org, limit=limit, as_of=_as_of(as_of))
     emit(
         view,
         as_json,

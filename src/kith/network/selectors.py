@@ -10,7 +10,7 @@ from typing import Any
 
 from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
-from kith.core.viewer import SYSTEM
+from kith.core.viewer import Viewer
 from kith.intelligence import aggregates as agg
 from kith.network.graph import Graph, get_graph
 from kith.network.paths import strongest_paths
@@ -30,12 +30,23 @@ def _idx(g: Graph, record: Record, field: str) -> int:
     return i
 
 
+def _hidden(g: Graph, viewer: Viewer) -> set[int]:
+    """The graph's nodes ``viewer`` may not see: searches never enter or report them."""
+    from kith.records.selectors import hidden_records
+
+    if viewer.sees_everything:
+        return set()
+    ids = hidden_records(viewer).values_list("id", flat=True)
+    return {g.index[rid] for rid in ids.iterator(chunk_size=5000) if rid in g.index}
+
+
 def _check_range(name: str, value: int, lo: int, hi: int) -> None:
     if not lo <= value <= hi:
         raise ValidationError(f"--{name}: {value} is outside {lo}..{hi}", field=name)
 
 
 def path(
+    viewer: Viewer,
     to: str,
     *,
     from_: str | None = None,
@@ -43,17 +54,19 @@ def path(
     k: int = 3,
     as_of: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The k strongest warm-introduction paths to a person or organisation."""
+    """The k strongest warm-introduction paths to a person or organisation, through records
+    ``viewer`` may see only."""
     from kith.relationships.selectors import team_ids
 
     _check_range("max-hops", max_hops, 1, 8)
     _check_range("k", k, 1, 50)
     day = as_of or clock.today()
-    target = resolve(SYSTEM, to, field="to")
+    target = resolve(viewer, to, field="to")
     g = get_graph(day)
     t = _idx(g, target, "to")
+    hidden = _hidden(g, viewer)
     if from_:
-        source = resolve(SYSTEM, from_, field="from")
+        source = resolve(viewer, from_, field="from")
         if source.type_id != "person":
             raise ValidationError(f"from: {source.name!r} is not a person", field="from")
         if source.id == target.id:
@@ -67,8 +80,9 @@ def path(
             )
         if target.id in team:
             raise ValidationError(f"to: {target.name} is on our own team", field="to")
-        sources = [g.index[m] for m in team if m in g.index]
+        sources = [g.index[m] for m in team if m in g.index and g.index[m] not in hidden]
     blocked = {g.home} if g.home is not None and g.home != t else set()
+    blocked |= hidden
     found = strongest_paths(g, sources, t, max_hops=max_hops, k=k, blocked=blocked)
     names = agg.names({g.ids[i] for _, p in found for i in p})
     paths = []
@@ -93,15 +107,15 @@ def path(
     }
 
 
-def mutual(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
-    """Records both ``a`` and ``b`` are connected to, and how."""
+def mutual(viewer: Viewer, a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
+    """Records ``viewer`` may see that both ``a`` and ``b`` are connected to, and how."""
     day = as_of or clock.today()
-    ra, rb = resolve(SYSTEM, a, field="a"), resolve(SYSTEM, b, field="b")
+    ra, rb = resolve(viewer, a, field="a"), resolve(viewer, b, field="b")
     if ra.id == rb.id:
         raise ValidationError("b: is the same record as a", field="b")
     g = get_graph(day)
     ia, ib = _idx(g, ra, "a"), _idx(g, rb, "b")
-    common = sorted(set(g.adj[ia]) & set(g.adj[ib]))
+    common = sorted((set(g.adj[ia]) & set(g.adj[ib])) - _hidden(g, viewer))
     names = agg.names({g.ids[i] for i in common})
     rows: list[dict[str, Any]] = []
     for c in common:
@@ -131,14 +145,16 @@ def mutual(a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
 
 
 def ego_map(
-    ref: str, *, depth: int = 1, as_of: dt.date | None = None, limit: int = 500
+    viewer: Viewer, ref: str, *, depth: int = 1, as_of: dt.date | None = None, limit: int = 500
 ) -> dict[str, Any]:
-    """The ego network of ``ref`` to ``depth`` hops: nodes, edges and groups by type."""
+    """The ego network of ``ref`` to ``depth`` hops (of records ``viewer`` may see): nodes,
+    edges and groups by type."""
     _check_range("depth", depth, 1, 3)
     day = as_of or clock.today()
-    center = resolve(SYSTEM, ref, field="ref")
+    center = resolve(viewer, ref, field="ref")
     g = get_graph(day)
     c = _idx(g, center, "ref")
+    hidden = _hidden(g, viewer)
     level = {c: 0}
     frontier = [c]
     truncated = False
@@ -146,7 +162,7 @@ def ego_map(
         nxt = []
         for u in frontier:
             for v in sorted(g.adj[u], key=lambda v: -g.strength(u, v)):
-                if v in level:
+                if v in level or v in hidden:
                     continue
                 if len(level) >= limit:
                     truncated = True
@@ -173,6 +189,8 @@ def ego_map(
                 )
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for v in g.adj[c]:
+        if v in hidden:
+            continue
         groups[g.label(c, v)].append({**_node(g, v, names), "strength": round(g.strength(c, v), 1)})
     for rows in groups.values():
         rows.sort(key=lambda r: (-r["strength"], r["name"]))
@@ -187,15 +205,16 @@ def ego_map(
     }
 
 
-def orgchart(org: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
-    """Who reports to whom among an organisation's people in force on the day."""
+def orgchart(viewer: Viewer, org: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
+    """Who reports to whom among an organisation's people (those ``viewer`` may see) in
+    force on the day."""
     from kith.intelligence import sql as q
 
     day = as_of or clock.today()
-    record = resolve(SYSTEM, org, field="org")
+    record = resolve(viewer, org, field="org")
     if record.type_id != "organization":
         raise ValidationError(f"org: {record.name!r} is not an organisation", field="org")
-    staff = {p: role for p, _, role in agg.employment(day, record.id)}
+    staff = {p: role for p, _, role in agg.employment(day, record.id, viewer=viewer)}
     sql = f"""
         SELECT r.from_record_id, r.to_record_id FROM {q.REL} r
         WHERE r.type_key = 'reports_to' AND (r.since IS NULL OR r.since <= %s)
@@ -230,9 +249,15 @@ def orgchart(org: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
 
 
 def connectors(
-    *, org: str | None = None, as_of: dt.date | None = None, limit: int = 20, samples: int = 64
+    viewer: Viewer,
+    *,
+    org: str | None = None,
+    as_of: dt.date | None = None,
+    limit: int = 20,
+    samples: int = 64,
 ) -> dict[str, Any]:
-    """People who bridge otherwise separate groups, by betweenness centrality.
+    """People who bridge otherwise separate groups, by betweenness centrality, in the network
+    of the records ``viewer`` may see.
 
     With ``org``: exact betweenness on that organisation's people and their direct ties.
     Without: betweenness estimated from ``samples`` pivot nodes (seeded, deterministic).
@@ -243,11 +268,13 @@ def connectors(
     day = as_of or clock.today()
     g = get_graph(day)
     blocked = {g.home} if g.home is not None else set()
+    blocked |= _hidden(g, viewer)
     if org:
-        record = resolve(SYSTEM, org, field="org")
+        record = resolve(viewer, org, field="org")
         if record.type_id != "organization":
             raise ValidationError(f"org: {record.name!r} is not an organisation", field="org")
-        core = {g.index[p] for p, _, _ in agg.employment(day, record.id) if p in g.index}
+        employed = agg.employment(day, record.id, viewer=viewer)
+        core = {g.index[p] for p, _, _ in employed if p in g.index}
         keep = set(core)
         for u in core:
             keep.update(v for v in g.adj[u] if g.types[v] == "person")

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from kith.core.errors import Ambiguous, NotFound, ValidationError
 from kith.core.paging import keyset, parse_sort
-from kith.core.viewer import Viewer
+from kith.core.viewer import SYSTEM, Viewer
 from kith.records.models import ContactPoint, FieldDef, Record, RecordType, WorkspaceSettings
 from kith.records.normalize import name_key
 from kith.records.search import check_search, search_q, with_contacts
@@ -118,6 +118,32 @@ def hidden_ids(viewer: Viewer, ids: Iterable[str]) -> set[str]:
         .exclude(owner_id=viewer.user_id)
         .values_list("id", flat=True)
     )
+
+
+def hidden_records(viewer: Viewer) -> QuerySet[Record]:
+    """The private records ``viewer`` may not see (empty for an admin or the system)."""
+    if viewer.sees_everything:
+        return Record.objects.none()
+    return Record.objects.filter(private=True).exclude(owner_id=viewer.user_id)
+
+
+def hides_any(viewer: Viewer) -> bool:
+    """Whether any record at all is hidden from ``viewer`` (one query; none for admins)."""
+    return not viewer.sees_everything and hidden_records(viewer).exists()
+
+
+def effective_viewer(viewer: Viewer) -> Viewer:
+    """``viewer``, or ``SYSTEM`` when nothing is hidden from them: the same answers, which
+    can then be shared (and cached) by everyone who is hidden nothing. One query."""
+    return viewer if hides_any(viewer) else SYSTEM
+
+
+def hidden_sql(viewer: Viewer, column: str) -> tuple[str, list[Any]]:
+    """`` AND column NOT IN (...)`` leaving out what ``viewer`` may not see, for raw SQL."""
+    if viewer.sees_everything:
+        return "", []
+    sql, params = hidden_records(viewer).values("id").query.sql_with_params()
+    return f" AND {column} NOT IN ({sql})", list(params)
 
 
 def reloaded(record: Record) -> Record:

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kith.core.viewer import SYSTEM
 from kith.dedupe.selectors import MAX_BLOCK, find_duplicates, name_block, name_similarity
 from kith.records.models import ContactPoint, Record
 from kith.records.services import add_person, delete_record
@@ -33,7 +34,7 @@ def test_same_email_phone_and_similar_name_at_org_are_found_with_reasons() -> No
     jon = make_person("Jonathan Miller", org=acme)
     jon2 = make_person("Jonathon Miller", org=acme)
     far = make_person("Jonathan Millar", org=other_org)  # same-ish name, other org
-    result = find_duplicates(min_score=0)
+    result = find_duplicates(SYSTEM, min_score=0)
 
     p = _pair(result, jane.id, jane2.id)
     assert p is not None and p["score"] >= 90
@@ -56,7 +57,7 @@ def test_organisations_by_domain_and_name_without_legal_suffix() -> None:
     a = make_org("Acme", domains=("acme.test",))
     b = make_org("ACME Inc.", domains=("www.acme.test",))
     make_org("Acme Robotics")
-    result = find_duplicates(type_key="org", min_score=0)
+    result = find_duplicates(SYSTEM, type_key="org", min_score=0)
     p = _pair(result, a.id, b.id)
     assert p is not None
     assert p["reasons"] == ["same domain acme.test", "same name"]
@@ -72,22 +73,22 @@ def test_filters_min_score_limit_type_and_deleted_records() -> None:
     d = add_person(name="Yolanda Parks")
     load_contact(b, "email", "ann@x.test")
     load_contact(d, "email", "shared@x.test")
-    everything = find_duplicates(min_score=0)
+    everything = find_duplicates(SYSTEM, min_score=0)
     weak = _pair(everything, c.id, d.id)
     assert weak is not None and weak["score"] < 90
     assert any(r.startswith("but the names differ") for r in weak["reasons"])
-    strong = find_duplicates(min_score=weak["score"] + 1)
+    strong = find_duplicates(SYSTEM, min_score=weak["score"] + 1)
     assert _pair(strong, c.id, d.id) is None and _pair(strong, a.id, b.id) is not None
-    assert len(find_duplicates(min_score=0, limit=1)["pairs"]) == 1
-    assert find_duplicates(type_key="organization", min_score=0)["pairs"] == []
+    assert len(find_duplicates(SYSTEM, min_score=0, limit=1)["pairs"]) == 1
+    assert find_duplicates(SYSTEM, type_key="organization", min_score=0)["pairs"] == []
     delete_record(ref=b.id)
-    assert _pair(find_duplicates(min_score=0), a.id, b.id) is None
+    assert _pair(find_duplicates(SYSTEM, min_score=0), a.id, b.id) is None
 
 
 def test_values_shared_by_many_records_are_skipped_not_paired() -> None:
     for i in range(MAX_BLOCK + 1):
         add_person(name=f"Caller {i}", phones=["+1 202 555 0199"])
-    result = find_duplicates(min_score=0)
+    result = find_duplicates(SYSTEM, min_score=0)
     assert result["pairs"] == []
     assert result["skipped"] == [f"phone +12025550199 is shared by {MAX_BLOCK + 1} records"]
 
@@ -126,10 +127,10 @@ def test_query_count_does_not_grow_with_the_workspace() -> None:
 
     build(40, "a")
     with CaptureQueriesContext(connection) as small:
-        small_result = find_duplicates(min_score=0)
+        small_result = find_duplicates(SYSTEM, min_score=0)
     build(400, "b")
     with CaptureQueriesContext(connection) as big:
-        big_result = find_duplicates(min_score=0)
+        big_result = find_duplicates(SYSTEM, min_score=0)
     assert big_result["total"] > small_result["total"] >= 20
     assert len(big.captured_queries) <= len(small.captured_queries) + 2
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from kith.core.errors import ValidationError
+from kith.core.viewer import SYSTEM
 from kith.intelligence.models import PairStat
 from kith.intelligence.selectors import at_risk, best, health, strength
 from kith.intelligence.services import rebuild_pairstats
@@ -41,8 +42,8 @@ def meetings(a, b, start: D, every: int, count: int) -> D:
 
 def test_fading_tie_names_gap_and_cadence(world):
     last = meetings(world["mia"], world["jane"], D(2026, 5, 1), 14, 6)
-    fresh = strength("Mia Team", "Jane Doe", as_of=last)
-    faded = strength("Mia Team", "Jane Doe", as_of=last + dt.timedelta(days=64))
+    fresh = strength(SYSTEM, "Mia Team", "Jane Doe", as_of=last)
+    faded = strength(SYSTEM, "Mia Team", "Jane Doe", as_of=last + dt.timedelta(days=64))
     assert fresh["cadence_days"] == 14
     assert faded["reasons"][0] == "no two-way contact in 64 days; usual cadence is 14 days"
     assert faded["score"] < fresh["score"] / 1.5
@@ -50,7 +51,7 @@ def test_fading_tie_names_gap_and_cadence(world):
     # factors add up to the score
     assert abs(sum(f["contribution"] for f in faded["factors"]) - faded["score"]) < 0.5
     # either order of the two people means the same tie
-    assert strength("Jane Doe", "Mia Team", as_of=last)["score"] == fresh["score"]
+    assert strength(SYSTEM, "Jane Doe", "Mia Team", as_of=last)["score"] == fresh["score"]
 
 
 def test_long_ties_decay_slower(world):
@@ -60,8 +61,10 @@ def test_long_ties_decay_slower(world):
     meetings(world["mia"], new, D(2025, 10, 1), 30, 2)
     last_old = D(2024, 1, 1) + dt.timedelta(days=30 * 25)
     gap = 120
-    long_tie = strength("Mia Team", "Old Friend", as_of=last_old + dt.timedelta(days=gap))
-    short_tie = strength("Mia Team", "New Face", as_of=D(2025, 10, 31) + dt.timedelta(days=gap))
+    long_tie = strength(SYSTEM, "Mia Team", "Old Friend", as_of=last_old + dt.timedelta(days=gap))
+    short_tie = strength(
+        SYSTEM, "Mia Team", "New Face", as_of=D(2025, 10, 31) + dt.timedelta(days=gap)
+    )
     rec = {f["name"]: f["value"] for f in long_tie["factors"]}["recency"]
     rec_short = {f["name"]: f["value"] for f in short_tie["factors"]}["recency"]
     assert rec > rec_short
@@ -70,24 +73,24 @@ def test_long_ties_decay_slower(world):
 def test_one_way_outreach_is_no_relationship(world):
     for i in range(5):
         log("email", world["mia"], world["raj"], at=at(D(2026, 6, 1 + i)), direction="out")
-    view = strength("Mia Team", "Raj Roe", as_of=D(2026, 7, 1))
+    view = strength(SYSTEM, "Mia Team", "Raj Roe", as_of=D(2026, 7, 1))
     assert view["score"] == 0
     assert view["band"] == "cold"
     assert "only one-way outreach" in view["reasons"][0]
     # one reply makes it two-way
     log("email", world["raj"], world["mia"], at=at(D(2026, 6, 10)), direction="in")
-    assert strength("Mia Team", "Raj Roe", as_of=D(2026, 7, 1))["score"] > 0
+    assert strength(SYSTEM, "Mia Team", "Raj Roe", as_of=D(2026, 7, 1))["score"] > 0
 
 
 def test_single_threaded_account(world):
     meetings(world["mia"], world["jane"], D(2026, 6, 1), 14, 6)
     meetings(world["mia"], world["raj"], D(2026, 6, 2), 14, 6)
-    view = health("Acme", as_of=D(2026, 8, 20))
+    view = health(SYSTEM, "Acme", as_of=D(2026, 8, 20))
     assert "only one of our people talks to Acme (Mia Team)" in view["reasons"]
     threading = {f["name"]: f["value"] for f in view["factors"]}["threading"]
     assert threading == 0.3
     meetings(world["ben"], world["raj"], D(2026, 6, 3), 14, 6)
-    view2 = health("Acme", as_of=D(2026, 8, 20))
+    view2 = health(SYSTEM, "Acme", as_of=D(2026, 8, 20))
     assert not any(r.startswith("only one of our people") for r in view2["reasons"])
     assert view2["score"] > view["score"]
 
@@ -99,12 +102,12 @@ def test_departed_champion(world):
     meetings(world["mia"], world["jane"], D(2026, 6, 1), 14, 6)
     rel = Relationship.objects.get(from_record=world["jane"], to_record=world["acme"])
     end_relationship(rel_id=rel.id, on="2026-09-01")
-    before = health("Acme", as_of=D(2026, 8, 20))
-    after = health("Acme", as_of=D(2026, 9, 15))
+    before = health(SYSTEM, "Acme", as_of=D(2026, 8, 20))
+    after = health(SYSTEM, "Acme", as_of=D(2026, 9, 15))
     assert not any("left Acme" in r for r in before["reasons"])
     assert "champion Jane Doe left Acme on 2026-09-01" in after["reasons"]
     assert any(f["name"] == "risk_events" for f in after["factors"])
-    risky = at_risk(as_of=D(2026, 9, 15), kind="organization")
+    risky = at_risk(SYSTEM, as_of=D(2026, 9, 15), kind="organization")
     assert risky and risky[0]["name"] == "Acme"
     assert "champion Jane Doe left" in risky[0]["why"]
 
@@ -113,31 +116,31 @@ def test_nps_drop(world):
     meetings(world["mia"], world["jane"], D(2026, 3, 1), 14, 16)
     for day, score in [(D(2026, 6, 5), 9), (D(2026, 6, 20), 9), (D(2026, 9, 10), 5)]:
         log("survey", world["mia"], world["jane"], at=at(day), score=score, direction="in")
-    view = health("Acme", as_of=D(2026, 10, 1))
+    view = health(SYSTEM, "Acme", as_of=D(2026, 10, 1))
     assert "NPS fell from 9 to 5 since July" in view["reasons"]
 
 
 def test_person_health_breadth_and_history(world):
     meetings(world["mia"], world["jane"], D(2026, 6, 1), 14, 6)
-    one = health("Jane Doe", as_of=D(2026, 8, 15))
+    one = health(SYSTEM, "Jane Doe", as_of=D(2026, 8, 15))
     meetings(world["ben"], world["jane"], D(2026, 6, 2), 14, 6)
-    two = health("Jane Doe", as_of=D(2026, 8, 15))
+    two = health(SYSTEM, "Jane Doe", as_of=D(2026, 8, 15))
     assert two["score"] > one["score"]
     assert "2 of our people are in touch with Jane Doe" in two["reasons"]
     # the past is unchanged by what came later, and is the same computed twice
-    assert health("Jane Doe", as_of=D(2026, 5, 1))["score"] == 0
-    series = health("Jane Doe", as_of=D(2026, 8, 15), trend=True, periods=4)["trend"]
+    assert health(SYSTEM, "Jane Doe", as_of=D(2026, 5, 1))["score"] == 0
+    series = health(SYSTEM, "Jane Doe", as_of=D(2026, 8, 15), trend=True, periods=4)["trend"]
     assert [p["as_of"] for p in series] == ["2026-05-31", "2026-06-30", "2026-07-31", "2026-08-15"]
     assert series[0]["score"] == 0 and series[-1]["score"] > 0
 
 
 def test_errors_are_clear(world):
     with pytest.raises(ValidationError, match="neither"):
-        strength("Jane Doe", "Raj Roe")
+        strength(SYSTEM, "Jane Doe", "Raj Roe")
     with pytest.raises(ValidationError, match="our own organisation"):
-        health("Our Co")
+        health(SYSTEM, "Our Co")
     with pytest.raises(ValidationError, match="on our team"):
-        health("Mia Team")
+        health(SYSTEM, "Mia Team")
 
 
 def test_incremental_equals_full_rebuild(world):
@@ -178,13 +181,13 @@ def test_incremental_equals_full_rebuild(world):
 
 def test_weights_are_configurable(world, monkeypatch):
     log("email", world["mia"], world["jane"], at=at(D(2026, 6, 1)), direction="in")
-    base = strength("Mia Team", "Jane Doe", as_of=D(2026, 6, 10))
+    base = strength(SYSTEM, "Mia Team", "Jane Doe", as_of=D(2026, 6, 10))
     monkeypatch.setenv("KITH_INTELLIGENCE", json.dumps({"kind_weights": {"email": 3.0}}))
-    heavier = strength("Mia Team", "Jane Doe", as_of=D(2026, 6, 10))
+    heavier = strength(SYSTEM, "Mia Team", "Jane Doe", as_of=D(2026, 6, 10))
     assert heavier["score"] > base["score"]
     monkeypatch.setenv("KITH_INTELLIGENCE", json.dumps({"nonsense": 1}))
     with pytest.raises(ValidationError, match="unknown parameter 'nonsense'"):
-        strength("Mia Team", "Jane Doe")
+        strength(SYSTEM, "Mia Team", "Jane Doe")
 
 
 def test_best_ranks_by_value_and_health(world):
@@ -192,7 +195,7 @@ def test_best_ranks_by_value_and_health(world):
     globex = make_org("Globex")
     gus = make_person("Gus Globex", org=globex)
     meetings(world["ben"], gus, D(2026, 7, 1), 30, 2)
-    rows = best(as_of=D(2026, 8, 15), kind="organization")
+    rows = best(SYSTEM, as_of=D(2026, 8, 15), kind="organization")
     assert [r["name"] for r in rows] == ["Acme", "Globex"]
     assert rows[0]["value"] > rows[1]["value"]
 
@@ -241,4 +244,4 @@ def test_merge_keeps_pair_table_exact(world):
     rebuild_pairstats()
     assert rows() == merged
     assert not PairStat.objects.filter(person_id=twin.id).exists()
-    assert strength("Mia Team", "Jane Doe", as_of=D(2026, 7, 15))["two_way"] == 6
+    assert strength(SYSTEM, "Mia Team", "Jane Doe", as_of=D(2026, 7, 15))["two_way"] == 6

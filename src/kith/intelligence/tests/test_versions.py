@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kith.core import clock
+from kith.core.viewer import SYSTEM
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import compute
 from kith.intelligence.selectors import at_risk, past_snapshot
@@ -42,14 +43,14 @@ def test_at_risk_with_the_kept_past_snapshot_equals_a_fresh_computation() -> Non
         log("meeting", mia, jane, at=_stamp(today - dt.timedelta(weeks=weeks)))
     cfg = model_config()
     start = today - dt.timedelta(days=cfg["trend_days"])
-    kept = past_snapshot(cfg, start)
-    first = at_risk(limit=50)
+    kept = past_snapshot(cfg, start, SYSTEM)
+    first = at_risk(SYSTEM, limit=50)
     assert any(r["id"] == acme.id for r in first)
     log("call", mia, jane, at=_stamp(today))  # today: the kept snapshot stays valid
-    assert past_snapshot(cfg, start) is kept
+    assert past_snapshot(cfg, start, SYSTEM) is kept
     assert kept.orgs[acme.id].score == compute(cfg, start).orgs[acme.id].score
     log("call", mia, jane, at=_stamp(start - dt.timedelta(days=5)))  # before the window
-    fresh = past_snapshot(cfg, start)
+    fresh = past_snapshot(cfg, start, SYSTEM)
     assert fresh is not kept
     assert fresh.person_score[jane.id] == compute(cfg, start).person_score[jane.id]
     assert fresh.person_score[jane.id] != kept.person_score[jane.id]

@@ -12,6 +12,7 @@ import pytest
 
 from kith.core import clock
 from kith.core.errors import ValidationError
+from kith.core.viewer import SYSTEM
 from kith.network.graph import get_graph
 from kith.network.paths import strongest_paths
 from kith.network.selectors import connectors, ego_map, mutual, orgchart, path
@@ -91,31 +92,31 @@ def small():
 def test_paths_respect_time(small):
     from kith.relationships.services import end_relationship
 
-    view = path("Zed Target")
+    view = path(SYSTEM, "Zed Target")
     assert view["paths"][0]["hops"] == 2
     step = view["paths"][0]["steps"]
     assert [s["to"]["name"] for s in step] == ["Jane Doe", "Zed Target"]
     assert step[0]["type"] == "interacted_with" and step[1]["label"] == "knows"
     end_relationship(rel_id=small["rel"].id, on=(TODAY - dt.timedelta(days=1)).isoformat())
-    assert path("Zed Target")["paths"] == []
-    past = path("Zed Target", as_of=TODAY - dt.timedelta(days=2))
+    assert path(SYSTEM, "Zed Target")["paths"] == []
+    past = path(SYSTEM, "Zed Target", as_of=TODAY - dt.timedelta(days=2))
     assert past["paths"] and past["paths"][0]["hops"] == 2
     # to an organisation, from a named person
-    to_org = path("Acme", from_="Zed Target", as_of=TODAY - dt.timedelta(days=2))
+    to_org = path(SYSTEM, "Acme", from_="Zed Target", as_of=TODAY - dt.timedelta(days=2))
     assert to_org["paths"][0]["steps"][-1]["to"]["name"] == "Acme"
 
 
 def test_mutual_map_orgchart(small):
-    m = mutual("Mia Team", "Bob Boss")
+    m = mutual(SYSTEM, "Mia Team", "Bob Boss")
     assert [r["name"] for r in m["mutual"]] == ["Jane Doe"]
     assert m["mutual"][0]["via_b"]["label"] == "reports_to"
-    ego = ego_map("Jane Doe", depth=1)
+    ego = ego_map(SYSTEM, "Jane Doe", depth=1)
     assert set(ego["groups"]) == {"works_at", "reports_to", "knows", "interacted_with"}
     assert {e["type"] for e in ego["edges"]} >= {"works_at", "reports_to"}
-    chart = orgchart("Acme")
+    chart = orgchart(SYSTEM, "Acme")
     assert chart["tree"][0]["name"] == "Bob Boss"
     assert chart["tree"][0]["reports"][0]["name"] == "Jane Doe"
-    top = connectors()["connectors"]
+    top = connectors(SYSTEM)["connectors"]
     assert top[0]["name"] == "Jane Doe"
 
 
@@ -123,7 +124,7 @@ def test_connectors_match_networkx(small):
     g = get_graph(TODAY)
     graph = _nx(g, {g.home})
     expected = nx.betweenness_centrality(graph, normalized=True)
-    got = {r["id"]: r["betweenness"] for r in connectors(limit=100)["connectors"]}
+    got = {r["id"]: r["betweenness"] for r in connectors(SYSTEM, limit=100)["connectors"]}
     for rid, value in got.items():
         assert value == pytest.approx(expected[g.index[rid]], abs=1e-5)
 
@@ -144,7 +145,7 @@ def test_cli_and_errors(small, cli):
     code, _, err = cli("orgchart", "Jane Doe")
     assert code == 1 and "not an organisation" in err
     with pytest.raises(ValidationError):
-        path("Mia Team")
+        path(SYSTEM, "Mia Team")
 
 
 def _snapshot(g):

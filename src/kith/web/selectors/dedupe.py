@@ -14,17 +14,21 @@ def duplicate_pairs(
     """Likely duplicate pairs ``user`` may see, best first, with score and reasons.
 
     The search scores every candidate pair of the workspace, so its answer is kept while
-    the records and relationships it reads are unchanged (``memo``); hiding private
-    records is done per user, after.
+    the records and relationships it reads are unchanged (``memo``) for everyone who is
+    hidden nothing; a user with hidden records gets pairs found among what they see.
     """
+    from kith.accounts.selectors import viewer_of
     from kith.dedupe.selectors import find_duplicates
-    from kith.server.redact import without_hidden
+    from kith.records.selectors import effective_viewer
 
-    found = memo(
+    viewer = effective_viewer(viewer_of(user))
+    if not viewer.sees_everything:  # built from what they see: not shared, not kept
+        return find_duplicates(viewer, type_key=type_key, min_score=min_score, limit=limit)
+    found: dict[str, Any] = memo(
         f"duplicates:{type_key or ''}:{min_score}:{limit}",
-        lambda: find_duplicates(type_key=type_key, min_score=min_score, limit=limit),
+        lambda: find_duplicates(viewer, type_key=type_key, min_score=min_score, limit=limit),
     )
-    return dict(without_hidden(user, found))
+    return dict(found)
 
 
 def _record_side(user: Any, record: Any) -> dict[str, Any]:

@@ -149,15 +149,19 @@ def my_attention(user: Any, person_id: str, *, limit: int = 10) -> list[dict[str
 
 def _at_risk_split(user: Any, limit: int) -> dict[str, list[dict[str, Any]]]:
     """At-risk organisations and people (one computation), private records left out."""
-    from kith.accounts.selectors import hidden_ids
+    from kith.accounts.selectors import viewer_of
     from kith.intelligence.selectors import at_risk
+    from kith.records.selectors import effective_viewer
 
-    rows = memo("at_risk", lambda: at_risk(limit=10_000))
-    hidden = hidden_ids(user, [r["id"] for r in rows])
+    viewer = effective_viewer(viewer_of(user))  # the system's, cached, when nothing is hidden
+    if viewer.sees_everything:
+        rows = memo("at_risk", lambda: at_risk(viewer, limit=10_000))
+    else:
+        rows = at_risk(viewer, limit=10_000)
     out: dict[str, list[dict[str, Any]]] = {"organization": [], "person": []}
     for r in rows:
         bucket = out[r["type"]]
-        if r["id"] not in hidden and len(bucket) < limit:
+        if len(bucket) < limit:
             bucket.append({**r, "why": [w for w in r["why"] if w][:4]})
     return out
 

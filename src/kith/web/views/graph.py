@@ -67,8 +67,8 @@ def read_map(
     request: HttpRequest, record: Record
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """The map (filtered), what the user asked for, and errors by control."""
+    from kith.accounts.selectors import viewer_of
     from kith.network.selectors import ego_map
-    from kith.server.redact import without_hidden
 
     errors: dict[str, str] = {}
     as_of, raw, error = parse_as_of(request)
@@ -78,9 +78,7 @@ def read_map(
         depth = _int(request.GET.get("depth"), 1, 1, 3, "depth")
     except ValidationError as exc:
         depth, errors["depth"] = 1, exc.message
-    data = without_hidden(
-        request.user, ego_map(record.id, depth=depth, as_of=as_of, limit=MAP_LIMIT)
-    )
+    data = ego_map(viewer_of(request.user), record.id, depth=depth, as_of=as_of, limit=MAP_LIMIT)
     all_types = sorted({t for e in data["edges"] for t in e["types"]})
     picked = [t[:60] for t in request.GET.getlist("types")[:100]]
     wanted = set(picked) if picked else None
@@ -102,9 +100,8 @@ def read_paths(
     request: HttpRequest, record: Record, as_of: dt.date | None
 ) -> tuple[dict[str, Any] | None, dict[str, str], dict[str, str]]:
     """Warm-introduction paths when the form asked for them: (result, values, errors)."""
+    from kith.accounts.selectors import viewer_of
     from kith.network.selectors import path as paths
-    from kith.server.queries import visible_record
-    from kith.server.redact import without_hidden
 
     values = {"to": "", "from": "", "max_hops": "4"}
     if "to" not in request.GET:
@@ -114,15 +111,17 @@ def read_paths(
         values["from"] = text_input(request.GET, "from", max_len=320)
         values["max_hops"] = text_input(request.GET, "max_hops", max_len=6) or "4"
         hops = _int(values["max_hops"], 4, 1, 8, "max_hops")
-        target = visible_record(request.user, values["to"] or record.id, field="to")
-        start = (
-            visible_record(request.user, values["from"], field="from") if values["from"] else None
+        found = paths(
+            viewer_of(request.user),
+            values["to"] or record.id,
+            from_=values["from"] or None,
+            max_hops=hops,
+            as_of=as_of,
         )
-        found = paths(target.id, from_=start.id if start else None, max_hops=hops, as_of=as_of)
     except KithError as exc:
         field = PATH_FIELDS.get(exc.field or "", "to")
         return None, values, {field: exc.message}
-    return without_hidden(request.user, found), values, {}
+    return found, values, {}
 
 
 @require_GET
@@ -197,14 +196,14 @@ def live_record(request: HttpRequest, rid: str) -> Record:
 @require_GET
 @signed_in()
 def orgchart(request: HttpRequest, rid: str) -> HttpResponse:
+    from kith.accounts.selectors import viewer_of
     from kith.network.selectors import orgchart as read
-    from kith.server.redact import without_hidden
 
     record = live_record(request, rid)
     if record.type_id != "organization":
         raise ValidationError(f"{record.name} is not an organisation; org charts are for those")
     as_of, raw, error = parse_as_of(request)
-    chart = without_hidden(request.user, read(record.id, as_of=as_of))
+    chart = read(viewer_of(request.user), record.id, as_of=as_of)
     ctx = {"record": record, "chart": chart, "as_of": raw, "as_of_error": error}
     return page(request, "web/map_orgchart.html", ctx, status=400 if error else 200)
 

@@ -172,15 +172,15 @@ def health_panel(
     request: HttpRequest, record: Record, as_of: dt.date | None, *, trend: bool = False
 ) -> dict[str, Any]:
     """Health (with its trend chart when asked: a dozen more snapshots), or why there is none."""
+    from kith.accounts.selectors import viewer_of
     from kith.intelligence.selectors import health
-    from kith.server.redact import without_hidden
 
     if record.deleted_at is not None:
         return {"why": "Deleted records have no health; restore it to see it."}
     if record.type_id not in ("person", "organization"):
         return {"why": f"Health is measured for people and organisations, not {record.type_id}."}
     try:
-        data = without_hidden(request.user, health(record.id, as_of=as_of, trend=trend))
+        data = health(viewer_of(request.user), record.id, as_of=as_of, trend=trend)
     except ValidationError as exc:
         return {"why": exc.message.removeprefix("ref: ")}
     data["chart"] = trend_chart(data["trend"]) if trend else None
