@@ -199,7 +199,7 @@ def cmd_history(
     from kith.records.selectors import resolve
     from kith.relationships.selectors import record_history
 
-    record = resolve(ref, include_deleted=True)
+    record = resolve(SYSTEM, ref, include_deleted=True)
     rows, more = record_history(SYSTEM, record, cursor=after, limit=limit)
     emit(
         rows,
