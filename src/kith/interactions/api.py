@@ -135,12 +135,13 @@ def get_interaction(request: HttpRequest, interaction_id: str) -> Any:
 @router.get("/records/{ref}/timeline", response={200: InteractionPage, **READ_ERRORS})
 def timeline(request: HttpRequest, ref: str, filters: Query[TimelineFilters]) -> Any:
     """A record's interactions, newest first (an organisation's include its people's)."""
+    from kith.accounts.selectors import viewer_of
     from kith.core.paging import decode, encode
     from kith.interactions.selectors import timeline as read
-    from kith.server.queries import redact_interactions, visible_record
+    from kith.records.selectors import resolve
 
-    user = require(request, "viewer")
-    record = visible_record(user, ref)
+    viewer = viewer_of(require(request, "viewer"))
+    record = resolve(viewer, ref)
     before = filters.before
     if filters.cursor:
         from kith.core.errors import ValidationError
@@ -150,6 +151,6 @@ def timeline(request: HttpRequest, ref: str, filters: Query[TimelineFilters]) ->
         if not isinstance(value, dict) or not isinstance(value.get("before"), str):
             raise ValidationError("cursor: not a cursor of this list", field="cursor")
         before = parse_datetime(value["before"], field="cursor")
-    views = read(record, limit=filters.limit, before=before, kinds=filters.kind)
+    views = read(viewer, record, limit=filters.limit, before=before, kinds=filters.kind)
     nxt = encode({"before": views[-1]["at"]}) if len(views) == filters.limit else None
-    return {"items": redact_interactions(user, views), "next_cursor": nxt}
+    return {"items": views, "next_cursor": nxt}

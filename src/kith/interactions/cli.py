@@ -119,7 +119,7 @@ def cmd_timeline(
 
     record = resolve(SYSTEM, ref, include_deleted=True)
     rows = timeline(
-        record, limit=limit, before=parse_datetime(before, field="before"), kinds=kind or []
+        SYSTEM, record, limit=limit, before=parse_datetime(before, field="before"), kinds=kind or []
     )
 
     def render(rs: list[dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ from kith.core.parse import parse_datetime
 from kith.core.viewer import Viewer
 from kith.interactions.models import Interaction, InteractionLink, Participant
 from kith.records.models import Record
-from kith.records.selectors import visible_q
+from kith.records.selectors import hidden_sql, visible_q
 from kith.relationships.models import Relationship, RelationshipType
 
 _P = Participant._meta.db_table
@@ -38,7 +38,7 @@ SELECT t.interaction_id, MAX(t.at) AS at, MIN(t.via) AS via FROM (
     WHERE r.to_record_id = %s
       AND r.type_key IN (SELECT key FROM {_T} WHERE rollup = %s)
       AND (r.since IS NULL OR p.at >= r.since)
-      AND (r.until IS NULL OR p.at < r.until) {{span_p}}
+      AND (r.until IS NULL OR p.at < r.until) {{span_p}} {{hide}}
 ) t
 {{join}}
 GROUP BY t.interaction_id
@@ -89,6 +89,7 @@ def interaction_view(i: Interaction, via: Record | None = None) -> dict[str, Any
 
 
 def _timeline_rows(
+    viewer: Viewer,
     record: Record,
     limit: int,
     lower: dt.datetime | None,
@@ -108,21 +109,25 @@ def _timeline_rows(
             f"JOIN {Interaction._meta.db_table} i "
             f"ON i.id = t.interaction_id AND i.kind IN ({marks})"
         )
+    hide, hide_params = hidden_sql(viewer, "r.from_record_id")  # via a hidden employee
     params: list[Any] = [record.id, *bounds, record.id, *bounds, record.id, True, *bounds]
-    params += [*kinds, limit]
+    params += [*hide_params, *kinds, limit]
     with connection.cursor() as cur:
-        cur.execute(_TIMELINE_SQL.format(span=span, span_p=span_p, join=join), params)
+        cur.execute(_TIMELINE_SQL.format(span=span, span_p=span_p, hide=hide, join=join), params)
         return list(cur.fetchall())
 
 
 def timeline(
+    viewer: Viewer,
     record: Record,
     *,
     limit: int = 50,
     before: dt.datetime | None = None,
     kinds: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """The newest interactions on ``record``'s timeline, newest first (``before`` pages)."""
+    """The newest interactions on ``record``'s timeline, newest first (``before`` pages),
+    as ``viewer`` sees them: none reaches it through a hidden employee, and hidden
+    participants and links are left out."""
     if limit < 1 or limit > 10_000:
         raise ValidationError("limit: must be between 1 and 10000", field="limit")
     kind_list = sorted({k.strip().lower() for k in kinds if k.strip()})
@@ -130,12 +135,12 @@ def timeline(
     rows: list[tuple[Any, ...]] = []
     for days in _WINDOWS_DAYS:
         lower = top - dt.timedelta(days=days) if days is not None else None
-        rows = _timeline_rows(record, limit, lower, before, kind_list)
+        rows = _timeline_rows(viewer, record, limit, lower, before, kind_list)
         if len(rows) >= limit:
             break
     ids = [r[0] for r in rows]
     via_ids = {r[0]: r[2] for r in rows if r[2]}
-    by_id = {i.id: i for i in _with_people(Interaction.objects.filter(pk__in=ids))}
+    by_id = {i.id: i for i in visible_interactions(viewer).filter(pk__in=ids)}
     vias = {r.id: r for r in Record.objects.filter(pk__in=set(via_ids.values()))}
     return [
         interaction_view(by_id[iid], vias.get(via_ids.get(iid, ""))) for iid in ids if iid in by_id
@@ -191,6 +196,12 @@ def interactions_page(
         qs = qs.filter(at__lt=end)
     rows, nxt = keyset(qs, field=field, desc=desc, cursor=cursor, limit=limit)
     return [interaction_view(i) for i in rows], nxt
+
+
+def recent_interactions(viewer: Viewer, *, limit: int = 12) -> list[dict[str, Any]]:
+    """The newest interactions ``viewer`` may see across the workspace, newest first."""
+    qs = visible_interactions(viewer).order_by("-at", "-id")
+    return [interaction_view(i) for i in qs[:limit]]
 
 
 def interaction_detail(viewer: Viewer, interaction_id: str) -> dict[str, Any]:

@@ -187,14 +187,14 @@ def cmd_show(ref: Ref, as_json: JsonOpt = False) -> None:
 
     record = resolve(SYSTEM, ref, include_deleted=True)
     view = record_view(record)
-    active = [r for r in relations_view(record) if r["active"]]
+    active = [r for r in relations_view(SYSTEM, record) if r["active"]]
     counts: dict[str, int] = {}
     for r in active:
         counts[r["label"]] = counts.get(r["label"], 0) + 1
     view["relationship_counts"] = counts
     # the newest few; `kith relations` lists them all
     view["relationships"] = sorted(active, key=lambda r: r["since"] or "", reverse=True)[:SHOWN]
-    view["recent"] = timeline(record, limit=10)
+    view["recent"] = timeline(SYSTEM, record, limit=10)
 
     def render(v: dict[str, Any]) -> None:
         say(f"{v['name']}  [{v['type']} {v['id']}]" + ("  (deleted)" if v["deleted_at"] else ""))

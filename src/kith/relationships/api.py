@@ -138,14 +138,10 @@ def relate(request: HttpRequest, payload: RelationshipIn) -> Any:
 
 
 def _visible_relationship(user: Any, rel_id: str) -> Any:
-    from kith.accounts.selectors import hidden_ids
-    from kith.core.errors import NotFound
-    from kith.relationships.selectors import get_relationship
+    from kith.accounts.selectors import viewer_of
+    from kith.relationships.selectors import visible_relationship
 
-    rel = get_relationship(rel_id)
-    if hidden_ids(user, [rel.from_record_id, rel.to_record_id]):
-        raise NotFound(f"rel_id: no relationship {rel_id!r}", field="rel_id")
-    return rel
+    return visible_relationship(viewer_of(user), rel_id)
 
 
 @router.get(
@@ -177,14 +173,13 @@ def end_relationship(request: HttpRequest, rel_id: str, payload: EndIn) -> Any:
 )
 def record_relationships(request: HttpRequest, ref: str, filters: Query[RecordRelFilters]) -> Any:
     """A record's relationships from its side, active first; ``as_of`` for any date."""
+    from kith.accounts.selectors import viewer_of
     from kith.core.paging import offset_page
+    from kith.records.selectors import resolve
     from kith.relationships.selectors import relations_view
-    from kith.server.queries import redact_relations, visible_record
 
-    user = require(request, "viewer")
-    record = visible_record(user, ref)
-    rows = redact_relations(
-        user, relations_view(record, as_of=filters.as_of, type_name=filters.type)
-    )
+    viewer = viewer_of(require(request, "viewer"))
+    record = resolve(viewer, ref)
+    rows = relations_view(viewer, record, as_of=filters.as_of, type_name=filters.type)
     items, nxt = offset_page(rows, cursor=filters.cursor, limit=filters.limit)
     return {"items": items, "next_cursor": nxt}

@@ -137,7 +137,7 @@ def cmd_relations(
     from kith.relationships.selectors import relations_view, validate_as_of
 
     record = resolve(SYSTEM, ref)
-    rows = relations_view(record, as_of=validate_as_of(as_of), type_name=type_name)
+    rows = relations_view(SYSTEM, record, as_of=validate_as_of(as_of), type_name=type_name)
     emit(
         rows,
         as_json,

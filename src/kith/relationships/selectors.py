@@ -149,9 +149,14 @@ _VIEW_FIELDS = (
 
 
 def relations_view(
-    record: Record, *, as_of: dt.date | None = None, type_name: str | None = None
+    viewer: Viewer,
+    record: Record,
+    *,
+    as_of: dt.date | None = None,
+    type_name: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Relationships of ``record`` as seen from it, active ones first.
+    """Relationships of ``record`` as seen from it, active ones first, to records ``viewer``
+    may see (a tie to a hidden record is left out in the query).
 
     Reads plain rows (no model instances), one indexed query per end: records with
     thousands of relationships answer in milliseconds.
@@ -165,7 +170,7 @@ def relations_view(
         if type_name:
             qs = qs.filter(_type_filter(record, type_name))
         other = "to_record" if end == "from_record" else "from_record"
-        qs = qs.filter(**{f"{other}__deleted_at__isnull": True})
+        qs = qs.filter(visible_q(viewer, f"{other}__"), **{f"{other}__deleted_at__isnull": True})
         for r in qs.values(*_VIEW_FIELDS):
             forward = end == "from_record"
             label = (
@@ -256,6 +261,19 @@ def visible_relationships(viewer: Viewer) -> QuerySet[Relationship]:
     return Relationship.objects.filter(
         visible_q(viewer, "from_record__"), visible_q(viewer, "to_record__")
     )
+
+
+def visible_relationship(viewer: Viewer, rel_id: str) -> Relationship:
+    """The relationship ``rel_id`` if ``viewer`` may see both its ends; else not found."""
+    found = (
+        visible_relationships(viewer)
+        .select_related("type", "from_record", "to_record")
+        .filter(pk=(rel_id or "").strip())
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"rel_id: no relationship {rel_id!r}", field="rel_id")
+    return found
 
 
 def relationships_page(

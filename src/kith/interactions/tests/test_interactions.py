@@ -9,13 +9,14 @@ import pytest
 from kith import testing
 from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
+from kith.core.viewer import SYSTEM
 from kith.interactions import selectors, services
 from kith.interactions.models import Interaction
 from kith.relationships.services import end_relationship
 
 
 def _subjects(record, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
-    return [i["subject"] for i in selectors.timeline(record, **kwargs)]
+    return [i["subject"] for i in selectors.timeline(SYSTEM, record, **kwargs)]
 
 
 def test_interaction_shows_on_every_participant_and_linked_record() -> None:
@@ -31,7 +32,7 @@ def test_interaction_shows_on_every_participant_and_linked_record() -> None:
     assert created
     assert _subjects(jane) == _subjects(john) == _subjects(deal) == ["Kick-off"]
     assert _subjects(acme) == []
-    [view] = selectors.timeline(john)
+    [view] = selectors.timeline(SYSTEM, john)
     assert {(p["name"], p["role"]) for p in view["participants"]} == {
         ("Jane", "organiser"),
         ("John", "attendee"),
@@ -48,7 +49,7 @@ def test_organisation_timeline_includes_its_people_while_they_worked_there() -> 
     testing.log("call", jane, at="2024-06-01T09:00:00+00:00", subject="while at Acme")
     testing.log("call", jane, at="2025-06-01T09:00:00+00:00", subject="after she left")
     assert _subjects(acme) == ["while at Acme"]
-    [row] = selectors.timeline(acme)
+    [row] = selectors.timeline(SYSTEM, acme)
     assert row["via"] == {"id": jane.id, "name": "Jane"}
     assert _subjects(jane) == ["after she left", "while at Acme", "before she joined"]
 
@@ -120,7 +121,7 @@ def test_timeline_pages_filters_and_reaches_old_history() -> None:
     assert _subjects(jane, before=now - dt.timedelta(days=5), limit=2) == ["10d", "100d"]
     assert _subjects(jane, kinds=["call"]) == ["10d", "100d", "1000d"]
     with pytest.raises(ValidationError, match="limit"):
-        selectors.timeline(jane, limit=0)
+        selectors.timeline(SYSTEM, jane, limit=0)
 
 
 def test_timeline_query_count_does_not_grow_with_the_page(django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
@@ -129,7 +130,7 @@ def test_timeline_query_count_does_not_grow_with_the_page(django_assert_max_num_
     for i in range(40):
         testing.log("email", people[i % 5], links=(acme,), at=f"2026-01-{1 + i % 28:02d}T10:00Z")
     with django_assert_max_num_queries(12):
-        rows = selectors.timeline(acme, limit=40)
+        rows = selectors.timeline(SYSTEM, acme, limit=40)
     assert len(rows) == 40
 
 

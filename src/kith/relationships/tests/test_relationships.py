@@ -8,13 +8,16 @@ import pytest
 
 from kith import testing
 from kith.core.errors import Ambiguous, Conflict, NotFound, ValidationError
+from kith.core.viewer import SYSTEM
 from kith.records.services import add_record, define_type
 from kith.relationships import selectors, services
 from kith.relationships.models import Relationship, RelationshipType
 
 
 def _labels(record, **kwargs) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [(r["label"], r["other"]["name"]) for r in selectors.relations_view(record, **kwargs)]
+    return [
+        (r["label"], r["other"]["name"]) for r in selectors.relations_view(SYSTEM, record, **kwargs)
+    ]
 
 
 def test_every_link_is_visible_from_both_ends_with_the_right_label() -> None:
@@ -107,13 +110,12 @@ def test_ending_keeps_history_and_as_of_sees_the_past() -> None:
     assert _labels(acme, as_of=dt.date(2022, 1, 1)) == [("employs", "Jane")]
     assert _labels(acme, as_of=dt.date(2024, 6, 29)) == [("employs", "Jane")]
     assert _labels(acme, as_of=dt.date(2024, 6, 30)) == []
-    [row] = selectors.relations_view(acme)
+    [row] = selectors.relations_view(SYSTEM, acme)
     assert (row["active"], row["until"]) == (False, "2024-06-30")
     with pytest.raises(Conflict, match="already ended on 2024-06-30"):
         services.end_relationship(rel_id=rel.id, on="2024-07-01")
     with pytest.raises(NotFound):
         services.end_relationship(rel_id="rel_nope")
-    from kith.core.viewer import SYSTEM
     from kith.relationships.selectors import record_history
 
     actions = [(h["action"], h["entity_id"]) for h in record_history(SYSTEM, jane)[0]]
@@ -193,7 +195,7 @@ def test_relations_view_has_no_n_plus_one(django_assert_max_num_queries) -> None
     for i in range(25):
         testing.make_person(f"P{i}", org=acme, role="Engineer")
     with django_assert_max_num_queries(2):
-        rows = selectors.relations_view(acme)
+        rows = selectors.relations_view(SYSTEM, acme)
     assert len(rows) == 25
 
 

@@ -66,3 +66,73 @@ def test_a_hidden_reference_answers_exactly_like_a_missing_one(
             code_m, err_m = member.call("GET", path.format(missing))
             assert (code_h, err_h["field"]) == (code_m, err_m["field"]) == (404, "ref")
             assert err_h["message"].replace(hidden, "X") == err_m["message"].replace(missing, "X")
+
+
+@pytest.fixture
+def acme(owner: Caller, member: Caller) -> dict[str, Any]:
+    """Public Acme with Jane (engaged by Mia of our team) and the owner's private champion
+    Secret Sam, who reports to Jane, knows Zed, and shares Jane's email."""
+    from kith.accounts.selectors import get_user
+    from kith.accounts.services import set_private
+
+    home = testing.make_home()
+    mia = testing.make_person("Mia Team", org=home, since="2020-01-01")
+    acme = testing.make_org("Acme")
+    jane = testing.make_person("Jane Doe", email="jane@acme.test", org=acme, role="VP")
+    sam = testing.make_person("Secret Sam", org=acme, role="champion", since="2024-01-01")
+    testing.load_contact(sam, "email", "jane@acme.test")
+    zed = testing.make_person("Zed Target")
+    testing.relate(sam, "reports_to", jane)
+    testing.relate(sam, "knows", zed)
+    for i in range(6):
+        testing.log("meeting", mia, jane, at=f"2026-1{i % 2}-0{i + 1}T10:00:00Z")
+    testing.log("call", zed, sam, at="2026-11-20T10:00:00Z", subject="A call")
+    talk = testing.log("note", sam, at="2026-11-21T10:00:00Z", subject="Secret note")
+    set_private(record=sam, private=True, user=get_user("owner@our.test"))
+    return {"acme": acme, "jane": jane, "sam": sam, "zed": zed, "mia": mia, "talk": talk}
+
+
+def test_no_read_of_the_api_names_or_counts_a_hidden_record(
+    acme: dict[str, Any], member: Caller, owner: Caller
+) -> None:
+    sam, a, j = acme["sam"], acme["acme"].id, acme["jane"].id
+    reads = {
+        "health": f"/records/{a}/health",
+        "health_person": f"/records/{j}/health",
+        "best": "/best",
+        "at_risk": "/at-risk",
+        "paths": f"/paths?to={acme['zed'].id}",
+        "mutual": f"/mutual?a={j}&b={acme['zed'].id}",
+        "map": f"/records/{j}/map?depth=2",
+        "orgchart": f"/records/{a}/orgchart",
+        "connectors": "/connectors",
+        "connectors_org": f"/connectors?org={a}",
+        "duplicates": "/duplicates?min_score=0",
+        "history": f"/records/{j}/history",
+        "relationships": f"/records/{j}/relationships",
+        "timeline": f"/records/{a}/timeline",
+        "zed_timeline": f"/records/{acme['zed'].id}/timeline",
+        "interactions": "/interactions",
+    }
+    for name, url in reads.items():
+        path, _, query = url.partition("?")
+        params = dict(p.split("=") for p in query.split("&")) if query else {}
+        code, data = member.call("GET", path, **params)
+        assert code == 200, (name, data)
+        assert "Secret Sam" not in str(data) and sam.id not in str(data), name
+        code, data = owner.call("GET", path, **params)
+        assert code == 200, (name, data)
+    _, chart = member.call("GET", f"/records/{a}/orgchart")
+    _, health = member.call("GET", f"/records/{a}/health")
+    assert chart["people"] == 1 and health["people"] == 1
+    assert owner.call("GET", f"/records/{a}/orgchart")[1]["people"] == 2
+    _, seen = owner.call("GET", f"/records/{a}/health")
+    assert seen["people"] == 2
+    assert "champion Secret Sam is not engaged (health 0)" in seen["reasons"]
+    # a hidden interaction is not found exactly like one that never was
+    talk = acme["talk"].id
+    code, err = member.call("GET", f"/interactions/{talk}")
+    code2, err2 = member.call("GET", f"/interactions/{talk[:-1]}0")
+    assert (code, code2) == (404, 404)
+    assert err["message"].replace(talk, "X") == err2["message"].replace(f"{talk[:-1]}0", "X")
+    assert owner.call("GET", f"/interactions/{talk}")[0] == 200

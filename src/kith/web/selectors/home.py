@@ -168,18 +168,10 @@ def _at_risk_split(user: Any, limit: int) -> dict[str, list[dict[str, Any]]]:
 
 def recent_activity(user: Any, *, limit: int = 12) -> list[dict[str, Any]]:
     """The newest interactions across the workspace, with who took part and what it was about."""
-    from django.db.models import Prefetch
+    from kith.accounts.selectors import viewer_of
+    from kith.interactions.selectors import recent_interactions
 
-    from kith.interactions.models import Interaction, InteractionLink, Participant
-    from kith.interactions.selectors import interaction_view
-    from kith.server.queries import redact_interactions
-
-    qs = Interaction.objects.order_by("-at", "-id").prefetch_related(
-        Prefetch("participants", queryset=Participant.objects.select_related("record")),
-        Prefetch("links", queryset=InteractionLink.objects.select_related("record")),
-    )
-    views = [interaction_view(i) for i in qs[: limit * 2]]
-    return redact_interactions(user, views)[:limit]
+    return recent_interactions(viewer_of(user), limit=limit)
 
 
 def home_digest(user: Any) -> dict[str, Any]:

@@ -125,10 +125,10 @@ def field_row(record: Record, name: str) -> dict[str, Any]:
 
 def relation_groups(request: HttpRequest, record: Record, as_of: dt.date | None) -> list[Any]:
     """The record's relationships from both ends, grouped by how they read from it."""
+    from kith.accounts.selectors import viewer_of
     from kith.relationships.selectors import relations_view
-    from kith.server.queries import redact_relations
 
-    rows = redact_relations(request.user, relations_view(record, as_of=as_of))
+    rows = relations_view(viewer_of(request.user), record, as_of=as_of)
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row["label"], []).append(row)
@@ -157,15 +157,15 @@ def timeline_page(
     request: HttpRequest, record: Record, as_of: dt.date | None, before: dt.datetime | None
 ) -> tuple[list[dict[str, Any]], str]:
     """One page of the timeline, newest first, and the ``before`` of the next page ('')."""
+    from kith.accounts.selectors import viewer_of
     from kith.interactions.selectors import timeline
-    from kith.server.queries import redact_interactions
 
     if as_of is not None:
         end = day_end(as_of)
         before = min(before, end) if before is not None else end
-    items = timeline(record, limit=TIMELINE_PAGE, before=before)
+    items = timeline(viewer_of(request.user), record, limit=TIMELINE_PAGE, before=before)
     more = items[-1]["at"] if len(items) == TIMELINE_PAGE else ""
-    return redact_interactions(request.user, items), more
+    return items, more
 
 
 def health_panel(
