@@ -150,6 +150,7 @@ def cmd_export(
 ) -> None:
     """Export records as CSV, vCard or JSON that `kith import` reads back."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.imports.selectors import export
 
     if output:
@@ -159,7 +160,7 @@ def cmd_export(
         else:
             console(stderr=True).print(f"exported {n} records to {_escape(output)}")
     else:
-        export(sys.stdout, fmt=fmt, type_key=type_key)
+        export(SYSTEM, sys.stdout, fmt=fmt, type_key=type_key)
 
 
 def _export_to_file(output: str, fmt: str, type_key: str | None) -> int:
@@ -168,6 +169,7 @@ def _export_to_file(output: str, fmt: str, type_key: str | None) -> int:
     from pathlib import Path
 
     from kith.core.errors import ValidationError
+    from kith.core.viewer import SYSTEM
     from kith.imports.selectors import export
 
     target = Path(output).expanduser()
@@ -178,7 +180,7 @@ def _export_to_file(output: str, fmt: str, type_key: str | None) -> int:
     tmp = target.with_name(target.name + ".part")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            n = export(fh, fmt=fmt, type_key=type_key)
+            n = export(SYSTEM, fh, fmt=fmt, type_key=type_key)
         os.replace(tmp, target)
     except OSError as exc:
         raise ValidationError(

@@ -10,6 +10,7 @@ from typing import IO, Any
 from django.db.models import Prefetch, Q
 
 from kith.core.errors import ValidationError
+from kith.core.viewer import Viewer
 from kith.imports.cells import safe_cell
 
 BATCH = 1_000
@@ -17,16 +18,17 @@ EXPORT_FORMATS = ("csv", "vcard", "json")
 LIST_SEP = " ::: "  # several values in one cell, as Google's export writes them
 
 
-def export_views(type_key: str | None = None) -> Iterator[dict[str, Any]]:
-    """Each live record as a dict: fields, contact points, first open works_at org and role.
+def export_views(viewer: Viewer, type_key: str | None = None) -> Iterator[dict[str, Any]]:
+    """Each live record ``viewer`` may see as a dict: fields, contact points, first open
+    works_at org (one they may see) and role.
 
     Organisations come first, so an importer meets each company before its people.
     """
     from kith.records.models import ContactPoint, Record
-    from kith.records.selectors import get_type
+    from kith.records.selectors import get_type, visible_q
     from kith.relationships.models import Relationship
 
-    qs = Record.objects.filter(deleted_at__isnull=True, merged_into__isnull=True)
+    qs = Record.objects.filter(visible_q(viewer), deleted_at__isnull=True, merged_into__isnull=True)
     if type_key:
         qs = qs.filter(type_id=get_type(type_key).key)
     for tkey in sorted(
@@ -48,6 +50,7 @@ def export_views(type_key: str | None = None) -> Iterator[dict[str, Any]]:
             works: dict[str, tuple[str, str]] = {}
             rels = (
                 Relationship.objects.filter(
+                    visible_q(viewer, "to_record__"),
                     from_record_id__in=[r.pk for r in batch],
                     type_id="works_at",
                     until__isnull=True,
@@ -88,8 +91,8 @@ def _field_names(type_key: str | None) -> list[str]:
     return sorted(set(qs.values_list("name", flat=True)))
 
 
-def export(out: IO[str], *, fmt: str, type_key: str | None = None) -> int:
-    """Write the export to ``out``; returns how many records were written."""
+def export(viewer: Viewer, out: IO[str], *, fmt: str, type_key: str | None = None) -> int:
+    """Write the export of what ``viewer`` may see to ``out``; returns how many records."""
     from kith.imports.vcard import write_card
 
     fmt = fmt.strip().lower()
@@ -115,7 +118,7 @@ def export(out: IO[str], *, fmt: str, type_key: str | None = None) -> int:
                 *[f"field:{f}" for f in names],
             ]
         )
-        for v in export_views(type_key):
+        for v in export_views(viewer, type_key):
             writer.writerow([safe_cell(c) for c in [
                 v["type"], v["name"], LIST_SEP.join(v["emails"]), LIST_SEP.join(v["phones"]),
                 LIST_SEP.join(v["domains"]), LIST_SEP.join(v["urls"]), v["org"], v["title"],
@@ -123,12 +126,12 @@ def export(out: IO[str], *, fmt: str, type_key: str | None = None) -> int:
             ]])  # fmt: skip
             n += 1
     elif fmt == "vcard":
-        for v in export_views(type_key):
+        for v in export_views(viewer, type_key):
             out.write(write_card(v))
             n += 1
     else:
         out.write('{"format": "kith", "version": 1, "records": [\n')
-        for v in export_views(type_key):
+        for v in export_views(viewer, type_key):
             out.write((",\n" if n else "") + json.dumps(v, ensure_ascii=False, default=str))
             n += 1
         out.write("\n]}\n")

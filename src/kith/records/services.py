@@ -96,10 +96,11 @@ def _refuse_taken_email(record: Record, normalized: str) -> None:
     if holder is None:
         return
     other = holder.record
-    # a private record is seen only by its owner and admins: do not show its name
-    whose = "on a private record" if other.private else f"{other.name}'s ({other.id})"
+    if other.private:  # naming nothing of it: not its name, id, owner, nor that it is private
+        raise Conflict(f"email: {normalized} is already in use by another record", field="email")
     raise Conflict(
-        f"email: {normalized} is already {whose}; merge the two or remove it there first",
+        f"email: {normalized} is already {other.name}'s ({other.id}); merge the two or remove "
+        "it there first",
         field="email",
     )
 

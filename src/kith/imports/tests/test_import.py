@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kith.core.errors import KithError
+from kith.core.viewer import SYSTEM
 from kith.imports.selectors import export
 from kith.imports.services import ImportFailed, import_file
 from kith.interactions.models import Interaction, Participant
@@ -236,7 +237,7 @@ def test_export_round_trip(fmt: str, tmp_path: Path, django_db_blocker: object) 
     import_file(path=str(FIX / "google.csv"))
     import_file(path=str(FIX / "cards.vcf"))
     buf = io.StringIO()
-    export(buf, fmt=fmt)
+    export(SYSTEM, buf, fmt=fmt)
     data = buf.getvalue()
     out = tmp_path / f"x.{ {'vcard': 'vcf'}.get(fmt, fmt) }"
     out.write_text(data)
@@ -256,7 +257,7 @@ def _views() -> list[tuple[object, ...]]:
     from kith.imports.selectors import export_views
 
     out = []
-    for v in export_views():
+    for v in export_views(SYSTEM):
         out.append(
             (
                 v["type"],

@@ -282,8 +282,7 @@ def test_a_private_holder_of_the_email_is_not_named() -> None:
     )
     with pytest.raises(Conflict) as err:
         services.add_person(name="Other", emails=["sam@x.test"])
-    assert "already on a private record" in err.value.message
-    assert "Secret" not in err.value.message
+    assert err.value.message == "email: sam@x.test is already in use by another record"
 
 
 def test_init_refuses_another_home_unless_asked_to_change_it(cli) -> None:  # type: ignore[no-untyped-def]

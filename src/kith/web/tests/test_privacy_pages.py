@@ -56,3 +56,47 @@ def test_people_of_a_private_org_answer_like_an_unknown_org(world: dict[str, Any
     for name, page in (("Hush Ltd", text), ("Hash Ltd", missing.content.decode())):
         assert f"org: no organization record matches &#39;{name}&#39;" in page
     assert "Ann Staff" in world["owner"].get("/people", {"org": "Hush Ltd"}).content.decode()
+
+
+def test_no_page_names_or_counts_a_hidden_record(make_client: Callable[..., Client]) -> None:
+    """Acme's hidden champion Secret Sam reports to Jane, knows Zed, shares Jane's email."""
+    from kith.accounts.selectors import get_user
+    from kith.accounts.services import set_private
+
+    home = testing.make_home()
+    owner, other = make_client("member"), make_client("member")
+    mia = testing.make_person("Mia Team", org=home, since="2020-01-01")
+    acme = testing.make_org("Acme")
+    jane = testing.make_person("Jane Doe", email="jane@acme.test", org=acme, role="VP")
+    sam = testing.make_person("Secret Sam", org=acme, role="champion", since="2024-01-01")
+    testing.load_contact(sam, "email", "jane@acme.test")
+    zed = testing.make_person("Zed Target")
+    testing.relate(sam, "reports_to", jane)
+    testing.relate(sam, "knows", zed)
+    testing.log("call", zed, sam, subject="A call")
+    for i in range(4):
+        testing.log("meeting", mia, jane, at=f"2026-11-0{i + 1}T10:00:00Z")
+    set_private(record=sam, private=True, user=get_user("member1@our.test"))
+    pages = [
+        "/",
+        f"/records/{acme.id}",
+        f"/records/{acme.id}/health",
+        f"/records/{jane.id}",
+        f"/records/{jane.id}/history",
+        f"/records/{jane.id}/map?depth=2",
+        f"/records/{jane.id}/map.json?depth=2",
+        f"/records/{zed.id}/map?to={acme.id}",
+        f"/records/{zed.id}",
+        f"/records/{acme.id}/orgchart",
+        "/duplicates?min_score=0",
+        "/people",
+    ]
+    for url in pages:
+        resp = other.get(url)
+        html = resp.content.decode()
+        assert resp.status_code == 200, url
+        assert "Secret Sam" not in html and sam.id not in html, url
+    health = other.get(f"/records/{acme.id}/health").content.decode()
+    assert "no key roles (decision maker, champion ...) recorded at Acme" in health
+    assert "Secret Sam" in owner.get(f"/records/{acme.id}/health").content.decode()
+    assert "Secret Sam" in owner.get(f"/records/{acme.id}/orgchart").content.decode()
