@@ -136,3 +136,13 @@ def test_no_read_of_the_api_names_or_counts_a_hidden_record(
     assert (code, code2) == (404, 404)
     assert err["message"].replace(talk, "X") == err2["message"].replace(f"{talk[:-1]}0", "X")
     assert owner.call("GET", f"/interactions/{talk}")[0] == 200
+
+
+def test_a_taken_email_names_nothing_of_a_hidden_holder(
+    world: dict[str, Any], member: Caller
+) -> None:
+    code, err = member.call("POST", "/records", {"name": "New Sam", "emails": ["sam@hidden.test"]})
+    assert code == 409 and err["field"] == "email"
+    assert err["message"] == "email: sam@hidden.test is already in use by another record"
+    code, err = member.call("POST", "/records", {"name": "New Sam", "emails": ["sam@one.test"]})
+    assert code == 409 and world["shared"].id in err["message"]  # a visible holder is named
