@@ -214,18 +214,17 @@ def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
 
 def team_options(request: HttpRequest) -> tuple[list[tuple[str, str]], str]:
     """Our team (id, name) for "our side" of a logged interaction, and the default one."""
-    from kith.accounts.selectors import hidden_ids, viewer_of
+    from kith.accounts.selectors import viewer_of
     from kith.intelligence.aggregates import names
     from kith.records.selectors import resolve
     from kith.relationships.selectors import team_ids
 
-    team = team_ids()
-    hidden = hidden_ids(request.user, team)
-    named = names({t for t in team if t not in hidden})
+    viewer = viewer_of(request.user)
+    named = names(set(team_ids()), viewer=viewer)
     options = sorted(named.items(), key=lambda x: (x[1].casefold(), x[0]))
     default = ""
     try:
-        mine = resolve(viewer_of(request.user), request.user.get_username(), type_key="person")
+        mine = resolve(viewer, request.user.get_username(), type_key="person")
         default = mine.id if mine.id in named else ""
     except KithError:
         pass

@@ -220,15 +220,17 @@ def relate(request: HttpRequest, rid: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def end_relation(request: HttpRequest, rid: str, rel_id: str) -> HttpResponse:
-    from kith.accounts.selectors import hidden_ids
+    from kith.accounts.selectors import viewer_of
     from kith.core.errors import NotFound
-    from kith.relationships.selectors import get_relationship
+    from kith.relationships.selectors import visible_relationship
     from kith.relationships.services import end_relationship
 
     record = for_writing(request, rid)
-    rel = get_relationship(rel_id[:40])
-    ends = {rel.from_record_id, rel.to_record_id}
-    if record.id not in ends or hidden_ids(request.user, ends):
+    try:
+        rel = visible_relationship(viewer_of(request.user), rel_id[:40])
+    except NotFound:
+        rel = None
+    if rel is None or record.id not in {rel.from_record_id, rel.to_record_id}:
         raise NotFound(f"rel_id: {record.name} has no relationship {rel_id[:40]!r}", field="rel_id")
     try:
         on = text_input(request.POST, "on", max_len=20) or None
