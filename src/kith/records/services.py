@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from kith.core import clock
 from kith.core.errors import Conflict, KithError, ValidationError
@@ -232,6 +232,26 @@ def _check_slug(name: str, *, field: str) -> str:
     return key
 
 
+def _lookup_words() -> frozenset[str]:
+    """Django's lookup and transform names (``isnull``, ``contains``, ``year`` ...)."""
+    words: set[str] = set()
+    for model_field in (models.JSONField(), models.CharField(), models.DateTimeField()):
+        words |= set(model_field.get_lookups())
+    return frozenset(words)
+
+
+def _check_field_name(name: str) -> str:
+    """Refuse a field name that a filter would read as lookup syntax (``a__b``, ``isnull``)."""
+    if "__" in name or name.endswith("_") or name in _lookup_words():
+        raise ValidationError(
+            f"field: {name!r} cannot name a field: it reads as filter syntax "
+            "(no double underscores, no trailing underscore, not a lookup such as isnull, "
+            f"contains or year); try a longer name such as {name.strip('_')}_value",
+            field="field",
+        )
+    return name
+
+
 def _unique_prefix(key: str) -> str:
     base = key[:3]
     taken = set(RecordType.objects.values_list("id_prefix", flat=True))
@@ -276,7 +296,7 @@ def add_field(*, type_key: str, spec: str) -> FieldDef:
 def _add_field(*, type_key: str, spec: str) -> FieldDef:
     rtype = selectors.get_type(type_key)
     fname, kind, choices, required = parse_field_spec(spec)
-    fname = _check_slug(fname, field="field")
+    fname = _check_field_name(_check_slug(fname, field="field"))
     if fname in {"name", *CONTACT_FIELDS}:
         raise ValidationError(f"--field: {fname!r} is a built-in attribute", field="field")
     if FieldDef.objects.filter(record_type=rtype, name=fname).exists():

@@ -111,6 +111,11 @@ def test_custom_type_fields_are_typed_and_validated() -> None:
         ("tier:choice", "needs its options"),
         ("size:number:1|2", "only choice fields take options"),
         ("9lives:text", "must start with a letter"),
+        ("isnull:bool", "'isnull' cannot name a field: it reads as filter syntax"),
+        ("contains:text", "reads as filter syntax"),
+        ("a__b:text", "reads as filter syntax"),
+        ("year:number", "try a longer name such as year_value"),
+        ("tier_:text", "reads as filter syntax"),
     ],
 )
 def test_bad_field_specs_are_rejected(spec: str, fragment: str) -> None:
