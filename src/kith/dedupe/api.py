@@ -48,12 +48,13 @@ def duplicates(request: HttpRequest, q: Query[DuplicateQuery]) -> Any:
 @router.post("/merges", response={200: MergeOut, **WRITE_ERRORS})
 def merge(request: HttpRequest, payload: MergeIn) -> Any:
     """Merge ``other`` into ``keep``; every link moves, nothing is lost (undo with unmerge)."""
+    from kith.accounts.selectors import viewer_of
     from kith.dedupe.services import merge_records
-    from kith.server.queries import visible_record
+    from kith.records.selectors import resolve
 
     with acting(request) as user:
-        keep = visible_record(user, payload.keep, field="keep")
-        other = visible_record(user, payload.other, field="other")
+        keep = resolve(viewer_of(user), payload.keep, field="keep")
+        other = resolve(viewer_of(user), payload.other, field="other")
         return merge_records(keep=keep.id, other=other.id)
 
 

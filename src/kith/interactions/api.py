@@ -70,15 +70,15 @@ def log_interaction(request: HttpRequest, payload: InteractionIn) -> Any:
     from kith.interactions.selectors import interaction_detail
     from kith.interactions.services import check_participants
     from kith.interactions.services import log_interaction as log
-    from kith.server.queries import visible_record
+    from kith.records.selectors import resolve
 
     with acting(request) as user:
         check_participants(len(payload.participants))
         people = [
-            (visible_record(user, p.ref, field="participants").id, p.role)
+            (resolve(viewer_of(user), p.ref, field="participants").id, p.role)
             for p in payload.participants
         ]
-        links = [visible_record(user, ref, field="links").id for ref in payload.links]
+        links = [resolve(viewer_of(user), ref, field="links").id for ref in payload.links]
         interaction, created = log(
             kind=payload.kind,
             participants=people,
@@ -105,10 +105,10 @@ def list_interactions(request: HttpRequest, filters: Query[InteractionFilters]) 
     """Interactions, newest first; filter by record, kind and time."""
     from kith.accounts.selectors import viewer_of
     from kith.interactions.selectors import interactions_page
-    from kith.server.queries import visible_record
+    from kith.records.selectors import resolve
 
     user = require(request, "viewer")
-    record = visible_record(user, filters.record, field="record") if filters.record else None
+    record = resolve(viewer_of(user), filters.record, field="record") if filters.record else None
     items, nxt = interactions_page(
         viewer_of(user),
         record=record,

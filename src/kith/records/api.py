@@ -14,9 +14,9 @@ from kith.core.errors import Conflict, ValidationError
 from kith.core.limits import MAX_CONTACTS_PER_KIND
 from kith.records import selectors, services
 from kith.records.schemas import ChangePage, RecordOut, RecordPage
+from kith.records.selectors import resolve
 from kith.relationships.selectors import record_history as record_history_of
 from kith.server.auth import Forbidden, acting, require
-from kith.server.queries import visible_record
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
 router = Router(tags=["records"])
@@ -123,14 +123,14 @@ def create_record(request: HttpRequest, payload: RecordIn) -> Any:
 def get_record(request: HttpRequest, ref: str) -> Any:
     """One record by id, unique email or exact unique name."""
     user = require(request, "viewer")
-    return detail(user, visible_record(user, ref, deleted=True))
+    return detail(user, resolve(viewer_of(user), ref, include_deleted=True))
 
 
 @router.patch("/records/{ref}", response={200: RecordOut, **WRITE_ERRORS})
 def update_record(request: HttpRequest, ref: str, payload: RecordPatch) -> Any:
     """Change fields; send the ``version`` you read to refuse a concurrent overwrite (409)."""
     with acting(request) as user:
-        record = visible_record(user, ref)
+        record = resolve(viewer_of(user), ref)
         if not payload.set and payload.private is None:
             raise ValidationError("set: nothing to change", field="set")
         if payload.private is not None and payload.private != record.private:
@@ -162,7 +162,7 @@ def update_record(request: HttpRequest, ref: str, payload: RecordPatch) -> Any:
 def delete_record(request: HttpRequest, ref: str) -> Any:
     """Soft-delete a record (restorable)."""
     with acting(request) as user:
-        record = services.delete_record(ref=visible_record(user, ref).id)
+        record = services.delete_record(ref=resolve(viewer_of(user), ref).id)
     return detail(user, record)
 
 
@@ -170,7 +170,7 @@ def delete_record(request: HttpRequest, ref: str) -> Any:
 def restore_record(request: HttpRequest, ref: str) -> Any:
     """Bring back a soft-deleted record."""
     with acting(request) as user:
-        record = services.restore_record(ref=visible_record(user, ref, deleted=True).id)
+        record = services.restore_record(ref=resolve(viewer_of(user), ref, include_deleted=True).id)
     return detail(user, record)
 
 
@@ -178,7 +178,7 @@ def restore_record(request: HttpRequest, ref: str) -> Any:
 def record_history(request: HttpRequest, ref: str, filters: Query[HistoryFilters]) -> Any:
     """Who changed what and when on a record and its relationships, oldest first."""
     user = require(request, "viewer")
-    record = visible_record(user, ref, deleted=True)
+    record = resolve(viewer_of(user), ref, include_deleted=True)
     items, nxt = record_history_of(
         viewer_of(user), record, cursor=filters.cursor, limit=filters.limit
     )

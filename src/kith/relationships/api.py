@@ -97,11 +97,11 @@ def add_type(request: HttpRequest, payload: RelTypeIn) -> Any:
 def list_relationships(request: HttpRequest, filters: Query[RelFilters]) -> Any:
     """Relationships between records you may see; filter by record, type and date."""
     from kith.accounts.selectors import viewer_of
+    from kith.records.selectors import resolve
     from kith.relationships.selectors import relationships_page
-    from kith.server.queries import visible_record
 
     user = require(request, "viewer")
-    record = visible_record(user, filters.record, field="record") if filters.record else None
+    record = resolve(viewer_of(user), filters.record, field="record") if filters.record else None
     items, nxt = relationships_page(
         viewer_of(user),
         record=record,
@@ -117,13 +117,14 @@ def list_relationships(request: HttpRequest, filters: Query[RelFilters]) -> Any:
 @router.post("/relationships", response={201: RelationshipOut, **WRITE_ERRORS}, by_alias=True)
 def relate(request: HttpRequest, payload: RelationshipIn) -> Any:
     """Relate two records: ``a TYPE b`` (an inverse name reads the other way)."""
+    from kith.accounts.selectors import viewer_of
+    from kith.records.selectors import resolve
     from kith.relationships.selectors import get_relationship, relationship_view
     from kith.relationships.services import relate as add
-    from kith.server.queries import visible_record
 
     with acting(request) as user:
-        a = visible_record(user, payload.a, field="a")
-        b = visible_record(user, payload.b, field="b")
+        a = resolve(viewer_of(user), payload.a, field="a")
+        b = resolve(viewer_of(user), payload.b, field="b")
         rel = add(
             a=a.id,
             type_name=payload.type,

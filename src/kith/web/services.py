@@ -422,11 +422,12 @@ def launch_import_job(job_id: str) -> Any:
 
 def merge_pair(*, user: Any, keep: str, other: str) -> dict[str, Any]:
     """Merge ``other`` into ``keep``, both of which ``user`` must be able to see."""
+    from kith.accounts.selectors import viewer_of
     from kith.dedupe.services import merge_records
-    from kith.server.queries import visible_record
+    from kith.records.selectors import resolve
 
-    keep_rec = visible_record(user, keep, field="keep", deleted=True)
-    other_rec = visible_record(user, other, field="other", deleted=True)
+    keep_rec = resolve(viewer_of(user), keep, field="keep", include_deleted=True)
+    other_rec = resolve(viewer_of(user), other, field="other", include_deleted=True)
     return merge_records(keep=keep_rec.id, other=other_rec.id)
 
 

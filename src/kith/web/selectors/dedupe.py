@@ -80,12 +80,13 @@ def pair_sides(user: Any, keep_ref: str, other_ref: str) -> dict[str, Any]:
     """
     from django.db.models import Prefetch
 
+    from kith.accounts.selectors import viewer_of
     from kith.records.models import ContactPoint, Record
-    from kith.server.queries import visible_record
+    from kith.records.selectors import resolve
 
     refs = [(keep_ref or "")[:320], (other_ref or "")[:320]]
-    keep = visible_record(user, refs[0], field="keep", deleted=True)
-    other = visible_record(user, refs[1], field="other", deleted=True)
+    keep = resolve(viewer_of(user), refs[0], field="keep", include_deleted=True)
+    other = resolve(viewer_of(user), refs[1], field="other", include_deleted=True)
     loaded = {
         r.id: r
         for r in Record.objects.filter(pk__in=[keep.id, other.id]).prefetch_related(

@@ -62,11 +62,12 @@ def day_end(day: dt.date) -> dt.datetime:
 
 def get_record(request: HttpRequest, rid: str, *, deleted: bool = True) -> Record:
     """The record ``rid`` if the signed-in user may see it (else NotFound, a 404)."""
-    from kith.server.queries import visible_record
+    from kith.accounts.selectors import viewer_of
+    from kith.records.selectors import resolve
 
     if len(rid) > 320:
         raise NotFound("ref: no such record", field="ref")
-    return visible_record(request.user, rid, deleted=deleted)
+    return resolve(viewer_of(request.user), rid, include_deleted=deleted)
 
 
 def for_writing(request: HttpRequest, rid: str) -> Record:

@@ -175,8 +175,9 @@ def panel_or_page(
 @require_POST
 @signed_in("member")
 def relate(request: HttpRequest, rid: str) -> HttpResponse:
+    from kith.accounts.selectors import viewer_of
+    from kith.records.selectors import resolve
     from kith.relationships.services import relate as add
-    from kith.server.queries import visible_record
 
     record = for_writing(request, rid)
     values: dict[str, str] = {}
@@ -190,7 +191,7 @@ def relate(request: HttpRequest, rid: str) -> HttpResponse:
             raise ValidationError(
                 "other: give the other record's id, email or exact name", field="other"
             )
-        other = visible_record(request.user, values["other"], field="other")
+        other = resolve(viewer_of(request.user), values["other"], field="other")
         rel = add(
             a=record.id,
             type_name=values["type"],
@@ -266,8 +267,9 @@ def timeline(request: HttpRequest, rid: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def log(request: HttpRequest, rid: str) -> HttpResponse:
+    from kith.accounts.selectors import viewer_of
     from kith.interactions.services import check_participants, log_interaction
-    from kith.server.queries import visible_record
+    from kith.records.selectors import resolve
 
     record = for_writing(request, rid)
     values: dict[str, str] = {}
@@ -286,7 +288,7 @@ def log(request: HttpRequest, rid: str) -> HttpResponse:
         check_participants(len(people) + len(refs) + (1 if values["our_side"] else 0))
         for ref in [values["our_side"], *refs]:
             if ref:
-                other = visible_record(request.user, ref, field="with")
+                other = resolve(viewer_of(request.user), ref, field="with")
                 if other.id != record.id:
                     people.append((other.id, None))
         log_interaction(
