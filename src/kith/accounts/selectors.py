@@ -1,21 +1,17 @@
-"""Reads of users, tokens and the audit log; who may see which record."""
+"""Reads of users, tokens and the audit log; the Viewer of a signed-in user."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Q
 
 from kith.accounts.models import ApiToken, Profile, Role
 from kith.core import clock
 from kith.core.errors import NotFound
 from kith.core.models import AuditEvent
 from kith.core.viewer import Viewer
-from kith.records import selectors as records_selectors
-from kith.records.models import Record
 from kith.records.normalize import normalize_email
 
 
@@ -128,7 +124,7 @@ def audit_view(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-# -- visibility of private records -------------------------------------------------------
+# -- who is reading -------------------------------------------------------
 
 
 def viewer_of(user: Any) -> Viewer:
@@ -139,25 +135,6 @@ def viewer_of(user: Any) -> Viewer:
         admin=role == Role.ADMIN,
         label=getattr(user, "username", "") or "anonymous",
     )
-
-
-def visible_q(user: Any, prefix: str = "") -> Q:
-    """A filter on records (or on ``prefix`` + record fields) that ``user`` may see."""
-    return records_selectors.visible_q(viewer_of(user), prefix)
-
-
-def can_see(user: Any, record: Record) -> bool:
-    return records_selectors.can_see(viewer_of(user), record)
-
-
-def check_visible(user: Any, record: Record, *, field: str = "ref") -> Record:
-    """``record`` if ``user`` may see it; otherwise the same NotFound as a missing record."""
-    return records_selectors.check_visible(viewer_of(user), record, field=field)
-
-
-def hidden_ids(user: Any, ids: Iterable[str]) -> set[str]:
-    """Which of ``ids`` are private records that ``user`` may not see (one query)."""
-    return records_selectors.hidden_ids(viewer_of(user), ids)
 
 
 def audit_page(

@@ -35,16 +35,16 @@ def _record_side(user: Any, record: Any) -> dict[str, Any]:
 
     from django.db.models import Q
 
-    from kith.accounts.selectors import visible_q
+    from kith.accounts.selectors import viewer_of
     from kith.interactions.models import Interaction, InteractionLink, Participant
-    from kith.records.selectors import contacts_of
+    from kith.records.selectors import contacts_of, visible_q
     from kith.relationships.models import Relationship
     from kith.relationships.selectors import active_on
 
     orgs = list(
         Relationship.objects.filter(
             active_on(clock.today()),
-            visible_q(user, "to_record__"),
+            visible_q(viewer_of(user), "to_record__"),
             from_record=record,
             type__rollup=True,
             to_record__deleted_at__isnull=True,
@@ -127,9 +127,10 @@ def pair_sides(user: Any, keep_ref: str, other_ref: str) -> dict[str, Any]:
 
 
 def user_cannot_see(user: Any, record: Any) -> bool:
-    from kith.accounts.selectors import can_see
+    from kith.accounts.selectors import viewer_of
+    from kith.records.selectors import can_see
 
-    return not can_see(user, record)
+    return not can_see(viewer_of(user), record)
 
 
 def can_undo_merge(user: Any, merge: Any) -> bool:
@@ -143,10 +144,11 @@ def can_undo_merge(user: Any, merge: Any) -> bool:
 
 
 def _merge_rows(user: Any, merges: list[Any]) -> list[dict[str, Any]]:
-    from kith.accounts.selectors import hidden_ids
+    from kith.accounts.selectors import viewer_of
     from kith.dedupe.selectors import merge_view
+    from kith.records.selectors import hidden_ids
 
-    hidden = hidden_ids(user, [i for m in merges for i in (m.keep_id, m.other_id)])
+    hidden = hidden_ids(viewer_of(user), [i for m in merges for i in (m.keep_id, m.other_id)])
     return [
         {**merge_view(m), "can_undo": can_undo_merge(user, m)}
         for m in merges

@@ -48,15 +48,17 @@ def memo(name: str, compute: Any) -> Any:
 
 
 def visible_records(user: Any) -> Any:
-    from kith.accounts.selectors import visible_q
+    from kith.accounts.selectors import viewer_of
     from kith.records.models import Record
+    from kith.records.selectors import visible_q
 
-    return Record.objects.filter(visible_q(user))
+    return Record.objects.filter(visible_q(viewer_of(user)))
 
 
 def employers(user: Any, ids: list[str]) -> dict[str, list[dict[str, str]]]:
     """Per person id: the organisations they work at today (rollup ties), visible to ``user``."""
-    from kith.accounts.selectors import visible_q
+    from kith.accounts.selectors import viewer_of
+    from kith.records.selectors import visible_q
     from kith.relationships.models import Relationship
     from kith.relationships.selectors import active_on
 
@@ -66,7 +68,7 @@ def employers(user: Any, ids: list[str]) -> dict[str, list[dict[str, str]]]:
     rows = (
         Relationship.objects.filter(
             active_on(today()),
-            visible_q(user, "to_record__"),
+            visible_q(viewer_of(user), "to_record__"),
             from_record_id__in=ids,
             type__rollup=True,
             to_record__deleted_at__isnull=True,

@@ -214,15 +214,16 @@ def count_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 def import_report(user: Any, job: Any) -> dict[str, Any]:
     """The result of a finished (or failed) job: counts, rejected rows, records to open."""
-    from kith.accounts.selectors import visible_q
+    from kith.accounts.selectors import viewer_of
     from kith.records.models import Record
+    from kith.records.selectors import visible_q
 
     report = dict(job.report)
     ids = report.get("created_ids") or []
     created = []
     if ids:
         created = list(
-            Record.objects.filter(visible_q(user), pk__in=ids, deleted_at__isnull=True)
+            Record.objects.filter(visible_q(viewer_of(user)), pk__in=ids, deleted_at__isnull=True)
             .order_by("type_id", "name_key", "id")
             .values("id", "name", "type_id")[:50]
         )
