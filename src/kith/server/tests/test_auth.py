@@ -51,7 +51,9 @@ def test_cookies_are_secure_over_https(member: Caller) -> None:
     assert resp.status_code == 200 and resp.cookies["sessionid"]["secure"]
 
 
-def test_login_failures_are_throttled_and_audited(member: Caller, admin: Caller) -> None:
+def test_login_failures_are_throttled_and_audited(
+    member: Caller, admin: Caller, time_travel: object
+) -> None:
     client = Client()
     for _ in range(5):
         assert _login(client, "member@our.test", "wrong password!")[0] == 401

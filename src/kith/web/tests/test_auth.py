@@ -52,7 +52,7 @@ def test_wrong_password_says_so_and_next_must_be_local() -> None:
     assert resp["Location"] == "/"
 
 
-def test_guessing_is_throttled() -> None:
+def test_guessing_is_throttled(time_travel: object) -> None:
     _user()
     client = Client()
     for _ in range(5):
