@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from django.apps import apps
+
+from kith.accounts import throttle
+from kith.cli.main import run
+from kith.core.clock import travel
 
 if TYPE_CHECKING:
     from kith.core.clock import Trip
@@ -26,10 +33,6 @@ def _database(request: pytest.FixtureRequest, db: None) -> None:
     """
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):
-        import importlib
-
-        from django.apps import apps
-
         for app in ("records", "relationships"):
             importlib.import_module(f"kith.{app}.migrations.0002_builtin_types").create(apps, None)
 
@@ -37,8 +40,6 @@ def _database(request: pytest.FixtureRequest, db: None) -> None:
 @pytest.fixture
 def time_travel() -> Iterator[Trip]:
     """Hold Kith's clock at 2026-06-15 12:00 UTC; move it with ``.to()`` or ``.advance(days=1)``."""
-    from kith.core.clock import travel
-
     with travel("2026-06-15T12:00:00Z") as trip:
         yield trip
 
@@ -46,7 +47,6 @@ def time_travel() -> Iterator[Trip]:
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]):
     """Run the ``kith`` CLI in-process: ``code, out, err = cli("show", "x")``."""
-    from kith.cli.main import run
 
     def invoke(*args: str) -> tuple[int, str, str]:
         capsys.readouterr()
@@ -61,8 +61,6 @@ def cli(capsys: pytest.CaptureFixture[str]):
 def _fresh_rate_tallies() -> None:
     """Each test starts with no rate-limit hits held in this process: the database rolls
     back between tests, so ids (and counter keys) recur, and old hits would count again."""
-    from kith.accounts import throttle
-
     with throttle._LOCK:
         throttle._TALLIES.clear()
 
@@ -79,8 +77,6 @@ _VERSION_CACHES = (
 @pytest.fixture(autouse=True)
 def _fresh_version_caches() -> None:
     """Each test starts with empty version-keyed caches (see ``_VERSION_CACHES``)."""
-    import sys
-
     for module, name in _VERSION_CACHES:
         cache = getattr(sys.modules.get(module), name, None)
         if cache is not None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 
 KITH = [sys.executable, "-m", "kith"]
@@ -107,7 +108,6 @@ def fresh_pg_url() -> Iterator[str]:
     base = os.environ.get("KITH_DB", "")
     if not base.startswith("postgres"):
         pytest.skip("PostgreSQL end-to-end runs in the PostgreSQL pass (KITH_DB=postgresql://...)")
-    import psycopg
 
     name = f"kith_e2e_{secrets.token_hex(4)}"
     admin = base.rsplit("/", 1)[0] + "/postgres"

@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from kith.bulk.services import load
 from kith.interactions.models import Interaction
+from kith.interactions.services import log_interaction
 from kith.records.models import Record
+from kith.records.normalize import normalize_domain, normalize_email, normalize_phone
+from kith.records.selectors import home_org
+from kith.records.services import add_organization, init_workspace
 from kith.relationships.models import Relationship
+from kith.relationships.services import add_person_at
+from kith.relationships.services import relate as _relate
 
 
 def make_org(name: str = "Acme", *, domains: tuple[str, ...] = (), **fields: Any) -> Record:
-    from kith.records.services import add_organization
-
     return add_organization(name=name, domains=domains, fields=fields)
 
 
@@ -25,8 +30,6 @@ def make_person(
     since: dt.date | str | None = None,
     **fields: Any,
 ) -> Record:
-    from kith.relationships.services import add_person_at
-
     return add_person_at(
         name=name,
         emails=[email] if email else [],
@@ -38,9 +41,6 @@ def make_person(
 
 
 def make_home(name: str = "Our Co", domain: str = "our.test") -> Record:
-    from kith.records.selectors import home_org
-    from kith.records.services import init_workspace
-
     init_workspace(home=name, domains=[domain])
     home = home_org()
     assert home is not None
@@ -56,8 +56,6 @@ def relate(
     until: str | None = None,
     role: str = "",
 ) -> Relationship:
-    from kith.relationships.services import relate as _relate
-
     return _relate(a=a.id, type_name=type_name, b=b.id, since=since, until=until, role=role)
 
 
@@ -68,8 +66,6 @@ def log(
     links: tuple[Record, ...] = (),
     **extra: Any,
 ) -> Interaction:
-    from kith.interactions.services import log_interaction
-
     interaction, _ = log_interaction(
         kind=kind,
         participants=[(p.id, None) for p in people],
@@ -87,9 +83,6 @@ def load_contact(record: Record, kind: str, value: str) -> None:
     workspace from before that check, can still hold such duplicates, which is what the
     duplicate finder and merge are for.
     """
-    from kith.bulk.services import load
-    from kith.records.normalize import normalize_domain, normalize_email, normalize_phone
-
     normal = {"email": normalize_email, "phone": normalize_phone, "domain": normalize_domain}
     normalized = normal[kind](value, field=kind)
     shown = normalized if kind == "email" else value.strip()

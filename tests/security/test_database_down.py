@@ -20,7 +20,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -71,8 +73,6 @@ class Forwarder:
 @pytest.fixture
 def database() -> Iterator[str]:
     try:
-        import psycopg
-
         admin = psycopg.connect(PG, autocommit=True, connect_timeout=5)
     except Exception as exc:
         if os.environ.get("CI") == "true":
@@ -88,8 +88,6 @@ def database() -> Iterator[str]:
 
 
 def test_api_and_web_say_the_database_cannot_be_reached(database: str, tmp_path: Path) -> None:
-    from urllib.parse import urlsplit
-
     pg = urlsplit(PG)
     forwarder = Forwarder(pg.hostname or "127.0.0.1", pg.port or 5432)
     with socket.socket() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -11,6 +12,7 @@ from kith.accounts.models import ApiToken, Profile, Role
 from kith.core import clock
 from kith.core.errors import NotFound
 from kith.core.models import AuditEvent
+from kith.core.paging import keyset
 from kith.core.viewer import Viewer
 from kith.records.normalize import normalize_email
 
@@ -146,16 +148,12 @@ def audit_page(
     limit: int = 100,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The audit log, newest first, filtered and cursor-paged."""
-    from kith.core.paging import keyset
-
     qs = AuditEvent.objects.all()
     if action:
         qs = qs.filter(action=action)
     if actor:
         qs = qs.filter(actor=actor)
     if since is not None:
-        import datetime as dt
-
         if since.tzinfo is not None:  # odd offsets such as +23:35 are fine once in UTC
             since = since.astimezone(dt.UTC)
         qs = qs.filter(at__gte=since)

@@ -7,17 +7,23 @@ import os
 import secrets
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
+from django.core import signing
 from django.db import transaction
 
 from kith.accounts import selectors
 from kith.accounts.models import ApiToken, Profile, Role, ServerSecret
+from kith.accounts.throttle import release, reserve
 from kith.core import clock
-from kith.core.errors import Conflict, ValidationError
+from kith.core.errors import Conflict, NotFound, ValidationError
 from kith.core.ids import new_id
 from kith.core.services import audit, record_change
 from kith.records.models import Record
 from kith.records.normalize import normalize_email
+from kith.records.services import add_record
 
 MIN_PASSWORD = 10
 TEAM_MAX = 60
@@ -41,10 +47,6 @@ def check_credentials(*, email: str, password: str, ip: str = "") -> User | None
     lock a user out of another address, and behind a proxy the address is the client's
     (``KITH_TRUSTED_PROXIES``). Every outcome goes to the audit log.
     """
-    from django.contrib.auth import authenticate
-
-    from kith.accounts.throttle import release, reserve
-
     key = email.strip().lower()[:254]
     by_pair, by_ip = f"login:{key}|{ip}", f"login-ip:{ip}"
     pair_ok = reserve(by_pair, limit=LOGIN_FAILURES_PER_EMAIL, seconds=LOGIN_WINDOW)
@@ -135,17 +137,12 @@ def set_password(
 def _session_keys() -> list[str]:
     """The keys sessions may be signed with: the server's own first (the CLI runs with
     another ``SECRET_KEY`` than ``kith serve``, which takes the shared server secret)."""
-    from django.conf import settings
-
     keys = [os.environ.get("KITH_SECRET_KEY") or server_secret(), str(settings.SECRET_KEY)]
     return list(dict.fromkeys(keys))
 
 
 def _end_sessions(user: User, *, keep: str | None = None) -> int:
     """Delete every live session of ``user`` but ``keep``, whichever process signed it."""
-    from django.contrib.sessions.models import Session
-    from django.core import signing
-
     keys, ended = _session_keys(), []
     for session in Session.objects.filter(expire_date__gt=clock.now()).iterator():
         if session.session_key == keep:
@@ -253,8 +250,6 @@ def create_token(
 @transaction.atomic
 def revoke_token(*, token_id: str, by: User | None = None) -> ApiToken:
     """Revoke a token now; ``by`` (when given and not an admin) must own it."""
-    from kith.core.errors import NotFound
-
     token = ApiToken.objects.select_related("user").filter(pk=(token_id or "").strip()).first()
     if token is None or (by is not None and not selectors.is_admin(by) and token.user_id != by.pk):
         raise NotFound(f"id: no token {token_id!r}", field="id")
@@ -317,8 +312,6 @@ def server_secret() -> str:
 @transaction.atomic
 def add_owned_record(*, user: User, private: bool = False, **kwargs: Any) -> Record:
     """Create a record (see ``add_record``) owned by ``user``, optionally private."""
-    from kith.records.services import add_record
-
     record = add_record(**kwargs)
     Record.objects.filter(pk=record.pk).update(owner=user, private=private)
     record.owner_id, record.private = user.pk, private

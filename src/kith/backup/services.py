@@ -24,11 +24,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.core.management.color import no_style
 from django.db import DatabaseError, connection, models, transaction
+from django.db.migrations.recorder import MigrationRecorder
 
 from kith.backup.codec import columns, db_adapters, encode_row, encoders
 from kith.backup.files import GZIP_MAGIC
 from kith.conf import KITH_APPS
+from kith.conf import VERSION as __version__
 from kith.core import clock
 from kith.core.errors import Conflict, KithError, ValidationError
 
@@ -108,8 +112,6 @@ def _label(model: Model) -> str:
 
 
 def _applied_migrations() -> dict[str, list[str]]:
-    from django.db.migrations.recorder import MigrationRecorder
-
     out: dict[str, list[str]] = {}
     for app, name in MigrationRecorder(connection).applied_migrations():
         out.setdefault(app, []).append(name)
@@ -134,8 +136,6 @@ def create_backup(
     path: str | Path, *, overwrite: bool = False, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Write every table of the workspace to ``path``; return what was written."""
-    from kith.conf import VERSION as __version__
-
     target = Path(path).expanduser()
     if target.is_dir():
         raise ValidationError(f"file: {str(target)!r} is a directory", field="file")
@@ -298,7 +298,6 @@ def restore_backup(path: str | Path, *, progress: Progress | None = None) -> dic
         ) from exc
     finally:
         reader.close()
-    from django.contrib.contenttypes.models import ContentType
 
     ContentType.objects.clear_cache()
     return {"file": str(source), "tables": counts, "rows": sum(counts.values())}
@@ -399,8 +398,6 @@ def _load_table(
 
 
 def _reset_sequences(done: list[Model]) -> None:
-    from django.core.management.color import no_style
-
     statements = connection.ops.sequence_reset_sql(no_style(), done)
     if statements:
         with connection.cursor() as cur:

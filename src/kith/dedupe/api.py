@@ -9,7 +9,12 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from kith.accounts.selectors import viewer_of
 from kith.dedupe.schemas import DuplicatesOut, MergeListed, MergeOut, UnmergeOut
+from kith.dedupe.selectors import find_duplicates, list_merges
+from kith.dedupe.services import merge_records
+from kith.dedupe.services import unmerge as undo
+from kith.records.selectors import resolve
 from kith.server.auth import acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
@@ -36,9 +41,6 @@ class MergeQuery(Schema):
 @router.get("/duplicates", response={200: DuplicatesOut, **READ_ERRORS})
 def duplicates(request: HttpRequest, q: Query[DuplicateQuery]) -> Any:
     """Likely duplicate pairs, best first, with a score and reasons."""
-    from kith.accounts.selectors import viewer_of
-    from kith.dedupe.selectors import find_duplicates
-
     viewer = viewer_of(require(request, "viewer"))
     return find_duplicates(
         viewer, type_key=q.type, min_score=q.min_score, limit=q.limit, as_of=q.as_of
@@ -48,10 +50,6 @@ def duplicates(request: HttpRequest, q: Query[DuplicateQuery]) -> Any:
 @router.post("/merges", response={200: MergeOut, **WRITE_ERRORS})
 def merge(request: HttpRequest, payload: MergeIn) -> Any:
     """Merge ``other`` into ``keep``; every link moves, nothing is lost (undo with unmerge)."""
-    from kith.accounts.selectors import viewer_of
-    from kith.dedupe.services import merge_records
-    from kith.records.selectors import resolve
-
     with acting(request) as user:
         keep = resolve(viewer_of(user), payload.keep, field="keep")
         other = resolve(viewer_of(user), payload.other, field="other")
@@ -61,8 +59,6 @@ def merge(request: HttpRequest, payload: MergeIn) -> Any:
 @router.post("/merges/{ref}/undo", response={200: UnmergeOut, **WRITE_ERRORS})
 def unmerge(request: HttpRequest, ref: str) -> Any:
     """Undo a merge (by merge id or merged record id)."""
-    from kith.dedupe.services import unmerge as undo
-
     with acting(request, "admin"):
         return undo(ref=ref)
 
@@ -70,10 +66,6 @@ def unmerge(request: HttpRequest, ref: str) -> Any:
 @router.get("/merges", response={200: list[MergeListed], **READ_ERRORS})
 def merges(request: HttpRequest, q: Query[MergeQuery]) -> Any:
     """Merges, newest first; optionally those a record took part in."""
-    from kith.accounts.selectors import viewer_of
-    from kith.dedupe.selectors import list_merges
-    from kith.records.selectors import resolve
-
     viewer = viewer_of(require(request, "viewer"))
     found = resolve(viewer, q.record, field="record", include_deleted=True) if q.record else None
     return list_merges(viewer, record_id=found.id if found else None, limit=q.limit)

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from kith.bulk.services import Progress, load
 from kith.core.errors import Conflict
 from kith.demo.generator import Spec, generate
+from kith.intelligence.services import rebuild_pairstats
 from kith.records.models import Record, WorkspaceSettings
 from kith.records.selectors import home_org
 
@@ -47,7 +48,6 @@ def load_demo(*, spec: Spec | None = None, progress: Progress | None = None) -> 
     if home is None:
         WorkspaceSettings.objects.update_or_create(pk=1, defaults={"home_org_id": data.home_id})
         # the load's pair-table build ran before there was a home (so no team): build it now
-        from kith.intelligence.services import rebuild_pairstats
 
         rebuild_pairstats()
     return {**counts, "home": data.home_id, "team": len(data.team), "anchor_org": data.anchor_org}

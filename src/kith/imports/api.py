@@ -12,7 +12,12 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from kith.accounts.selectors import viewer_of
+from kith.core.errors import ValidationError
+from kith.core.services import audit
 from kith.imports.schemas import ImportReportOut
+from kith.imports.selectors import export as write
+from kith.imports.services import import_file
 from kith.server.auth import acting, client_ip, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
@@ -35,10 +40,6 @@ class ImportForm(Schema):
 @router.post("/imports", response={200: ImportReportOut, **WRITE_ERRORS})
 def import_upload(request: HttpRequest, file: File[UploadedFile], form: Form[ImportForm]) -> Any:
     """Import an uploaded contacts/calendar/mail file; bad rows fail it all unless skip_bad."""
-    from kith.core.errors import ValidationError
-    from kith.core.services import audit
-    from kith.imports.services import import_file
-
     with acting(request) as user:
         if file.size is not None and file.size > MAX_UPLOAD:
             raise ValidationError("file: larger than 50 MB", field="file")
@@ -73,11 +74,6 @@ def import_upload(request: HttpRequest, file: File[UploadedFile], form: Form[Imp
 )
 def export(request: HttpRequest, format: str = "csv", type: str | None = None) -> Any:
     """Export every record (admins, who see private records too); audited."""
-    from kith.accounts.selectors import viewer_of
-    from kith.core.errors import ValidationError
-    from kith.core.services import audit
-    from kith.imports.selectors import export as write
-
     user = require(request, "admin")
     if format not in EXPORT_TYPES:
         raise ValidationError(

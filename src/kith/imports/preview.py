@@ -11,7 +11,10 @@ from typing import Any
 
 from kith.core.errors import KithError, ValidationError
 from kith.imports import detect as detecting
+from kith.imports import tabular
 from kith.imports.items import Unit
+from kith.imports.services import _units, estimate_total, parse_map
+from kith.imports.validate import FieldSpecs
 
 # What a column can feed, as ``--map`` values (``parse_map`` accepts each), with a label.
 MAP_CHOICES: list[tuple[str, str]] = [
@@ -88,8 +91,6 @@ def _summary(unit: Unit) -> str:
 def _tabular(
     path: str, name: str, fmt: str, overrides: dict[str, str], names: list[str], sample: int
 ) -> dict[str, Any]:
-    from kith.imports import tabular
-
     sheet = (tabular.xlsx_sheet if fmt == "xlsx" else tabular.csv_sheet)(path, name=name)
     rows: list[dict[str, Any]] = []
     try:
@@ -133,10 +134,6 @@ def preview(
     *, path: str, fmt: str | None = None, mapping: list[str] | None = None, sample: int = 5
 ) -> dict[str, Any]:
     """What an import of ``path`` would read: format, preset, mapping and sample units."""
-    from kith.imports import tabular
-    from kith.imports.services import _units, estimate_total, parse_map
-    from kith.imports.validate import FieldSpecs
-
     name = detecting.check_path(path)
     fmt = detecting.normalize_format(fmt) if fmt else detecting.detect(path)
     if fmt == "zip":

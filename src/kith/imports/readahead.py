@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from kith.imports import mail
 from kith.imports.items import Unit
 
 READ_AHEAD_BYTES = 4_000_000  # files at least this big are parsed by a helper process
@@ -46,8 +47,6 @@ def _receive(src: IO[bytes]) -> Any:
 
 def main(argv: list[str]) -> None:
     """In the helper: a hello, lists of units, then None; or ("error", exception)."""
-    from kith.imports import mail
-
     path, bodies, size = argv[0], argv[1] == "1", int(argv[2])
     out = sys.stdout.buffer
     try:
@@ -86,8 +85,6 @@ def _start(path: str, bodies: bool, size: int, errors: IO[bytes]) -> subprocess.
 
 def mbox_chunks(path: str, *, bodies: bool, size: int) -> Iterator[list[Unit]]:
     """The units of an mbox file in lists of ``size``, parsed ahead by a helper process."""
-    from kith.imports import mail
-
     with tempfile.TemporaryFile() as errors:
         try:
             proc = _start(path, bodies, size, errors)

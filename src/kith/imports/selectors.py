@@ -12,6 +12,10 @@ from django.db.models import Prefetch, Q
 from kith.core.errors import ValidationError
 from kith.core.viewer import Viewer
 from kith.imports.cells import safe_cell
+from kith.imports.vcard import write_card
+from kith.records.models import ContactPoint, FieldDef, Record
+from kith.records.selectors import get_type, visible_q
+from kith.relationships.models import Relationship
 
 BATCH = 1_000
 EXPORT_FORMATS = ("csv", "vcard", "json")
@@ -24,10 +28,6 @@ def export_views(viewer: Viewer, type_key: str | None = None) -> Iterator[dict[s
 
     Organisations come first, so an importer meets each company before its people.
     """
-    from kith.records.models import ContactPoint, Record
-    from kith.records.selectors import get_type, visible_q
-    from kith.relationships.models import Relationship
-
     qs = Record.objects.filter(visible_q(viewer), deleted_at__isnull=True, merged_into__isnull=True)
     if type_key:
         qs = qs.filter(type_id=get_type(type_key).key)
@@ -81,20 +81,14 @@ def export_views(viewer: Viewer, type_key: str | None = None) -> Iterator[dict[s
 
 
 def _field_names(type_key: str | None) -> list[str]:
-    from kith.records.models import FieldDef
-
     qs = FieldDef.objects.all()
     if type_key:
-        from kith.records.selectors import get_type
-
         qs = qs.filter(record_type_id=get_type(type_key).key)
     return sorted(set(qs.values_list("name", flat=True)))
 
 
 def export(viewer: Viewer, out: IO[str], *, fmt: str, type_key: str | None = None) -> int:
     """Write the export of what ``viewer`` may see to ``out``; returns how many records."""
-    from kith.imports.vcard import write_card
-
     fmt = fmt.strip().lower()
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(

@@ -20,10 +20,14 @@ from typing import Any
 from django.db import transaction
 
 from kith.core.errors import KithError, ValidationError
+from kith.core.events import publish
 from kith.imports import detect as detecting
+from kith.imports import ical, mail, readahead, tabular, textio, vcard
 from kith.imports.cells import safe_cell
 from kith.imports.items import BadRow, RawRecord, RecordIn, Unit
+from kith.imports.mail import maildir_files
 from kith.imports.validate import FieldSpecs, reltype_for, validate
+from kith.imports.writer import Writer
 
 Progress = Callable[[int], None]
 CHUNK = 2_000
@@ -123,8 +127,6 @@ def _units(
     bodies: bool,
     report: dict[str, Any],
 ) -> Iterator[Unit]:
-    from kith.imports import ical, mail, tabular, textio, vcard
-
     if fmt in ("csv", "xlsx", *tabular.PRESETS):
         sheet = (tabular.xlsx_sheet if fmt == "xlsx" else tabular.csv_sheet)(path, name=name)
         preset = fmt if fmt in tabular.PRESETS else None
@@ -169,8 +171,6 @@ def _unit_chunks(
     report: dict[str, Any],
 ) -> Generator[list[Unit], None, None]:
     """The units in lists of CHUNK; a big mbox is parsed ahead by a helper process."""
-    from kith.imports import readahead
-
     big = os.path.isfile(path) and os.path.getsize(path) >= readahead.READ_AHEAD_BYTES
     if fmt == "mbox" and big:
         yield from readahead.mbox_chunks(path, bodies=bodies, size=CHUNK)
@@ -183,8 +183,6 @@ def _unit_chunks(
 def estimate_total(path: str, fmt: str) -> int | None:
     """A quick count of units for the progress bar (lines, cards, messages)."""
     if fmt == "maildir":
-        from kith.imports.mail import maildir_files
-
         return sum(1 for _ in maildir_files(path))
     if fmt in ("xlsx", "json", "ics", "eml") or not os.path.isfile(path):
         return None
@@ -207,10 +205,8 @@ class _Rejects:
         self.items.append(unit.raw)
 
     def write(self) -> None:
-        from kith.imports import ical, mail
-
         if self.fmt == "xlsx":
-            from openpyxl import Workbook
+            from openpyxl import Workbook  # noqa: PLC0415 - openpyxl costs 125 ms to import
 
             wb = Workbook(write_only=True)
             ws = wb.create_sheet("rejects")
@@ -287,9 +283,6 @@ def _run(
     progress: Progress | None,
     report: dict[str, Any],
 ) -> dict[str, Any]:
-    from kith.core.events import publish
-    from kith.imports.writer import Writer
-
     specs = FieldSpecs()
     mapping = parse_map(map_items, specs)
     bad: list[BadRow] = []

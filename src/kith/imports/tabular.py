@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -276,10 +277,8 @@ def csv_sheet(path: str, *, name: str) -> Sheet:
 
 
 def xlsx_sheet(path: str, *, name: str) -> Sheet:
-    import zipfile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl import load_workbook  # noqa: PLC0415 - openpyxl costs 125 ms to import
+    from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415 - openpyxl costs 125 ms to import
 
     # a file object, not the path: openpyxl judges a path by its extension, and
     # `--format xlsx` may be given a workbook of any name (or a file that is none)

@@ -6,8 +6,11 @@ import datetime as dt
 import re
 from typing import Any
 
+from dateutil import parser
+
 from kith.core.errors import KithError
 from kith.imports.items import BadRow, RawRecord, RecordIn
+from kith.records.models import FieldDef, RecordType
 from kith.records.normalize import (
     clean_name,
     coerce_value,
@@ -47,8 +50,6 @@ class FieldSpecs:
     """Field definitions of every record type, loaded once per import."""
 
     def __init__(self) -> None:
-        from kith.records.models import FieldDef, RecordType
-
         self.types = set(RecordType.objects.values_list("key", flat=True))
         self.defs: dict[str, dict[str, tuple[str, list[str]]]] = {t: {} for t in self.types}
         for f in FieldDef.objects.all():
@@ -78,7 +79,6 @@ def loose_date(text: str) -> str:
     """``8/9/1981``, ``9 Oct 2024`` and the like as ISO; unchanged when not a date."""
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return text
-    from dateutil import parser
 
     try:
         parsed = parser.parse(text, default=_NO_DEFAULT)

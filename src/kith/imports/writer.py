@@ -14,13 +14,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q
 
 from kith.bulk.services import insert_sql, time_adapter
 from kith.core import clock
 from kith.core.context import current_actor
+from kith.core.errors import KithError
+from kith.core.events import publish
 from kith.core.ids import new_id
+from kith.core.models import Change
+from kith.core.services import record_change, record_field_changes
 from kith.imports.items import InteractionIn, PersonRef, RecordIn
+from kith.interactions.models import Interaction, Participant
+from kith.records.models import ContactPoint, Record, RecordType
 from kith.records.normalize import name_key
+from kith.records.selectors import home_org
+from kith.records.services import _snapshot
+from kith.relationships.models import Relationship
+from kith.relationships.services import relate
 
 FREE_MAIL = {
     "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com",
@@ -65,9 +76,6 @@ class Snap:
 
 class Writer:
     def __init__(self, *, source: str, write: Callable[[], bool]) -> None:
-        from kith.records.models import RecordType
-        from kith.records.selectors import home_org
-
         self.source = source
         self.write = write  # False once a bad unit makes the import fail: validate only
         self.prefix = dict(RecordType.objects.values_list("key", "id_prefix"))
@@ -101,10 +109,6 @@ class Writer:
 
     # ----- lookups: one query per kind and chunk -----------------------------------------
     def prefetch(self, records: Sequence[RecordIn], interactions: Sequence[InteractionIn]) -> None:
-        from kith.interactions.models import Interaction
-        from kith.records.models import ContactPoint, Record
-        from kith.relationships.models import Relationship
-
         emails = {e for r in records for e in r.emails}
         domains = {d for r in records for d in r.domains}
         domains |= {e.rsplit("@", 1)[1] for e in emails if "@" in e}
@@ -167,9 +171,6 @@ class Writer:
         self._load_snaps(sorted(found - self.created - self.snaps.keys()))
 
     def _load_snaps(self, ids: Sequence[str]) -> None:
-        from kith.records.models import ContactPoint, Record
-        from kith.relationships.models import Relationship
-
         for part in _chunks(ids):
             for rid, fields in Record.objects.filter(pk__in=part).values_list("id", "fields"):
                 self.snaps[rid] = Snap(fields=dict(fields or {}))
@@ -272,8 +273,6 @@ class Writer:
         if (new_contacts or new_fields) and self.write():
             self._update(rid, snap, new_contacts, new_fields)
         if org_id and (org_id, rec.title) not in snap.works and self.write():
-            from kith.relationships.services import relate
-
             self.flush()  # the organisation may still be pending
             relate(
                 a=rid,
@@ -289,11 +288,6 @@ class Writer:
     def _update(
         self, rid: str, snap: Snap, contacts: list[tuple[str, str, str]], fields: dict[str, Any]
     ) -> None:
-        from kith.core.events import publish
-        from kith.core.services import record_field_changes
-        from kith.records.models import ContactPoint, Record
-        from kith.records.services import _snapshot
-
         self.flush()
         record = Record.objects.select_for_update().get(pk=rid)
         before = _snapshot(record)
@@ -401,11 +395,6 @@ class Writer:
 
     def _cancel(self, external_id: str, *, series: bool = False) -> None:
         """Mark a meeting (or a whole series) cancelled; it stays as history."""
-        from django.db.models import Q
-
-        from kith.core.services import record_change
-        from kith.interactions.models import Interaction
-
         self.flush()
         match = Q(external_id=external_id)
         if series:
@@ -440,10 +429,6 @@ class Writer:
             return
         if not (self.pending or self.rels or self.interactions):
             return
-        from kith.core.models import Change
-        from kith.interactions.models import Interaction, Participant
-        from kith.records.models import ContactPoint, Record
-        from kith.relationships.models import Relationship
 
         now = clock.now()
         when = time_adapter()
@@ -572,8 +557,6 @@ class Writer:
         self.flush()
         if not self.related:
             return
-        from kith.core.errors import KithError
-        from kith.relationships.services import relate
 
         for src, reltype, target, where in self.related:
             text = target.removeprefix("urn:uuid:") if target.startswith("urn:uuid:") else target

@@ -9,6 +9,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from kith.accounts.selectors import viewer_of
+from kith.intelligence import selectors as intelligence_selectors
 from kith.intelligence.schemas import AtRiskOut, BestOut, HealthOut, StrengthOut
 from kith.server.auth import require
 from kith.server.schemas import READ_ERRORS
@@ -38,37 +40,29 @@ class RankQuery(Schema):
 @router.get("/records/{ref}/health", response={200: HealthOut, **READ_ERRORS})
 def health(request: HttpRequest, ref: str, q: Query[HealthQuery]) -> Any:
     """Health 0-100 of a person or organisation with its band, factors and reasons."""
-    from kith.accounts.selectors import viewer_of
-    from kith.intelligence.selectors import health as read
-
     viewer = viewer_of(require(request, "viewer"))
-    return read(viewer, ref, as_of=q.as_of, trend=q.trend, every=q.every, periods=q.periods)
+    return intelligence_selectors.health(
+        viewer, ref, as_of=q.as_of, trend=q.trend, every=q.every, periods=q.periods
+    )
 
 
 @router.get("/strength", response={200: StrengthOut, **READ_ERRORS})
 def strength(request: HttpRequest, q: Query[StrengthQuery]) -> Any:
     """Strength of the tie between one of our people and another, with reasons."""
-    from kith.accounts.selectors import viewer_of
-    from kith.intelligence.selectors import strength as read
-
-    return read(viewer_of(require(request, "viewer")), q.a, q.b, as_of=q.as_of)
+    return intelligence_selectors.strength(
+        viewer_of(require(request, "viewer")), q.a, q.b, as_of=q.as_of
+    )
 
 
 @router.get("/best", response={200: list[BestOut], **READ_ERRORS})
 def best(request: HttpRequest, q: Query[RankQuery]) -> Any:
     """The best organisations and people by value and health."""
-    from kith.accounts.selectors import viewer_of
-    from kith.intelligence.selectors import best as read
-
     viewer = viewer_of(require(request, "viewer"))
-    return read(viewer, as_of=q.as_of, limit=q.limit, kind=q.kind)
+    return intelligence_selectors.best(viewer, as_of=q.as_of, limit=q.limit, kind=q.kind)
 
 
 @router.get("/at-risk", response={200: list[AtRiskOut], **READ_ERRORS})
 def at_risk(request: HttpRequest, q: Query[RankQuery]) -> Any:
     """Organisations and people whose health is low or falling, with the reasons."""
-    from kith.accounts.selectors import viewer_of
-    from kith.intelligence.selectors import at_risk as read
-
     viewer = viewer_of(require(request, "viewer"))
-    return read(viewer, as_of=q.as_of, limit=q.limit, kind=q.kind)
+    return intelligence_selectors.at_risk(viewer, as_of=q.as_of, limit=q.limit, kind=q.kind)

@@ -1,4 +1,8 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+
+from kith.core.events import subscribe
 
 
 class IntelligenceConfig(AppConfig):
@@ -7,8 +11,7 @@ class IntelligenceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kith.core.events import subscribe
-        from kith.intelligence import services
+        services = import_module("kith.intelligence.services")  # after the app registry is ready
 
         subscribe("interaction.logged", services.on_interaction_logged)
         subscribe("relationship.started", services.on_relationship_changed)

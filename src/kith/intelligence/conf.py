@@ -7,6 +7,8 @@ import json
 import os
 from typing import Any
 
+from django.conf import settings
+
 from kith.core.errors import ValidationError
 
 DEFAULTS: dict[str, Any] = {
@@ -72,7 +74,6 @@ DEFAULTS: dict[str, Any] = {
 def model_config() -> dict[str, Any]:
     """Return the model parameters: defaults, then settings, then the environment."""
     cfg = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
-    from django.conf import settings
 
     layers: list[Any] = [getattr(settings, "KITH_INTELLIGENCE", None)]
     raw = os.environ.get("KITH_INTELLIGENCE")

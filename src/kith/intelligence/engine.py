@@ -21,6 +21,9 @@ from kith.intelligence.scoring import (
     person_health,
     strength_fn,
 )
+from kith.network.graph import no_gc
+from kith.records.selectors import hidden_ids, home_org
+from kith.relationships.selectors import team_ids
 
 
 @dataclass
@@ -72,16 +75,11 @@ def compute(
 
     People's scores are numbers here; ``snap.person(id)`` builds one's factors and reasons.
     """
-    from kith.network.graph import no_gc
-
     with no_gc():  # hundreds of thousands of tuples, no cycles
         return _compute(cfg, as_of, scope, viewer)
 
 
 def _compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope, viewer: Viewer) -> Snapshot:
-    from kith.records.selectors import hidden_ids
-    from kith.relationships.selectors import team_ids
-
     team = team_ids(as_of)
     if not viewer.sees_everything:
         unseen = hidden_ids(viewer, team)
@@ -138,8 +136,6 @@ def _compute(cfg: dict[str, Any], as_of: dt.date, scope: agg.Scope, viewer: View
 def _orgs(
     cfg: dict[str, Any], snap: Snapshot, jobs: list[tuple[str, str, str]], scope: agg.Scope
 ) -> None:
-    from kith.records.selectors import home_org
-
     kind, ref = scope
     home = home_org()
     staff: dict[str, list[tuple[str, str]]] = defaultdict(list)

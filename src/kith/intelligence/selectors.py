@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
+
+from django.db import connection
 
 from kith.core import clock
 from kith.core.errors import ValidationError
@@ -12,8 +15,10 @@ from kith.intelligence import aggregates as agg
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import Snapshot, compute
 from kith.intelligence.scoring import PairAgg, Score, pair_strength, trend_reason
+from kith.intelligence.services import history_version
 from kith.records.models import Record
-from kith.records.selectors import effective_viewer, resolve
+from kith.records.selectors import effective_viewer, home_org, resolve
+from kith.relationships.selectors import team_ids
 
 PERIODS = {"week": 7, "month": None}
 
@@ -28,8 +33,6 @@ def _ref_view(record: Record) -> dict[str, str]:
 
 def strength(viewer: Viewer, a: str, b: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """Strength of the tie between one of our people and another person, with reasons."""
-    from kith.relationships.selectors import team_ids
-
     day = _day(as_of)
     ra, rb = resolve(viewer, a, field="a"), resolve(viewer, b, field="b")
     for rec, fld in ((ra, "a"), (rb, "b")):
@@ -74,8 +77,6 @@ def _snapshot_for(viewer: Viewer, record: Record, day: dt.date) -> Score:
 
 
 def _check_not_home(record: Record) -> None:
-    from kith.records.selectors import home_org
-
     home = home_org()
     if home is not None and home.id == record.id:
         raise ValidationError(
@@ -115,8 +116,6 @@ def health(
 ) -> dict[str, Any]:
     """Health (0-100, band, factors, reasons) of a person or organisation, with its trend,
     from what ``viewer`` may see (a hidden person is neither counted nor named)."""
-    from kith.relationships.selectors import team_ids
-
     day = _day(as_of)
     record = resolve(viewer, ref, field="ref")
     viewer = effective_viewer(viewer)
@@ -271,12 +270,6 @@ def past_snapshot(cfg: dict[str, Any], day: dt.date, viewer: Viewer) -> Snapshot
     Only the system's snapshot is kept (it is everyone's who is hidden nothing, see
     ``effective_viewer``); one for a viewer with hidden records is computed afresh, since
     making a record private or public does not move the history version."""
-    import json
-
-    from django.db import connection
-
-    from kith.intelligence.services import history_version
-
     if not viewer.sees_everything:
         return compute(cfg, day, viewer=viewer)
     if day > clock.today() - dt.timedelta(days=int(cfg["trend_days"]) - 1):

@@ -10,13 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from kith.core import clock, counters
 from kith.intelligence import sql as q
 from kith.intelligence.conf import model_config
 from kith.intelligence.models import IntelState, PairStat
+from kith.interactions.models import Interaction
+from kith.records.models import Record
+from kith.records.selectors import home_org
+from kith.relationships.models import Relationship
 
 BUILT = "pairstats_built"
 PERSON_INDEX = "pairstat_person_day"
@@ -32,7 +36,6 @@ def _select_sql(where: str, *, full: bool = False) -> str:
     # SQLite: scan the interactions in storage order and read both ends of each from the
     # participants' (interaction, record, role) index; CROSS JOIN fixes that join order and
     # the unary plus keeps the team filter from driving the plan (3x faster on 1M rows).
-    from django.db import connection
 
     forced = full and connection.vendor == "sqlite"
     join, plus = ("CROSS JOIN", "+") if forced else ("JOIN", "")
@@ -79,8 +82,6 @@ _COLUMNS = (
 @transaction.atomic
 def rebuild_pairstats(*, member_id: str | None = None) -> int:
     """Recompute the pair table (or one team member's rows) from the interactions."""
-    from django.db import connection
-
     where, extra = ("AND m.record_id = %s", [member_id]) if member_id else ("", [])
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":  # reads the whole file: map part of it, fewer reads
@@ -184,8 +185,6 @@ def apply_interaction(*, interaction_id: str) -> int:
 
 
 def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
-    from kith.interactions.models import Interaction
-
     apply_interaction(interaction_id=interaction_id)
     at = Interaction.objects.filter(pk=interaction_id).values_list("at", flat=True).first()
     bump_version(day=at.astimezone(dt.UTC).date() if at else None)
@@ -193,9 +192,6 @@ def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
 
 def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
     """A new works_at to the home org makes a new team member: build that member's rows."""
-    from kith.records.selectors import home_org
-    from kith.relationships.models import Relationship
-
     rel = Relationship.objects.select_related("type").filter(pk=relationship_id).first()
     home = home_org()
     if (
@@ -212,8 +208,6 @@ def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
 @transaction.atomic
 def refresh_record(*, record_id: str) -> None:
     """Recompute every pair row of one person (after a merge moved interactions to them)."""
-    from django.db import connection
-
     with connection.cursor() as cur:
         cur.execute(
             f"DELETE FROM {q.PAIR} WHERE person_id = %s OR member_id = %s", [record_id, record_id]
@@ -228,8 +222,6 @@ def refresh_record(*, record_id: str) -> None:
 
 def on_record_changed(*, record_id: str, **_: Any) -> None:
     """Merges move interactions between records: keep both records' rows exact."""
-    from kith.records.models import Record
-
     if Record.objects.filter(pk=record_id, type_id="person").exists():
         refresh_record(record_id=record_id)
     else:  # an organisation renamed, deleted or restored: its scores change too

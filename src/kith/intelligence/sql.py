@@ -10,6 +10,7 @@ from django.db import connection
 from kith.intelligence.models import PairStat
 from kith.interactions.models import Interaction, Participant
 from kith.records.models import Record
+from kith.records.selectors import home_org
 from kith.relationships.models import Relationship, RelationshipType
 
 PAIR = PairStat._meta.db_table
@@ -44,8 +45,6 @@ def as_date(value: Any) -> dt.date | None:
 
 def ever_team_sql() -> tuple[str, list[Any]]:
     """People who ever held a rollup tie (works_at) to the home organisation."""
-    from kith.records.selectors import home_org
-
     home = home_org()
     sql = (
         f"SELECT r.from_record_id FROM {REL} r JOIN {RTYPE} t ON t.{_q('key')} = r.type_key "

@@ -9,8 +9,17 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from kith.accounts.selectors import viewer_of
+from kith.core.errors import ValidationError
 from kith.core.limits import MAX_PARTICIPANTS
+from kith.core.paging import decode, encode
+from kith.core.parse import parse_datetime
 from kith.interactions.schemas import InteractionOut, InteractionPage
+from kith.interactions.selectors import interaction_detail, interactions_page
+from kith.interactions.selectors import timeline as read
+from kith.interactions.services import check_participants
+from kith.interactions.services import log_interaction as log
+from kith.records.selectors import resolve
 from kith.server.auth import acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
@@ -66,12 +75,6 @@ class LoggedOut(InteractionOut):
 @router.post("/interactions", response={201: LoggedOut, 200: LoggedOut, **WRITE_ERRORS})
 def log_interaction(request: HttpRequest, payload: InteractionIn) -> Any:
     """Log an interaction; the same ``external_id`` again returns the first one (200)."""
-    from kith.accounts.selectors import viewer_of
-    from kith.interactions.selectors import interaction_detail
-    from kith.interactions.services import check_participants
-    from kith.interactions.services import log_interaction as log
-    from kith.records.selectors import resolve
-
     with acting(request) as user:
         check_participants(len(payload.participants))
         people = [
@@ -103,10 +106,6 @@ def log_interaction(request: HttpRequest, payload: InteractionIn) -> Any:
 @router.get("/interactions", response={200: InteractionPage, **READ_ERRORS})
 def list_interactions(request: HttpRequest, filters: Query[InteractionFilters]) -> Any:
     """Interactions, newest first; filter by record, kind and time."""
-    from kith.accounts.selectors import viewer_of
-    from kith.interactions.selectors import interactions_page
-    from kith.records.selectors import resolve
-
     user = require(request, "viewer")
     record = resolve(viewer_of(user), filters.record, field="record") if filters.record else None
     items, nxt = interactions_page(
@@ -125,9 +124,6 @@ def list_interactions(request: HttpRequest, filters: Query[InteractionFilters]) 
 @router.get("/interactions/{interaction_id}", response={200: InteractionOut, **READ_ERRORS})
 def get_interaction(request: HttpRequest, interaction_id: str) -> Any:
     """One interaction with its participants and links."""
-    from kith.accounts.selectors import viewer_of
-    from kith.interactions.selectors import interaction_detail
-
     user = require(request, "viewer")
     return interaction_detail(viewer_of(user), interaction_id)
 
@@ -135,18 +131,10 @@ def get_interaction(request: HttpRequest, interaction_id: str) -> Any:
 @router.get("/records/{ref}/timeline", response={200: InteractionPage, **READ_ERRORS})
 def timeline(request: HttpRequest, ref: str, filters: Query[TimelineFilters]) -> Any:
     """A record's interactions, newest first (an organisation's include its people's)."""
-    from kith.accounts.selectors import viewer_of
-    from kith.core.paging import decode, encode
-    from kith.interactions.selectors import timeline as read
-    from kith.records.selectors import resolve
-
     viewer = viewer_of(require(request, "viewer"))
     record = resolve(viewer, ref)
     before = filters.before
     if filters.cursor:
-        from kith.core.errors import ValidationError
-        from kith.core.parse import parse_datetime
-
         value = decode(filters.cursor)
         if not isinstance(value, dict) or not isinstance(value.get("before"), str):
             raise ValidationError("cursor: not a cursor of this list", field="cursor")

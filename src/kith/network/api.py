@@ -9,7 +9,10 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from kith.accounts.selectors import viewer_of
+from kith.network import selectors as network_selectors
 from kith.network.schemas import ConnectorsOut, EgoMapOut, MutualOut, OrgChartOut, PathsOut
+from kith.network.selectors import path
 from kith.server.auth import require
 from kith.server.schemas import READ_ERRORS
 
@@ -49,9 +52,6 @@ class ConnectorQuery(Schema):
 @router.get("/paths", response={200: PathsOut, **READ_ERRORS}, by_alias=True)
 def paths(request: HttpRequest, q: Query[PathQuery]) -> Any:
     """The strongest warm-introduction paths to a person or organisation."""
-    from kith.accounts.selectors import viewer_of
-    from kith.network.selectors import path
-
     viewer = viewer_of(require(request, "viewer"))
     return path(viewer, q.to, from_=q.from_, max_hops=q.max_hops, k=q.k, as_of=q.as_of)
 
@@ -59,36 +59,24 @@ def paths(request: HttpRequest, q: Query[PathQuery]) -> Any:
 @router.get("/mutual", response={200: MutualOut, **READ_ERRORS})
 def mutual(request: HttpRequest, q: Query[MutualQuery]) -> Any:
     """Records both a and b are connected to, and how."""
-    from kith.accounts.selectors import viewer_of
-    from kith.network.selectors import mutual as read
-
-    return read(viewer_of(require(request, "viewer")), q.a, q.b, as_of=q.as_of)
+    return network_selectors.mutual(viewer_of(require(request, "viewer")), q.a, q.b, as_of=q.as_of)
 
 
 @router.get("/records/{ref}/map", response={200: EgoMapOut, **READ_ERRORS})
 def ego_map(request: HttpRequest, ref: str, q: Query[MapQuery]) -> Any:
     """A record's network to ``depth`` hops: nodes, edges, groups."""
-    from kith.accounts.selectors import viewer_of
-    from kith.network.selectors import ego_map as read
-
     viewer = viewer_of(require(request, "viewer"))
-    return read(viewer, ref, depth=q.depth, as_of=q.as_of, limit=q.limit)
+    return network_selectors.ego_map(viewer, ref, depth=q.depth, as_of=q.as_of, limit=q.limit)
 
 
 @router.get("/records/{ref}/orgchart", response={200: OrgChartOut, **READ_ERRORS})
 def orgchart(request: HttpRequest, ref: str, q: Query[AsOf]) -> Any:
     """Who reports to whom among an organisation's people."""
-    from kith.accounts.selectors import viewer_of
-    from kith.network.selectors import orgchart as read
-
-    return read(viewer_of(require(request, "viewer")), ref, as_of=q.as_of)
+    return network_selectors.orgchart(viewer_of(require(request, "viewer")), ref, as_of=q.as_of)
 
 
 @router.get("/connectors", response={200: ConnectorsOut, **READ_ERRORS})
 def connectors(request: HttpRequest, q: Query[ConnectorQuery]) -> Any:
     """People who bridge otherwise separate groups."""
-    from kith.accounts.selectors import viewer_of
-    from kith.network.selectors import connectors as read
-
     viewer = viewer_of(require(request, "viewer"))
-    return read(viewer, org=q.org, as_of=q.as_of, limit=q.limit)
+    return network_selectors.connectors(viewer, org=q.org, as_of=q.as_of, limit=q.limit)

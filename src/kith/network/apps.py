@@ -1,4 +1,8 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+
+from kith.core.events import subscribe
 
 
 class NetworkConfig(AppConfig):
@@ -7,8 +11,7 @@ class NetworkConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kith.core.events import subscribe
-        from kith.network import graph
+        graph = import_module("kith.network.graph")  # after the app registry is ready
 
         subscribe("interaction.logged", graph.on_interaction_logged)
         subscribe("relationship.started", graph.on_relationship_changed)

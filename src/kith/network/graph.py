@@ -20,8 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.db import connection, transaction
+
+from kith.conf import data_dir
 from kith.core import clock
 from kith.intelligence import sql as q
+from kith.intelligence.aggregates import pair_rows, to_agg
+from kith.intelligence.conf import model_config
+from kith.intelligence.scoring import strength_fn, strength_value
+from kith.intelligence.services import data_version
+from kith.interactions.models import Participant
+from kith.records.selectors import home_org
+from kith.relationships.models import Relationship
+from kith.relationships.selectors import team_ids
 
 # how much an introduction over each relationship type is worth (0-100); see MODEL.md
 TYPE_STRENGTH: dict[str, float] = {
@@ -102,8 +113,6 @@ def invalidate(**_: Any) -> None:
 
 def get_graph(as_of: dt.date | None = None) -> Graph:
     """The network as it stood at the end of ``as_of`` (default today), cached."""
-    from kith.intelligence.services import data_version
-
     day = as_of or clock.today()
     version = data_version()
     with _lock:
@@ -137,10 +146,6 @@ def _fingerprint(version: str) -> str:
 
 
 def _cache_file(day: dt.date, fingerprint: str) -> tuple[Path, str]:
-    from django.db import connection
-
-    from kith.conf import data_dir
-
     db = connection.settings_dict
     where = hashlib.sha1(f"{db.get('HOST')}|{db.get('PORT')}|{db['NAME']}".encode()).hexdigest()
     prefix = f"graph-{where[:12]}-"
@@ -187,26 +192,15 @@ def _save(g: Graph, fingerprint: str) -> None:
 
 
 def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
-    from django.db import transaction
-
-    from kith.intelligence.services import data_version
-
     # the version as committed (read now, it would make the next row's bump move it again)
     transaction.on_commit(lambda: _apply_interaction(interaction_id, data_version()))
 
 
 def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
-    from django.db import transaction
-
-    from kith.intelligence.services import data_version
-
     transaction.on_commit(lambda: _apply_relationship(relationship_id, data_version()))
 
 
 def _apply_interaction(interaction_id: str, version: str) -> None:
-    from kith.interactions.models import Participant
-    from kith.relationships.selectors import team_ids
-
     rows = list(
         Participant.objects.filter(interaction_id=interaction_id)
         .exclude(role="mentioned")
@@ -226,8 +220,6 @@ def _apply_interaction(interaction_id: str, version: str) -> None:
 
 
 def _apply_relationship(relationship_id: str, version: str) -> None:
-    from kith.relationships.models import Relationship
-
     rel = Relationship.objects.filter(pk=relationship_id).first()
     if rel is None:
         invalidate()
@@ -284,11 +276,6 @@ def set_edge(g: Graph, u: int, v: int, edge: Edge | None) -> None:
 
 def pair_edge(day: dt.date, a: str, b: str, a_first: bool) -> Edge | None:
     """The strongest reading of everything joining ``a`` and ``b`` on ``day`` (or None)."""
-    from kith.intelligence.aggregates import pair_rows, to_agg
-    from kith.intelligence.conf import model_config
-    from kith.intelligence.scoring import strength_value
-    from kith.relationships.selectors import team_ids
-
     sql = f"""
         SELECT r.from_record_id, r.type_key, t.inverse, t.symmetric, r.role
         FROM {q.REL} r JOIN {q.RTYPE} t ON t.{q._q("key")} = r.type_key
@@ -318,12 +305,6 @@ def pair_edge(day: dt.date, a: str, b: str, a_first: bool) -> Edge | None:
 
 
 def build_graph(day: dt.date) -> Graph:
-    from kith.intelligence.aggregates import pair_rows
-    from kith.intelligence.conf import model_config
-    from kith.intelligence.scoring import strength_fn
-    from kith.records.selectors import home_org
-    from kith.relationships.selectors import team_ids
-
     rows = q.fetch(f"SELECT id, type_key FROM {q.REC} WHERE deleted_at IS NULL ORDER BY id", [])
     ids = [r[0] for r in rows]
     types = [r[1] for r in rows]

@@ -12,10 +12,12 @@ from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
 from kith.core.viewer import Viewer
 from kith.intelligence import aggregates as agg
+from kith.intelligence import sql as q
 from kith.network.graph import Graph, get_graph
 from kith.network.paths import strongest_paths
 from kith.records.models import Record
-from kith.records.selectors import resolve
+from kith.records.selectors import hidden_records, resolve
+from kith.relationships.selectors import team_ids
 
 
 def _node(g: Graph, i: int, names: dict[str, str]) -> dict[str, str]:
@@ -32,8 +34,6 @@ def _idx(g: Graph, record: Record, field: str) -> int:
 
 def _hidden(g: Graph, viewer: Viewer) -> set[int]:
     """The graph's nodes ``viewer`` may not see: searches never enter or report them."""
-    from kith.records.selectors import hidden_records
-
     if viewer.sees_everything:
         return set()
     ids = hidden_records(viewer).values_list("id", flat=True)
@@ -56,8 +56,6 @@ def path(
 ) -> dict[str, Any]:
     """The k strongest warm-introduction paths to a person or organisation, through records
     ``viewer`` may see only."""
-    from kith.relationships.selectors import team_ids
-
     _check_range("max-hops", max_hops, 1, 8)
     _check_range("k", k, 1, 50)
     day = as_of or clock.today()
@@ -208,8 +206,6 @@ def ego_map(
 def orgchart(viewer: Viewer, org: str, *, as_of: dt.date | None = None) -> dict[str, Any]:
     """Who reports to whom among an organisation's people (those ``viewer`` may see) in
     force on the day."""
-    from kith.intelligence import sql as q
-
     day = as_of or clock.today()
     record = resolve(viewer, org, field="org")
     if record.type_id != "organization":
@@ -262,7 +258,7 @@ def connectors(
     With ``org``: exact betweenness on that organisation's people and their direct ties.
     Without: betweenness estimated from ``samples`` pivot nodes (seeded, deterministic).
     """
-    import networkx as nx
+    import networkx as nx  # noqa: PLC0415 - networkx costs 540 ms to import
 
     _check_range("limit", limit, 1, 1000)
     day = as_of or clock.today()
@@ -287,7 +283,6 @@ def connectors(
     graph.add_edges_from((u, v) for u in keep for v in g.adj[u] if u < v and v in keep)
     k = None if org or graph.number_of_nodes() <= 2000 else samples
     scores = nx.betweenness_centrality(graph, k=k, seed=0, normalized=True)
-    from kith.relationships.selectors import team_ids
 
     ours = {g.index[m] for m in team_ids(day) if m in g.index}  # bridges of our own: not news
     people = [

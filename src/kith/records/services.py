@@ -12,7 +12,7 @@ from kith.core import clock
 from kith.core.errors import Conflict, KithError, ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
-from kith.core.services import record_change, record_field_changes
+from kith.core.services import audit, record_change, record_field_changes
 from kith.core.viewer import SYSTEM
 from kith.records import selectors
 from kith.records.models import (
@@ -265,8 +265,6 @@ def _unique_prefix(key: str) -> str:
 @transaction.atomic
 def define_type(*, key: str, label: str | None = None, fields: Iterable[str] = ()) -> RecordType:
     """Define a custom record type with typed fields given as ``NAME:KIND`` specs; audited."""
-    from kith.core.services import audit
-
     specs = list(fields)
     slug = _check_slug(key, field="type")
     if slug in selectors.TYPE_ALIASES or RecordType.objects.filter(key=slug).exists():
@@ -286,8 +284,6 @@ def define_type(*, key: str, label: str | None = None, fields: Iterable[str] = (
 @transaction.atomic
 def add_field(*, type_key: str, spec: str) -> FieldDef:
     """Add a typed field (``NAME:KIND``) to a record type; audited."""
-    from kith.core.services import audit
-
     fdef = _add_field(type_key=type_key, spec=spec)
     audit("type.field_added", target=fdef.record_type_id, detail={"field": spec})
     return fdef

@@ -9,7 +9,20 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from kith.accounts.selectors import viewer_of
+from kith.core.paging import offset_page
+from kith.records.selectors import resolve
+from kith.relationships import selectors as relationships_selectors
+from kith.relationships import services as relationships_services
 from kith.relationships.schemas import RelationshipOut, RelationshipPage
+from kith.relationships.selectors import list_types as types
+from kith.relationships.selectors import (
+    relations_view,
+    relationship_view,
+    relationships_page,
+    visible_relationship,
+)
+from kith.relationships.services import end_relationship as end
 from kith.server.auth import acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
@@ -69,8 +82,6 @@ class RecordRelFilters(Schema):
 @router.get("/relationship-types", response={200: list[RelTypeOut], **READ_ERRORS})
 def list_types(request: HttpRequest) -> Any:
     """Every relationship type with its inverse name and allowed record types."""
-    from kith.relationships.selectors import list_types as types
-
     require(request, "viewer")
     return types()
 
@@ -78,11 +89,8 @@ def list_types(request: HttpRequest) -> Any:
 @router.post("/relationship-types", response={201: RelTypeOut, **WRITE_ERRORS})
 def add_type(request: HttpRequest, payload: RelTypeIn) -> Any:
     """Define a relationship type with an inverse name, or symmetric (admins)."""
-    from kith.relationships.selectors import list_types as types
-    from kith.relationships.services import add_type as add
-
     with acting(request, "admin"):
-        rtype = add(
+        rtype = relationships_services.add_type(
             name=payload.name,
             inverse=payload.inverse,
             symmetric=payload.symmetric,
@@ -96,10 +104,6 @@ def add_type(request: HttpRequest, payload: RelTypeIn) -> Any:
 @router.get("/relationships", response={200: RelationshipPage, **READ_ERRORS}, by_alias=True)
 def list_relationships(request: HttpRequest, filters: Query[RelFilters]) -> Any:
     """Relationships between records you may see; filter by record, type and date."""
-    from kith.accounts.selectors import viewer_of
-    from kith.records.selectors import resolve
-    from kith.relationships.selectors import relationships_page
-
     user = require(request, "viewer")
     record = resolve(viewer_of(user), filters.record, field="record") if filters.record else None
     items, nxt = relationships_page(
@@ -117,15 +121,10 @@ def list_relationships(request: HttpRequest, filters: Query[RelFilters]) -> Any:
 @router.post("/relationships", response={201: RelationshipOut, **WRITE_ERRORS}, by_alias=True)
 def relate(request: HttpRequest, payload: RelationshipIn) -> Any:
     """Relate two records: ``a TYPE b`` (an inverse name reads the other way)."""
-    from kith.accounts.selectors import viewer_of
-    from kith.records.selectors import resolve
-    from kith.relationships.selectors import get_relationship, relationship_view
-    from kith.relationships.services import relate as add
-
     with acting(request) as user:
         a = resolve(viewer_of(user), payload.a, field="a")
         b = resolve(viewer_of(user), payload.b, field="b")
-        rel = add(
+        rel = relationships_services.relate(
             a=a.id,
             type_name=payload.type,
             b=b.id,
@@ -135,13 +134,13 @@ def relate(request: HttpRequest, payload: RelationshipIn) -> Any:
             note=payload.note,
             source=payload.source,
         )
-    return Status(201, relationship_view(get_relationship(rel.id)))
+    return Status(
+        201,
+        relationships_selectors.relationship_view(relationships_selectors.get_relationship(rel.id)),
+    )
 
 
 def _visible_relationship(user: Any, rel_id: str) -> Any:
-    from kith.accounts.selectors import viewer_of
-    from kith.relationships.selectors import visible_relationship
-
     return visible_relationship(viewer_of(user), rel_id)
 
 
@@ -150,8 +149,6 @@ def _visible_relationship(user: Any, rel_id: str) -> Any:
 )
 def get_relationship(request: HttpRequest, rel_id: str) -> Any:
     """One relationship."""
-    from kith.relationships.selectors import relationship_view
-
     user = require(request, "viewer")
     return relationship_view(_visible_relationship(user, rel_id))
 
@@ -161,12 +158,11 @@ def get_relationship(request: HttpRequest, rel_id: str) -> Any:
 )
 def end_relationship(request: HttpRequest, rel_id: str, payload: EndIn) -> Any:
     """End a relationship on a day (default today); it stays in the history."""
-    from kith.relationships.selectors import get_relationship, relationship_view
-    from kith.relationships.services import end_relationship as end
-
     with acting(request) as user:
         rel = end(rel_id=_visible_relationship(user, rel_id).id, on=payload.on)
-    return relationship_view(get_relationship(rel.id))
+    return relationships_selectors.relationship_view(
+        relationships_selectors.get_relationship(rel.id)
+    )
 
 
 @router.get(
@@ -174,11 +170,6 @@ def end_relationship(request: HttpRequest, rel_id: str, payload: EndIn) -> Any:
 )
 def record_relationships(request: HttpRequest, ref: str, filters: Query[RecordRelFilters]) -> Any:
     """A record's relationships from its side, active first; ``as_of`` for any date."""
-    from kith.accounts.selectors import viewer_of
-    from kith.core.paging import offset_page
-    from kith.records.selectors import resolve
-    from kith.relationships.selectors import relations_view
-
     viewer = viewer_of(require(request, "viewer"))
     record = resolve(viewer, ref)
     rows = relations_view(viewer, record, as_of=filters.as_of, type_name=filters.type)

@@ -11,6 +11,7 @@ from kith.core import clock
 from kith.core.errors import Ambiguous, NotFound, ValidationError
 from kith.core.models import Change
 from kith.core.paging import keyset, parse_sort
+from kith.core.parse import parse_date
 from kith.core.selectors import change_view
 from kith.core.viewer import Viewer
 from kith.records.models import ContactPoint, Record
@@ -243,8 +244,6 @@ def team_ids(as_of: dt.date | None = None) -> list[str]:
 
 
 def validate_as_of(value: str | dt.date | None) -> dt.date | None:
-    from kith.core.parse import parse_date
-
     try:
         return parse_date(value, field="as_of")
     except ValidationError:

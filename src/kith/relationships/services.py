@@ -15,7 +15,7 @@ from kith.core.errors import Conflict, ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.parse import parse_date
-from kith.core.services import record_change
+from kith.core.services import audit, record_change
 from kith.core.viewer import SYSTEM
 from kith.records.models import Record
 from kith.records.normalize import refuse_nul
@@ -72,8 +72,6 @@ def add_type(
     rollup: bool = False,
 ) -> RelationshipType:
     """Define a relationship type: with an inverse name, or symmetric; audited."""
-    from kith.core.services import audit
-
     key = _slug(name, field="name")
     if symmetric == bool(inverse):
         raise ValidationError("inverse: give either --inverse NAME or --symmetric", field="inverse")

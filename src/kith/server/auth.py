@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
@@ -15,6 +16,9 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.throttling import BaseThrottle
 from ninja.utils import check_csrf
 
+from kith.accounts.selectors import role_of, token_user
+from kith.accounts.services import note_token_use
+from kith.accounts.throttle import hit_batched
 from kith.core.context import acting_as
 
 ROLE_RANK = {"viewer": 1, "member": 2, "admin": 3}
@@ -69,9 +73,6 @@ class BearerToken(HttpBearer):
     """``Authorization: Bearer TOKEN`` with a personal API token."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from kith.accounts.selectors import token_user
-        from kith.accounts.services import note_token_use
-
         found = token_user(token)
         if found is None:
             return None
@@ -85,8 +86,6 @@ class Session(APIKeyCookie):
     """A Django session cookie; unsafe methods must carry the CSRF token."""
 
     def __init__(self) -> None:
-        from django.conf import settings
-
         self.param_name = settings.SESSION_COOKIE_NAME
         super().__init__(csrf=True)
 
@@ -111,8 +110,6 @@ def user_of(request: HttpRequest) -> Any:
 
 def require(request: HttpRequest, role: str) -> Any:
     """The calling user if their role is at least ``role``; else 403."""
-    from kith.accounts.selectors import role_of
-
     user = user_of(request)
     have = role_of(user)
     if have is None or ROLE_RANK[have] < ROLE_RANK[role]:
@@ -132,8 +129,6 @@ class DatabaseThrottle(BaseThrottle):
     """Requests per minute per user (or per address when anonymous), counted in the DB."""
 
     def allow_request(self, request: HttpRequest) -> bool:
-        from kith.accounts.throttle import hit_batched
-
         try:
             rate = int(os.environ.get("KITH_RATE_LIMIT", "1200"))
         except ValueError:

@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
 from typing import Any
 
+from django.db import DatabaseError, OperationalError, connection, connections, transaction
+
+from kith.accounts.selectors import viewer_of
 from kith.core import clock
+from kith.core.context import acting_as
+from kith.core.errors import Conflict, KithError, NotFound, ValidationError
+from kith.core.ids import new_id
+from kith.core.services import audit
+from kith.dedupe.models import Merge
+from kith.dedupe.services import merge_records, unmerge
+from kith.imports.detect import FORMATS, normalize_format
+from kith.imports.services import ImportFailed, estimate_total, import_file
+from kith.records.selectors import resolve
+from kith.web.models import ImportJob, SavedView
+from kith.web.selectors.dedupe import can_undo_merge
+from kith.web.selectors.imports import (
+    import_beat_path,
+    import_job_file,
+    import_status,
+    preview_file,
+)
 
 # -- saved list views -------------------------------------------------------------------------
 
 
 def save_view(*, user: Any, type_key: str, name: str, query: dict[str, list[str]]) -> Any:
     """Save (or replace) the user's list view ``name`` of ``type_key``; returns the view."""
-    from django.db import transaction
-
-    from kith.core.errors import ValidationError
-    from kith.web.models import SavedView
-
     clean = " ".join((name or "").split())
     if not clean:
         raise ValidationError("name: give the view a name", field="name")
@@ -30,11 +54,6 @@ def save_view(*, user: Any, type_key: str, name: str, query: dict[str, list[str]
 
 def delete_view(*, user: Any, view_id: int) -> str:
     """Delete one of the user's saved views (another user's is not found); returns its type."""
-    from django.db import transaction
-
-    from kith.core.errors import NotFound
-    from kith.web.models import SavedView
-
     with transaction.atomic():
         view = SavedView.objects.filter(pk=view_id, user=user).first()
         if view is None:
@@ -58,9 +77,6 @@ IMPORT_NAME_MAX = 100
 
 def _clean_filename(name: str) -> str:
     """A safe base name for an uploaded file, its extension kept (detection uses it)."""
-    import os
-    import re
-
     base = os.path.basename((name or "").replace("\\", "/"))
     base = re.sub(r"[\x00-\x1f\x7f/]+", "", base).strip(" .") or "upload"
     if len(base) > IMPORT_NAME_MAX:
@@ -71,8 +87,6 @@ def _clean_filename(name: str) -> str:
 
 def _busy(exc: Exception) -> Any:
     """The clear error for a write refused because another import holds the database."""
-    from kith.core.errors import Conflict
-
     return Conflict(
         "file: the database is busy with another import; try again when it has finished",
         field="file",
@@ -81,14 +95,6 @@ def _busy(exc: Exception) -> Any:
 
 def create_import_job(*, user: Any, filename: str, content: bytes, fmt: str = "") -> Any:
     """Keep an uploaded file as a new import job, once its format is known and readable."""
-    from django.db import OperationalError
-
-    from kith.core.errors import ValidationError
-    from kith.core.ids import new_id
-    from kith.imports.detect import FORMATS, normalize_format
-    from kith.web.models import ImportJob
-    from kith.web.selectors.imports import import_job_file, preview_file
-
     name = _clean_filename(filename)
     if not content:
         raise ValidationError(f"file: {name} is empty", field="file")
@@ -125,13 +131,6 @@ def set_import_options(
     ``columns`` maps a column's index to a ``--map`` value; only the columns that differ
     from what Kith detects become ``Column=field`` items.
     """
-    from django.db import OperationalError
-
-    from kith.core.errors import Conflict, ValidationError
-    from kith.imports.detect import normalize_format
-    from kith.web.models import ImportJob
-    from kith.web.selectors.imports import import_job_file, preview_file
-
     if job.status not in (ImportJob.Status.PREVIEW,):
         raise Conflict(f"job: this import is {job.status}; its options are fixed", field="job")
     new_fmt = normalize_format(fmt) if fmt else job.fmt
@@ -172,16 +171,9 @@ def set_import_options(
 
 def start_import_job(*, job: Any, ip: str = "") -> Any:
     """Mark a job as running (once: a second start is refused); the caller runs it."""
-    from django.db import OperationalError
-
-    from kith.core.errors import Conflict
-    from kith.web.models import ImportJob
-    from kith.web.selectors.imports import import_job_file, import_status
-
     status = import_status(job)
     if status not in ("preview", "stopped"):
         raise Conflict(f"job: this import is already {status}", field="job")
-    from kith.imports.services import estimate_total
 
     with import_job_file(job) as path:
         total = estimate_total(path, job.fmt)
@@ -212,10 +204,6 @@ def start_import_job(*, job: Any, ip: str = "") -> Any:
 def reopen_import_job(*, job: Any) -> Any:
     """Back to the preview after a failed or stopped run (nothing was written by it)."""
 
-    from kith.core.errors import Conflict
-    from kith.web.models import ImportJob
-    from kith.web.selectors.imports import import_status
-
     status = import_status(job)
     if status not in ("failed", "stopped"):
         raise Conflict(f"job: this import is {status}; only a failed one can be retried")
@@ -228,9 +216,6 @@ def reopen_import_job(*, job: Any) -> Any:
 
 def discard_import_job(*, job: Any) -> None:
     """Forget a job and its file (a running one is left to finish)."""
-    from kith.core.errors import Conflict
-    from kith.web.selectors.imports import import_status
-
     if import_status(job) == "running":
         raise Conflict("job: this import is running; wait for it to finish", field="job")
     job.delete()
@@ -240,11 +225,6 @@ class _Beat:
     """Progress of a running job, published once a second outside the import's transaction."""
 
     def __init__(self, job_id: str, total: int | None) -> None:
-        import threading
-        import time
-
-        from django.db import connection
-
         self.job_id, self.total, self.done = job_id, total, 0
         self.started = time.time()
         self.to_file = connection.vendor == "sqlite"
@@ -261,19 +241,12 @@ class _Beat:
         self.thread.start()
 
     def stop(self) -> None:
-        import contextlib
-        import os
-
-        from kith.web.selectors.imports import import_beat_path
-
         self.stop_event.set()
         self.thread.join(timeout=30)
         with contextlib.suppress(OSError):
             os.unlink(import_beat_path(self.job_id))
 
     def _loop(self) -> None:
-        from django.db import connections
-
         try:
             while not self.stop_event.wait(IMPORT_BEAT_SECONDS):
                 self._publish()
@@ -281,13 +254,6 @@ class _Beat:
             connections.close_all()  # this thread's own connection
 
     def _publish(self) -> None:
-        import contextlib
-        import json
-        import os
-        import time
-
-        from kith.web.selectors.imports import import_beat_path
-
         if self.to_file:
             path = import_beat_path(self.job_id)
             tmp = f"{path}.{os.getpid()}.tmp"
@@ -298,9 +264,6 @@ class _Beat:
             except OSError:
                 pass
             return
-        from django.db import DatabaseError
-
-        from kith.web.models import ImportJob
 
         with contextlib.suppress(DatabaseError):  # the next beat tries again
             ImportJob.objects.filter(pk=self.job_id, status=ImportJob.Status.RUNNING).update(
@@ -310,21 +273,6 @@ class _Beat:
 
 def run_import_job(job_id: str) -> str:
     """Run a job marked running: import its file, store the report; returns the status."""
-    import base64
-    import logging
-    import os
-    import tempfile
-    import time
-
-    from django.db import OperationalError
-
-    from kith.core.context import acting_as
-    from kith.core.errors import KithError
-    from kith.core.services import audit
-    from kith.imports.services import ImportFailed, import_file
-    from kith.web.models import ImportJob
-    from kith.web.selectors.imports import import_job_file
-
     job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
     if job is None or job.status != ImportJob.Status.RUNNING:
         return job.status if job else "missing"
@@ -402,11 +350,8 @@ def run_import_job(job_id: str) -> str:
 
 def launch_import_job(job_id: str) -> Any:
     """Run the job in a background thread of this process; returns the thread."""
-    import threading
 
     def main() -> None:
-        from django.db import connections
-
         try:
             run_import_job(job_id)
         finally:
@@ -422,10 +367,6 @@ def launch_import_job(job_id: str) -> Any:
 
 def merge_pair(*, user: Any, keep: str, other: str) -> dict[str, Any]:
     """Merge ``other`` into ``keep``, both of which ``user`` must be able to see."""
-    from kith.accounts.selectors import viewer_of
-    from kith.dedupe.services import merge_records
-    from kith.records.selectors import resolve
-
     keep_rec = resolve(viewer_of(user), keep, field="keep", include_deleted=True)
     other_rec = resolve(viewer_of(user), other, field="other", include_deleted=True)
     return merge_records(keep=keep_rec.id, other=other_rec.id)
@@ -433,11 +374,6 @@ def merge_pair(*, user: Any, keep: str, other: str) -> dict[str, Any]:
 
 def undo_merge(*, user: Any, merge_id: str) -> dict[str, Any]:
     """Undo a merge: admins any, members those they made themselves."""
-    from kith.core.errors import Conflict, NotFound
-    from kith.dedupe.models import Merge
-    from kith.dedupe.services import unmerge
-    from kith.web.selectors.dedupe import can_undo_merge
-
     merge = Merge.objects.filter(pk=merge_id).defer("snapshot").first()
     if merge is None:
         raise NotFound(f"merge: no merge {merge_id!r}", field="merge")

@@ -10,6 +10,13 @@ from pydantic import Field
 
 from kith.server.auth import acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
+from kith.webhooks.selectors import deliveries_page, delivery_detail, webhook_view
+from kith.webhooks.selectors import list_webhooks as hooks
+from kith.webhooks.services import add_webhook as add
+from kith.webhooks.services import change_webhook as change
+from kith.webhooks.services import delete_webhook as delete
+from kith.webhooks.services import get_webhook
+from kith.webhooks.services import redeliver as again
 
 router = Router(tags=["webhooks"])
 
@@ -72,8 +79,6 @@ class DeliveryFilters(Schema):
 @router.get("/webhooks", response={200: list[WebhookOut], **READ_ERRORS})
 def list_webhooks(request: HttpRequest) -> Any:
     """Registered webhooks (admins)."""
-    from kith.webhooks.selectors import list_webhooks as hooks
-
     require(request, "admin")
     return hooks()
 
@@ -81,9 +86,6 @@ def list_webhooks(request: HttpRequest) -> Any:
 @router.post("/webhooks", response={201: WebhookCreated, **WRITE_ERRORS})
 def add_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
     """Register a URL for events; deliveries are signed with the returned secret (admins)."""
-    from kith.webhooks.selectors import webhook_view
-    from kith.webhooks.services import add_webhook as add
-
     with acting(request, "admin"):
         hook, secret = add(url=payload.url, events=payload.events)
     return Status(201, {**webhook_view(hook), "secret": secret})
@@ -92,9 +94,6 @@ def add_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
 @router.patch("/webhooks/{hook_id}", response={200: WebhookOut, **WRITE_ERRORS})
 def change_webhook(request: HttpRequest, hook_id: str, payload: WebhookPatch) -> Any:
     """Change a webhook's URL, events or active flag (admins)."""
-    from kith.webhooks.selectors import webhook_view
-    from kith.webhooks.services import change_webhook as change
-
     with acting(request, "admin"):
         hook = change(
             hook_id=hook_id, url=payload.url, events=payload.events, active=payload.active
@@ -105,8 +104,6 @@ def change_webhook(request: HttpRequest, hook_id: str, payload: WebhookPatch) ->
 @router.delete("/webhooks/{hook_id}", response={204: None, **WRITE_ERRORS})
 def delete_webhook(request: HttpRequest, hook_id: str) -> Any:
     """Remove a webhook and its deliveries (admins)."""
-    from kith.webhooks.services import delete_webhook as delete
-
     with acting(request, "admin"):
         delete(hook_id=hook_id)
     return Status(204, None)
@@ -115,9 +112,6 @@ def delete_webhook(request: HttpRequest, hook_id: str) -> Any:
 @router.get("/webhooks/{hook_id}/deliveries", response={200: DeliveryPage, **READ_ERRORS})
 def deliveries(request: HttpRequest, hook_id: str, filters: Query[DeliveryFilters]) -> Any:
     """A webhook's deliveries, newest first, with every attempt (admins)."""
-    from kith.webhooks.selectors import deliveries_page
-    from kith.webhooks.services import get_webhook
-
     require(request, "admin")
     get_webhook(hook_id)
     items, nxt = deliveries_page(
@@ -129,9 +123,6 @@ def deliveries(request: HttpRequest, hook_id: str, filters: Query[DeliveryFilter
 @router.post("/deliveries/{delivery_id}/redeliver", response={200: DeliveryOut, **WRITE_ERRORS})
 def redeliver(request: HttpRequest, delivery_id: str) -> Any:
     """Send a delivery again now (admins)."""
-    from kith.webhooks.selectors import delivery_detail
-    from kith.webhooks.services import redeliver as again
-
     with acting(request, "admin"):
         d = again(delivery_id=delivery_id)
     return delivery_detail(d.pk)

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -7,6 +9,6 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kith.webhooks.outbox import connect
+        connect = import_module("kith.webhooks.outbox").connect  # after the app registry is ready
 
         connect()

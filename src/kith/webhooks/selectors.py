@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
+from kith.core.paging import keyset
 from kith.webhooks.models import Attempt, Delivery, Webhook
 
 
@@ -60,8 +61,6 @@ def deliveries_page(
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Deliveries, newest first, with their attempts."""
-    from kith.core.paging import keyset
-
     qs = Delivery.objects.prefetch_related(
         Prefetch("attempt_log", queryset=Attempt.objects.order_by("at", "id"))
     )

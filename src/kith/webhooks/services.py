@@ -11,9 +11,9 @@ from kith.core import clock
 from kith.core.context import current_actor
 from kith.core.errors import NotFound, ValidationError
 from kith.core.ids import new_id
-from kith.core.services import record_change
+from kith.core.services import audit, record_change
 from kith.webhooks.models import Delivery, Webhook
-from kith.webhooks.outbox import EVENTS, OPTIONAL_EVENTS
+from kith.webhooks.outbox import EVENTS, OPTIONAL_EVENTS, kick
 from kith.webhooks.transport import check_url
 
 
@@ -36,8 +36,6 @@ def _check_events(events: Iterable[str]) -> list[str]:
 @transaction.atomic
 def add_webhook(*, url: str, events: Iterable[str]) -> tuple[Webhook, str]:
     """Register a URL for events; returns it and its signing secret; audited."""
-    from kith.core.services import audit
-
     secret = "whsec_" + secrets.token_urlsafe(24)
     hook = Webhook.objects.create(
         id=new_id("whk"),
@@ -72,8 +70,6 @@ def change_webhook(
     active: bool | None = None,
 ) -> Webhook:
     """Change a webhook's URL, events or active flag; audited."""
-    from kith.core.services import audit
-
     hook = get_webhook(hook_id)
     before = {"url": hook.url, "events": hook.events, "active": hook.active}
     if url is not None:
@@ -101,8 +97,6 @@ def change_webhook(
 @transaction.atomic
 def delete_webhook(*, hook_id: str) -> None:
     """Remove a webhook and its deliveries; audited."""
-    from kith.core.services import audit
-
     hook = get_webhook(hook_id)
     record_change(entity_id=hook.id, entity_kind="webhook", action="delete")
     audit("webhook.deleted", target=hook.url, detail={"id": hook.id})
@@ -112,8 +106,6 @@ def delete_webhook(*, hook_id: str) -> None:
 @transaction.atomic
 def redeliver(*, delivery_id: str) -> Delivery:
     """Queue a delivery to be sent again now (after it failed or to replay it); audited."""
-    from kith.core.services import audit
-
     d = Delivery.objects.filter(pk=(delivery_id or "").strip()).first()
     if d is None:
         raise NotFound(f"id: no delivery {delivery_id!r}", field="id")
@@ -122,7 +114,6 @@ def redeliver(*, delivery_id: str) -> Delivery:
     d.claimed_until = None
     d.save(update_fields=["status", "next_attempt_at", "claimed_until"])
     audit("delivery.redelivered", target=d.webhook_id, detail={"delivery": d.id, "event": d.event})
-    from kith.webhooks.outbox import kick
 
     transaction.on_commit(kick)
     return d

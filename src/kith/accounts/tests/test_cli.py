@@ -7,8 +7,10 @@ import json
 import sys
 
 import pytest
+from django.contrib.auth import authenticate
 
 from kith.accounts.models import ApiToken
+from kith.accounts.selectors import token_user
 from kith.core.models import AuditEvent
 
 
@@ -16,7 +18,6 @@ def test_user_add_prints_a_one_time_password(cli) -> None:
     code, out, _ = cli("user", "add", "Ann@Our.test", "--role", "admin", "--team", "sales")
     assert code == 0 and "added admin ann@our.test (team sales)" in out
     password = out.split("one-time password: ")[1].strip()
-    from django.contrib.auth import authenticate
 
     assert authenticate(username="ann@our.test", password=password) is not None
     code, _, err = cli("user", "add", "ann@our.test")
@@ -26,8 +27,6 @@ def test_user_add_prints_a_one_time_password(cli) -> None:
 
 
 def test_password_stdin_passwd_and_disable(cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from django.contrib.auth import authenticate
-
     monkeypatch.setattr(sys, "stdin", io.StringIO("first password!\n"))
     code, out, _ = cli(
         "user", "add", "cat@our.test", "--role", "viewer", "--password-stdin", "--json"
@@ -48,8 +47,6 @@ def test_password_stdin_passwd_and_disable(cli, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_token_create_and_revoke(cli) -> None:
-    from kith.accounts.selectors import token_user
-
     cli("user", "add", "dan@our.test", "--role", "member")
     code, out, _ = cli("token", "create", "dan@our.test", "--expires", "7", "--json")
     made = json.loads(out)

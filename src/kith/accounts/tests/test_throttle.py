@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection, transaction
 
+from kith.accounts import throttle
 from kith.accounts.models import RateCounter
-from kith.accounts.throttle import count, hit
+from kith.accounts.throttle import count, hit, hit_batched
 
 
 def _synchronous_commit() -> str:
@@ -38,16 +39,12 @@ def test_on_postgresql_only_the_counters_own_commit_skips_the_wal_wait() -> None
 
 @pytest.mark.django_db(transaction=True)
 def test_batched_counts_every_hit_for_small_limits() -> None:
-    from kith.accounts.throttle import hit_batched
-
     assert [hit_batched("small", limit=3, seconds=60) for _ in range(5)] == [True] * 3 + [False] * 2
     assert count("small", seconds=60) == 5
 
 
 @pytest.mark.django_db(transaction=True)
 def test_batched_writes_in_batches_and_stops_exactly_at_the_limit() -> None:
-    from kith.accounts.throttle import hit_batched
-
     answers = [hit_batched("batched", limit=1000, seconds=60) for _ in range(25)]
     assert answers == [True] * 25
     # the first hit is written, then every 10th (limit // 100): the row lags by < a batch
@@ -59,8 +56,6 @@ def test_batched_writes_in_batches_and_stops_exactly_at_the_limit() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_batched_sees_other_processes_hits() -> None:
-    from kith.accounts import throttle
-
     assert throttle.hit_batched("shared", limit=1000, seconds=60)
     for _ in range(995):  # another process, counting every hit
         throttle.hit("shared", limit=1000, seconds=60)
@@ -72,8 +67,6 @@ def test_batched_sees_other_processes_hits() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_batched_writes_at_least_once_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kith.accounts import throttle
-
     clock = [1000.0]
     monkeypatch.setattr(throttle, "_clock", lambda: clock[0])
     throttle.hit_batched("idle", limit=100_000, seconds=60)

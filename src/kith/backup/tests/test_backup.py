@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -160,8 +161,6 @@ def test_cli_spellings(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-
 
 
 def test_a_backup_is_readable_by_its_owner_only(tmp_path: Path) -> None:
-    import os
-
     old = os.umask(0o022)  # the usual umask, which once made backups world-readable
     try:
         target = tmp_path / "secret.kith.gz"

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kith.core import counters
 from kith.core.models import Counter
+from kith.intelligence.services import bump_version, data_version
 
 
 def test_a_bump_is_one_update_and_reads_are_selects() -> None:
@@ -67,7 +68,6 @@ def test_two_concurrent_writers_move_the_counter_by_two() -> None:
     """Each writer logs in its own connection and commits; neither increment is lost."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL: the SQLite test database is in memory, one writer at a time")
-    from kith.intelligence.services import bump_version, data_version
 
     rounds, errors = 10, []
     start = int(data_version())

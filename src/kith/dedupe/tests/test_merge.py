@@ -18,6 +18,7 @@ from kith.core.models import Change
 from kith.core.viewer import SYSTEM
 from kith.dedupe.models import Merge
 from kith.dedupe.services import merge_records, unmerge
+from kith.intelligence.models import IntelState
 from kith.interactions.models import InteractionLink, Participant
 from kith.records.models import ContactPoint, Record
 from kith.records.selectors import home_org
@@ -32,8 +33,6 @@ from kith.testing import load_contact, log, make_home, make_org, make_person, re
 def _state(after_change: int | None = None) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table (history only up to ``after_change``; merges and the cache
     version counters, which must move on with every change, left out)."""
-    from kith.intelligence.models import IntelState
-
     out = {}
     for model in backup_models():
         if model in (Merge, IntelState):

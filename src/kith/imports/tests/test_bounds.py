@@ -3,6 +3,7 @@ from its declarations, and every refusal is one clear line that changes nothing.
 
 from __future__ import annotations
 
+import csv
 import time
 import tracemalloc
 import zipfile
@@ -10,10 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from kith.core import limits
 from kith.core.errors import KithError
+from kith.core.limits import MAX_CONTACTS_PER_KIND, MAX_PARTICIPANTS
+from kith.imports import ical
 from kith.imports.services import import_file
 from kith.imports.workbook import MAX_COLUMNS, MAX_ROWS
-from kith.records.models import Record
+from kith.interactions.models import Interaction, Participant
+from kith.records.models import ContactPoint, Record
+from kith.records.services import add_person
+from kith.testing import make_home
 
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -168,9 +175,6 @@ FORMULAS = ['=HYPERLINK("http://x.example","y")', "+cmd|' /C calc'!A0", "-2+3", 
 
 
 def test_exported_cells_are_never_formulas_and_import_back_unchanged(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import csv
-
-    from kith.records.services import add_person
 
     for i, text in enumerate(FORMULAS):
         add_person(name=text, emails=[f"p{i}@f.example"])
@@ -194,11 +198,6 @@ def test_recurring_events_are_capped_per_event_and_per_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """300 minutely recurring events in a small file once became 600,000 interactions."""
-    from kith.core import limits
-    from kith.imports import ical
-    from kith.interactions.models import Interaction
-    from kith.testing import make_home
-
     assert limits.MAX_OCCURRENCES_PER_FILE <= 50_000  # the real caps are bounded ...
     monkeypatch.setattr(ical, "MAX_OCCURRENCES", 40)  # ... and small ones keep this quick
     monkeypatch.setattr(ical, "MAX_OCCURRENCES_PER_FILE", 100)
@@ -223,9 +222,6 @@ def test_recurring_events_are_capped_per_event_and_per_file(
 def test_a_message_to_thousands_keeps_the_first_participants_and_says_so(
     tmp_path: Path,
 ) -> None:
-    from kith.core.limits import MAX_PARTICIPANTS
-    from kith.interactions.models import Participant
-
     to = ", ".join(f"r{n}@many.example" for n in range(2_000))
     msg = (
         "From: Ann <ann@our.test>\nTo: " + to + "\nSubject: all hands\n"
@@ -240,9 +236,6 @@ def test_a_message_to_thousands_keeps_the_first_participants_and_says_so(
 
 
 def test_a_card_with_a_thousand_emails_keeps_the_cap_and_says_so(tmp_path: Path) -> None:
-    from kith.core.limits import MAX_CONTACTS_PER_KIND
-    from kith.records.models import ContactPoint
-
     lines = "".join(f"EMAIL:e{n}@card.example\r\n" for n in range(1_000))
     card = tmp_path / "many.vcf"
     card.write_text(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Many Mails\r\n{lines}END:VCARD\r\n")

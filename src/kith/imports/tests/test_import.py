@@ -7,13 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from kith.core.errors import KithError
+from kith.core.models import Change
 from kith.core.viewer import SYSTEM
-from kith.imports.selectors import export
+from kith.imports.selectors import export, export_views
 from kith.imports.services import ImportFailed, import_file
 from kith.interactions.models import Interaction, Participant
 from kith.records.models import ContactPoint, Record
+from kith.records.services import add_field
 from kith.relationships.models import Relationship
 from kith.testing import make_home
 
@@ -64,7 +67,6 @@ def test_google_then_outlook_gives_one_person_per_human() -> None:
     assert phones == {"+14155550101", "+14155550199"}  # merged in
     bo = Record.objects.get(name="Bo Smith")  # matched by name at the same organisation
     assert Relationship.objects.filter(from_record=bo, role="Analyst").exists()
-    from kith.core.models import Change
 
     assert Change.objects.filter(entity_id=ana.id, action="update", field="phones").exists()
 
@@ -110,8 +112,6 @@ def test_dry_run_writes_nothing() -> None:
 
 
 def test_map_overrides_to_custom_field(tmp_path: Path) -> None:
-    from kith.records.services import add_field
-
     add_field(type_key="person", spec="tier:choice:gold|silver")
     f = tmp_path / "m.csv"
     f.write_text("Who,Mail,Level\nZed Q,zed@q.example,Gold\n")
@@ -254,8 +254,6 @@ def test_export_round_trip(fmt: str, tmp_path: Path, django_db_blocker: object) 
 
 
 def _views() -> list[tuple[object, ...]]:
-    from kith.imports.selectors import export_views
-
     out = []
     for v in export_views(SYSTEM):
         out.append(
@@ -333,8 +331,6 @@ def test_cli_export_to_a_bad_place_is_one_line_and_leaves_no_file(cli, tmp_path:
 def test_format_xlsx_reads_a_workbook_of_any_name_and_refuses_a_non_workbook(
     tmp_path: Path,
 ) -> None:
-    from openpyxl import Workbook
-
     wb = Workbook()
     sheet = wb.active
     assert sheet is not None

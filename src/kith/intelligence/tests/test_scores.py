@@ -9,9 +9,15 @@ import pytest
 
 from kith.core.errors import ValidationError
 from kith.core.viewer import SYSTEM
+from kith.dedupe.services import merge_records
+from kith.intelligence.conf import model_config
+from kith.intelligence.engine import compute
 from kith.intelligence.models import PairStat
+from kith.intelligence.scoring import PairAgg, pair_strength, strength_fn
 from kith.intelligence.selectors import at_risk, best, health, strength
 from kith.intelligence.services import rebuild_pairstats
+from kith.relationships.models import Relationship
+from kith.relationships.services import end_relationship
 from kith.testing import log, make_home, make_org, make_person, relate
 
 D = dt.date
@@ -96,9 +102,6 @@ def test_single_threaded_account(world):
 
 
 def test_departed_champion(world):
-    from kith.relationships.models import Relationship
-    from kith.relationships.services import end_relationship
-
     meetings(world["mia"], world["jane"], D(2026, 6, 1), 14, 6)
     rel = Relationship.objects.get(from_record=world["jane"], to_record=world["acme"])
     end_relationship(rel_id=rel.id, on="2026-09-01")
@@ -201,10 +204,6 @@ def test_best_ranks_by_value_and_health(world):
 
 
 def test_batch_path_equals_explained_path(world):
-    from kith.intelligence.conf import model_config
-    from kith.intelligence.engine import compute
-    from kith.intelligence.scoring import PairAgg, pair_strength, strength_fn
-
     meetings(world["mia"], world["jane"], D(2026, 1, 1), 20, 9)
     log("email", world["ben"], world["jane"], at=at(D(2026, 5, 2)), direction="out")
     log("email", world["jane"], world["ben"], at=at(D(2026, 5, 3)), direction="in")
@@ -226,8 +225,6 @@ def test_batch_path_equals_explained_path(world):
 
 
 def test_merge_keeps_pair_table_exact(world):
-    from kith.dedupe.services import merge_records
-
     rebuild_pairstats()
     twin = make_person("Jane D.")
     meetings(world["mia"], world["jane"], D(2026, 6, 1), 14, 3)

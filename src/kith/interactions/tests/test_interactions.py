@@ -12,6 +12,7 @@ from kith.core.errors import NotFound, ValidationError
 from kith.core.viewer import SYSTEM
 from kith.interactions import selectors, services
 from kith.interactions.models import Interaction
+from kith.interactions.services import log_interaction
 from kith.relationships.services import end_relationship
 
 
@@ -135,8 +136,6 @@ def test_timeline_query_count_does_not_grow_with_the_page(django_assert_max_num_
 
 
 def test_values_the_database_cannot_hold_are_named_errors_on_both_databases() -> None:
-    from kith.interactions.services import log_interaction
-
     bob = testing.make_person("Bob")
     before = Interaction.objects.count()
     with pytest.raises(ValidationError, match=r"external_id: .* longer than 500 characters"):
@@ -165,7 +164,6 @@ def test_cli_names_an_unknown_role_suffix(cli) -> None:  # type: ignore[no-untyp
 
 
 def test_nul_in_subject_body_or_outcome_is_refused_on_both_databases(cli) -> None:  # type: ignore[no-untyped-def]
-    from kith.interactions.services import log_interaction
 
     bob = testing.make_person("Bob")
     for key in ("subject", "body", "outcome", "thread_id", "source"):

@@ -13,9 +13,10 @@ import pytest
 from kith.core import clock
 from kith.core.errors import ValidationError
 from kith.core.viewer import SYSTEM
-from kith.network.graph import get_graph
+from kith.network.graph import build_graph, get_graph
 from kith.network.paths import strongest_paths
 from kith.network.selectors import connectors, ego_map, mutual, orgchart, path
+from kith.relationships.services import end_relationship
 from kith.testing import log, make_home, make_org, make_person, relate
 
 TODAY = clock.today()
@@ -90,8 +91,6 @@ def small():
 
 
 def test_paths_respect_time(small):
-    from kith.relationships.services import end_relationship
-
     view = path(SYSTEM, "Zed Target")
     assert view["paths"][0]["hops"] == 2
     step = view["paths"][0]["steps"]
@@ -156,9 +155,6 @@ def _snapshot(g):
 
 
 def test_incremental_graph_equals_rebuild(small, django_capture_on_commit_callbacks):
-    from kith.network.graph import build_graph
-    from kith.relationships.services import end_relationship
-
     g = get_graph(TODAY)
     with django_capture_on_commit_callbacks(execute=True):
         log("call", small["mia"], small["bob"], at=(TODAY - dt.timedelta(days=1)).isoformat())

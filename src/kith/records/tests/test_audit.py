@@ -10,6 +10,7 @@ from kith.core.context import acting_as, from_ip
 from kith.core.errors import Conflict
 from kith.core.models import AuditEvent
 from kith.records import services
+from kith.server.tests.conftest import make_caller
 
 
 def _entries(action: str) -> list[AuditEvent]:
@@ -55,8 +56,6 @@ def test_the_cli_audits_a_new_type(cli: Any, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_the_api_audits_types_and_fields_with_the_callers_address() -> None:
-    from kith.server.tests.conftest import make_caller
-
     admin = make_caller("admin@our.test", "admin")
     code, _ = admin.call("POST", "/types", {"key": "vendor", "fields": ["tier:text"]})
     assert code == 201

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from kith import testing
+from kith.accounts.services import add_owned_record
 from kith.core.context import acting_as
 from kith.core.errors import Ambiguous, Conflict, NotFound, ValidationError
+from kith.core.models import Change
 from kith.core.viewer import SYSTEM
 from kith.records import selectors, services
-from kith.records.models import Record
+from kith.records.models import ContactPoint, Record
 from kith.relationships.selectors import record_history
 
 
@@ -251,7 +254,6 @@ def test_nul_characters_are_refused_alike_on_both_databases() -> None:
 
 
 def test_an_email_another_live_record_has_is_refused_and_names_that_record(cli) -> None:  # type: ignore[no-untyped-def]
-    from kith.records.models import ContactPoint
 
     jane = testing.make_person("Jane Doe", email="jane@acme.test")
     before = (Record.objects.count(), ContactPoint.objects.count())
@@ -277,10 +279,6 @@ def test_an_email_another_live_record_has_is_refused_and_names_that_record(cli) 
 
 
 def test_a_private_holder_of_the_email_is_not_named() -> None:
-    from django.contrib.auth import get_user_model
-
-    from kith.accounts.services import add_owned_record
-
     owner = get_user_model().objects.create_user(username="own@our.test")
     add_owned_record(
         user=owner, private=True, type_key="person", name="Secret Sam", emails=["sam@x.test"]
@@ -291,7 +289,6 @@ def test_a_private_holder_of_the_email_is_not_named() -> None:
 
 
 def test_init_refuses_another_home_unless_asked_to_change_it(cli) -> None:  # type: ignore[no-untyped-def]
-    from kith.core.models import Change
 
     home = services.add_organization(name="Our Co")
     assert cli("init", "--home", "Our Co", "--domain", "our.test")[0] == 0

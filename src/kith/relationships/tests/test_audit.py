@@ -10,6 +10,7 @@ from kith.core.context import acting_as, from_ip
 from kith.core.errors import Conflict
 from kith.core.models import AuditEvent
 from kith.relationships import services
+from kith.server.tests.conftest import make_caller
 
 
 def _entries() -> list[AuditEvent]:
@@ -41,8 +42,6 @@ def test_a_refused_type_writes_no_entry() -> None:
 
 
 def test_the_cli_and_the_api_audit_a_new_type(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kith.server.tests.conftest import make_caller
-
     monkeypatch.setenv("KITH_USER", "ops@our.test")
     code, _, err = cli("reltype", "add", "mentors", "--inverse", "mentored_by")
     assert code == 0, err

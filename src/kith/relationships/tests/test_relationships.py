@@ -12,6 +12,7 @@ from kith.core.viewer import SYSTEM
 from kith.records.services import add_record, define_type
 from kith.relationships import selectors, services
 from kith.relationships.models import Relationship, RelationshipType
+from kith.relationships.selectors import record_history
 
 
 def _labels(record, **kwargs) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -116,7 +117,6 @@ def test_ending_keeps_history_and_as_of_sees_the_past() -> None:
         services.end_relationship(rel_id=rel.id, on="2024-07-01")
     with pytest.raises(NotFound):
         services.end_relationship(rel_id="rel_nope")
-    from kith.relationships.selectors import record_history
 
     actions = [(h["action"], h["entity_id"]) for h in record_history(SYSTEM, jane)[0]]
     assert ("end", rel.id) in actions

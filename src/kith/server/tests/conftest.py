@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from kith.accounts.services import add_user, create_token
+
 
 @dataclass
 class Caller:
@@ -34,8 +36,6 @@ class Caller:
 
 
 def make_caller(email: str, role: str, team: str | None = None) -> Caller:
-    from kith.accounts.services import add_user, create_token
-
     add_user(email=email, role=role, team=team, password="correct horse battery")
     _, secret = create_token(email=email)
     return Caller(email, secret)

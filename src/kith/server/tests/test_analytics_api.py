@@ -5,18 +5,17 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from kith.records.models import Record
 from kith.server.tests.conftest import Caller
+from kith.testing import load_contact, make_home, make_person, relate
 
 
 def _world(member: Caller, owner: Caller) -> dict[str, str]:
-    from kith.testing import make_home, make_person, relate
-
     home = make_home()
     tina = make_person("Tina Team", org=home)
     _, acme = member.call("POST", "/records", {"type": "org", "name": "Acme"})
     _, sam = member.call("POST", "/records", {"name": "Sam Shared"})
     _, pat = owner.call("POST", "/records", {"name": "Pat Private", "private": True})
-    from kith.records.models import Record
 
     relate(tina, "knows", Record.objects.get(pk=pat["id"]))
     relate(Record.objects.get(pk=pat["id"]), "works_at", Record.objects.get(pk=acme["id"]))
@@ -60,9 +59,6 @@ def test_health_best_and_at_risk(member: Caller, owner: Caller) -> None:
 
 
 def test_duplicates_merge_and_undo(member: Caller, owner: Caller, admin: Caller) -> None:
-    from kith.records.models import Record
-    from kith.testing import load_contact
-
     _, a = member.call("POST", "/records", {"name": "Dana Double", "emails": ["dana@d.test"]})
     # the API refuses an email another record has (409); a bulk load can still leave twins
     code, err = member.call("POST", "/records", {"name": "Dana Double", "emails": ["dana@d.test"]})

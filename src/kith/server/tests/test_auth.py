@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from django.contrib.auth.models import User
 from django.test import Client
 
+from kith.accounts.models import ApiToken
 from kith.core import clock
 from kith.server.tests.conftest import Caller
 
@@ -71,8 +73,6 @@ def test_api_rate_limit_is_429(member: Caller, monkeypatch) -> None:
 
 
 def test_tokens_are_hashed_revocable_and_expire(member: Caller, admin: Caller) -> None:
-    from kith.accounts.models import ApiToken
-
     code, made = member.call("POST", "/tokens", {"name": "script", "expires_days": 1})
     assert code == 201 and made["token"].startswith("kith_")
     stored = ApiToken.objects.get(pk=made["id"])
@@ -142,6 +142,4 @@ def test_anonymous_gets_401_json(anon: Caller) -> None:
 
 
 def test_passwords_are_argon2(member: Caller) -> None:
-    from django.contrib.auth.models import User
-
     assert User.objects.get(username="member@our.test").password.startswith("argon2")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
+import pkgutil
 import re
 from typing import Any
 
 from django.test import Client
+from pydantic import BaseModel
 
+import kith
+from kith.server.tests.conftest import make_caller
 from kith.web.middleware import CSP
 
 
@@ -81,8 +87,6 @@ def test_docs_page_and_every_asset_it_needs_are_served_by_kith() -> None:
 
 
 def test_a_multipart_body_without_a_boundary_is_a_bad_request() -> None:
-    from kith.server.tests.conftest import make_caller
-
     caller = make_caller("member@our.test", "member")
     resp = Client().post(
         "/api/v1/imports",
@@ -103,14 +107,6 @@ def test_operations_with_a_query_document_the_servers_uri_too_long() -> None:
 
 def test_each_schema_name_is_one_model() -> None:
     """OpenAPI names a component by its class name: two models of one name would merge."""
-    import contextlib
-    import importlib
-    import pkgutil
-
-    from pydantic import BaseModel
-
-    import kith
-
     for info in pkgutil.iter_modules(kith.__path__):
         if not info.ispkg:
             continue

@@ -10,9 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import Client
 
+from kith.accounts.models import ApiToken
+from kith.dedupe.services import merge_records
+from kith.interactions.services import log_interaction
+from kith.relationships.services import relate
+from kith.server.api import api
 from kith.server.tests.conftest import Caller, make_caller
+from kith.testing import make_home, make_person
+from kith.webhooks.models import Delivery
+from kith.webhooks.services import add_webhook
 
 ROLES = ["anonymous", "viewer", "member", "owner", "admin"]
 RANK = {"anonymous": 0, "viewer": 1, "member": 2, "owner": 2, "admin": 3}
@@ -102,11 +112,6 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
 @pytest.fixture
 def world(settings: Any) -> dict[str, Any]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    from kith.accounts.models import ApiToken
-    from kith.interactions.services import log_interaction
-    from kith.relationships.services import relate
-    from kith.webhooks.models import Delivery
-    from kith.webhooks.services import add_webhook
 
     callers = {
         "anonymous": Caller(None, None),
@@ -121,8 +126,6 @@ def world(settings: Any) -> dict[str, Any]:
     callers["member"].call("DELETE", f"/records/{gone['id']}")
     _, private = callers["owner"].call("POST", "/records", {"name": "Private Pat", "private": True})
     rel = relate(a=shared["id"], type_name="knows", b=other["id"])
-    from kith.dedupe.services import merge_records
-    from kith.testing import make_home, make_person
 
     home = make_home()
     teammate = make_person("Tina Team", org=home)
@@ -208,8 +211,6 @@ def test_matrix(
 
 
 def test_every_endpoint_is_in_the_matrix() -> None:
-    from kith.server.api import api
-
     schema = api.get_openapi_schema()
     listed = {(m, p.split("?")[0]) for m, p, *_ in ENDPOINTS}
     open_paths = {"/auth/csrf", "/auth/login", "/imports"}  # /imports: test_import_matrix
@@ -231,9 +232,6 @@ def _same(template: str, path: str) -> bool:
 
 
 def test_import_matrix(world: dict[str, Any]) -> None:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.test import Client
-
     for role in ROLES:
         caller = world["callers"][role]
         sid = transaction.savepoint()

@@ -7,15 +7,14 @@ from typing import Any
 import pytest
 
 from kith import testing
+from kith.accounts.selectors import get_user
+from kith.accounts.services import add_owned_record, set_private
 from kith.server.tests.conftest import Caller
 
 
 @pytest.fixture
 def world(owner: Caller, member: Caller) -> dict[str, Any]:
     """Shared Sam and the owner's private Sam (same name, a shared email), a private org."""
-    from kith.accounts.selectors import get_user
-    from kith.accounts.services import add_owned_record
-
     shared = testing.make_person("Sam Lee", email="sam@one.test")
     user = get_user("owner@our.test")
     secret = add_owned_record(
@@ -72,9 +71,6 @@ def test_a_hidden_reference_answers_exactly_like_a_missing_one(
 def acme(owner: Caller, member: Caller) -> dict[str, Any]:
     """Public Acme with Jane (engaged by Mia of our team) and the owner's private champion
     Secret Sam, who reports to Jane, knows Zed, and shares Jane's email."""
-    from kith.accounts.selectors import get_user
-    from kith.accounts.services import set_private
-
     home = testing.make_home()
     mia = testing.make_person("Mia Team", org=home, since="2020-01-01")
     acme = testing.make_org("Acme")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test import Client
+
 from kith.server.tests.conftest import Caller
 
 
@@ -129,8 +132,6 @@ def test_viewer_cannot_write(viewer: Caller, member: Caller) -> None:
 
 
 def test_values_the_database_refuses_are_422_not_500(member: Caller) -> None:
-    from django.db import connection
-
     pg = connection.vendor == "postgresql"
     # a name with NUL is refused by the records service alike on both databases
     code, err = member.call("POST", "/records", {"name": "Nul\u0000Byte"})
@@ -151,8 +152,6 @@ def test_values_the_database_refuses_are_422_not_500(member: Caller) -> None:
 
 
 def test_unknown_api_paths_answer_json_404() -> None:
-    from django.test import Client
-
     for path in ("/api/v1/no-such-thing", "/api/v2/records", "/api"):
         resp = Client().get(path)
         assert resp.status_code == 404, path

@@ -22,6 +22,7 @@ from kith.records.models import Record
 from kith.records.services import add_organization, add_person, update_record
 from kith.server.tests.conftest import Caller, make_caller
 from kith.testing import make_person, relate
+from kith.web.views import records as record_views
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -137,8 +138,6 @@ def _web_history(web: Client, rid: str) -> tuple[list[str], int]:
 def test_history_is_paged_alike_in_all_three(
     cli: Cli, api: Caller, web: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kith.web.views import records as record_views
-
     jane = make_person("Jane Doe", email="jane@acme.test")
     for i in range(6):
         update_record(ref=jane.id, values={"title": f"Title {i}"})

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -26,7 +29,6 @@ pytestmark = pytest.mark.slow
 
 
 def _app():  # type: ignore[no-untyped-def]
-    from django.core.handlers.wsgi import WSGIHandler
 
     return WSGIHandler()
 
@@ -38,9 +40,6 @@ EXAMPLES = int(os.environ.get("KITH_SCHEMATHESIS_EXAMPLES", "20"))
 @pytest.fixture(autouse=True)
 def _keep_test_connection() -> Iterator[None]:
     """Like Django's test client: requests must not close the test's DB connection."""
-    from django.core import signals
-    from django.db import close_old_connections
-
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     yield

@@ -6,7 +6,26 @@ import datetime as dt
 import threading
 from typing import Any
 
+from django.db import connection
+from django.db.models import Count, Max
+
+from kith.accounts.selectors import viewer_of
 from kith.core import clock
+from kith.core.errors import KithError
+from kith.intelligence import aggregates as agg
+from kith.intelligence.conf import model_config
+from kith.intelligence.scoring import pair_strength
+from kith.intelligence.selectors import at_risk
+from kith.intelligence.services import data_version
+from kith.interactions.selectors import recent_interactions
+from kith.records.models import Record
+from kith.records.search import check_search as check
+from kith.records.search import search_q
+from kith.records.search import with_contacts as prefetch
+from kith.records.selectors import contacts_of, effective_viewer, resolve, visible_q
+from kith.records.selectors import search_records as search
+from kith.relationships.models import Relationship
+from kith.relationships.selectors import active_on, team_ids
 
 BANDS = ("strong", "good", "fair", "weak", "cold")
 PAGE_SIZE = 50
@@ -28,12 +47,6 @@ def memo(name: str, compute: Any) -> Any:
     update and deletion (renames, merges, deletes), so a stale answer is never served;
     scoring the whole workspace costs ~200 ms on the demo data, this check two queries.
     """
-    from django.db import connection
-    from django.db.models import Count, Max
-
-    from kith.intelligence.services import data_version
-    from kith.records.models import Record
-
     rec = Record.objects.aggregate(n=Count("id"), u=Max("updated_at"), d=Max("deleted_at"))
     key = (name, connection.settings_dict["NAME"], today(), data_version(), *rec.values())
     with _memo_lock:
@@ -48,20 +61,11 @@ def memo(name: str, compute: Any) -> Any:
 
 
 def visible_records(user: Any) -> Any:
-    from kith.accounts.selectors import viewer_of
-    from kith.records.models import Record
-    from kith.records.selectors import visible_q
-
     return Record.objects.filter(visible_q(viewer_of(user)))
 
 
 def employers(user: Any, ids: list[str]) -> dict[str, list[dict[str, str]]]:
     """Per person id: the organisations they work at today (rollup ties), visible to ``user``."""
-    from kith.accounts.selectors import viewer_of
-    from kith.records.selectors import visible_q
-    from kith.relationships.models import Relationship
-    from kith.relationships.selectors import active_on
-
     out: dict[str, list[dict[str, str]]] = {}
     if not ids:
         return out
@@ -83,11 +87,6 @@ def employers(user: Any, ids: list[str]) -> dict[str, list[dict[str, str]]]:
 
 def my_person(user: Any) -> dict[str, Any]:
     """The person of our team whose email is the user's, or why there is none."""
-    from kith.accounts.selectors import viewer_of
-    from kith.core.errors import KithError
-    from kith.records.selectors import resolve
-    from kith.relationships.selectors import team_ids
-
     email = user.get_username()
     try:
         person = resolve(viewer_of(user), email, type_key="person", field="email")
@@ -109,11 +108,6 @@ def my_attention(user: Any, person_id: str, *, limit: int = 10) -> list[dict[str
     worth before it faded (frequency, depth, reciprocity, tenure), so the ties most worth
     saving come first.
     """
-    from kith.intelligence import aggregates as agg
-    from kith.intelligence.conf import model_config
-    from kith.intelligence.scoring import pair_strength
-    from kith.relationships.selectors import team_ids
-
     cfg, day = model_config(), today()
     team = team_ids(day)
     found = []
@@ -151,10 +145,6 @@ def my_attention(user: Any, person_id: str, *, limit: int = 10) -> list[dict[str
 
 def _at_risk_split(user: Any, limit: int) -> dict[str, list[dict[str, Any]]]:
     """At-risk organisations and people (one computation), private records left out."""
-    from kith.accounts.selectors import viewer_of
-    from kith.intelligence.selectors import at_risk
-    from kith.records.selectors import effective_viewer
-
     viewer = effective_viewer(viewer_of(user))  # the system's, cached, when nothing is hidden
     if viewer.sees_everything:
         rows = memo("at_risk", lambda: at_risk(viewer, limit=10_000))
@@ -170,9 +160,6 @@ def _at_risk_split(user: Any, limit: int) -> dict[str, list[dict[str, Any]]]:
 
 def recent_activity(user: Any, *, limit: int = 12) -> list[dict[str, Any]]:
     """The newest interactions across the workspace, with who took part and what it was about."""
-    from kith.accounts.selectors import viewer_of
-    from kith.interactions.selectors import recent_interactions
-
     return recent_interactions(viewer_of(user), limit=limit)
 
 
@@ -192,29 +179,19 @@ def home_digest(user: Any) -> dict[str, Any]:
 
 def search_filter(text: str) -> Any:
     """Records matching ``text``: the one search rule, ``kith.records.search.search_q``."""
-    from kith.records.search import search_q
-
     return search_q(text)
 
 
 def check_search(text: str) -> str:
-    from kith.records.search import check_search as check
-
     return check(text)
 
 
 def with_contacts(qs: Any) -> Any:
-    from kith.records.search import with_contacts as prefetch
-
     return prefetch(qs)
 
 
 def search_records(user: Any, text: str, *, limit: int = 8) -> list[dict[str, Any]]:
     """Live records ``user`` may see matching ``text`` (names starting with it first)."""
-    from kith.accounts.selectors import viewer_of
-    from kith.records.selectors import contacts_of
-    from kith.records.selectors import search_records as search
-
     found = search(viewer_of(user), text, limit=limit)
     jobs = employers(user, [r.id for r in found if r.type_id == "person"])
     out = []

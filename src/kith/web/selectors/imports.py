@@ -3,7 +3,23 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime
+import json
+import os
+import tempfile
+import time
 from typing import Any
+
+from django.db import OperationalError
+
+from kith.accounts.selectors import is_admin, viewer_of
+from kith.core.errors import KithError, NotFound
+from kith.imports.preview import preview
+from kith.imports.services import import_file
+from kith.records.models import Record
+from kith.records.selectors import visible_q
+from kith.web.models import ImportJob
 
 IMPORT_STALE_SECONDS = 30  # a running job whose heartbeat is older than this has stopped
 IMPORT_CHECK_MAX_BYTES = 512 * 1024  # files checked row by row (a dry run) on the preview page
@@ -34,17 +50,11 @@ _COUNT_LABELS = {
 
 def import_beat_path(job_id: str) -> str:
     """Where a running job's heartbeat is written when the database cannot take it (SQLite)."""
-    import os
-    import tempfile
-
     return os.path.join(tempfile.gettempdir(), f"kith-import-{job_id}.json")
 
 
 def import_job_file(job: Any) -> Any:
     """A context manager: the job's file written to a temporary folder, as a path."""
-    import contextlib
-    import os
-    import tempfile
 
     @contextlib.contextmanager
     def written() -> Any:
@@ -59,23 +69,16 @@ def import_job_file(job: Any) -> Any:
 
 def preview_file(path: str, fmt: str | None, mapping: list[str] | None = None) -> dict[str, Any]:
     """Format, preset, column mapping and sample rows of a file (kith.imports.preview)."""
-    from kith.imports.preview import preview
-
     return preview(path=path, fmt=fmt or None, mapping=mapping)
 
 
 def _job_query(user: Any) -> Any:
-    from kith.accounts.selectors import is_admin
-    from kith.web.models import ImportJob
-
     qs = ImportJob.objects.defer("content", "rejects").select_related("user")
     return qs if is_admin(user) else qs.filter(user=user)
 
 
 def get_import_job(user: Any, job_id: str) -> Any:
     """The job (its file loaded only when used), if ``user`` started it or is an admin."""
-    from kith.core.errors import NotFound
-
     job = _job_query(user).filter(pk=(job_id or "")[:32]).first()
     if job is None:
         raise NotFound(f"job: no import {job_id[:40]!r}", field="job")
@@ -84,8 +87,6 @@ def get_import_job(user: Any, job_id: str) -> Any:
 
 def _beat(job: Any) -> tuple[int, int | None, float]:
     """(done, total, time of the last heartbeat) of a job, from the database or the file."""
-    import json
-
     done, total, at = job.done, job.total, job.updated_at.timestamp()
     try:
         with open(import_beat_path(job.pk), encoding="utf-8") as fh:
@@ -99,8 +100,6 @@ def _beat(job: Any) -> tuple[int, int | None, float]:
 
 def import_status(job: Any) -> str:
     """preview, running, done, failed, or stopped (running, but its heartbeat stopped)."""
-    import time
-
     if job.status != "running":
         return str(job.status)
     _, _, at = _beat(job)
@@ -130,9 +129,6 @@ def import_jobs(user: Any, *, limit: int = IMPORT_JOBS_SHOWN) -> list[dict[str, 
 
 def import_progress(job: Any) -> dict[str, Any]:
     """How far a running job is: done, total, percent, rate per second, seconds left."""
-    import datetime
-    import time
-
     status = import_status(job)
     done, total, _ = _beat(job)
     started = job.report.get("started_at")
@@ -178,14 +174,6 @@ def import_preview(job: Any) -> dict[str, Any]:
 
 def import_check(job: Any) -> dict[str, Any]:
     """A dry run of the job with its options: what would be created or matched, bad rows."""
-    import os
-    import tempfile
-
-    from django.db import OperationalError
-
-    from kith.core.errors import KithError
-    from kith.imports.services import import_file
-
     if len(job.content) > IMPORT_CHECK_MAX_BYTES:
         return {"skipped": True}
     try:
@@ -214,10 +202,6 @@ def count_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 def import_report(user: Any, job: Any) -> dict[str, Any]:
     """The result of a finished (or failed) job: counts, rejected rows, records to open."""
-    from kith.accounts.selectors import viewer_of
-    from kith.records.models import Record
-    from kith.records.selectors import visible_q
-
     report = dict(job.report)
     ids = report.get("created_ids") or []
     created = []
@@ -241,10 +225,6 @@ def import_report(user: Any, job: Any) -> dict[str, Any]:
 
 def import_rejects(job: Any) -> tuple[str, bytes, str]:
     """The rejected rows of a job as a file to fix and import again: name, bytes, type."""
-    import os
-
-    from kith.core.errors import NotFound
-
     if not job.rejects:
         raise NotFound("job: this import rejected no rows", field="job")
     ext, ctype = REJECT_TYPES.get(job.fmt, (".csv", "text/csv"))

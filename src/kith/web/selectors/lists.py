@@ -5,8 +5,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
+from django.db.models import DateTimeField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from kith.core.errors import KithError, ValidationError
 from kith.core.viewer import Viewer
+from kith.intelligence.conf import band, model_config
+from kith.intelligence.engine import compute
+from kith.interactions.models import InteractionLink, Participant
+from kith.records.selectors import contacts_of, field_defs, resolve
+from kith.relationships.models import Relationship
+from kith.relationships.selectors import active_on
+from kith.web.models import SavedView
 from kith.web.selectors.home import (
     BANDS,
     PAGE_SIZE,
@@ -71,8 +83,6 @@ class ListQuery:
 
 def list_columns(type_key: str) -> tuple[list[tuple[str, str]], list[str], list[Any]]:
     """(key, label) of every column a list of ``type_key`` can show, the default ones, fields."""
-    from kith.records.selectors import field_defs
-
     defs = field_defs(type_key)
     base = ["email", "phone", "domain"]
     if type_key == "person":
@@ -101,9 +111,6 @@ def parse_list_query(
     viewer: Viewer, type_key: str, params: dict[str, list[str]]
 ) -> tuple[ListQuery, dict[str, str], list[Any]]:
     """The list state named by query parameters, and a message per parameter that is wrong."""
-    from kith.core.errors import KithError
-    from kith.records.selectors import resolve
-
     columns, default, defs = list_columns(type_key)
     errors: dict[str, str] = {}
     query = ListQuery(type_key=type_key, cols=list(default))
@@ -171,8 +178,6 @@ def parse_list_query(
 
 def _health_scores(type_key: str) -> dict[str, float]:
     """Health of every scored record of the type as of today (one computation)."""
-    from kith.intelligence.conf import model_config
-    from kith.intelligence.engine import compute
 
     def scores() -> dict[str, dict[str, float]]:
         snap = compute(model_config(), today())
@@ -188,9 +193,6 @@ def _health_scores(type_key: str) -> dict[str, float]:
 def _page_scores(type_key: str, ids: list[str]) -> dict[str, float]:
     """Health of just these records (a page of the list): what it costs grows with the page,
     not with the workspace; the same numbers as :func:`_health_scores`."""
-    from kith.intelligence.conf import model_config
-    from kith.intelligence.engine import compute
-
     if not ids or type_key not in ("person", "organization"):
         return {}
     if type_key == "person":
@@ -201,11 +203,6 @@ def _page_scores(type_key: str, ids: list[str]) -> dict[str, float]:
 
 def _last_contact(type_key: str) -> Any:
     """The time of a record's newest interaction (organisations: also their people's)."""
-    from django.db.models import DateTimeField, OuterRef, Q, Subquery, Value
-    from django.db.models.functions import Coalesce, Greatest
-
-    from kith.interactions.models import InteractionLink, Participant
-
     never = Value(dt.datetime(1900, 1, 1, tzinfo=dt.UTC), output_field=DateTimeField())
 
     def newest(qs: Any) -> Any:
@@ -229,12 +226,6 @@ def list_page(
     user: Any, query: ListQuery, defs: list[Any], *, size: int = PAGE_SIZE
 ) -> dict[str, Any]:
     """One page of the list: rows (cells per chosen column), total, pages."""
-    from kith.core.errors import ValidationError
-    from kith.intelligence.conf import band, model_config
-    from kith.records.selectors import contacts_of
-    from kith.relationships.models import Relationship
-    from kith.relationships.selectors import active_on
-
     key = query.type_key
     qs = visible_records(user).filter(type_id=key)
     if not query.deleted:
@@ -316,10 +307,6 @@ def list_page(
 
 def saved_views(user: Any, type_key: str) -> list[dict[str, Any]]:
     """The user's own saved views of one list, by name."""
-    from urllib.parse import urlencode
-
-    from kith.web.models import SavedView
-
     return [
         {"id": v.id, "name": v.name, "query": urlencode(v.query, doseq=True)}
         for v in SavedView.objects.filter(user=user, type_key=type_key).order_by("name", "id")

@@ -7,15 +7,15 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
+from kith.accounts.selectors import get_user
+from kith.accounts.services import add_user
+
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def make_client() -> Callable[..., Client]:
     """``make_client("member")``: a client signed in as a new user with that role."""
-    from kith.accounts.selectors import get_user
-    from kith.accounts.services import add_user
-
     made: dict[str, int] = {}
 
     def make(role: str = "member", *, team: str | None = None, csrf: bool = False) -> Client:

@@ -10,10 +10,23 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
+from kith.accounts.models import ApiToken
+from kith.accounts.selectors import get_user, role_of, token_user
+from kith.accounts.services import add_user, audit, check_credentials, create_token
 from kith.core import clock
+from kith.records.models import FieldDef, RecordType
+from kith.records.selectors import field_defs, get_type
+from kith.records.services import define_type
+from kith.relationships.models import RelationshipType
+from kith.relationships.services import add_type
+from kith.testing import make_org, make_person
 from kith.web.tests.conftest import PASSWORD
+from kith.webhooks.models import Delivery, Webhook
+from kith.webhooks.outbox import deliver_due
+from kith.webhooks.services import add_webhook
 
 HX = {"HTTP_HX_REQUEST": "true"}
 XSS = "<script>alert(1)</script>"
@@ -75,11 +88,6 @@ def _all_pages(client: Client) -> str:
 
 @pytest.mark.parametrize("role", ["member", "viewer"])
 def test_admin_pages_need_the_admin_role(make_client: Callable[..., Client], role: str) -> None:
-    from kith.accounts.models import ApiToken
-    from kith.records.models import FieldDef, RecordType
-    from kith.relationships.models import RelationshipType
-    from kith.webhooks.models import Webhook
-
     make_client("admin")
     client = make_client(role)
     before = (
@@ -104,7 +112,6 @@ def test_admin_pages_need_the_admin_role(make_client: Callable[..., Client], rol
         Webhook.objects.count(),
     )
     assert after == before
-    from kith.accounts.selectors import get_user, role_of
 
     admin = get_user("admin1@our.test")
     assert admin.is_active and role_of(admin) == "admin"
@@ -120,8 +127,6 @@ def test_signed_out_goes_to_sign_in() -> None:
 
 
 def test_csrf_is_enforced(make_client: Callable[..., Client]) -> None:
-    from kith.records.models import RecordType
-
     client = make_client("admin", csrf=True)
     page = client.get("/admin/types")
     assert page.status_code == 200
@@ -147,11 +152,6 @@ def test_csrf_is_enforced(make_client: Callable[..., Client]) -> None:
 
 
 def test_overview_counts_and_links(admin: Client, django_assert_max_num_queries: Any) -> None:
-    from kith.accounts.services import add_user
-    from kith.records.services import define_type
-    from kith.relationships.services import add_type
-    from kith.webhooks.services import add_webhook
-
     define_type(key="vendor", fields=["tier:choice:gold|silver", "since:date"])
     add_type(name="mentors", inverse="mentored_by")
     add_user(email="sam@our.test", role="member", team="sales")
@@ -171,8 +171,6 @@ def test_overview_counts_and_links(admin: Client, django_assert_max_num_queries:
 
 
 def test_define_a_type_with_fields(admin: Client) -> None:
-    from kith.records.selectors import field_defs, get_type
-
     resp = admin.post(
         "/admin/types",
         {
@@ -200,8 +198,6 @@ def test_define_a_type_with_fields(admin: Client) -> None:
 
 
 def test_type_errors_show_next_to_the_field(admin: Client) -> None:
-    from kith.records.models import RecordType
-
     cases = [
         ({"key": ""}, "type-new-key", "Name the type"),
         ({"key": "9lives"}, "type-new-key", "must start with a letter"),
@@ -243,10 +239,6 @@ def test_type_errors_show_next_to_the_field(admin: Client) -> None:
 
 
 def test_add_a_field_to_a_type(admin: Client) -> None:
-    from kith.records.selectors import field_defs
-    from kith.records.services import define_type
-    from kith.testing import make_org
-
     define_type(key="vendor")
     resp = admin.post("/admin/types/vendor/fields", {"name": "rating", "kind": "number"}, **HX)
     assert resp.status_code == 200
@@ -280,8 +272,6 @@ def test_type_names_are_escaped(admin: Client) -> None:
 
 
 def test_types_list_query_count(admin: Client, django_assert_max_num_queries: Any) -> None:
-    from kith.records.services import define_type
-
     for i in range(15):
         define_type(key=f"kind{i}", fields=["a:text", "b:number", "c:choice:x|y"])
     with django_assert_max_num_queries(7):
@@ -293,9 +283,6 @@ def test_types_list_query_count(admin: Client, django_assert_max_num_queries: An
 
 
 def test_add_relationship_types(admin: Client, django_assert_max_num_queries: Any) -> None:
-    from kith.records.services import define_type
-    from kith.relationships.models import RelationshipType
-
     define_type(key="vendor")
     resp = admin.post(
         "/admin/relationship-types",
@@ -322,8 +309,6 @@ def test_add_relationship_types(admin: Client, django_assert_max_num_queries: An
 
 
 def test_relationship_type_errors(admin: Client) -> None:
-    from kith.relationships.models import RelationshipType
-
     before = RelationshipType.objects.count()
     cases = [
         ({"name": ""}, "reltype-new-name", "Name the type"),
@@ -353,9 +338,6 @@ def test_relationship_type_errors(admin: Client) -> None:
 
 
 def test_add_a_user_shows_the_password_once(admin: Client) -> None:
-    from kith.accounts.selectors import get_user, role_of
-    from kith.accounts.services import check_credentials
-
     resp = admin.post("/admin/users", {"email": "Sam@Our.test", "role": "member", "team": "Sales"})
     assert resp.status_code == 200  # an answer, not a redirect: nothing in a URL
     assert resp["Cache-Control"] == "no-store"
@@ -370,8 +352,6 @@ def test_add_a_user_shows_the_password_once(admin: Client) -> None:
 
 
 def test_user_errors_show_next_to_the_field(admin: Client) -> None:
-    from django.contrib.auth.models import User
-
     before = User.objects.count()
     cases = [
         ({"email": "", "role": "member"}, "user-new-email", "Enter the user's email"),
@@ -390,9 +370,6 @@ def test_user_errors_show_next_to_the_field(admin: Client) -> None:
 
 
 def test_change_role_and_team_disable_enable(admin: Client) -> None:
-    from kith.accounts.selectors import get_user, role_of
-    from kith.accounts.services import add_user
-
     add_user(email="sam@our.test", role="member")
     resp = admin.post(
         "/admin/users/change", {"email": "sam@our.test", "role": "viewer", "team": "Support"}
@@ -415,8 +392,6 @@ def test_change_role_and_team_disable_enable(admin: Client) -> None:
 
 
 def test_the_last_admin_stays(admin: Client) -> None:
-    from kith.accounts.selectors import get_user, role_of
-
     me = get_user("admin1@our.test")
     for url, data in [
         ("/admin/users/change", {"email": me.username, "role": "member"}),
@@ -432,8 +407,6 @@ def test_the_last_admin_stays(admin: Client) -> None:
 
 
 def test_reset_password_shows_the_new_one_once(admin: Client) -> None:
-    from kith.accounts.services import add_user, check_credentials
-
     add_user(email="sam@our.test", role="member", password=PASSWORD)
     resp = admin.post("/admin/users/password", {"email": "sam@our.test"})
     assert resp.status_code == 200 and resp["Cache-Control"] == "no-store"
@@ -446,8 +419,6 @@ def test_reset_password_shows_the_new_one_once(admin: Client) -> None:
 def test_users_list_query_count_and_escaping(
     admin: Client, django_assert_max_num_queries: Any
 ) -> None:
-    from kith.accounts.services import add_user
-
     for i in range(30):
         add_user(email=f"u{i}@our.test", role="member", team=["sales", "support", XSS][i % 3])
     with django_assert_max_num_queries(6):
@@ -461,8 +432,6 @@ def test_users_list_query_count_and_escaping(
 
 
 def test_tokens_secret_shown_once(admin: Client) -> None:
-    from kith.accounts.selectors import token_user
-
     resp = admin.post("/admin/tokens", {"name": "laptop", "expires": "30"})
     assert resp.status_code == 200 and resp["Cache-Control"] == "no-store"
     secret = _secret(_html(resp))
@@ -479,8 +448,6 @@ def test_tokens_secret_shown_once(admin: Client) -> None:
 
 
 def test_token_errors(admin: Client) -> None:
-    from kith.accounts.models import ApiToken
-
     for value, text in [
         ("", "whole number"),
         ("abc", "whole number"),
@@ -500,9 +467,6 @@ def test_token_errors(admin: Client) -> None:
 def test_members_and_viewers_manage_only_their_own_tokens(
     make_client: Callable[..., Client], django_assert_max_num_queries: Any
 ) -> None:
-    from kith.accounts.models import ApiToken
-    from kith.accounts.services import create_token
-
     admin = make_client("admin")
     member = make_client("member")
     viewer = make_client("viewer")
@@ -541,8 +505,6 @@ def test_members_and_viewers_manage_only_their_own_tokens(
 def test_tokens_list_query_count_and_escaping(
     admin: Client, django_assert_max_num_queries: Any
 ) -> None:
-    from kith.accounts.services import add_user, create_token
-
     for i in range(20):
         add_user(email=f"u{i}@our.test", role="member")
         create_token(email=f"u{i}@our.test", name=f"{XSS} {i}")
@@ -564,8 +526,6 @@ def _closed_port() -> int:
 
 
 def test_webhook_secret_shown_once_and_changes(admin: Client) -> None:
-    from kith.webhooks.models import Webhook
-
     resp = admin.post(
         "/admin/webhooks",
         {"url": "https://hooks.test/kith", "events": ["record.created", "interaction.logged"]},
@@ -589,8 +549,6 @@ def test_webhook_secret_shown_once_and_changes(admin: Client) -> None:
 
 
 def test_webhook_errors(admin: Client) -> None:
-    from kith.webhooks.models import Webhook
-
     cases = [
         ({"url": "ftp://x.test/", "events": ["*"]}, "webhook-new-url", "not an http(s) URL"),
         ({"url": "https://x.test/" + "a" * 500, "events": ["*"]}, "webhook-new-url", "longer"),
@@ -614,11 +572,6 @@ def test_webhook_errors(admin: Client) -> None:
 def test_deliveries_with_attempts_and_redeliver(
     admin: Client, django_assert_max_num_queries: Any
 ) -> None:
-
-    from kith.testing import make_person
-    from kith.webhooks.models import Delivery
-    from kith.webhooks.outbox import deliver_due
-    from kith.webhooks.services import add_webhook
 
     url = f"http://127.0.0.1:{_closed_port()}/in?q={XSS}"
     hook, _ = add_webhook(url=url, events=["record.created"])
@@ -656,9 +609,6 @@ def test_deliveries_with_attempts_and_redeliver(
 
 
 def test_deliveries_page_by_cursor(admin: Client) -> None:
-    from kith.testing import make_person
-    from kith.webhooks.services import add_webhook
-
     hook, _ = add_webhook(url="https://hooks.test/", events=["*"])
     for i in range(30):
         make_person(f"Person {i}")
@@ -671,8 +621,6 @@ def test_deliveries_page_by_cursor(admin: Client) -> None:
 
 
 def test_webhooks_list_query_count(admin: Client, django_assert_max_num_queries: Any) -> None:
-    from kith.webhooks.services import add_webhook
-
     for i in range(20):
         add_webhook(url=f"https://hooks.test/{i}?q={XSS}", events=["*"])
     with django_assert_max_num_queries(5):
@@ -685,8 +633,6 @@ def test_webhooks_list_query_count(admin: Client, django_assert_max_num_queries:
 
 
 def test_audit_log_filters_and_pages(admin: Client, django_assert_max_num_queries: Any) -> None:
-    from kith.accounts.services import add_user, audit
-
     for i in range(60):
         audit("export", actor="robot@our.test", target=f"{XSS}{i}")
     add_user(email="sam@our.test", role="member")

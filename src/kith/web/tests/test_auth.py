@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.test import Client
 
+from kith.accounts.services import add_user, disable_user
 from kith.web.tests.conftest import PASSWORD
 
 
 def _user(email: str = "jane@our.test", role: str = "member") -> None:
-    from kith.accounts.services import add_user
-
     add_user(email=email, role=role, password=PASSWORD)
 
 
@@ -63,8 +62,6 @@ def test_guessing_is_throttled(time_travel: object) -> None:
 
 
 def test_disabled_user_cannot_sign_in() -> None:
-    from kith.accounts.services import disable_user
-
     _user()
     _user("boss@our.test", "admin")
     disable_user(email="jane@our.test")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.test import Client
 
 from kith.dedupe.models import Merge
 from kith.records.models import Record
+from kith.records.services import delete_record
 from kith.testing import load_contact, log, make_org, make_person, relate
 
 
@@ -106,8 +108,6 @@ def test_merge_needs_csrf(make_client: Callable[..., Client]) -> None:
 
 
 def test_already_merged_and_deleted_say_so(member: Client) -> None:
-    from kith.records.services import delete_record
-
     jane, dup = _pair()
     member.post("/duplicates/merge", {"keep": jane.id, "other": dup.id})
     page = member.get(f"/duplicates/pair?keep={jane.id}&other={dup.id}").content.decode()
@@ -166,8 +166,6 @@ def test_only_the_merger_or_an_admin_undoes(
 
 
 def test_private_records_stay_hidden(make_client: Callable[..., Client], admin: Client) -> None:
-    from django.contrib.auth.models import User
-
     alice, bob = make_client("member"), make_client("member")
     jane, dup = _pair("Secret Agent", "Secret A. Agent")
     owner = User.objects.get(username="member1@our.test")

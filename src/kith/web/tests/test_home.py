@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from kith.accounts.selectors import get_user
+from kith.accounts.services import add_user, set_private
 from kith.core import clock
 from kith.testing import log, make_home, make_org, make_person, relate
 
@@ -91,9 +93,6 @@ def test_names_are_escaped(member: Client, world: dict[str, Any]) -> None:
 def test_private_records_stay_hidden(
     make_client: Callable[..., Client], world: dict[str, Any]
 ) -> None:
-    from kith.accounts.selectors import get_user
-    from kith.accounts.services import add_user, set_private
-
     member = make_client("member")  # member1@our.test is Mia
     add_user(email="owner@our.test", role="member", password="x" * 12)
     set_private(record=world["olga"], private=True, user=get_user("owner@our.test"))

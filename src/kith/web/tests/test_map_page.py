@@ -6,8 +6,13 @@ import json
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from kith.accounts.selectors import get_user
+from kith.accounts.services import add_owned_record
+from kith.records.services import delete_record
 from kith.testing import log, make_home, make_org, make_person, relate
 
 
@@ -149,9 +154,6 @@ def test_bad_path_input(
 
 
 def test_paths_and_maps_skip_private_records(make_client: Any, world: dict[str, Any]) -> None:
-    from kith.accounts.selectors import get_user
-    from kith.accounts.services import add_owned_record
-
     owner, other = make_client("member"), make_client("member")
     secret = add_owned_record(
         user=get_user("member1@our.test"), private=True, type_key="person", name="Hidden Hal"
@@ -174,8 +176,6 @@ def test_viewer_can_explore(viewer: Client, world: dict[str, Any]) -> None:
 
 
 def test_deleted_or_unknown_record_has_no_map(member: Client, world: dict[str, Any]) -> None:
-    from kith.records.services import delete_record
-
     delete_record(ref=world["zoe"].id)
     assert member.get(f"/records/{world['zoe'].id}/map").status_code == 404
     assert member.get("/records/per_nope/map").status_code == 404
@@ -207,9 +207,6 @@ def test_map_escapes_names(member: Client, world: dict[str, Any]) -> None:
 def test_map_queries_do_not_grow(
     member: Client, world: dict[str, Any], django_assert_max_num_queries: Any
 ) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     jane = world["jane"]
     url = f"/records/{jane.id}/map?depth=2&to=Zoe+Far"
 

@@ -9,14 +9,13 @@ import pytest
 from django.test import Client
 
 from kith import testing
+from kith.accounts.selectors import get_user
+from kith.accounts.services import add_owned_record, set_private
 
 
 @pytest.fixture
 def world(make_client: Callable[..., Client]) -> dict[str, Any]:
     """member1 owns private Sam Lee (a shared Sam Lee too) and private Hush Ltd (staff: Ann)."""
-    from kith.accounts.selectors import get_user
-    from kith.accounts.services import add_owned_record
-
     testing.make_home()
     owner = make_client("member")
     other = make_client("member")
@@ -60,9 +59,6 @@ def test_people_of_a_private_org_answer_like_an_unknown_org(world: dict[str, Any
 
 def test_no_page_names_or_counts_a_hidden_record(make_client: Callable[..., Client]) -> None:
     """Acme's hidden champion Secret Sam reports to Jane, knows Zed, shares Jane's email."""
-    from kith.accounts.selectors import get_user
-    from kith.accounts.services import set_private
-
     home = testing.make_home()
     owner, other = make_client("member"), make_client("member")
     mia = testing.make_person("Mia Team", org=home, since="2020-01-01")

@@ -8,10 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from kith.accounts.selectors import get_user
+from kith.accounts.services import add_owned_record
 from kith.core import clock
+from kith.core.context import acting_as
+from kith.interactions.models import Interaction
 from kith.records.models import Record
+from kith.records.services import add_record, define_type, update_record
 from kith.testing import log, make_home, make_org, make_person, relate
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -87,8 +94,6 @@ def test_other_end_sees_the_inverse(member: Client, world: dict[str, Any]) -> No
 
 
 def test_custom_type_record(member: Client, world: dict[str, Any]) -> None:
-    from kith.records.services import add_record, define_type
-
     define_type(key="project", fields=["budget:number", "phase:choice:plan|build|run", "due:date"])
     proj = add_record(type_key="project", name="Apollo", fields={"budget": 1000, "phase": "plan"})
     html = body(member.get(f"/records/{proj.id}"))
@@ -188,8 +193,6 @@ def test_edit_without_htmx_redirects_back(member: Client, world: dict[str, Any])
 
 
 def test_stale_edit_is_a_conflict(member: Client, world: dict[str, Any]) -> None:
-    from kith.records.services import update_record
-
     jane = world["jane"]
     update_record(ref=jane.id, values={"name": "Jane Elsewhere"})  # someone else, now version 2
     resp = member.post(f"/records/{jane.id}/fields/name", {"value": "Mine", "version": "1"}, **HX)
@@ -256,9 +259,6 @@ def test_viewer_sees_no_write_controls_and_cannot_write(
 
 
 def _private(owner_email: str, name: str = "Secret Sue") -> Record:
-    from kith.accounts.selectors import get_user
-    from kith.accounts.services import add_owned_record
-
     return add_owned_record(
         user=get_user(owner_email), private=True, type_key="person", name=name, emails=[]
     )
@@ -490,8 +490,6 @@ def test_log_on_an_organisation_links_it(member: Client, world: dict[str, Any]) 
 def test_bad_log_input_changes_nothing(
     member: Client, world: dict[str, Any], data: dict[str, str], field: str, message: str
 ) -> None:
-    from kith.interactions.models import Interaction
-
     count = Interaction.objects.count()
     resp = member.post(f"/records/{world['bob'].id}/interactions", data, **HX)
     assert resp.status_code == 422
@@ -517,9 +515,6 @@ def test_timeline_pages_with_load_more(member: Client, world: dict[str, Any]) ->
 
 
 def test_history_page(member: Client, world: dict[str, Any]) -> None:
-    from kith.core.context import acting_as
-    from kith.records.services import update_record
-
     jane = world["jane"]
     with acting_as("editor@our.test"):
         update_record(ref=jane.id, values={"name": "Jane Renamed"})
@@ -539,9 +534,6 @@ def _grow(world: dict[str, Any], n: int) -> None:
 
 
 def _count(client: Client, url: str) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client.get(url)  # warm caches (graph, pair table)
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200

@@ -7,14 +7,15 @@ from typing import Any
 
 from django.test import Client
 
+from kith.accounts.selectors import get_user
+from kith.accounts.services import add_owned_record
+from kith.records.services import add_person, delete_record
 from kith.testing import make_home, make_org, make_person
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
 def _data() -> dict[str, Any]:
-    from kith.records.services import add_person
-
     make_home()
     acme = make_org("Acme Robotics", domains=("acme-robotics.test",))
     jane = make_person("Jane Doe", email="jane@acme-robotics.test", org=acme)
@@ -73,9 +74,6 @@ def test_search_is_escaped(member: Client) -> None:
 
 
 def test_private_records_are_not_found(make_client: Callable[..., Client]) -> None:
-    from kith.accounts.selectors import get_user
-    from kith.accounts.services import add_owned_record
-
     make_home()
     owner = make_client("member")
     other = make_client("member")
@@ -89,8 +87,6 @@ def test_private_records_are_not_found(make_client: Callable[..., Client]) -> No
 
 
 def test_deleted_records_are_not_found(member: Client) -> None:
-    from kith.records.services import delete_record
-
     data = _data()
     delete_record(ref=data["jane"].id)
     assert "Jane Doe" not in member.get("/search", {"q": "jane"}, **HX).content.decode()

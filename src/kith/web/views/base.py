@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from kith.accounts.selectors import role_of
 from kith.core.context import acting_as
 from kith.core.errors import KithError, NotFound
 from kith.server.auth import ROLE_RANK
@@ -25,8 +27,6 @@ def is_htmx(request: HttpRequest) -> bool:
 
 def role(request: HttpRequest) -> str | None:
     """The signed-in user's role, or None."""
-    from kith.accounts.selectors import role_of
-
     return role_of(getattr(request, "user", None))
 
 
@@ -55,15 +55,11 @@ def page(
 
 
 def _messages(request: HttpRequest) -> list[Any]:
-    from django.contrib import messages
-
     return list(messages.get_messages(request))
 
 
 def notify(request: HttpRequest, text: str) -> None:
     """A one-line notice shown on the next page."""
-    from django.contrib import messages
-
     messages.success(request, text)
 
 

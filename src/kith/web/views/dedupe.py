@@ -7,14 +7,15 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from kith.core.errors import Conflict, KithError
+from kith.records.selectors import list_types
+from kith.web.selectors.dedupe import duplicate_pairs, merge_detail, pair_sides, recent_merges
+from kith.web.services import merge_pair, undo_merge
 from kith.web.views.base import error_page, notify, page, signed_in
 
 SCORES = (90, 80, 70, 60, 50, 40, 30)
 
 
 def _filters(request: HttpRequest) -> tuple[str, int, dict[str, str]]:
-    from kith.records.selectors import list_types
-
     errors: dict[str, str] = {}
     type_key = request.GET.get("type", "").strip()[:60]
     if type_key and type_key not in {t["key"] for t in list_types()}:
@@ -30,9 +31,6 @@ def _filters(request: HttpRequest) -> tuple[str, int, dict[str, str]]:
 @require_GET
 @signed_in()
 def duplicates(request: HttpRequest) -> HttpResponse:
-    from kith.records.selectors import list_types
-    from kith.web.selectors.dedupe import duplicate_pairs, recent_merges
-
     type_key, min_score, errors = _filters(request)
     context = {
         "found": duplicate_pairs(request.user, type_key=type_key or None, min_score=min_score),
@@ -49,8 +47,6 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 @require_GET
 @signed_in()
 def pair(request: HttpRequest) -> HttpResponse:
-    from kith.web.selectors.dedupe import pair_sides
-
     keep, other = request.GET.get("keep", ""), request.GET.get("other", "")
     if not keep.strip() or not other.strip():
         return error_page(request, 400, "Choose two records", "Open a pair from the list.")
@@ -61,8 +57,6 @@ def pair(request: HttpRequest) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def merge(request: HttpRequest) -> HttpResponse:
-    from kith.web.services import merge_pair
-
     keep, other = request.POST.get("keep", "")[:320], request.POST.get("other", "")[:320]
     if not keep.strip() or not other.strip():
         return error_page(request, 400, "Choose two records", "Open a pair from the list.")
@@ -77,17 +71,12 @@ def merge(request: HttpRequest) -> HttpResponse:
 @require_GET
 @signed_in()
 def merge_page(request: HttpRequest, merge_id: str) -> HttpResponse:
-    from kith.web.selectors.dedupe import merge_detail
-
     return page(request, "web/merge.html", {"merge": merge_detail(request.user, merge_id)})
 
 
 @require_POST
 @signed_in("member")
 def undo(request: HttpRequest, merge_id: str) -> HttpResponse:
-    from kith.web.selectors.dedupe import merge_detail
-    from kith.web.services import undo_merge
-
     shown = merge_detail(request.user, merge_id)  # 404 for a merge of hidden records
     if shown["undone_at"] is None and not shown["can_undo"]:
         return error_page(

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
+from kith.accounts.selectors import viewer_of
 from kith.core.errors import KithError, NotFound, ValidationError
+from kith.network.selectors import ego_map
+from kith.network.selectors import orgchart as read
+from kith.network.selectors import path as paths
 from kith.records.models import Record
 from kith.web.views.base import page, signed_in
 from kith.web.views.record_data import get_record, parse_as_of, text_input
@@ -20,8 +25,6 @@ PATH_FIELDS = {"to": "to", "from": "from", "max-hops": "max_hops", "max_hops": "
 
 def json_response(data: Any, status: int = 200) -> HttpResponse:
     """JSON with <, > and & escaped, so no value can ever read as markup."""
-    import json
-
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return HttpResponse(text, status=status, content_type="application/json")
@@ -67,9 +70,6 @@ def read_map(
     request: HttpRequest, record: Record
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """The map (filtered), what the user asked for, and errors by control."""
-    from kith.accounts.selectors import viewer_of
-    from kith.network.selectors import ego_map
-
     errors: dict[str, str] = {}
     as_of, raw, error = parse_as_of(request)
     if error:
@@ -100,9 +100,6 @@ def read_paths(
     request: HttpRequest, record: Record, as_of: dt.date | None
 ) -> tuple[dict[str, Any] | None, dict[str, str], dict[str, str]]:
     """Warm-introduction paths when the form asked for them: (result, values, errors)."""
-    from kith.accounts.selectors import viewer_of
-    from kith.network.selectors import path as paths
-
     values = {"to": "", "from": "", "max_hops": "4"}
     if "to" not in request.GET:
         return None, values, {}
@@ -196,9 +193,6 @@ def live_record(request: HttpRequest, rid: str) -> Record:
 @require_GET
 @signed_in()
 def orgchart(request: HttpRequest, rid: str) -> HttpResponse:
-    from kith.accounts.selectors import viewer_of
-    from kith.network.selectors import orgchart as read
-
     record = live_record(request, rid)
     if record.type_id != "organization":
         raise ValidationError(f"{record.name} is not an organisation; org charts are for those")

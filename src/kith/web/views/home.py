@@ -8,6 +8,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from kith.core.errors import KithError
+from kith.web.selectors.home import home_digest, search_records
 from kith.web.views.base import is_htmx, page, signed_in
 
 QUICK_RESULTS = 8
@@ -17,8 +18,6 @@ PAGE_RESULTS = 50
 @require_GET
 @signed_in()
 def home(request: HttpRequest) -> HttpResponse:
-    from kith.web.selectors.home import home_digest
-
     return page(request, "web/home.html", home_digest(request.user))
 
 
@@ -26,8 +25,6 @@ def home(request: HttpRequest) -> HttpResponse:
 @signed_in()
 def search(request: HttpRequest) -> HttpResponse:
     """The header's quick results (htmx: a few links) or the full results page."""
-    from kith.web.selectors.home import search_records
-
     text = request.GET.get("q", "")
     if is_htmx(request):
         if not text.strip():

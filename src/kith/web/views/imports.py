@@ -8,6 +8,19 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kith.core.errors import KithError
+from kith.server.auth import client_ip
+from kith.web import services as web_services
+from kith.web.selectors.imports import (
+    get_import_job,
+    import_check,
+    import_jobs,
+    import_preview,
+    import_progress,
+    import_rejects,
+    import_report,
+    import_status,
+)
+from kith.web.services import discard_import_job, reopen_import_job
 from kith.web.views.base import at_least, error_page, form_errors, notify, page, signed_in
 
 FORMAT_CHOICES = [
@@ -35,15 +48,12 @@ def _job_url(job_id: str) -> str:
 def _upload_page(
     request: HttpRequest, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
-    from kith.web.selectors.imports import import_jobs
-    from kith.web.services import IMPORT_MAX_BYTES
-
     context = {
         "jobs": import_jobs(request.user),
         "errors": errors or {},
         "formats": FORMAT_CHOICES,
         "chosen_format": request.POST.get("format", ""),
-        "max_mb": IMPORT_MAX_BYTES // (1024 * 1024),
+        "max_mb": web_services.IMPORT_MAX_BYTES // (1024 * 1024),
     }
     return page(request, "web/import.html", context, status=status)
 
@@ -51,25 +61,24 @@ def _upload_page(
 @require_http_methods(["GET", "POST"])
 @signed_in()
 def upload(request: HttpRequest) -> HttpResponse:
-    from kith.web.services import IMPORT_MAX_BYTES, create_import_job
 
     if request.method == "GET":
         return _upload_page(request)
     if not at_least(request, "member"):
         return error_page(request, 403, "Not allowed", "Importing needs the member role.")
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if length.isdigit() and int(length) > IMPORT_MAX_BYTES + 1024 * 1024:
-        limit = IMPORT_MAX_BYTES // (1024 * 1024)
+    if length.isdigit() and int(length) > web_services.IMPORT_MAX_BYTES + 1024 * 1024:
+        limit = web_services.IMPORT_MAX_BYTES // (1024 * 1024)
         message = f"That file is larger than {limit} MB, the most Kith takes in one upload."
         return _upload_page(request, {"file": message}, status=413)
     upload_file = request.FILES.get("file")
     if upload_file is None:
         return _upload_page(request, {"file": "Choose a file to import."}, status=400)
     try:
-        job = create_import_job(
+        job = web_services.create_import_job(
             user=request.user,
             filename=upload_file.name or "upload",
-            content=upload_file.read(IMPORT_MAX_BYTES + 1),
+            content=upload_file.read(web_services.IMPORT_MAX_BYTES + 1),
             fmt=request.POST.get("format", "")[:20],
         )
     except KithError as exc:
@@ -81,13 +90,6 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def _job_context(request: HttpRequest, job: object) -> dict[str, object]:
-    from kith.web.selectors.imports import (
-        import_preview,
-        import_progress,
-        import_report,
-        import_status,
-    )
-
     status = import_status(job)
     context: dict[str, object] = {"job": job, "status": status, "csv_formats": CSV_FORMATS}
     if status == "preview":
@@ -105,8 +107,6 @@ def _job_context(request: HttpRequest, job: object) -> dict[str, object]:
 @require_GET
 @signed_in()
 def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
-    from kith.web.selectors.imports import get_import_job
-
     job = get_import_job(request.user, job_id)
     return page(request, "web/import_job.html", _job_context(request, job))
 
@@ -123,16 +123,9 @@ def _options(request: HttpRequest) -> dict[int, str]:
 @signed_in("member")
 def options(request: HttpRequest, job_id: str) -> HttpResponse:
     """Save the mapping and options; with ``action=start``, start the import too."""
-    from kith.web.selectors.imports import get_import_job
-    from kith.web.services import (
-        launch_import_job,
-        set_import_options,
-        start_import_job,
-    )
-
     job = get_import_job(request.user, job_id)
     try:
-        set_import_options(
+        web_services.set_import_options(
             job=job,
             fmt=request.POST.get("format", "")[:20],
             columns=_options(request),
@@ -140,8 +133,8 @@ def options(request: HttpRequest, job_id: str) -> HttpResponse:
             bodies=request.POST.get("bodies") == "on",
         )
         if request.POST.get("action") == "start":
-            start_import_job(job=job, ip=_ip(request))
-            launch_import_job(job.pk)
+            web_services.start_import_job(job=job, ip=_ip(request))
+            web_services.launch_import_job(job.pk)
     except KithError as exc:
         context = _job_context(request, get_import_job(request.user, job_id))
         context["errors"] = form_errors(exc)
@@ -150,20 +143,15 @@ def options(request: HttpRequest, job_id: str) -> HttpResponse:
 
 
 def _ip(request: HttpRequest) -> str:
-    from kith.server.auth import client_ip
-
     return client_ip(request)
 
 
 @require_POST
 @signed_in("member")
 def start(request: HttpRequest, job_id: str) -> HttpResponse:
-    from kith.web.selectors.imports import get_import_job
-    from kith.web.services import launch_import_job, start_import_job
-
     job = get_import_job(request.user, job_id)
-    start_import_job(job=job, ip=_ip(request))
-    launch_import_job(job.pk)
+    web_services.start_import_job(job=job, ip=_ip(request))
+    web_services.launch_import_job(job.pk)
     return HttpResponseRedirect(_job_url(job.pk))
 
 
@@ -171,8 +159,6 @@ def start(request: HttpRequest, job_id: str) -> HttpResponse:
 @signed_in()
 def check(request: HttpRequest, job_id: str) -> HttpResponse:
     """The dry run of a job in preview, as a fragment (loaded by the preview page)."""
-    from kith.web.selectors.imports import get_import_job, import_check
-
     job = get_import_job(request.user, job_id)
     context = {"job": job, "check": import_check(job)}
     return page(request, "web/_import_check.html", context)
@@ -182,8 +168,6 @@ def check(request: HttpRequest, job_id: str) -> HttpResponse:
 @signed_in()
 def progress(request: HttpRequest, job_id: str) -> HttpResponse:
     """The progress bar while the job runs, then its report (the page polls this)."""
-    from kith.web.selectors.imports import get_import_job
-
     job = get_import_job(request.user, job_id)
     context = {**_job_context(request, job), "oob": True}  # the result updates the status tag
     template = "web/_import_progress.html" if "progress" in context else "web/_import_result.html"
@@ -193,9 +177,6 @@ def progress(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def retry(request: HttpRequest, job_id: str) -> HttpResponse:
-    from kith.web.selectors.imports import get_import_job
-    from kith.web.services import reopen_import_job
-
     reopen_import_job(job=get_import_job(request.user, job_id))
     return HttpResponseRedirect(_job_url(job_id))
 
@@ -203,9 +184,6 @@ def retry(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def discard(request: HttpRequest, job_id: str) -> HttpResponse:
-    from kith.web.selectors.imports import get_import_job
-    from kith.web.services import discard_import_job
-
     job = get_import_job(request.user, job_id)
     discard_import_job(job=job)
     notify(request, f"Discarded {job.filename}.")
@@ -215,8 +193,6 @@ def discard(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_GET
 @signed_in()
 def rejects(request: HttpRequest, job_id: str) -> HttpResponse:
-    from kith.web.selectors.imports import get_import_job, import_rejects
-
     name, data, ctype = import_rejects(get_import_job(request.user, job_id))
     response = HttpResponse(data, content_type=ctype)
     response["Content-Disposition"] = content_disposition_header(True, name)

@@ -9,7 +9,12 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from kith.accounts.selectors import viewer_of
 from kith.core.errors import KithError
+from kith.records.selectors import get_type, list_types
+from kith.web.selectors.lists import list_columns, list_page, parse_list_query, saved_views
+from kith.web.services import delete_view as delete
+from kith.web.services import save_view as save
 from kith.web.views.base import error_page, is_htmx, notify, page, role, signed_in
 
 CANONICAL = {"person": "people", "organization": "orgs"}
@@ -25,10 +30,6 @@ def list_url(type_key: str, pairs: list[tuple[str, str]] | None = None) -> str:
 def _render_list(
     request: HttpRequest, type_key: str, params: QueryDict, **extra: object
 ) -> HttpResponse:
-    from kith.accounts.selectors import viewer_of
-    from kith.records.selectors import get_type, list_types
-    from kith.web.selectors.lists import list_columns, list_page, parse_list_query, saved_views
-
     rtype = get_type(type_key)
     query, errors, defs = parse_list_query(viewer_of(request.user), rtype.key, dict(params.lists()))
     data = None
@@ -85,8 +86,6 @@ def orgs(request: HttpRequest) -> HttpResponse:
 @require_GET
 @signed_in()
 def records_of_type(request: HttpRequest, type_key: str) -> HttpResponse:
-    from kith.records.selectors import get_type
-
     rtype = get_type(type_key)
     if rtype.key in CANONICAL:
         query = request.GET.urlencode()
@@ -98,11 +97,6 @@ def records_of_type(request: HttpRequest, type_key: str) -> HttpResponse:
 @signed_in("member")
 def save_view(request: HttpRequest, type_key: str) -> HttpResponse:
     """Save the list state sent in ``state`` under ``name``; back to the list."""
-    from kith.accounts.selectors import viewer_of
-    from kith.records.selectors import get_type
-    from kith.web.selectors.lists import parse_list_query
-    from kith.web.services import save_view as save
-
     rtype = get_type(type_key)
     raw = request.POST.get("state", "")[:4000]
     params = QueryDict(raw)
@@ -121,8 +115,6 @@ def save_view(request: HttpRequest, type_key: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
-    from kith.web.services import delete_view as delete
-
     type_key = delete(user=request.user, view_id=view_id)
     notify(request, "Deleted the saved view.")
     return HttpResponseRedirect(list_url(type_key))

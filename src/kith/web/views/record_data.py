@@ -7,9 +7,16 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from kith.accounts.selectors import viewer_of
 from kith.core import clock
 from kith.core.errors import KithError, NotFound, ValidationError
+from kith.core.parse import local_zone, parse_date
+from kith.intelligence.aggregates import names
+from kith.intelligence.selectors import health
+from kith.interactions.selectors import timeline
 from kith.records.models import Record
+from kith.records.selectors import contacts_of, field_defs, record_view, reloaded, resolve
+from kith.relationships.selectors import list_types, relations_view, team_ids
 
 TIMELINE_PAGE = 20
 KINDS = ["call", "email", "meeting", "message", "note", "ticket", "purchase", "survey"]
@@ -35,8 +42,6 @@ def text_input(data: Any, name: str, *, max_len: int = 300, label: str | None = 
 
 def parse_as_of(request: HttpRequest) -> tuple[dt.date | None, str, str]:
     """(day, raw text, error) of the ``as_of`` query parameter; a bad one is an error."""
-    from kith.core.parse import parse_date
-
     raw = str(request.GET.get("as_of", "")).strip()
     if not raw:
         return None, "", ""
@@ -54,17 +59,12 @@ def parse_as_of(request: HttpRequest) -> tuple[dt.date | None, str, str]:
 
 def day_end(day: dt.date) -> dt.datetime:
     """The first moment after ``day`` in local time (timeline items up to that date)."""
-    from kith.core.parse import local_zone
-
     nxt = day + dt.timedelta(days=1)
     return dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=local_zone())
 
 
 def get_record(request: HttpRequest, rid: str, *, deleted: bool = True) -> Record:
     """The record ``rid`` if the signed-in user may see it (else NotFound, a 404)."""
-    from kith.accounts.selectors import viewer_of
-    from kith.records.selectors import resolve
-
     if len(rid) > 320:
         raise NotFound("ref: no such record", field="ref")
     return resolve(viewer_of(request.user), rid, include_deleted=deleted)
@@ -83,8 +83,6 @@ def for_writing(request: HttpRequest, rid: str) -> Record:
 
 def field_rows(record: Record) -> list[dict[str, Any]]:
     """Every editable field of ``record``: name, contacts, then its type's typed fields."""
-    from kith.records.selectors import contacts_of, field_defs
-
     contacts = contacts_of(record)
     rows: list[dict[str, Any]] = [
         {"name": "name", "label": "Name", "kind": "text", "value": record.name, "required": True}
@@ -126,9 +124,6 @@ def field_row(record: Record, name: str) -> dict[str, Any]:
 
 def relation_groups(request: HttpRequest, record: Record, as_of: dt.date | None) -> list[Any]:
     """The record's relationships from both ends, grouped by how they read from it."""
-    from kith.accounts.selectors import viewer_of
-    from kith.relationships.selectors import relations_view
-
     rows = relations_view(viewer_of(request.user), record, as_of=as_of)
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -138,8 +133,6 @@ def relation_groups(request: HttpRequest, record: Record, as_of: dt.date | None)
 
 def type_options(record: Record) -> list[tuple[str, str]]:
     """Relationship names that can start at ``record``: forward keys and inverse names."""
-    from kith.relationships.selectors import list_types
-
     out: dict[str, str] = {}
     for t in list_types():
         if not t["from_types"] or record.type_id in t["from_types"]:
@@ -158,9 +151,6 @@ def timeline_page(
     request: HttpRequest, record: Record, as_of: dt.date | None, before: dt.datetime | None
 ) -> tuple[list[dict[str, Any]], str]:
     """One page of the timeline, newest first, and the ``before`` of the next page ('')."""
-    from kith.accounts.selectors import viewer_of
-    from kith.interactions.selectors import timeline
-
     if as_of is not None:
         end = day_end(as_of)
         before = min(before, end) if before is not None else end
@@ -173,9 +163,6 @@ def health_panel(
     request: HttpRequest, record: Record, as_of: dt.date | None, *, trend: bool = False
 ) -> dict[str, Any]:
     """Health (with its trend chart when asked: a dozen more snapshots), or why there is none."""
-    from kith.accounts.selectors import viewer_of
-    from kith.intelligence.selectors import health
-
     if record.deleted_at is not None:
         return {"why": "Deleted records have no health; restore it to see it."}
     if record.type_id not in ("person", "organization"):
@@ -215,11 +202,6 @@ def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
 
 def team_options(request: HttpRequest) -> tuple[list[tuple[str, str]], str]:
     """Our team (id, name) for "our side" of a logged interaction, and the default one."""
-    from kith.accounts.selectors import viewer_of
-    from kith.intelligence.aggregates import names
-    from kith.records.selectors import resolve
-    from kith.relationships.selectors import team_ids
-
     viewer = viewer_of(request.user)
     named = names(set(team_ids()), viewer=viewer)
     options = sorted(named.items(), key=lambda x: (x[1].casefold(), x[0]))
@@ -242,8 +224,6 @@ def page_context(
     parts: frozenset[str] = PARTS,
 ) -> dict[str, Any]:
     """What the record page (or the named ``parts`` of it, for a fragment) shows."""
-    from kith.records.selectors import record_view, reloaded
-
     fresh = reloaded(record)
     ctx: dict[str, Any] = {
         "record": fresh,

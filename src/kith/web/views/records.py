@@ -8,9 +8,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from kith.accounts.selectors import viewer_of
 from kith.core import clock
-from kith.core.errors import Conflict, KithError, ValidationError
+from kith.core.errors import Conflict, KithError, NotFound, ValidationError
+from kith.core.parse import parse_datetime
+from kith.interactions.services import check_participants, log_interaction
 from kith.records.models import Record
+from kith.records.selectors import records_page, reloaded, resolve
+from kith.records.services import delete_record, restore_record, update_record
+from kith.relationships.selectors import record_history, visible_relationship
+from kith.relationships.services import end_relationship
+from kith.relationships.services import relate as add
 from kith.web.views.base import at_least, error_page, is_htmx, notify, page, signed_in
 from kith.web.views.record_data import (
     errors_of,
@@ -71,8 +79,6 @@ def field(request: HttpRequest, rid: str, name: str) -> HttpResponse:
 
 
 def save_field(request: HttpRequest, rid: str, name: str) -> HttpResponse:
-    from kith.records.services import update_record
-
     record = for_writing(request, rid)
     row = field_row(record, name)
     raw_version = str(request.POST.get("version", "")).strip()
@@ -105,7 +111,6 @@ def save_field(request: HttpRequest, rid: str, name: str) -> HttpResponse:
     if not is_htmx(request):
         notify(request, f"Saved {row['label'].lower()}.")
         return HttpResponseRedirect(reverse("record", args=[record.id]))
-    from kith.records.selectors import reloaded
 
     fresh = reloaded(record)
     ctx = {"record": fresh, "f": field_row(fresh, name), "oob": True}
@@ -115,8 +120,6 @@ def save_field(request: HttpRequest, rid: str, name: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def delete(request: HttpRequest, rid: str) -> HttpResponse:
-    from kith.records.services import delete_record
-
     record = for_writing(request, rid)
     delete_record(ref=record.id)
     notify(request, f"Deleted {record.name}. You can restore it from this page.")
@@ -126,8 +129,6 @@ def delete(request: HttpRequest, rid: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def restore(request: HttpRequest, rid: str) -> HttpResponse:
-    from kith.records.services import restore_record
-
     record = get_record(request, rid)
     restore_record(ref=record.id)
     notify(request, f"Restored {record.name}.")
@@ -137,9 +138,6 @@ def restore(request: HttpRequest, rid: str) -> HttpResponse:
 @require_GET
 @signed_in()
 def history(request: HttpRequest, rid: str) -> HttpResponse:
-    from kith.accounts.selectors import viewer_of
-    from kith.relationships.selectors import record_history
-
     record = get_record(request, rid)
     cursor = str(request.GET.get("cursor", ""))[:500] or None
     try:
@@ -175,10 +173,6 @@ def panel_or_page(
 @require_POST
 @signed_in("member")
 def relate(request: HttpRequest, rid: str) -> HttpResponse:
-    from kith.accounts.selectors import viewer_of
-    from kith.records.selectors import resolve
-    from kith.relationships.services import relate as add
-
     record = for_writing(request, rid)
     values: dict[str, str] = {}
     try:
@@ -221,11 +215,6 @@ def relate(request: HttpRequest, rid: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def end_relation(request: HttpRequest, rid: str, rel_id: str) -> HttpResponse:
-    from kith.accounts.selectors import viewer_of
-    from kith.core.errors import NotFound
-    from kith.relationships.selectors import visible_relationship
-    from kith.relationships.services import end_relationship
-
     record = for_writing(request, rid)
     try:
         rel = visible_relationship(viewer_of(request.user), rel_id[:40])
@@ -250,8 +239,6 @@ def end_relation(request: HttpRequest, rid: str, rel_id: str) -> HttpResponse:
 @signed_in()
 def timeline(request: HttpRequest, rid: str) -> HttpResponse:
     """More of the timeline, older than ``before`` (htmx: list items; else a page)."""
-    from kith.core.parse import parse_datetime
-
     record = get_record(request, rid)
     as_of, raw, error = parse_as_of(request)
     if error:
@@ -267,10 +254,6 @@ def timeline(request: HttpRequest, rid: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def log(request: HttpRequest, rid: str) -> HttpResponse:
-    from kith.accounts.selectors import viewer_of
-    from kith.interactions.services import check_participants, log_interaction
-    from kith.records.selectors import resolve
-
     record = for_writing(request, rid)
     values: dict[str, str] = {}
     try:
@@ -337,9 +320,6 @@ def health_fragment(request: HttpRequest, rid: str) -> HttpResponse:
 @signed_in()
 def suggest(request: HttpRequest, rid: str) -> HttpResponse:
     """Records matching what was typed, as options of the reference field's datalist."""
-    from kith.accounts.selectors import viewer_of
-    from kith.records.selectors import records_page
-
     term = str(request.GET.get("other", "") or request.GET.get("q", "")).strip()[:100]
     found = records_page(viewer_of(request.user), q=term, limit=8)[0] if len(term) >= 2 else []
     items = [r for r in found if r["id"] != rid]

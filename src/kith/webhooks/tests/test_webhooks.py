@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from kith.core import clock
 from kith.server.tests.conftest import Caller
+from kith.webhooks import outbox
 from kith.webhooks.models import Delivery
 from kith.webhooks.outbox import backoff_seconds, deliver_due
 
@@ -93,8 +95,6 @@ def test_signed_delivery_after_write(admin: Caller, member: Caller, receiver: Re
 def test_failures_retry_with_backoff_then_fail(
     admin: Caller, member: Caller, receiver: Receiver
 ) -> None:
-    from kith.webhooks import outbox
-
     receiver.status = 500
     _, hook = admin.call("POST", "/webhooks", {"url": receiver.url, "events": ["*"]})
     member.call("POST", "/records", {"name": "Retry Me"})
@@ -125,8 +125,6 @@ def test_failures_retry_with_backoff_then_fail(
 
 
 def test_unreachable_url_is_an_attempt_with_an_error(admin: Caller, member: Caller) -> None:
-    import socket
-
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.browser
 KITH = str(Path(sys.executable).parent / "kith")
@@ -62,7 +64,6 @@ def _server_database(home: Path) -> str:
     url = os.environ.get("KITH_DB", "")
     if not url.startswith(("postgres://", "postgresql://")):
         return f"sqlite:///{home / 'web.db'}"
-    import psycopg
 
     base, _, name = url.rpartition("/")
     fresh = f"{name.split('?')[0]}_browser_{os.getpid()}"
@@ -75,7 +76,6 @@ def _server_database(home: Path) -> str:
 def _drop_database(url: str) -> None:
     if url.startswith("sqlite"):
         return
-    import psycopg
 
     base, _, name = url.rpartition("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
@@ -143,7 +143,6 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium is not installed, and CI requires the browser journeys")
         pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)

@@ -11,7 +11,9 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kith.accounts.selectors import audit_page
 from kith.core.errors import KithError, ValidationError
+from kith.core.parse import local_zone, parse_date
 from kith.web.views.admin.forms import (
     AUDIT_ACTIONS,
     AUDIT_PAGE,
@@ -23,19 +25,19 @@ from kith.web.views.admin.forms import (
     render,
 )
 from kith.web.views.base import signed_in
+from kith.webhooks.outbox import EVENTS, OPTIONAL_EVENTS
+from kith.webhooks.selectors import deliveries_page, list_webhooks, webhook_view
+from kith.webhooks.services import add_webhook, change_webhook, delete_webhook, get_webhook
+from kith.webhooks.services import redeliver as again
 
 # -- webhooks and their deliveries ------------------------------------------------------------
 
 
 def _events() -> list[str]:
-    from kith.webhooks.outbox import EVENTS, OPTIONAL_EVENTS
-
     return ["*", *EVENTS, *OPTIONAL_EVENTS]
 
 
 def _webhooks_ctx(new: Form | None = None) -> dict[str, Any]:
-    from kith.webhooks.selectors import list_webhooks
-
     return {
         "title": "Webhooks",
         "hooks": list_webhooks(),
@@ -49,7 +51,6 @@ def _webhooks_ctx(new: Form | None = None) -> dict[str, Any]:
 def webhooks_page(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "webhooks", _webhooks_ctx())
-    from kith.webhooks.services import add_webhook
 
     data = request.POST
     form = Form("webhook-new", ("url", "events"), data)
@@ -83,8 +84,6 @@ def _hook_change(request: HttpRequest, change: Callable[[], str]) -> HttpRespons
 @signed_in("admin")
 @require_POST
 def webhook_active(request: HttpRequest, hook_id: str) -> HttpResponse:
-    from kith.webhooks.services import change_webhook
-
     active = request.POST.get("active") == "1"
 
     def change() -> str:
@@ -97,8 +96,6 @@ def webhook_active(request: HttpRequest, hook_id: str) -> HttpResponse:
 @signed_in("admin")
 @require_POST
 def webhook_delete(request: HttpRequest, hook_id: str) -> HttpResponse:
-    from kith.webhooks.services import delete_webhook
-
     def change() -> str:
         delete_webhook(hook_id=hook_id)
         return f"Webhook {hook_id} deleted with its deliveries."
@@ -107,9 +104,6 @@ def webhook_delete(request: HttpRequest, hook_id: str) -> HttpResponse:
 
 
 def _deliveries_ctx(hook_id: str, query: QueryDict) -> tuple[dict[str, Any], int]:
-    from kith.webhooks.selectors import deliveries_page, webhook_view
-    from kith.webhooks.services import get_webhook
-
     hook = webhook_view(get_webhook(hook_id))
     form = Form("deliveries", ("status",), query)
     items: list[dict[str, Any]] = []
@@ -148,8 +142,6 @@ def deliveries(request: HttpRequest, hook_id: str) -> HttpResponse:
 @signed_in("admin")
 @require_POST
 def redeliver(request: HttpRequest, delivery_id: str) -> HttpResponse:
-    from kith.webhooks.services import redeliver as again
-
     d = again(delivery_id=delivery_id)
     hook_id = d.webhook_id
     return done(
@@ -167,9 +159,6 @@ def redeliver(request: HttpRequest, delivery_id: str) -> HttpResponse:
 @signed_in("admin")
 @require_http_methods(["GET"])
 def audit_log(request: HttpRequest) -> HttpResponse:
-    from kith.accounts.selectors import audit_page
-    from kith.core.parse import local_zone, parse_date
-
     form = Form("audit", ("action", "actor", "since"), request.GET)
     items: list[dict[str, Any]] = []
     nxt, status = None, 200

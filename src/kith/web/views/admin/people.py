@@ -9,6 +9,10 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kith.accounts.selectors import list_tokens, list_users
+from kith.accounts.services import add_user, create_token, new_password, revoke_token, set_password
+from kith.accounts.services import change_user as change
+from kith.accounts.services import disable_user as disable
 from kith.core import clock
 from kith.core.errors import KithError, ValidationError
 from kith.web.views.admin.forms import (
@@ -25,8 +29,6 @@ from kith.web.views.base import signed_in
 
 
 def _users_ctx(new: Form | None = None, row: Form | None = None) -> dict[str, Any]:
-    from kith.accounts.selectors import list_users
-
     users = list_users()
     teams: dict[str, list[dict[str, Any]]] = {}
     for u in users:
@@ -57,7 +59,6 @@ def _email(data: QueryDict) -> str:
 def users_page(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "users", _users_ctx())
-    from kith.accounts.services import add_user
 
     data = request.POST
     form = Form("user-new", ("email", "role", "team"), data)
@@ -99,8 +100,6 @@ def _user_action(request: HttpRequest, act: Callable[[str], str | dict[str, str]
 @signed_in("admin")
 @require_POST
 def change_user(request: HttpRequest) -> HttpResponse:
-    from kith.accounts.services import change_user as change
-
     def act(email: str) -> str:
         role = get_text(request.POST, "role", max_len=10) or None
         team = get_text(request.POST, "team", max_len=60) if "team" in request.POST else None
@@ -113,16 +112,12 @@ def change_user(request: HttpRequest) -> HttpResponse:
 @signed_in("admin")
 @require_POST
 def disable_user(request: HttpRequest) -> HttpResponse:
-    from kith.accounts.services import disable_user as disable
-
     return _user_action(request, lambda email: f"Disabled {disable(email=email).username}.")
 
 
 @signed_in("admin")
 @require_POST
 def enable_user(request: HttpRequest) -> HttpResponse:
-    from kith.accounts.services import change_user as change
-
     return _user_action(
         request, lambda email: f"Enabled {change(email=email, active=True).username}."
     )
@@ -131,8 +126,6 @@ def enable_user(request: HttpRequest) -> HttpResponse:
 @signed_in("admin")
 @require_POST
 def reset_password(request: HttpRequest) -> HttpResponse:
-    from kith.accounts.services import new_password, set_password
-
     def act(email: str) -> dict[str, str]:
         password = new_password()
         user = set_password(email=email, password=password)
@@ -158,8 +151,6 @@ def token_state(token: Mapping[str, Any], now: str) -> str:
 
 
 def _tokens_ctx(request: HttpRequest, scope: str, new: Form | None = None) -> dict[str, Any]:
-    from kith.accounts.selectors import list_tokens
-
     now = clock.now().isoformat()
     tokens = list_tokens(None if scope == "all" else request.user)  # type: ignore[arg-type]
     return {
@@ -175,7 +166,6 @@ def _tokens_ctx(request: HttpRequest, scope: str, new: Form | None = None) -> di
 def _tokens(request: HttpRequest, scope: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "tokens", _tokens_ctx(request, scope))
-    from kith.accounts.services import create_token
 
     data = request.POST
     form = Form("token-new", ("name", "expires"), data)
@@ -203,8 +193,6 @@ def _tokens(request: HttpRequest, scope: str) -> HttpResponse:
 
 
 def _revoke(request: HttpRequest, scope: str) -> HttpResponse:
-    from kith.accounts.services import revoke_token
-
     form = Form("token-new")
     try:
         token_id = get_text(request.POST, "token_id", max_len=40)

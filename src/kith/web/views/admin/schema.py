@@ -11,8 +11,15 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kith.accounts.selectors import audit_page, list_tokens, list_users
 from kith.core import clock
 from kith.core.errors import KithError, ValidationError
+from kith.records.models import FieldKind
+from kith.records.selectors import list_types
+from kith.records.services import add_field as add
+from kith.records.services import define_type
+from kith.relationships.selectors import list_types as rel_types
+from kith.relationships.services import add_type
 from kith.web.views.admin.forms import (
     MAX_FIELD_ROWS,
     Form,
@@ -24,6 +31,7 @@ from kith.web.views.admin.forms import (
 )
 from kith.web.views.admin.people import token_state
 from kith.web.views.base import signed_in
+from kith.webhooks.selectors import list_webhooks
 
 # -- overview ---------------------------------------------------------------------------------
 
@@ -31,11 +39,6 @@ from kith.web.views.base import signed_in
 @signed_in("admin")
 @require_http_methods(["GET"])
 def overview(request: HttpRequest) -> HttpResponse:
-    from kith.accounts.selectors import audit_page, list_tokens, list_users
-    from kith.records.selectors import list_types
-    from kith.relationships.selectors import list_types as rel_types
-    from kith.webhooks.selectors import list_webhooks
-
     types, rels, users = list_types(), rel_types(), list_users()
     tokens, hooks = list_tokens(), list_webhooks()
     recent, _ = audit_page(limit=10)
@@ -60,9 +63,6 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 def _types_ctx(new: Form | None = None, add: Form | None = None, rows: int = 3) -> dict[str, Any]:
-    from kith.records.models import FieldKind
-    from kith.records.selectors import list_types
-
     types = list_types()
     adds = {t["key"]: Form(f"field-{t['key']}") for t in types}
     if add is not None:
@@ -79,8 +79,6 @@ def _types_ctx(new: Form | None = None, add: Form | None = None, rows: int = 3) 
 
 def _spec(data: QueryDict, prefix: str) -> str | None:
     """The ``NAME:KIND[:CHOICES][!]`` spec of one field row; None when the row is blank."""
-    from kith.records.models import FieldKind
-
     name = get_text(data, f"{prefix}name", max_len=60)
     kind = get_text(data, f"{prefix}kind", max_len=10) or "text"
     choices = get_text(data, f"{prefix}choices", max_len=2000)
@@ -116,7 +114,6 @@ def _slug(name: str) -> str:
 def types_page(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "types", _types_ctx())
-    from kith.records.services import define_type
 
     data = request.POST
     sent = [int(m.group(1)) for k in data if (m := re.fullmatch(r"f(\d{1,2})-name", k))]
@@ -169,8 +166,6 @@ def _row_of(exc: KithError, specs: list[tuple[int, str]]) -> str:
 @signed_in("admin")
 @require_POST
 def add_field(request: HttpRequest, key: str) -> HttpResponse:
-    from kith.records.services import add_field as add
-
     form = Form(f"field-{key}", ("name", "kind", "choices"), request.POST)
     try:
         spec = _spec(request.POST, "")
@@ -191,9 +186,6 @@ def add_field(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def _reltypes_ctx(new: Form | None = None) -> dict[str, Any]:
-    from kith.records.selectors import list_types
-    from kith.relationships.selectors import list_types as rel_types
-
     return {
         "title": "Relationship types",
         "reltypes": rel_types(),
@@ -207,7 +199,6 @@ def _reltypes_ctx(new: Form | None = None) -> dict[str, Any]:
 def reltypes_page(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "reltypes", _reltypes_ctx())
-    from kith.relationships.services import add_type
 
     data = request.POST
     form = Form("reltype-new", ("name", "inverse", "from", "to"), data)
