@@ -6,7 +6,11 @@ executemany inserts of the rows the import produced (records, contact points,
 relationships, history) into the same schema, measured in the same run.
 The mbox's baseline is the same for the interactions, participants, people, organisations,
 relationships and history rows its import wrote.
-Options: ``--rows N``, ``--messages N`` (also ``--rows=N``), ``--only csv|mbox``.
+After the CSV, ``--updates N`` of its people (default 10,000) are imported again with a
+new phone and a note each: matched, and updated in place. Every import prints how many SQL
+statements it ran (an ``executemany`` counts once) beside its rows/s.
+Options: ``--rows N``, ``--messages N``, ``--updates N`` (also ``--rows=N``),
+``--only csv|mbox``.
 """
 
 from __future__ import annotations
@@ -49,6 +53,20 @@ def write_csv(path: Path, rows: int) -> None:
             )
 
 
+def write_updates(path: Path, rows: int, updates: int) -> None:
+    """The first ``updates`` people of ``write_csv(rows)`` again: a new phone and a note."""
+    rng = random.Random(7)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(HEADER)
+        for i in range(min(rows, updates)):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            org = f"Company {i % (rows // 20 or 1)}"
+            fh.write(
+                f"{first},,{last} {i},{org},Role {i % 7},,met at the fair {i},* Work,"
+                f"{first.lower()}.{i}@c{i % 5000}.example,,,Mobile,+1 212 555 {i % 10000:04d}\n"
+            )
+
+
 def write_mbox(path: Path, messages: int) -> None:
     rng = random.Random(11)
     with open(path, "w", encoding="utf-8") as fh:
@@ -69,17 +87,38 @@ def write_mbox(path: Path, messages: int) -> None:
             )
 
 
-def run_import(db: Path, file: Path, *extra: str) -> tuple[float, float, dict[str, object]]:
-    """Import in a subprocess; returns (seconds, peak MB, report)."""
-    code = PEAK_MB_SOURCE + (
-        "import sys, time\n"
-        "from kith.cli.main import run\n"
-        "t = time.perf_counter(); rc = run(sys.argv[1:]); dt = time.perf_counter() - t\n"
-        "sys.stderr.write(f'\\nTIME {dt} PEAK_MB {peak_mb()}\\n'); sys.exit(rc)\n"
+# counts the SQL statements of the import (each connection Django opens counts them)
+COUNT_QUERIES = (
+    "from django.db.backends.signals import connection_created\n"
+    "QUERIES = [0]\n"
+    "def _count(execute, sql, params, many, context):\n"
+    "    QUERIES[0] += 1\n"
+    "    return execute(sql, params, many, context)\n"
+    "def _hook(sender, connection, **kw):\n"
+    "    connection.execute_wrappers.append(_count)\n"
+    "connection_created.connect(_hook)\n"
+)
+
+
+def run_import(
+    db: Path, file: Path, *extra: str, init: bool = True
+) -> tuple[float, float, dict[str, object], int]:
+    """Import in a subprocess; returns (seconds, peak MB, report, SQL statements)."""
+    code = (
+        PEAK_MB_SOURCE
+        + COUNT_QUERIES
+        + (
+            "import sys, time\n"
+            "from kith.cli.main import run\n"
+            "t = time.perf_counter(); rc = run(sys.argv[1:]); dt = time.perf_counter() - t\n"
+            "sys.stderr.write(f'\\nTIME {dt} PEAK_MB {peak_mb()} QUERIES {QUERIES[0]}\\n')\n"
+            "sys.exit(rc)\n"
+        )
     )
     env = {**os.environ, "KITH_DB": f"sqlite:///{db}"}
-    subprocess.run([KITH, "init", "--home", "Our", "--domain", "our.example"], env=env,
-                   check=True, capture_output=True)  # fmt: skip
+    if init:
+        subprocess.run([KITH, "init", "--home", "Our", "--domain", "our.example"], env=env,
+                       check=True, capture_output=True)  # fmt: skip
     proc = subprocess.run(
         [sys.executable, "-c", code, "import", str(file), "--json", *extra],
         env=env,
@@ -89,7 +128,7 @@ def run_import(db: Path, file: Path, *extra: str) -> tuple[float, float, dict[st
     if proc.returncode != 0:
         raise SystemExit(f"import failed: {proc.stderr[-2000:]}")
     tail = proc.stderr.strip().splitlines()[-1].split()
-    return float(tail[1]), float(tail[3]), json.loads(proc.stdout)
+    return float(tail[1]), float(tail[3]), json.loads(proc.stdout), int(tail[5])
 
 
 CSV_TABLES = ["records_record", "records_contactpoint", "relationships_relationship",
@@ -133,13 +172,15 @@ def raw_baseline(db: Path, tables: list[str] = CSV_TABLES) -> tuple[float, int]:
 
 
 def main(argv: list[str]) -> None:
-    rows, messages, only = 200_000, 100_000, ""
+    rows, messages, updates, only = 200_000, 100_000, 10_000, ""
     args = [part for arg in argv for part in arg.split("=", 1)]
     for flag, value in itertools.pairwise(args):
         if flag == "--rows":
             rows = int(value)
         elif flag == "--messages":
             messages = int(value)
+        elif flag == "--updates":
+            updates = int(value)
         elif flag == "--only":
             only = value
     with tempfile.TemporaryDirectory(prefix="kith-bench-import-") as tmp:
@@ -148,15 +189,22 @@ def main(argv: list[str]) -> None:
         if only != "mbox":
             write_csv(csv_file, rows)
             bench_csv(folder / "csv.db", csv_file, rows)
+            if updates:
+                update_file = folder / "updates.csv"
+                write_updates(update_file, rows, updates)
+                bench_updates(folder / "csv.db", update_file, min(rows, updates))
         if only != "csv":
             write_mbox(mbox_file, messages)
             bench_mbox(folder / "mbox.db", mbox_file, messages)
 
 
 def bench_csv(db: Path, csv_file: Path, rows: int) -> None:
-    secs, peak, report = run_import(db, csv_file, "--format", "google")
+    secs, peak, report, queries = run_import(db, csv_file, "--format", "google")
     raw_secs, raw_rows = raw_baseline(db)
-    print(f"csv  {rows:,} rows: {secs:.1f} s, {rows / secs:,.0f} rows/s, peak {peak:,.0f} MB")
+    print(
+        f"csv  {rows:,} rows: {secs:.1f} s, {rows / secs:,.0f} rows/s, {queries:,} queries "
+        f"({queries / rows:.2f}/row), peak {peak:,.0f} MB"
+    )
     print(f"     counts {report['counts']}")
     print(
         f"     raw sqlite3 executemany of the same {raw_rows:,} rows: {raw_secs:.2f} s; "
@@ -164,12 +212,22 @@ def bench_csv(db: Path, csv_file: Path, rows: int) -> None:
     )
 
 
+def bench_updates(db: Path, update_file: Path, rows: int) -> None:
+    secs, peak, report, queries = run_import(db, update_file, "--format", "google", init=False)
+    print(
+        f"csv  {rows:,} rows updating existing people: {secs:.1f} s, {rows / secs:,.0f} rows/s, "
+        f"{queries:,} queries ({queries / rows:.2f}/row, goal: a few), peak {peak:,.0f} MB"
+    )
+    print(f"     counts {report['counts']}")
+
+
 def bench_mbox(db: Path, mbox_file: Path, messages: int) -> None:
-    secs, peak, report = run_import(db, mbox_file)
+    secs, peak, report, queries = run_import(db, mbox_file)
     raw_secs, raw_rows = raw_baseline(db, MBOX_TABLES)
     print(
         f"mbox {messages:,} messages: {secs:.1f} s, {messages / secs:,.0f} msg/s "
-        f"(goal >= 5,000), peak {peak:,.0f} MB (goal < 500)"
+        f"(goal >= 5,000), {queries:,} queries ({queries / messages:.2f}/message), "
+        f"peak {peak:,.0f} MB (goal < 500)"
     )
     print(f"     counts {report['counts']}")
     print(

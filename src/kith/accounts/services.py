@@ -329,10 +329,28 @@ def add_owned_record(*, user: User, private: bool = False, **kwargs: Any) -> Rec
 
 @transaction.atomic
 def set_private(*, record: Record, private: bool, user: User) -> Record:
-    """Make a record private to its owner (taking ownership if it had none) or shared."""
+    """Make a record private to its owner (taking ownership if it had none) or shared.
+
+    Refused while records that others see are merged into it: that would hide them (the
+    rule ``kith.dedupe.services`` applies to merges).
+    """
     if record.private == private:
         return record
     owner_id = record.owner_id or user.pk
+    if private:
+        absorbed = (
+            Record.objects.filter(merged_into=record.id)
+            .exclude(private=True, owner_id=owner_id)
+            .order_by("id")
+            .first()
+        )
+        if absorbed is not None:
+            raise Conflict(
+                f"private: {absorbed.name} ({absorbed.id}) was merged into {record.name} "
+                f"({record.id}) and others see it; making {record.id} private would hide it "
+                "(undo that merge first)",
+                field="private",
+            )
     Record.objects.filter(pk=record.pk).update(private=private, owner_id=owner_id)
     record_change(
         entity_id=record.id,

@@ -8,6 +8,8 @@ write commits or rolls back with the change that caused it. Events and their pay
 - ``relationship.started`` / ``relationship.ended``: ``relationship_id``
 - ``interaction.logged``: ``interaction_id``
 - ``bulk.loaded``: ``counts`` (dict of table -> rows)
+- ``records.imported``: ``created_ids``, ``updated_ids``, ``source`` (one per import batch,
+  instead of one ``record.*`` event per row)
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ from pydantic import Field
 from kith.accounts.selectors import viewer_of
 from kith.dedupe.schemas import DuplicatesOut, MergeListed, MergeOut, UnmergeOut
 from kith.dedupe.selectors import find_duplicates, list_merges
-from kith.dedupe.services import merge_records
+from kith.dedupe.services import can_undo_merge, find_merge, merge_records
 from kith.dedupe.services import unmerge as undo
 from kith.records.selectors import resolve
-from kith.server.auth import acting, require
+from kith.server.auth import Forbidden, acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
 router = Router(tags=["dedupe"])
@@ -51,16 +51,18 @@ def duplicates(request: HttpRequest, q: Query[DuplicateQuery]) -> Any:
 def merge(request: HttpRequest, payload: MergeIn) -> Any:
     """Merge ``other`` into ``keep``; every link moves, nothing is lost (undo with unmerge)."""
     with acting(request) as user:
-        keep = resolve(viewer_of(user), payload.keep, field="keep")
-        other = resolve(viewer_of(user), payload.other, field="other")
-        return merge_records(keep=keep.id, other=other.id)
+        return merge_records(keep=payload.keep, other=payload.other, viewer=viewer_of(user))
 
 
 @router.post("/merges/{ref}/undo", response={200: UnmergeOut, **WRITE_ERRORS})
 def unmerge(request: HttpRequest, ref: str) -> Any:
-    """Undo a merge (by merge id or merged record id)."""
-    with acting(request, "admin"):
-        return undo(ref=ref)
+    """Undo a merge (by merge id or merged record id): admins any, members their own."""
+    with acting(request) as user:
+        viewer = viewer_of(user)
+        merge = find_merge(ref, viewer)
+        if merge.undone_at is None and not can_undo_merge(viewer, merge, actor=user.username):
+            raise Forbidden(f"merge {merge.id} was made by someone else; an admin can undo it")
+        return undo(ref=merge.id, viewer=viewer)
 
 
 @router.get("/merges", response={200: list[MergeListed], **READ_ERRORS})

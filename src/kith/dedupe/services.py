@@ -1,5 +1,14 @@
 """Merge two records into one, and undo it exactly. One transaction each, with history.
 
+The merge policy, the same for the CLI, the API and the web (the shells check only the
+role: member or above):
+
+- the actor must see both records (a hidden one is not found);
+- a merge never hides a record from someone who sees it now: OTHER merges into a
+  shared KEEP, or into a private KEEP only when OTHER is private to the same owner;
+- an admin (and the CLI) may undo any merge, a member the merges they made themselves,
+  and only while they can see both records.
+
 A merge moves everything that points at OTHER (contact points, relationships from
 either end, participations, links, rows of any other app with a foreign key to a
 record, and OTHER's history entries) onto KEEP, fills KEEP's empty fields from OTHER,
@@ -26,11 +35,11 @@ from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.models import Change
 from kith.core.services import record_change
-from kith.core.viewer import SYSTEM
+from kith.core.viewer import SYSTEM, Viewer
 from kith.dedupe.models import Merge
 from kith.interactions.models import InteractionLink, Participant
 from kith.records.models import ContactPoint, Record
-from kith.records.selectors import resolve
+from kith.records.selectors import can_see, resolve
 from kith.relationships.models import Relationship, RelationshipType
 
 SNAPSHOT_VERSION = 1
@@ -97,8 +106,27 @@ def _check_pair(keep: Record, other: Record) -> None:
             )
 
 
-def _lock(ref: str, field: str) -> Record:
-    found = resolve(SYSTEM, ref, include_deleted=True, field=field)
+def _check_hides_nothing(keep: Record, other: Record) -> None:
+    """Refuse a merge after which someone who sees OTHER now would no longer see it.
+
+    A private record is seen by its owner and the admins; a shared one by everyone. So
+    OTHER may go into a shared KEEP, or into a private KEEP of the same owner when OTHER
+    is private too. (Making a shared record private needs an admin; a merge must not be a
+    way round that.)
+    """
+    if not keep.private or (other.private and other.owner_id == keep.owner_id):
+        return
+    who = "the team sees it" if not other.private else "its owner sees it"
+    raise Conflict(
+        f"keep: {keep.name} ({keep.id}) is private and {other.name} ({other.id}) is not "
+        f"private to the same owner ({who}); merging would hide it: merge {keep.id} into "
+        f"{other.id} instead",
+        field="keep",
+    )
+
+
+def _lock(ref: str, field: str, viewer: Viewer = SYSTEM) -> Record:
+    found = resolve(viewer, ref, include_deleted=True, field=field)
     return Record.objects.select_for_update().get(pk=found.pk)
 
 
@@ -234,11 +262,16 @@ def _brief(record: Record) -> dict[str, Any]:
 
 
 @transaction.atomic
-def merge_records(*, keep: str, other: str) -> dict[str, Any]:
-    """Merge OTHER into KEEP; return what moved, what was dropped and what differed."""
-    keep_rec = _lock(keep, "keep")
-    other_rec = _lock(other, "other")
+def merge_records(*, keep: str, other: str, viewer: Viewer = SYSTEM) -> dict[str, Any]:
+    """Merge OTHER into KEEP as ``viewer``; return what moved, was dropped and differed.
+
+    Both must be records ``viewer`` may see; a merge that would hide OTHER from anyone who
+    sees it now is refused (see the module's policy).
+    """
+    keep_rec = _lock(keep, "keep", viewer)
+    other_rec = _lock(other, "other", viewer)
     _check_pair(keep_rec, other_rec)
+    _check_hides_nothing(keep_rec, other_rec)
     snap = _Snapshot()
     snap.keep(Record, Q(pk__in=[keep_rec.pk, other_rec.pk]))
     stats: Counter[str] = Counter()
@@ -333,20 +366,49 @@ def merge_records(*, keep: str, other: str) -> dict[str, Any]:
     return summary
 
 
-def find_merge(ref: str) -> Merge:
-    """The merge named by its id, or the latest live merge of the record ``ref`` (OTHER)."""
-    text = (ref or "").strip()
-    found = Merge.objects.filter(pk=text).first()
+def find_merge(ref: str, viewer: Viewer = SYSTEM) -> Merge:
+    """The merge named by its id, or the latest live merge of the record ``ref`` (OTHER).
+
+    A merge of a record ``viewer`` may not see is not found.
+    """
+    text = (ref or "").strip()[:320]
+    missing = NotFound(f"ref: no merge or merged record matches {text!r}", field="ref")
+    found = Merge.objects.filter(pk=text).defer("snapshot").first()
     if found is not None:
+        if not _sees_both(viewer, found):
+            raise missing
         return found
     try:
-        record = resolve(SYSTEM, text, include_deleted=True, field="ref")
+        record = resolve(viewer, text, include_deleted=True, field="ref")
     except NotFound:
-        raise NotFound(f"ref: no merge or merged record matches {ref!r}", field="ref") from None
-    found = Merge.objects.filter(other_id=record.id, undone_at__isnull=True).order_by("-at").first()
-    if found is None:
+        raise missing from None
+    found = (
+        Merge.objects.filter(other_id=record.id, undone_at__isnull=True)
+        .defer("snapshot")
+        .order_by("-at")
+        .first()
+    )
+    if found is None or not _sees_both(viewer, found):
         raise NotFound(f"ref: {record.name} ({record.id}) has no merge to undo", field="ref")
     return found
+
+
+def _sees_both(viewer: Viewer, merge: Merge) -> bool:
+    if viewer.sees_everything:
+        return True
+    both = Record.objects.filter(pk__in=[merge.keep_id, merge.other_id])
+    return all(can_see(viewer, r) for r in both.only("id", "private", "owner_id"))
+
+
+def can_undo_merge(viewer: Viewer, merge: Merge, *, actor: str) -> bool:
+    """Whether ``viewer`` (acting as ``actor``) may undo ``merge``: admins any, others theirs.
+
+    The shells check the role first (member or above); ``actor`` is the name merges are
+    recorded under (``kith.core.context.current_actor``: the user's email).
+    """
+    if merge.undone_at is not None:
+        return False
+    return viewer.sees_everything or (bool(actor) and merge.actor == actor)
 
 
 def _restore_keep_fields(keep: Record, added: dict[str, Any]) -> list[str]:
@@ -371,12 +433,22 @@ def _load_snapshot(rows: dict[str, list[dict[str, Any]]], skip: Iterable[str] = 
 
 
 @transaction.atomic
-def unmerge(*, ref: str) -> dict[str, Any]:
-    """Undo a merge (by merge id or by the merged record): both records come back as they were."""
-    merge = find_merge(ref)
+def unmerge(*, ref: str, viewer: Viewer = SYSTEM) -> dict[str, Any]:
+    """Undo a merge (by merge id or by the merged record): both records come back as they were.
+
+    As ``viewer`` (the CLI: the system): a merge of records they cannot see is not found,
+    and one they may not undo (``can_undo_merge``) is refused.
+    """
+    merge = find_merge(ref, viewer)
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
     if merge.undone_at is not None:
         raise Conflict(f"ref: merge {merge.id} was already undone on {merge.undone_at:%Y-%m-%d}")
+    if not can_undo_merge(viewer, merge, actor=current_actor()):
+        raise Conflict(
+            f"ref: merge {merge.id} was made by {merge.actor or 'someone else'}; only they or "
+            "an admin can undo it",
+            field="ref",
+        )
     snap = merge.snapshot
     if snap.get("version") != SNAPSHOT_VERSION:
         raise ValidationError(f"ref: merge {merge.id} has an unknown snapshot format", field="ref")

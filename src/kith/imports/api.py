@@ -50,6 +50,7 @@ def import_upload(request: HttpRequest, file: File[UploadedFile], form: Form[Imp
                 for chunk in file.chunks():
                     out.write(chunk)
             report = import_file(
+                viewer=viewer_of(user),
                 path=path,
                 fmt=form.format,
                 dry_run=form.dry_run,

@@ -97,6 +97,7 @@ def cmd_import(
 ) -> None:
     """Import contacts, a calendar or a mailbox; all-or-nothing unless --skip-bad."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.imports.detect import check_path, detect, normalize_format
     from kith.imports.services import ImportFailed, estimate_total, import_file
 
@@ -110,6 +111,7 @@ def cmd_import(
     try:
         with bar:
             report = import_file(
+                viewer=SYSTEM,
                 path=file,
                 fmt=fmt,
                 mapping=mapping or [],

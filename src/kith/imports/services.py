@@ -21,6 +21,7 @@ from django.db import transaction
 
 from kith.core.errors import KithError, ValidationError
 from kith.core.events import publish
+from kith.core.viewer import Viewer
 from kith.imports import detect as detecting
 from kith.imports import ical, mail, readahead, tabular, textio, vcard
 from kith.imports.cells import safe_cell
@@ -127,6 +128,7 @@ def _units(
     bodies: bool,
     report: dict[str, Any],
 ) -> Iterator[Unit]:
+
     if fmt in ("csv", "xlsx", *tabular.PRESETS):
         sheet = (tabular.xlsx_sheet if fmt == "xlsx" else tabular.csv_sheet)(path, name=name)
         preset = fmt if fmt in tabular.PRESETS else None
@@ -171,6 +173,7 @@ def _unit_chunks(
     report: dict[str, Any],
 ) -> Generator[list[Unit], None, None]:
     """The units in lists of CHUNK; a big mbox is parsed ahead by a helper process."""
+
     big = os.path.isfile(path) and os.path.getsize(path) >= readahead.READ_AHEAD_BYTES
     if fmt == "mbox" and big:
         yield from readahead.mbox_chunks(path, bodies=bodies, size=CHUNK)
@@ -205,6 +208,7 @@ class _Rejects:
         self.items.append(unit.raw)
 
     def write(self) -> None:
+
         if self.fmt == "xlsx":
             from openpyxl import Workbook  # noqa: PLC0415 - openpyxl costs 125 ms to import
 
@@ -243,6 +247,7 @@ def default_reject_path(path: str, fmt: str) -> str:
 
 def import_file(
     *,
+    viewer: Viewer,
     path: str,
     fmt: str | None = None,
     mapping: list[str] | None = None,
@@ -252,13 +257,28 @@ def import_file(
     bodies: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Import ``path``; returns a report. Raises ImportFailed (nothing written) on bad units."""
+    """Import ``path`` as ``viewer``; returns a report. Raises ImportFailed on bad units.
+
+    Incoming rows match only records ``viewer`` may see: an import never writes into
+    (nor ties new records to) another user's private record, and its counts say nothing
+    of them. The CLI imports as ``SYSTEM``.
+    """
     name = detecting.check_path(path)
     fmt = detecting.normalize_format(fmt) if fmt else detecting.detect(path)
     report: dict[str, Any] = {"file": name, "format": fmt, "dry_run": dry_run}
     try:
         return _run(
-            path, name, fmt, mapping or [], dry_run, skip_bad, reject, bodies, progress, report
+            viewer,
+            path,
+            name,
+            fmt,
+            mapping or [],
+            dry_run,
+            skip_bad,
+            reject,
+            bodies,
+            progress,
+            report,
         )
     except ImportFailed:
         raise
@@ -272,6 +292,7 @@ def import_file(
 
 
 def _run(
+    viewer: Viewer,
     path: str,
     name: str,
     fmt: str,
@@ -292,8 +313,25 @@ def _run(
     failing = False
     source = f"import:{name}"[:200]
     chunks = _unit_chunks(fmt, path, name, specs, mapping, bodies, report)  # lazy
+
+    def refuse(unit: Unit) -> None:
+        """Count a bad unit: listed, put in the reject file, or failing the import."""
+        nonlocal bad_count, rejects, failing
+        assert unit.error is not None
+        bad_count += 1
+        if len(bad) < MAX_LISTED:
+            bad.append(unit.error)
+        if skip_bad:
+            if rejects is None:
+                rejects = _Rejects(
+                    reject or default_reject_path(path, fmt), fmt, report.get("header")
+                )
+            rejects.add(unit)
+        else:
+            failing = True
+
     with transaction.atomic(), contextlib.closing(chunks):  # closing stops a helper process
-        writer = Writer(source=source, write=lambda: not failing)
+        writer = Writer(viewer=viewer, source=source, write=lambda: not failing)
         for chunk in chunks:
             good: list[tuple[Unit, RecordIn | None]] = []
             for unit in chunk:
@@ -310,17 +348,7 @@ def _run(
                         writer.warnings.append(f"{unit.where}: nothing identifies it; skipped")
                         continue
                 if unit.error is not None:
-                    bad_count += 1
-                    if len(bad) < MAX_LISTED:
-                        bad.append(unit.error)
-                    if skip_bad:
-                        if rejects is None:
-                            rejects = _Rejects(
-                                reject or default_reject_path(path, fmt), fmt, report.get("header")
-                            )
-                        rejects.add(unit)
-                    else:
-                        failing = True
+                    refuse(unit)
                     continue
                 good.append((unit, result if isinstance(result, RecordIn) else None))
             records = [r for _, r in good if r is not None]
@@ -328,10 +356,14 @@ def _run(
             writer.prefetch(records, inters)
             for unit, rec in good:
                 if rec is not None:
+                    unit.error = writer.conflict(rec, unit.where)
+                    if unit.error is not None:
+                        refuse(unit)
+                        continue
                     writer.add_record(rec, unit.where)
                 for item in unit.interactions:
                     writer.add_interaction(item)
-            writer.flush()
+            writer.end_batch()
             if progress:
                 progress(len(chunk))
         writer.finish()

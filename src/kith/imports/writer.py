@@ -7,31 +7,30 @@ that match existing ones are merged through the ORM with field-level history.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q
 
-from kith.bulk.services import insert_sql, time_adapter
 from kith.core import clock
+from kith.core.bulk import insert_changes, time_adapter, to_json
 from kith.core.context import current_actor
 from kith.core.errors import KithError
 from kith.core.events import publish
 from kith.core.ids import new_id
-from kith.core.models import Change
-from kith.core.services import record_change, record_field_changes
-from kith.imports.items import InteractionIn, PersonRef, RecordIn
-from kith.interactions.models import Interaction, Participant
+from kith.core.services import record_change
+from kith.core.viewer import Viewer
+from kith.imports.items import BadRow, InteractionIn, PersonRef, RecordIn
+from kith.interactions.models import Interaction
+from kith.interactions.services import insert_interactions
+from kith.records.batch import extend_records, insert_contacts, insert_records
 from kith.records.models import ContactPoint, Record, RecordType
 from kith.records.normalize import name_key
-from kith.records.selectors import home_org
-from kith.records.services import _snapshot
+from kith.records.selectors import can_see, home_org, visible_q
 from kith.relationships.models import Relationship
-from kith.relationships.services import relate
+from kith.relationships.services import insert_relationships, relate
 
 FREE_MAIL = {
     "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com",
@@ -43,7 +42,6 @@ FREE_MAIL = {
     "libero.it", "btinternet.com", "sbcglobal.net", "mail.com", "inbox.com", "tutanota.com",
 }  # fmt: skip
 LOOKUP = 500  # keys per IN (...) query
-_to_json = json.JSONEncoder(default=str).encode  # json.dumps(x, default=str), built once
 
 
 def _chunks(items: Sequence[Any], size: int = LOOKUP) -> Iterable[Sequence[Any]]:
@@ -75,7 +73,9 @@ class Snap:
 
 
 class Writer:
-    def __init__(self, *, source: str, write: Callable[[], bool]) -> None:
+    def __init__(self, *, viewer: Viewer, source: str, write: Callable[[], bool]) -> None:
+
+        self.viewer = viewer  # matches only records this viewer may see
         self.source = source
         self.write = write  # False once a bad unit makes the import fail: validate only
         self.prefix = dict(RecordType.objects.values_list("key", "id_prefix"))
@@ -95,9 +95,15 @@ class Writer:
         self.related: list[tuple[str, str, str, str]] = []  # (from id, type, target, where)
         self.interactions: list[tuple[InteractionIn, str, list[tuple[str, str]]]] = []
         self.snaps: dict[str, Snap] = {}
+        self.extensions: list[tuple[str, list[tuple[str, str, str]], dict[str, Any]]] = []
+        self.batch_created: list[str] = []  # records made since the last end_batch
+        self.batch_updated: set[str] = set()  # existing records changed since then
+        self.names: dict[str, str] = {}  # names of the records this import matched or made
         self.warned: set[str] = set()
         self.our_domain: dict[str, bool] = {}  # domain -> is it the home organisation's
         home = home_org()
+        if home is not None and not can_see(viewer, home):
+            home = None
         self.home_id = home.id if home else None
         self.home_domains: set[str] = set()
         if home is not None:
@@ -109,6 +115,9 @@ class Writer:
 
     # ----- lookups: one query per kind and chunk -----------------------------------------
     def prefetch(self, records: Sequence[RecordIn], interactions: Sequence[InteractionIn]) -> None:
+
+        seen = visible_q(self.viewer)
+        seen_cp = visible_q(self.viewer, "record__")
         emails = {e for r in records for e in r.emails}
         domains = {d for r in records for d in r.domains}
         domains |= {e.rsplit("@", 1)[1] for e in emails if "@" in e}
@@ -129,14 +138,14 @@ class Writer:
             ("domain", domains - self.org_by_domain.keys(), self.org_by_domain),
         ):
             for part in _chunks(sorted(keys)):
-                rows = ContactPoint.objects.filter(kind=kind, normalized__in=part, **alive)
+                rows = ContactPoint.objects.filter(seen_cp, kind=kind, normalized__in=part, **alive)
                 for norm, rid in rows.order_by("record_id").values_list("normalized", "record_id"):
                     target.setdefault(norm, rid)
                     found.add(rid)
         todo = sorted((names | orgs) - {k for _, k in self.typed_names})
         for part in _chunks(todo):
             qs = Record.objects.filter(
-                name_key__in=part, deleted_at__isnull=True, merged_into__isnull=True
+                seen, name_key__in=part, deleted_at__isnull=True, merged_into__isnull=True
             ).order_by("id")
             counts: Counter[str] = Counter()
             for rid, tkey, nkey in qs.values_list("id", "type_id", "name_key"):
@@ -153,11 +162,14 @@ class Writer:
             # single join lets SQLite scan every works_at row instead
             people = list(
                 Record.objects.filter(
-                    name_key__in=part, type_id="person", deleted_at__isnull=True
+                    seen, name_key__in=part, type_id="person", deleted_at__isnull=True
                 ).values_list("id", flat=True)
             )
             rels = Relationship.objects.filter(
-                type_id="works_at", from_record_id__in=people, until__isnull=True
+                visible_q(self.viewer, "to_record__"),
+                type_id="works_at",
+                from_record_id__in=people,
+                until__isnull=True,
             ).values_list("from_record_id", "from_record__name_key", "to_record__name_key")
             for pid, pkey, okey in rels:
                 self.nameorg_ids.setdefault((pkey, okey), pid)
@@ -171,6 +183,7 @@ class Writer:
         self._load_snaps(sorted(found - self.created - self.snaps.keys()))
 
     def _load_snaps(self, ids: Sequence[str]) -> None:
+
         for part in _chunks(ids):
             for rid, fields in Record.objects.filter(pk__in=part).values_list("id", "fields"):
                 self.snaps[rid] = Snap(fields=dict(fields or {}))
@@ -206,6 +219,40 @@ class Writer:
             return found if found and found not in self.created else None
         return None
 
+    def conflict(self, rec: RecordIn, where: str) -> BadRow | None:
+        """Why ``rec`` cannot be written: its emails are held by two different records.
+
+        Writing it would match one of them and put the other's email on it too, leaving
+        one email on two live records; the row is refused instead, naming both.
+        """
+        target = self.match(rec)
+        holders: dict[str, str] = {}  # record id -> the first of its emails in the row
+        for e in rec.emails:
+            if e in self.email_ids:
+                holders.setdefault(self.email_ids[e], e)
+        ids = set(holders) | ({target} if target and holders else set())
+        if len(ids) < 2:
+            return None
+        names = self._names(sorted(ids))
+        shown = [
+            f"{holders[i]} is {names.get(i, i)}'s ({i})" if i in holders
+            else f"it matches {names.get(i, i)} ({i})"
+            for i in sorted(ids)
+        ]  # fmt: skip
+        return BadRow(
+            where,
+            f"{' and '.join(shown)}: one row cannot be two records; merge them first "
+            "(kith merge) or split the row",
+            column="email",
+            value=", ".join(holders[i] for i in sorted(holders)),
+        )
+
+    def _names(self, ids: Sequence[str]) -> dict[str, str]:
+
+        out = {i: self.names[i] for i in ids if i in self.names}  # new in this import
+        out.update(Record.objects.filter(pk__in=ids).values_list("id", "name"))
+        return out
+
     def add_record(self, rec: RecordIn, where: str) -> str:
         """Match or create ``rec``; returns the record id."""
         rid = self.match(rec)
@@ -232,6 +279,7 @@ class Writer:
         return rid
 
     def _remember(self, rid: str, rec: RecordIn) -> None:
+        self.names.setdefault(rid, rec.name)
         for e in rec.emails:
             self.email_ids.setdefault(e, rid)
         for _, p in rec.phones:
@@ -263,6 +311,7 @@ class Writer:
         return self.snaps[rid]
 
     def _merge_existing(self, rid: str, rec: RecordIn, org_id: str | None) -> None:
+        """Queue what ``rec`` adds to the existing record ``rid`` (written at the next flush)."""
         snap = self._snap(rid)
         wanted = [("email", e, e) for e in rec.emails]
         wanted += [("phone", shown, norm) for shown, norm in rec.phones]
@@ -271,47 +320,13 @@ class Writer:
         new_contacts = [w for w in wanted if (w[0], w[2]) not in snap.contacts]
         new_fields = {k: v for k, v in rec.fields.items() if k not in snap.fields}
         if (new_contacts or new_fields) and self.write():
-            self._update(rid, snap, new_contacts, new_fields)
+            self.extensions.append((rid, new_contacts, new_fields))
+            snap.contacts.update((kind, norm) for kind, _, norm in new_contacts)
+            snap.fields.update(new_fields)
+            self.counts["records_updated"] += 1
         if org_id and (org_id, rec.title) not in snap.works and self.write():
-            self.flush()  # the organisation may still be pending
-            relate(
-                a=rid,
-                type_name="works_at",
-                b=org_id,
-                role=rec.title,
-                source=self.source,
-                if_exists="return",
-            )
+            self.rels.append((new_id("rel"), rid, org_id, rec.title))
             snap.works.add((org_id, rec.title))
-            self.counts["relationships_created"] += 1
-
-    def _update(
-        self, rid: str, snap: Snap, contacts: list[tuple[str, str, str]], fields: dict[str, Any]
-    ) -> None:
-        self.flush()
-        record = Record.objects.select_for_update().get(pk=rid)
-        before = _snapshot(record)
-        have_primary = {k for k, _ in snap.contacts}
-        for kind, shown, norm in contacts:
-            ContactPoint.objects.create(
-                record=record,
-                kind=kind,
-                value=shown,
-                normalized=norm,
-                primary=kind not in have_primary,
-            )
-            have_primary.add(kind)
-            snap.contacts.add((kind, norm))
-        record.fields = {**record.fields, **fields}
-        snap.fields.update(fields)
-        record.version += 1
-        record.updated_at = clock.now()
-        record.save(update_fields=["fields", "version", "updated_at"])
-        record_field_changes(
-            entity_id=rid, entity_kind="record", before=before, after=_snapshot(record)
-        )
-        publish("record.updated", record_id=rid)
-        self.counts["records_updated"] += 1
 
     def org_for(self, name: str, domain: str | None = None) -> str:
         """The organisation named ``name`` (or owning ``domain``), created when missing."""
@@ -350,6 +365,7 @@ class Writer:
         if org_id:
             self.rels.append((new_id("rel"), rid, org_id, ""))
         self.email_ids[who.email] = rid
+        self.names[rid] = rec.name
         return rid
 
     def ours(self, email: str) -> bool:
@@ -395,6 +411,7 @@ class Writer:
 
     def _cancel(self, external_id: str, *, series: bool = False) -> None:
         """Mark a meeting (or a whole series) cancelled; it stays as history."""
+
         self.flush()
         match = Q(external_id=external_id)
         if series:
@@ -420,36 +437,27 @@ class Writer:
 
     # ----- writing -----------------------------------------------------------------------
     def flush(self) -> None:
-        """Insert everything pending with executemany."""
+        """Insert everything pending through the owning apps' batch inserts."""
         if not self.write():
             self.created.update(self.pending)
             self.pending.clear()
             self.rels.clear()
             self.interactions.clear()
+            self.extensions.clear()
             return
-        if not (self.pending or self.rels or self.interactions):
+        if not (self.pending or self.rels or self.interactions or self.extensions):
             return
 
-        now = clock.now()
         when = time_adapter()
-        now_db = when(now)
+        now_db = when(clock.now())
         actor = current_actor()
-        records, contacts, changes = [], [], []
+        note = self.source[:300]
+        records: list[tuple[str, str, str, dict[str, Any]]] = []
+        contacts: list[tuple[str, str, str, str, bool]] = []
+        snapshots: dict[str, dict[str, Any]] = {}
         for p in self.pending.values():
             r = p.rec
-            records.append(
-                (
-                    p.id,
-                    r.type_key,
-                    r.name,
-                    name_key(r.name),
-                    json.dumps(r.fields),
-                    1,
-                    now_db,
-                    now_db,
-                    False,
-                )
-            )
+            records.append((p.id, r.type_key, r.name, r.fields))
             snapshot: dict[str, Any] = {"name": r.name}
             for kind, items in (
                 ("email", [(e, e) for e in r.emails]),
@@ -458,103 +466,63 @@ class Writer:
                 ("url", [(u, u) for u in r.urls]),
             ):
                 for i, (shown, norm) in enumerate(items):
-                    contacts.append((p.id, kind, shown[:320], norm[:320], "", i == 0))
+                    contacts.append((p.id, kind, shown, norm, i == 0))
                 if items:
                     snapshot[kind + "s"] = [s for s, _ in items]
             snapshot.update({f"fields.{k}": v for k, v in r.fields.items()})
-            changes.append(
-                (
-                    p.id,
-                    "record",
-                    "create",
-                    "",
-                    None,
-                    _to_json(snapshot),
-                    actor,
-                    now_db,
-                    self.source[:300],
-                )
-            )
-        rels = []
-        for rid, src, dst, role in self.rels:
-            rels.append(
-                (rid, "works_at", src, dst, role[:200], None, None, "", self.source, now_db)
-            )
-            changes.append(
-                (
-                    rid,
-                    "relationship",
-                    "create",
-                    "",
-                    None,
-                    json.dumps({"from": src, "type": "works_at", "to": dst, "role": role}),
-                    actor,
-                    now_db,
-                    self.source[:300],
-                )
-            )
+            snapshots[p.id] = snapshot
         inters: list[tuple[Any, ...]] = []
-        parts: list[tuple[Any, ...]] = []
+        parts: list[tuple[str, str, str, Any]] = []
+        changes: list[tuple[Any, ...]] = []
         for item, iid, people in self.interactions:
             at = when(item.at)
             inters.append(
-                (
-                    iid,
-                    item.kind,
-                    at,
-                    item.duration,
-                    item.subject,
-                    item.body,
-                    item.direction or "",
-                    "",
-                    item.external_id,
-                    item.thread_id,
-                    self.source,
-                    _to_json(item.meta),
-                    now_db,
-                )
-            )
+                (iid, item.kind, at, item.duration, item.subject, item.body,
+                 item.direction or "", None, None, "", item.external_id, item.thread_id,
+                 self.source, to_json(item.meta), now_db)
+            )  # fmt: skip
             parts.extend((iid, rid, role, at) for rid, role in people)
+            new = {"kind": item.kind, "at": item.at.isoformat(), "with": [r for r, _ in people]}
             changes.append(
-                (
-                    iid,
-                    "interaction",
-                    "create",
-                    "",
-                    None,
-                    json.dumps(
-                        {
-                            "kind": item.kind,
-                            "at": item.at.isoformat(),
-                            "with": [r for r, _ in people],
-                        }
-                    ),
-                    actor,
-                    now_db,
-                    self.source[:300],
-                )
+                (iid, "interaction", "create", "", None, to_json(new), actor, now_db, note)
             )
-        with connection.cursor() as cur:
-            if records:
-                cur.executemany(insert_sql(Record, RECORD_COLS), records)
-            if contacts:
-                cur.executemany(insert_sql(ContactPoint, CONTACT_COLS), contacts)
-            if rels:
-                cur.executemany(insert_sql(Relationship, REL_COLS), rels)
-            if inters:
-                cur.executemany(insert_sql(Interaction, INTERACTION_COLS), inters)
-                cur.executemany(insert_sql(Participant, PARTICIPANT_COLS), parts)
-            if changes:
-                cur.executemany(insert_sql(Change, CHANGE_COLS), changes)
-        self.counts["relationships_created"] += len(rels)
+        insert_records(records, at=now_db, actor=actor, source=self.source, snapshots=snapshots)
+        insert_contacts(contacts)
+        self.batch_updated.update(
+            extend_records(
+                self.extensions, viewer=self.viewer, at=now_db, actor=actor, source=self.source
+            )
+        )
+        rels = [(rid, "works_at", src, dst, role, None, None) for rid, src, dst, role in self.rels]
+        insert_relationships(rels, at=now_db, actor=actor, source=self.source)
+        if inters:
+            insert_interactions(inters, parts)
+            insert_changes(changes)
+        if rels:
+            self.counts["relationships_created"] += len(rels)
+        self.batch_created.extend(self.pending)
         self.created.update(self.pending)
         self.pending.clear()
         self.rels.clear()
         self.interactions.clear()
+        self.extensions.clear()
+
+    def end_batch(self) -> None:
+        """Write what is pending and tell subscribers once which records the batch touched."""
+
+        self.flush()
+        if self.write() and (self.batch_created or self.batch_updated):
+            publish(
+                "records.imported",
+                created_ids=sorted(self.batch_created),
+                updated_ids=sorted(self.batch_updated),
+                source=self.source,
+            )
+        self.batch_created, self.batch_updated = [], set()
 
     def finish(self) -> None:
         """Write what is left and resolve RELATED links (targets may come later in a file)."""
-        self.flush()
+        self.end_batch()
         if not self.related:
             return
 
@@ -575,46 +543,3 @@ class Writer:
                 self.counts["relationships_created"] += 1
             except KithError as exc:
                 self.warnings.append(f"{where}: RELATED {target!r}: {exc.message}")
-
-
-RECORD_COLS = (
-    "id",
-    "type_key",
-    "name",
-    "name_key",
-    "fields",
-    "version",
-    "created_at",
-    "updated_at",
-    "private",
-)
-CONTACT_COLS = ("record_id", "kind", "value", "normalized", "label", "primary")
-REL_COLS = (
-    "id",
-    "type_key",
-    "from_record_id",
-    "to_record_id",
-    "role",
-    "since",
-    "until",
-    "note",
-    "source",
-    "created_at",
-)
-INTERACTION_COLS = (
-    "id",
-    "kind",
-    "at",
-    "duration",
-    "subject",
-    "body",
-    "direction",
-    "outcome",
-    "external_id",
-    "thread_id",
-    "source",
-    "meta",
-    "created_at",
-)
-PARTICIPANT_COLS = ("interaction_id", "record_id", "role", "at")
-CHANGE_COLS = ("entity_id", "entity_kind", "action", "field", "old", "new", "actor", "at", "note")

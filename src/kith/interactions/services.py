@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from kith.core import clock
+from kith.core.bulk import execute_many
 from kith.core.errors import ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
@@ -197,3 +198,41 @@ def log_interaction(
     )
     publish("interaction.logged", interaction_id=interaction.id)
     return interaction, True
+
+
+INTERACTION_COLUMNS = (
+    "id",
+    "kind",
+    "at",
+    "duration",
+    "subject",
+    "body",
+    "direction",
+    "sentiment",
+    "score",
+    "outcome",
+    "external_id",
+    "thread_id",
+    "source",
+    "meta",
+    "created_at",
+)
+PARTICIPANT_COLUMNS = ("interaction_id", "record_id", "role", "at")
+LINK_COLUMNS = ("interaction_id", "record_id", "at")
+
+
+def insert_interactions(
+    rows: Sequence[tuple[Any, ...]],
+    participants: Sequence[tuple[str, str, str, Any]],
+    links: Sequence[tuple[str, str, Any]] = (),
+) -> int:
+    """Insert many interactions with their participants and links at once.
+
+    ``rows`` are tuples in ``INTERACTION_COLUMNS`` order (``meta`` as JSON text, times in
+    the database's form: ``kith.core.bulk.time_adapter``); participants are
+    ``(interaction_id, record_id, role, at)``, links ``(interaction_id, record_id, at)``.
+    """
+    execute_many(Interaction, INTERACTION_COLUMNS, rows)
+    execute_many(Participant, PARTICIPANT_COLUMNS, participants)
+    execute_many(InteractionLink, LINK_COLUMNS, links)
+    return len(rows)

@@ -81,8 +81,8 @@ class HistoryFilters(Schema):
 
 
 def detail(user: Any, record: Any) -> dict[str, Any]:
-    """The JSON form of ``record`` as stored now."""
-    return selectors.record_detail(record)
+    """The JSON form of ``record`` as stored now, as ``user`` may see it."""
+    return selectors.record_detail(record, viewer_of(user))
 
 
 @router.get("/records", response={200: RecordPage, **READ_ERRORS})

@@ -184,8 +184,17 @@ def record_summary(record: Record) -> dict[str, Any]:
     }
 
 
-def record_view(record: Record) -> dict[str, Any]:
-    """The full JSON form of a record: fields, contact points, lifecycle."""
+def record_view(record: Record, viewer: Viewer | None = None) -> dict[str, Any]:
+    """The full JSON form of a record: fields, contact points, lifecycle.
+
+    With ``viewer``, a tombstone's ``merged_into`` names the record it went into only if
+    ``viewer`` may see that one (merges no longer hide records; older data may).
+    """
+    merged_into = record.merged_into
+    if merged_into and viewer is not None and not viewer.sees_everything:
+        target = Record.objects.filter(pk=merged_into).only("id", "private", "owner_id").first()
+        if target is None or not can_see(viewer, target):
+            merged_into = None
     return {
         "id": record.id,
         "type": record.type_id,
@@ -196,15 +205,15 @@ def record_view(record: Record) -> dict[str, Any]:
         "created_at": record.created_at.isoformat(),
         "updated_at": record.updated_at.isoformat(),
         "deleted_at": record.deleted_at.isoformat() if record.deleted_at else None,
-        "merged_into": record.merged_into,
+        "merged_into": merged_into,
     }
 
 
-def record_detail(record: Record) -> dict[str, Any]:
+def record_detail(record: Record, viewer: Viewer | None = None) -> dict[str, Any]:
     """The full JSON form of ``record`` as stored now, with who owns it and whether private."""
     fresh = Record.objects.select_related("owner").prefetch_related("contacts").get(pk=record.pk)
     owner = fresh.owner.get_username() if fresh.owner else None
-    return {**record_view(fresh), "private": fresh.private, "owner": owner}
+    return {**record_view(fresh, viewer), "private": fresh.private, "owner": owner}
 
 
 def list_records(

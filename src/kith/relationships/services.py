@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from kith.core import clock
+from kith.core.bulk import ChangeRow, execute_many, insert_changes, to_json
 from kith.core.errors import Conflict, ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
@@ -242,3 +243,59 @@ def end_relationship(*, rel_id: str, on: str | dt.date | None = None) -> Relatio
     )
     publish("relationship.ended", relationship_id=rel.id)
     return rel
+
+
+RELATIONSHIP_COLUMNS = (
+    "id",
+    "type_key",
+    "from_record_id",
+    "to_record_id",
+    "role",
+    "since",
+    "until",
+    "note",
+    "source",
+    "created_at",
+)
+# (id, type_key, from_id, to_id, role, since, until)
+NewRelationship = tuple[str, str, str, str, str, dt.date | None, dt.date | None]
+
+
+def insert_relationships(
+    rows: Sequence[NewRelationship], *, at: Any, actor: str, source: str, history: bool = True
+) -> int:
+    """Insert many relationships (and, with ``history``, their ``create`` entries) at once.
+
+    ``at`` is the database form of the time (``kith.core.bulk.time_adapter``). The types
+    must exist; the ends are checked by the database (the bulk loader checks at commit).
+    """
+    if not rows:
+        return 0
+    known = set(RelationshipType.objects.values_list("key", flat=True))
+    adapt = connection.ops.adapt_datefield_value
+    out = []
+    for rid, type_key, src, dst, role, since, until in rows:
+        if type_key not in known:
+            raise ValidationError(f"type: unknown relationship type {type_key!r}", field="type")
+        out.append(
+            (rid, type_key, src, dst, role[:200], adapt(since), adapt(until), "", source, at)
+        )
+    execute_many(Relationship, RELATIONSHIP_COLUMNS, out)
+    if history:
+        note = source[:300]
+        changes: list[ChangeRow] = [
+            (
+                rid,
+                "relationship",
+                "create",
+                "",
+                None,
+                to_json({"from": src, "type": type_key, "to": dst, "role": role}),
+                actor,
+                at,
+                note,
+            )
+            for rid, type_key, src, dst, role, _, _ in rows
+        ]
+        insert_changes(changes)
+    return len(out)

@@ -21,13 +21,10 @@ from kith.core.context import acting_as
 from kith.core.errors import Conflict, KithError, NotFound, ValidationError
 from kith.core.ids import new_id
 from kith.core.services import audit
-from kith.dedupe.models import Merge
 from kith.dedupe.services import merge_records, unmerge
 from kith.imports.detect import FORMATS, normalize_format
 from kith.imports.services import ImportFailed, estimate_total, import_file
-from kith.records.selectors import resolve
 from kith.web.models import ImportJob, SavedView
-from kith.web.selectors.dedupe import can_undo_merge
 from kith.web.selectors.imports import (
     import_beat_path,
     import_job_file,
@@ -290,6 +287,7 @@ def run_import_job(job_id: str) -> str:
         ):
             reject = os.path.join(tmp, "rejects")
             report = import_file(
+                viewer=viewer_of(job.user),
                 path=path,
                 fmt=job.fmt,
                 mapping=list(options.get("mapping") or []),
@@ -367,16 +365,9 @@ def launch_import_job(job_id: str) -> Any:
 
 def merge_pair(*, user: Any, keep: str, other: str) -> dict[str, Any]:
     """Merge ``other`` into ``keep``, both of which ``user`` must be able to see."""
-    keep_rec = resolve(viewer_of(user), keep, field="keep", include_deleted=True)
-    other_rec = resolve(viewer_of(user), other, field="other", include_deleted=True)
-    return merge_records(keep=keep_rec.id, other=other_rec.id)
+    return merge_records(keep=keep, other=other, viewer=viewer_of(user))
 
 
 def undo_merge(*, user: Any, merge_id: str) -> dict[str, Any]:
-    """Undo a merge: admins any, members those they made themselves."""
-    merge = Merge.objects.filter(pk=merge_id).defer("snapshot").first()
-    if merge is None:
-        raise NotFound(f"merge: no merge {merge_id!r}", field="merge")
-    if merge.undone_at is None and not can_undo_merge(user, merge):
-        raise Conflict(f"merge: {merge.id} was made by {merge.actor}; an admin can undo it")
-    return unmerge(ref=merge.id)
+    """Undo a merge by the dedupe policy (admins any, members their own)."""
+    return unmerge(ref=merge_id, viewer=viewer_of(user))

@@ -33,6 +33,7 @@ EVENTS = [
     "relationship.started",
     "relationship.ended",
     "interaction.logged",
+    "records.imported",
 ]
 OPTIONAL_EVENTS = ["health.band_changed"]
 MAX_ATTEMPTS = 8

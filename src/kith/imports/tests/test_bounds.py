@@ -14,6 +14,7 @@ import pytest
 from kith.core import limits
 from kith.core.errors import KithError
 from kith.core.limits import MAX_CONTACTS_PER_KIND, MAX_PARTICIPANTS
+from kith.core.viewer import SYSTEM
 from kith.imports import ical
 from kith.imports.services import import_file
 from kith.imports.workbook import MAX_COLUMNS, MAX_ROWS
@@ -89,7 +90,7 @@ def _refused(path: Path, needle: str) -> float:
     tracemalloc.start()
     try:
         with pytest.raises(KithError) as err:
-            import_file(path=str(path), fmt="xlsx")
+            import_file(viewer=SYSTEM, path=str(path), fmt="xlsx")
         peak = tracemalloc.get_traced_memory()[1] / 1e6
     finally:
         tracemalloc.stop()
@@ -136,7 +137,7 @@ def test_an_xml_bomb_is_refused_not_a_crash(tmp_path: Path) -> None:
 def test_a_forged_dimension_does_not_pad_every_row(tmp_path: Path) -> None:
     rows = _cells(1, ["Name", "Email"]) + _cells(2, ["Dora Ng", "dora@forged.example"])
     book = _workbook(tmp_path / "forged.xlsx", _sheet(rows, dimension="A1:XFD1048576"))
-    report = import_file(path=str(book), fmt="xlsx")
+    report = import_file(viewer=SYSTEM, path=str(book), fmt="xlsx")
     assert report["counts"]["person_created"] == 1
     assert Record.objects.filter(name="Dora Ng").exists()
 
@@ -147,7 +148,7 @@ def test_shared_strings_are_read_within_bounds(tmp_path: Path) -> None:
     book = _workbook(
         tmp_path / "shared.xlsx", _sheet(rows), ["Name", "Email", "Eli Sato", "eli@ss.example"]
     )
-    report = import_file(path=str(book), fmt="xlsx")
+    report = import_file(viewer=SYSTEM, path=str(book), fmt="xlsx")
     assert report["counts"]["person_created"] == 1
 
 
@@ -155,7 +156,7 @@ def test_a_csv_of_a_hundred_thousand_columns_says_so(tmp_path: Path) -> None:
     wide = tmp_path / "wide.csv"
     wide.write_text(",".join(f"c{i}" for i in range(100_000)) + "\n" + "x," * 99_999 + "x\n")
     with pytest.raises(KithError, match=r"wide.csv: line 1 has 100,000 columns; at most 1,000"):
-        import_file(path=str(wide))
+        import_file(viewer=SYSTEM, path=str(wide))
     assert not Record.objects.filter(type_id="person").exists()
 
 
@@ -213,7 +214,7 @@ def test_recurring_events_are_capped_per_event_and_per_file(
         f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{events}END:VCALENDAR\r\n"
     )
     assert cal.stat().st_size < 100_000
-    report = import_file(path=str(cal))
+    report = import_file(viewer=SYSTEM, path=str(cal))
     assert Interaction.objects.count() == 100  # 40 + 40 + 20, then nothing more
     cut = [w for w in report["warnings"] if "left out the rest" in w]
     assert len(cut) >= 3 and "kept the first 40 occurrences" in cut[0]
@@ -229,7 +230,7 @@ def test_a_message_to_thousands_keeps_the_first_participants_and_says_so(
     )
     path = tmp_path / "wide.eml"
     path.write_text(msg)
-    report = import_file(path=str(path))
+    report = import_file(viewer=SYSTEM, path=str(path))
     assert Participant.objects.count() == MAX_PARTICIPANTS
     assert Record.objects.filter(type_id="person").count() <= MAX_PARTICIPANTS
     assert any(f"left out {2_001 - MAX_PARTICIPANTS:,} more" in w for w in report["warnings"])
@@ -239,6 +240,6 @@ def test_a_card_with_a_thousand_emails_keeps_the_cap_and_says_so(tmp_path: Path)
     lines = "".join(f"EMAIL:e{n}@card.example\r\n" for n in range(1_000))
     card = tmp_path / "many.vcf"
     card.write_text(f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Many Mails\r\n{lines}END:VCARD\r\n")
-    report = import_file(path=str(card))
+    report = import_file(viewer=SYSTEM, path=str(card))
     assert ContactPoint.objects.filter(kind="email").count() == MAX_CONTACTS_PER_KIND
     assert any(f"left out {1_000 - MAX_CONTACTS_PER_KIND:,} more" in w for w in report["warnings"])

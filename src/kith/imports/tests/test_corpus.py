@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kith.core.errors import KithError
+from kith.core.viewer import SYSTEM
 from kith.imports.services import ImportFailed, import_file
 from kith.interactions.models import Interaction
 from kith.records.models import ContactPoint, Record
@@ -68,7 +69,7 @@ def _state() -> tuple[int, ...]:
 def test_corpus_file(path: Path) -> None:
     before = _state()
     try:
-        report = import_file(path=str(path))
+        report = import_file(viewer=SYSTEM, path=str(path))
     except ImportFailed as exc:
         assert path.name in exc.message and exc.report["bad"], exc.message
         assert all(b["where"] and b["reason"] for b in exc.report["bad"])
@@ -80,5 +81,5 @@ def test_corpus_file(path: Path) -> None:
         return
     assert report["units"] >= 1
     again = _state()
-    import_file(path=str(path))  # a second import changes nothing
+    import_file(viewer=SYSTEM, path=str(path))  # a second import changes nothing
     assert _state() == again

@@ -37,7 +37,7 @@ def _person(email: str) -> Record:
 
 
 def test_google_csv_creates_people_orgs_and_roles() -> None:
-    report = import_file(path=str(FIX / "google.csv"))
+    report = import_file(viewer=SYSTEM, path=str(FIX / "google.csv"))
     assert report["preset"] == "google"
     ana = _person("ana@umbrella.example")
     assert ana.name == "Ana Lopez"
@@ -50,16 +50,16 @@ def test_google_csv_creates_people_orgs_and_roles() -> None:
 
 
 def test_same_file_twice_changes_nothing() -> None:
-    import_file(path=str(FIX / "google.csv"))
+    import_file(viewer=SYSTEM, path=str(FIX / "google.csv"))
     before = _state()
-    report = import_file(path=str(FIX / "google.csv"))
+    report = import_file(viewer=SYSTEM, path=str(FIX / "google.csv"))
     assert _state() == before
     assert report["counts"].get("person_created", 0) == 0
 
 
 def test_google_then_outlook_gives_one_person_per_human() -> None:
-    import_file(path=str(FIX / "google.csv"))
-    report = import_file(path=str(FIX / "outlook.csv"))
+    import_file(viewer=SYSTEM, path=str(FIX / "google.csv"))
+    report = import_file(viewer=SYSTEM, path=str(FIX / "outlook.csv"))
     assert report["preset"] == "outlook"
     assert Record.objects.filter(type_id="person").count() == 3
     ana = _person("ana@umbrella.example")
@@ -72,7 +72,7 @@ def test_google_then_outlook_gives_one_person_per_human() -> None:
 
 
 def test_linkedin_notes_before_header_and_empty_rows() -> None:
-    report = import_file(path=str(FIX / "linkedin.csv"))
+    report = import_file(viewer=SYSTEM, path=str(FIX / "linkedin.csv"))
     assert report["preset"] == "linkedin"
     priya = Record.objects.get(name="Priya Raman")
     assert priya.fields["linkedin"] == "https://www.linkedin.com/in/priya"
@@ -86,7 +86,7 @@ def test_bad_row_writes_nothing_and_names_row(tmp_path: Path) -> None:
     f.write_text("Name,Email,Phone\nGood One,good@x.example,\nBad One,not-an-email,\n")
     before = _state()
     with pytest.raises(ImportFailed) as exc:
-        import_file(path=str(f))
+        import_file(viewer=SYSTEM, path=str(f))
     assert "line 3" in exc.value.message and "'Email'" in exc.value.message
     assert "not-an-email" in exc.value.message
     assert _state() == before
@@ -96,17 +96,17 @@ def test_skip_bad_writes_reject_file_that_reimports(tmp_path: Path) -> None:
     f = tmp_path / "bad.csv"
     f.write_text("Name,Email\nGood One,good@x.example\nBad One,not-an-email\n")
     rej = tmp_path / "rej.csv"
-    report = import_file(path=str(f), skip_bad=True, reject=str(rej))
+    report = import_file(viewer=SYSTEM, path=str(f), skip_bad=True, reject=str(rej))
     assert report["bad_count"] == 1 and Record.objects.filter(name="Good One").exists()
     assert rej.read_text().splitlines() == ["Name,Email", "Bad One,not-an-email"]
     rej.write_text("Name,Email\nBad One,fixed@x.example\n")
-    import_file(path=str(rej))
+    import_file(viewer=SYSTEM, path=str(rej))
     assert _person("fixed@x.example").name == "Bad One"
 
 
 def test_dry_run_writes_nothing() -> None:
     before = _state()
-    report = import_file(path=str(FIX / "google.csv"), dry_run=True)
+    report = import_file(viewer=SYSTEM, path=str(FIX / "google.csv"), dry_run=True)
     assert report["counts"]["person_created"] == 3
     assert _state() == before
 
@@ -115,7 +115,7 @@ def test_map_overrides_to_custom_field(tmp_path: Path) -> None:
     add_field(type_key="person", spec="tier:choice:gold|silver")
     f = tmp_path / "m.csv"
     f.write_text("Who,Mail,Level\nZed Q,zed@q.example,Gold\n")
-    import_file(path=str(f), mapping=["Who=name", "Mail=email", "Level=tier"])
+    import_file(viewer=SYSTEM, path=str(f), mapping=["Who=name", "Mail=email", "Level=tier"])
     assert _person("zed@q.example").fields["tier"] == "gold"
 
 
@@ -131,7 +131,7 @@ def test_bad_files_get_clear_errors(tmp_path: Path, content: bytes, needle: str)
     f = tmp_path / "f.csv"
     f.write_bytes(content)
     with pytest.raises(KithError) as exc:
-        import_file(path=str(f))
+        import_file(viewer=SYSTEM, path=str(f))
     assert needle in exc.value.message and "f.csv" in exc.value.message
 
 
@@ -140,12 +140,12 @@ def test_encodings_and_semicolons(tmp_path: Path, encoding: str) -> None:
     name = "山田 太郎" if encoding.startswith(("utf", "shift")) else "José Müller"
     f = tmp_path / "e.csv"
     f.write_bytes(f"Name;Email\n{name};yamada@x.example\n".encode(encoding))
-    import_file(path=str(f))
+    import_file(viewer=SYSTEM, path=str(f))
     assert _person("yamada@x.example").name == name
 
 
 def test_vcard_quoted_printable_photo_and_related() -> None:
-    report = import_file(path=str(FIX / "cards.vcf"))
+    report = import_file(viewer=SYSTEM, path=str(FIX / "cards.vcf"))
     assert report["format"] == "vcard"
     j = _person("juergen@kithlabs.example")
     assert j.name == "Jürgen Müller, Dr. Sc."
@@ -157,7 +157,7 @@ def test_vcard_quoted_printable_photo_and_related() -> None:
     rel = Relationship.objects.get(type_id="spouse_of")
     assert {rel.from_record_id, rel.to_record_id} == {maria.id, luca.id}
     before = _state()
-    import_file(path=str(FIX / "cards.vcf"))
+    import_file(viewer=SYSTEM, path=str(FIX / "cards.vcf"))
     assert _state() == before
 
 
@@ -165,13 +165,13 @@ def test_vcard_truncated_card_is_bad(tmp_path: Path) -> None:
     f = tmp_path / "t.vcf"
     f.write_text("BEGIN:VCARD\nVERSION:3.0\nFN:Ok\nEND:VCARD\nBEGIN:VCARD\nFN:Cut\n")
     with pytest.raises(ImportFailed, match=r"card 2.*truncated"):
-        import_file(path=str(f))
+        import_file(viewer=SYSTEM, path=str(f))
     assert not Record.objects.filter(type_id="person").exists()
 
 
 def test_ics_recurrence_override_and_cancel() -> None:
     make_home()
-    import_file(path=str(FIX / "meetings.ics"))
+    import_file(viewer=SYSTEM, path=str(FIX / "meetings.ics"))
     ext = set(Interaction.objects.values_list("external_id", flat=True))
     assert ext == {
         "weekly-1@kith.test/2024-01-01T10:00:00+00:00",
@@ -187,16 +187,16 @@ def test_ics_recurrence_override_and_cancel() -> None:
     assert roles == {"organiser", "attendee"}
     assert _person("ana@umbrella.example").name == "Lopez, Ana" or True
     before = _state()
-    import_file(path=str(FIX / "meetings.ics"))
+    import_file(viewer=SYSTEM, path=str(FIX / "meetings.ics"))
     assert _state() == before
-    import_file(path=str(FIX / "cancel.ics"))
+    import_file(viewer=SYSTEM, path=str(FIX / "cancel.ics"))
     single.refresh_from_db()
     assert single.outcome == "cancelled"
 
 
 def test_mbox_threads_direction_and_orgs() -> None:
     make_home()
-    import_file(path=str(FIX / "box.mbox"))
+    import_file(viewer=SYSTEM, path=str(FIX / "box.mbox"))
     m1 = Interaction.objects.get(external_id="<m1@our.test>")
     m2 = Interaction.objects.get(external_id="<m2@umbrella.example>")
     m3 = Interaction.objects.get(external_id="<m3@elsewhere.example>")
@@ -211,31 +211,36 @@ def test_mbox_threads_direction_and_orgs() -> None:
     roles = dict(Participant.objects.filter(interaction=m1).values_list("record__name", "role"))
     assert roles["Pat Ours"] == "from" and roles["Friend"] == "cc"
     before = _state()
-    import_file(path=str(FIX / "box.mbox"))
+    import_file(viewer=SYSTEM, path=str(FIX / "box.mbox"))
     assert _state() == before
 
 
 def test_mbox_bodies_and_broken_message(tmp_path: Path) -> None:
-    import_file(path=str(FIX / "box.mbox"), bodies=True)
+    import_file(viewer=SYSTEM, path=str(FIX / "box.mbox"), bodies=True)
     assert Interaction.objects.get(external_id="<m2@umbrella.example>").body.startswith("From what")
     with pytest.raises(ImportFailed, match=r"message 1.*From.*no valid sender"):
-        import_file(path=str(FIX / "broken-part.mbox"))
+        import_file(viewer=SYSTEM, path=str(FIX / "broken-part.mbox"))
 
 
 def test_maildir_and_eml(tmp_path: Path) -> None:
     (tmp_path / "md" / "cur").mkdir(parents=True)
     raw = (FIX / "box.mbox").read_text().split("\nFrom ")[0].split("\n", 1)[1]
     (tmp_path / "md" / "cur" / "1:2,S").write_text(raw)
-    report = import_file(path=str(tmp_path / "md"))
+    report = import_file(viewer=SYSTEM, path=str(tmp_path / "md"))
     assert report["format"] == "maildir" and Interaction.objects.count() == 1
     (tmp_path / "one.eml").write_text(raw)
-    assert import_file(path=str(tmp_path / "one.eml"))["counts"]["interactions_already_there"] == 1
+    assert (
+        import_file(viewer=SYSTEM, path=str(tmp_path / "one.eml"))["counts"][
+            "interactions_already_there"
+        ]
+        == 1
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "vcard", "json"])
 def test_export_round_trip(fmt: str, tmp_path: Path, django_db_blocker: object) -> None:
-    import_file(path=str(FIX / "google.csv"))
-    import_file(path=str(FIX / "cards.vcf"))
+    import_file(viewer=SYSTEM, path=str(FIX / "google.csv"))
+    import_file(viewer=SYSTEM, path=str(FIX / "cards.vcf"))
     buf = io.StringIO()
     export(SYSTEM, buf, fmt=fmt)
     data = buf.getvalue()
@@ -245,11 +250,11 @@ def test_export_round_trip(fmt: str, tmp_path: Path, django_db_blocker: object) 
         assert len(json.loads(data)["records"]) == Record.objects.count()
     snapshot = _views()
     before = _state()
-    import_file(path=str(out))  # into the same workspace: nothing changes
+    import_file(viewer=SYSTEM, path=str(out))  # into the same workspace: nothing changes
     assert _state() == before
     # and into an empty one: the same records come back
     Record.objects.all().delete()
-    import_file(path=str(out))
+    import_file(viewer=SYSTEM, path=str(out))
     assert _views() == snapshot
 
 
@@ -292,7 +297,7 @@ def test_outlook_empty_dates_0_0_00_are_no_date(tmp_path: Path) -> None:
         '"Bo","Ng","","","0/0/0000","bo@x.example"\n',
         encoding="utf-8",
     )
-    report = import_file(path=str(f))
+    report = import_file(viewer=SYSTEM, path=str(f))
     assert report["preset"] == "outlook" and report["counts"]["person_created"] == 3
     assert "birthday" not in _person("sam@fabrikam.example").fields
     assert "birthday" not in _person("bo@x.example").fields
@@ -309,7 +314,7 @@ def test_cli_failed_import_says_nothing_was_imported(cli, tmp_path: Path) -> Non
 
 
 def test_cli_export_to_a_bad_place_is_one_line_and_leaves_no_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import_file(path=str(FIX / "google.csv"))
+    import_file(viewer=SYSTEM, path=str(FIX / "google.csv"))
     cases = [
         (["--output", str(tmp_path / "missing" / "x.csv")], "does not exist"),
         (["--output", str(tmp_path)], "is a folder"),
@@ -338,11 +343,11 @@ def test_format_xlsx_reads_a_workbook_of_any_name_and_refuses_a_non_workbook(
     sheet.append(["Ana Lopez", "ana@xl.example"])
     book = tmp_path / "contacts.export"  # a workbook whatever its extension
     wb.save(book)
-    report = import_file(path=str(book), fmt="xlsx")
+    report = import_file(viewer=SYSTEM, path=str(book), fmt="xlsx")
     assert report["counts"]["person_created"] == 1 and _person("ana@xl.example").name == "Ana Lopez"
     not_book = tmp_path / "people.csv"
     not_book.write_text("Name,Email\nBo,bo@xl.example\n")
     before = _state()
     with pytest.raises(KithError, match=r"people.csv: not a readable .xlsx workbook"):
-        import_file(path=str(not_book), fmt="xlsx")
+        import_file(viewer=SYSTEM, path=str(not_book), fmt="xlsx")
     assert _state() == before

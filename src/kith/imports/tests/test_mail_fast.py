@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kith.core.viewer import SYSTEM
 from kith.imports import mail, readahead
 from kith.imports.services import ImportFailed, import_file
 from kith.interactions.models import Interaction, Participant
@@ -86,7 +87,7 @@ def test_an_address_seen_again_is_the_same_person(tmp_path: Path) -> None:
     to = "Ann Lee <ann@acme.example>, bo@acme.example"
     box.write_text(_message(1, to) + _message(2, to) + _message(3, "ANN@ACME.EXAMPLE"))
     mail._ADDRESS_CACHE.clear()
-    assert import_file(path=str(box))["counts"]["interactions_created"] == 3
+    assert import_file(viewer=SYSTEM, path=str(box))["counts"]["interactions_created"] == 3
     ann = Record.objects.get(contacts__normalized="ann@acme.example")
     assert ann.name == "Ann Lee"
     assert Participant.objects.filter(record=ann).count() == 3
@@ -109,7 +110,7 @@ def test_the_helper_process_imports_what_an_in_process_read_does(
     make_home()
     box = tmp_path / "box.mbox"
     box.write_text((FIX / "box.mbox").read_text() + "\n" + _message(1, "ann@acme.example"))
-    import_file(path=str(box))
+    import_file(viewer=SYSTEM, path=str(box))
     in_process = _state()
     Interaction.objects.all().delete()
     monkeypatch.setattr(readahead, "READ_AHEAD_BYTES", 0)
@@ -118,10 +119,10 @@ def test_the_helper_process_imports_what_an_in_process_read_does(
         raise AssertionError("parsed in the importing process, not the helper")
 
     monkeypatch.setattr(mail, "mbox_units", not_here)  # the helper is another process
-    report = import_file(path=str(box))
+    report = import_file(viewer=SYSTEM, path=str(box))
     assert report["counts"]["interactions_created"] == 4
     assert _state() == in_process
-    assert import_file(path=str(box))["counts"] == {"interactions_already_there": 4}
+    assert import_file(viewer=SYSTEM, path=str(box))["counts"] == {"interactions_already_there": 4}
 
 
 def test_a_bad_message_read_by_the_helper_fails_the_import_whole(
@@ -129,7 +130,7 @@ def test_a_bad_message_read_by_the_helper_fails_the_import_whole(
 ) -> None:
     monkeypatch.setattr(readahead, "READ_AHEAD_BYTES", 0)
     with pytest.raises(ImportFailed, match=r"message 1.*From.*no valid sender"):
-        import_file(path=str(FIX / "broken-part.mbox"))
+        import_file(viewer=SYSTEM, path=str(FIX / "broken-part.mbox"))
     assert not Interaction.objects.exists()
 
 
@@ -138,6 +139,11 @@ def test_a_helper_that_cannot_start_means_reading_in_process(
 ) -> None:
     monkeypatch.setattr(readahead, "READ_AHEAD_BYTES", 0)
     monkeypatch.setattr(readahead.sys, "executable", "/nonexistent/python")
-    assert import_file(path=str(FIX / "box.mbox"))["counts"]["interactions_created"] == 3
+    assert (
+        import_file(viewer=SYSTEM, path=str(FIX / "box.mbox"))["counts"]["interactions_created"]
+        == 3
+    )
     monkeypatch.setattr(readahead.sys, "executable", "/usr/bin/uwsgi")  # not a python
-    assert import_file(path=str(FIX / "box.mbox"))["counts"] == {"interactions_already_there": 3}
+    assert import_file(viewer=SYSTEM, path=str(FIX / "box.mbox"))["counts"] == {
+        "interactions_already_there": 3
+    }

@@ -11,6 +11,7 @@ from kith.core import clock
 from kith.core.errors import NotFound
 from kith.dedupe.models import Merge
 from kith.dedupe.selectors import find_duplicates, merge_view
+from kith.dedupe.services import can_undo_merge as undo_allowed
 from kith.interactions.models import Interaction, InteractionLink, Participant
 from kith.records.models import ContactPoint, Record
 from kith.records.selectors import (
@@ -131,11 +132,10 @@ def user_cannot_see(user: Any, record: Any) -> bool:
 
 
 def can_undo_merge(user: Any, merge: Any) -> bool:
-    """Whether ``user`` may undo ``merge``: admins any, members their own, once."""
-    role = role_of(user)
-    if merge.undone_at is not None or role not in ("member", "admin"):
+    """Whether ``user`` may undo ``merge``: a member or above, by the dedupe policy."""
+    if role_of(user) not in ("member", "admin"):
         return False
-    return bool(role == "admin" or merge.actor == user.get_username())
+    return undo_allowed(viewer_of(user), merge, actor=user.get_username())
 
 
 def _merge_rows(user: Any, merges: list[Any]) -> list[dict[str, Any]]:

@@ -179,6 +179,7 @@ def import_check(job: Any) -> dict[str, Any]:
     try:
         with import_job_file(job) as path, tempfile.TemporaryDirectory() as tmp:
             report = import_file(
+                viewer=viewer_of(job.user),
                 path=path,
                 fmt=job.fmt,
                 mapping=list(job.options.get("mapping") or []),

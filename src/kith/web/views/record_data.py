@@ -227,7 +227,7 @@ def page_context(
     fresh = reloaded(record)
     ctx: dict[str, Any] = {
         "record": fresh,
-        "view": record_view(fresh),
+        "view": record_view(fresh, viewer_of(request.user)),
         "today": clock.local_today().isoformat(),
         "as_of": as_of.isoformat() if as_of else "",
         "rel_errors": {},
