@@ -38,6 +38,7 @@ class Forwarder:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self.listener.getsockname()[1])
         self.open: list[socket.socket] = []
+        self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -45,6 +46,9 @@ class Forwarder:
             try:
                 client, _ = self.listener.accept()
             except OSError:
+                return
+            if self.closed:
+                client.close()
                 return
             server = socket.create_connection(self.upstream)
             self.open += [client, server]
@@ -64,6 +68,9 @@ class Forwarder:
                     s.shutdown(socket.SHUT_RDWR)
 
     def cut(self) -> None:
+        self.closed = True
+        with contextlib.suppress(OSError):  # wakes the blocked accept(); close alone does not
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         for s in self.open:
             with contextlib.suppress(OSError):
@@ -133,16 +140,18 @@ def test_api_and_web_say_the_database_cannot_be_reached(database: str, tmp_path:
         forwarder.cut()  # PostgreSQL is gone for this server from here on
 
         def first_error(path: str) -> tuple[int, str]:
-            for _ in range(5):  # a thread's connection that was mid-use may answer once more
+            for _ in range(40):  # a connection that was mid-use may still answer for a moment
                 try:
                     opener.open(base + path, timeout=20).close()
                 except urllib.error.HTTPError as exc:
                     return exc.code, exc.read().decode()
-            return 200, ""
+                time.sleep(0.25)
+            return 200, "{}"
 
         code, text = first_error("/api/v1/records")
+        assert code == 503, f"still answering {code} 10 s after the database was cut off"
         body = json.loads(text)
-        assert code == 503 and body["code"] == "unavailable"
+        assert body["code"] == "unavailable"
         assert "cannot be reached" in body["message"]
         code, page = first_error("/people")
         assert code == 503 and "Database unavailable" in page
