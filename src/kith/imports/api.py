@@ -15,9 +15,9 @@ from pydantic import Field
 from kith.accounts.selectors import viewer_of
 from kith.core.errors import ValidationError
 from kith.core.services import audit
+from kith.imports.jobs import import_audited
 from kith.imports.schemas import ImportReportOut
 from kith.imports.selectors import export as write
-from kith.imports.services import import_file
 from kith.server.auth import acting, client_ip, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
@@ -49,21 +49,18 @@ def import_upload(request: HttpRequest, file: File[UploadedFile], form: Form[Imp
             with open(path, "wb") as out:
                 for chunk in file.chunks():
                     out.write(chunk)
-            report = import_file(
+            report = import_audited(
                 viewer=viewer_of(user),
                 path=path,
+                via="api",
+                filename=name,
                 fmt=form.format,
                 dry_run=form.dry_run,
                 skip_bad=form.skip_bad,
                 reject=os.path.join(tmp, "rejects") if form.skip_bad else None,
+                actor=user.username,
+                ip=client_ip(request),
             )
-        audit(
-            "import",
-            actor=user.username,
-            target=name,
-            ip=client_ip(request),
-            detail={"format": report.get("format"), "dry_run": form.dry_run},
-        )
     return report
 
 

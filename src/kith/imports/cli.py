@@ -99,7 +99,8 @@ def cmd_import(
     open_workspace()
     from kith.core.viewer import SYSTEM
     from kith.imports.detect import check_path, detect, normalize_format
-    from kith.imports.services import ImportFailed, estimate_total, import_file
+    from kith.imports.jobs import import_audited
+    from kith.imports.services import ImportFailed, estimate_total
 
     check_path(file)
     show = not as_json and sys.stdout.isatty()
@@ -110,9 +111,10 @@ def cmd_import(
     bar, tick = _progress_bar(show, total)
     try:
         with bar:
-            report = import_file(
+            report = import_audited(
                 viewer=SYSTEM,
                 path=file,
+                via="cli",
                 fmt=fmt,
                 mapping=mapping or [],
                 dry_run=dry_run,

@@ -1,4 +1,4 @@
-"""What the web app keeps beyond the domain: saved list views and import jobs."""
+"""What the web app keeps beyond the domain: saved list views."""
 
 from __future__ import annotations
 
@@ -23,33 +23,3 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type_key}: {self.name}"
-
-
-class ImportJob(models.Model):
-    """An uploaded file on its way in: preview, options, progress and the final report.
-
-    The file itself is held in the database so that any server process can run or show it.
-    """
-
-    class Status(models.TextChoices):
-        PREVIEW = "preview"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
-
-    id = models.CharField(primary_key=True, max_length=32)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    filename = models.CharField(max_length=255)
-    content = models.BinaryField()
-    fmt = models.CharField(max_length=32, blank=True, default="")
-    options = models.JSONField(default=dict)  # mapping, skip_bad, bodies
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREVIEW)
-    done = models.IntegerField(default=0)
-    total = models.IntegerField(null=True)
-    report = models.JSONField(default=dict)
-    rejects = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"{self.filename} ({self.status})"

@@ -1,42 +1,19 @@
-"""Writes of the web app (saved list views, import jobs, merges from the review page)."""
+"""Writes of the web app (saved list views, merges from the review page)."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import json
-import logging
-import os
-import re
-import tempfile
-import threading
-import time
 from typing import Any
-
-from django.db import DatabaseError, OperationalError, connection, connections, transaction
-
-from kith.accounts.selectors import viewer_of
-from kith.core import clock
-from kith.core.context import acting_as
-from kith.core.errors import Conflict, KithError, NotFound, ValidationError
-from kith.core.ids import new_id
-from kith.core.services import audit
-from kith.dedupe.services import merge_records, unmerge
-from kith.imports.detect import FORMATS, normalize_format
-from kith.imports.services import ImportFailed, estimate_total, import_file
-from kith.web.models import ImportJob, SavedView
-from kith.web.selectors.imports import (
-    import_beat_path,
-    import_job_file,
-    import_status,
-    preview_file,
-)
 
 # -- saved list views -------------------------------------------------------------------------
 
 
 def save_view(*, user: Any, type_key: str, name: str, query: dict[str, list[str]]) -> Any:
     """Save (or replace) the user's list view ``name`` of ``type_key``; returns the view."""
+    from django.db import transaction
+
+    from kith.core.errors import ValidationError
+    from kith.web.models import SavedView
+
     clean = " ".join((name or "").split())
     if not clean:
         raise ValidationError("name: give the view a name", field="name")
@@ -51,6 +28,11 @@ def save_view(*, user: Any, type_key: str, name: str, query: dict[str, list[str]
 
 def delete_view(*, user: Any, view_id: int) -> str:
     """Delete one of the user's saved views (another user's is not found); returns its type."""
+    from django.db import transaction
+
+    from kith.core.errors import NotFound
+    from kith.web.models import SavedView
+
     with transaction.atomic():
         view = SavedView.objects.filter(pk=view_id, user=user).first()
         if view is None:
@@ -59,315 +41,30 @@ def delete_view(*, user: Any, view_id: int) -> str:
     return view.type_key
 
 
-# -- import jobs ------------------------------------------------------------------------------
-# Uploads are kept in ImportJob rows so any server process can preview, run or show them.
-# The runner is a plain function (run_import_job) that the page starts in a thread of the
-# server process; the import itself is one transaction (all-or-nothing), so while it runs
-# its progress is published outside that transaction: a heartbeat thread writes it to the
-# job row (PostgreSQL) or, on SQLite, whose one writer is the import, to a small file in
-# the temporary directory. A job whose heartbeat stops (the process died) shows as stopped.
-
-IMPORT_MAX_BYTES = 50 * 1024 * 1024
-IMPORT_BEAT_SECONDS = 1.0
-IMPORT_NAME_MAX = 100
-
-
-def _clean_filename(name: str) -> str:
-    """A safe base name for an uploaded file, its extension kept (detection uses it)."""
-    base = os.path.basename((name or "").replace("\\", "/"))
-    base = re.sub(r"[\x00-\x1f\x7f/]+", "", base).strip(" .") or "upload"
-    if len(base) > IMPORT_NAME_MAX:
-        stem, ext = os.path.splitext(base)
-        base = stem[: IMPORT_NAME_MAX - len(ext[:12])] + ext[:12]
-    return base
-
-
-def _busy(exc: Exception) -> Any:
-    """The clear error for a write refused because another import holds the database."""
-    return Conflict(
-        "file: the database is busy with another import; try again when it has finished",
-        field="file",
-    )
-
-
-def create_import_job(*, user: Any, filename: str, content: bytes, fmt: str = "") -> Any:
-    """Keep an uploaded file as a new import job, once its format is known and readable."""
-    name = _clean_filename(filename)
-    if not content:
-        raise ValidationError(f"file: {name} is empty", field="file")
-    if len(content) > IMPORT_MAX_BYTES:
-        size = len(content) / (1024 * 1024)
-        raise ValidationError(
-            f"file: {name} is {size:,.1f} MB; the most Kith takes in one upload is "
-            f"{IMPORT_MAX_BYTES // (1024 * 1024)} MB (split the file)",
-            field="file",
-        )
-    chosen = normalize_format(fmt) if fmt else ""
-    job = ImportJob(id=new_id("imp"), user=user, filename=name, content=content, fmt=chosen)
-    with import_job_file(job) as path:
-        found = preview_file(path, chosen or None)["format"]
-    if found not in FORMATS or found == "maildir":
-        raise ValidationError(
-            f"file: {name} is a {found} file; Kith reads csv, xlsx, vcard, ics, mbox, eml "
-            "and json (unpack an archive first)",
-            field="file",
-        )
-    job.fmt = found
-    try:
-        job.save(force_insert=True)
-    except OperationalError as exc:
-        raise _busy(exc) from None
-    return job
-
-
-def set_import_options(
-    *, job: Any, fmt: str, columns: dict[int, str], skip_bad: bool, bodies: bool
-) -> Any:
-    """Save the user's choices for a job still in preview: format, column targets, flags.
-
-    ``columns`` maps a column's index to a ``--map`` value; only the columns that differ
-    from what Kith detects become ``Column=field`` items.
-    """
-    if job.status not in (ImportJob.Status.PREVIEW,):
-        raise Conflict(f"job: this import is {job.status}; its options are fixed", field="job")
-    new_fmt = normalize_format(fmt) if fmt else job.fmt
-    with import_job_file(job) as path:
-        base = preview_file(path, new_fmt)
-    if base["tabular"]:
-        allowed = {value for value, _ in base["choices"]}
-        items = []
-        for col in base["columns"]:
-            want = columns.get(col["index"])
-            if want is None or want in ("", "__detected__") or want == col["detected"]:
-                continue
-            if want not in allowed:
-                raise ValidationError(
-                    f"map-{col['index']}: {want[:40]!r} is not something a column can feed",
-                    field=f"map-{col['index']}",
-                )
-            if not col["header"].strip():
-                raise ValidationError(
-                    f"map-{col['index']}: a column without a header cannot be mapped",
-                    field=f"map-{col['index']}",
-                )
-            items.append(f"{col['header']}={want}")
-        with import_job_file(job) as path:
-            preview_file(path, new_fmt, items)  # a bad mapping fails here, clearly
-    else:
-        items = []
-    job.fmt = new_fmt
-    job.options = {**job.options, "mapping": items, "skip_bad": skip_bad, "bodies": bodies}
-    try:
-        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
-            fmt=job.fmt, options=job.options
-        )
-    except OperationalError as exc:
-        raise _busy(exc) from None
-    return job
-
-
-def start_import_job(*, job: Any, ip: str = "") -> Any:
-    """Mark a job as running (once: a second start is refused); the caller runs it."""
-    status = import_status(job)
-    if status not in ("preview", "stopped"):
-        raise Conflict(f"job: this import is already {status}", field="job")
-
-    with import_job_file(job) as path:
-        total = estimate_total(path, job.fmt)
-    now = clock.now()
-    report = {"started_at": now.isoformat()}
-    options = {**job.options, "ip": ip[:64]}
-    try:
-        claimed = ImportJob.objects.filter(
-            pk=job.pk, status=job.status, updated_at=job.updated_at
-        ).update(
-            status=ImportJob.Status.RUNNING,
-            done=0,
-            total=total,
-            report=report,
-            rejects="",
-            options=options,
-            updated_at=now,
-        )
-    except OperationalError as exc:
-        raise _busy(exc) from None
-    if not claimed:
-        raise Conflict("job: this import was started already", field="job")
-    job.status, job.done, job.total, job.report = ImportJob.Status.RUNNING, 0, total, report
-    job.options, job.updated_at = options, now
-    return job
-
-
-def reopen_import_job(*, job: Any) -> Any:
-    """Back to the preview after a failed or stopped run (nothing was written by it)."""
-
-    status = import_status(job)
-    if status not in ("failed", "stopped"):
-        raise Conflict(f"job: this import is {status}; only a failed one can be retried")
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.PREVIEW, done=0, report={}, rejects="", updated_at=clock.now()
-    )
-    job.status = ImportJob.Status.PREVIEW
-    return job
-
-
-def discard_import_job(*, job: Any) -> None:
-    """Forget a job and its file (a running one is left to finish)."""
-    if import_status(job) == "running":
-        raise Conflict("job: this import is running; wait for it to finish", field="job")
-    job.delete()
-
-
-class _Beat:
-    """Progress of a running job, published once a second outside the import's transaction."""
-
-    def __init__(self, job_id: str, total: int | None) -> None:
-        self.job_id, self.total, self.done = job_id, total, 0
-        self.started = time.time()
-        self.to_file = connection.vendor == "sqlite"
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(
-            target=self._loop, name=f"kith-import-beat-{job_id}", daemon=True
-        )
-
-    def add(self, n: int) -> None:
-        self.done += n
-
-    def start(self) -> None:
-        self._publish()
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout=30)
-        with contextlib.suppress(OSError):
-            os.unlink(import_beat_path(self.job_id))
-
-    def _loop(self) -> None:
-        try:
-            while not self.stop_event.wait(IMPORT_BEAT_SECONDS):
-                self._publish()
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    def _publish(self) -> None:
-        if self.to_file:
-            path = import_beat_path(self.job_id)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            try:
-                with open(tmp, "w", encoding="utf-8") as fh:
-                    json.dump({"done": self.done, "total": self.total, "at": time.time()}, fh)
-                os.replace(tmp, path)
-            except OSError:
-                pass
-            return
-
-        with contextlib.suppress(DatabaseError):  # the next beat tries again
-            ImportJob.objects.filter(pk=self.job_id, status=ImportJob.Status.RUNNING).update(
-                done=self.done, updated_at=clock.now()
-            )
-
-
-def run_import_job(job_id: str) -> str:
-    """Run a job marked running: import its file, store the report; returns the status."""
-    job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
-    if job is None or job.status != ImportJob.Status.RUNNING:
-        return job.status if job else "missing"
-    options = job.options
-    beat = _Beat(job.pk, job.total)
-    report: dict[str, Any] = {}
-    rejects = ""
-    status = ImportJob.Status.FAILED
-    beat.start()
-    try:
-        with (
-            acting_as(job.user.get_username()),
-            import_job_file(job) as path,
-            tempfile.TemporaryDirectory(prefix="kith-rejects-") as tmp,
-        ):
-            reject = os.path.join(tmp, "rejects")
-            report = import_file(
-                viewer=viewer_of(job.user),
-                path=path,
-                fmt=job.fmt,
-                mapping=list(options.get("mapping") or []),
-                skip_bad=bool(options.get("skip_bad")),
-                bodies=bool(options.get("bodies")),
-                reject=reject,
-                progress=beat.add,
-            )
-            if report.pop("reject_file", None) and os.path.exists(reject):
-                with open(reject, "rb") as fh:
-                    data = fh.read()
-                if job.fmt in ("xlsx", "mbox", "eml"):
-                    rejects = base64.b64encode(data).decode("ascii")
-                    report["rejects_base64"] = True
-                else:
-                    rejects = data.decode("utf-8")
-            status = ImportJob.Status.DONE
-    except ImportFailed as exc:
-        report = {**exc.report, "error": exc.message}
-    except KithError as exc:
-        report = {"error": exc.message}
-    except OperationalError:  # SQLite: another import held the database too long
-        report = {
-            "error": f"{job.filename}: the database was busy with another import; "
-            "nothing was imported, try again"
-        }
-    except Exception:  # the job must end, whatever happened; nothing was written
-        logging.getLogger("kith.web").exception("import %s failed", job_id)
-        report = {"error": f"{job.filename}: Kith hit an internal error; nothing was imported"}
-    finally:
-        beat.stop()
-    report.pop("header", None)
-    report.pop("reject_file", None)
-    report["has_rejects"] = bool(rejects)
-    report.update(
-        started_at=job.report.get("started_at"),
-        finished_at=clock.now().isoformat(),
-        seconds=round(time.time() - beat.started, 3),
-    )
-    done = report.get("units", beat.done)
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=status,
-        done=done,
-        total=max(done, job.total or 0) if status == ImportJob.Status.DONE else job.total,
-        report=report,
-        rejects=rejects,
-        updated_at=clock.now(),
-    )
-    audit(
-        "import",
-        actor=job.user.get_username(),
-        target=job.filename,
-        ip=str(options.get("ip") or ""),
-        detail={"format": job.fmt, "status": status, "counts": report.get("counts", {})},
-    )
-    return str(status)
-
-
-def launch_import_job(job_id: str) -> Any:
-    """Run the job in a background thread of this process; returns the thread."""
-
-    def main() -> None:
-        try:
-            run_import_job(job_id)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=main, name=f"kith-import-{job_id}", daemon=True)
-    thread.start()
-    return thread
-
-
 # duplicates: merge and undo from the review pages
 
 
 def merge_pair(*, user: Any, keep: str, other: str) -> dict[str, Any]:
     """Merge ``other`` into ``keep``, both of which ``user`` must be able to see."""
-    return merge_records(keep=keep, other=other, viewer=viewer_of(user))
+    from kith.accounts.selectors import viewer_of
+    from kith.dedupe.services import merge_records
+    from kith.records.selectors import resolve
+
+    keep_rec = resolve(viewer_of(user), keep, field="keep", include_deleted=True)
+    other_rec = resolve(viewer_of(user), other, field="other", include_deleted=True)
+    return merge_records(keep=keep_rec.id, other=other_rec.id)
 
 
 def undo_merge(*, user: Any, merge_id: str) -> dict[str, Any]:
-    """Undo a merge by the dedupe policy (admins any, members their own)."""
-    return unmerge(ref=merge_id, viewer=viewer_of(user))
+    """Undo a merge: admins any, members those they made themselves."""
+    from kith.core.errors import Conflict, NotFound
+    from kith.dedupe.models import Merge
+    from kith.dedupe.services import unmerge
+    from kith.web.selectors.dedupe import can_undo_merge
+
+    merge = Merge.objects.filter(pk=merge_id).defer("snapshot").first()
+    if merge is None:
+        raise NotFound(f"merge: no merge {merge_id!r}", field="merge")
+    if merge.undone_at is None and not can_undo_merge(user, merge):
+        raise Conflict(f"merge: {merge.id} was made by {merge.actor}; an admin can undo it")
+    return unmerge(ref=merge.id)

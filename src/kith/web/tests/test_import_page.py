@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 import os
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
-from openpyxl import Workbook, load_workbook
 
-from kith.accounts.services import add_user
 from kith.core import clock
-from kith.core.models import Change
+from kith.imports.models import ImportJob
 from kith.records.models import Record
-from kith.web import services
-from kith.web.models import ImportJob
-from kith.web.selectors.imports import (
-    IMPORT_STALE_SECONDS,
-    import_beat_path,
-    import_preview,
-    import_status,
-)
-from kith.web.services import start_import_job
 
 FIX = Path(__file__).resolve().parents[2] / "imports" / "tests" / "fixtures"
 PEOPLE = (
@@ -57,10 +41,14 @@ def _job(client: Client, name: str = "people.csv", data: str = PEOPLE) -> Import
 @pytest.fixture
 def sync_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run started jobs in the request's thread (the test's transaction sees them)."""
-    monkeypatch.setattr(services, "launch_import_job", services.run_import_job)
+    from kith.imports import jobs
+
+    monkeypatch.setattr(jobs, "launch_import_job", jobs.run_import_job)
 
 
 def _column(job: ImportJob, header: str) -> int:
+    from kith.imports.selectors import import_preview
+
     return next(c["index"] for c in import_preview(job)["columns"] if c["header"] == header)
 
 
@@ -93,13 +81,23 @@ def test_preview_shows_format_mapping_samples_escaped(member: Client) -> None:
     assert f'hx-get="/import/{job.pk}/check"' in page
 
 
-def test_check_is_a_dry_run_that_writes_nothing(member: Client) -> None:
+def test_check_validates_and_writes_nothing(member: Client) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     job = _job(member)
     before = Record.objects.count()
-    page = member.get(f"/import/{job.pk}/check", HTTP_HX_REQUEST="true").content.decode()
-    assert "A dry run read 3 rows" in page
-    assert '<strong class="num">3</strong> people created' in page
-    assert "organisations created" in page and "No bad rows." in page
+    with CaptureQueriesContext(connection) as queries:
+        page = member.get(f"/import/{job.pk}/check", HTTP_HX_REQUEST="true").content.decode()
+    assert "A check read 3 rows (nothing was written)" in page
+    assert '<strong class="num">3</strong> people' in page
+    assert '<strong class="num">3</strong> organisations named' in page and "No bad rows." in page
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SAVEPOINT"))
+    ]
+    assert writes == []  # a GET writes nothing: no import run and rolled back
     assert Record.objects.count() == before
 
 
@@ -137,6 +135,7 @@ def test_adjust_mapping_then_start_and_report(member: Client, sync_runs: None) -
     assert 'id="import-live"' in frag and "hx-trigger" not in frag and "people created" in frag
     assert 'id="import-status" hx-swap-oob="true"' in frag and ">done</span>" in frag
     # history says who imported
+    from kith.core.models import Change
 
     actor = Change.objects.filter(entity_id=ada.id, action="create").get().actor
     assert actor == "member1@our.test"
@@ -203,6 +202,10 @@ def test_vcard_and_calendar_preview_and_import(member: Client, sync_runs: None) 
 
 
 def test_xlsx_rejects_download_as_a_workbook(member: Client, sync_runs: None) -> None:
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
     wb = Workbook()
     ws = wb.active
     ws.append(["Name", "Email"])
@@ -270,6 +273,8 @@ def test_other_encodings_are_read(member: Client) -> None:
 
 
 def test_too_large_upload_is_refused(member: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kith.imports import jobs as services
+
     monkeypatch.setattr(services, "IMPORT_MAX_BYTES", 2048)
     resp = _upload(member, "big.csv", b"Name,Email\n" + b"A Person,a@b.example\n" * 200)
     page = resp.content.decode()
@@ -338,6 +343,8 @@ def test_report_lists_only_records_the_user_may_see(member: Client, sync_runs: N
 
 
 def test_progress_fragment_polls_while_running(member: Client) -> None:
+    from kith.imports.jobs import start_import_job
+
     job = _job(member)
     start_import_job(job=job)
     ImportJob.objects.filter(pk=job.pk).update(done=2, total=4, updated_at=clock.now())
@@ -349,6 +356,9 @@ def test_progress_fragment_polls_while_running(member: Client) -> None:
 
 
 def test_a_job_left_running_by_a_dead_process_shows_as_stopped(member: Client) -> None:
+    from kith.imports.jobs import start_import_job
+    from kith.imports.selectors import IMPORT_STALE_SECONDS, import_beat_path
+
     job = _job(member)
     start_import_job(job=job)
     old = clock.now() - dt.timedelta(seconds=IMPORT_STALE_SECONDS + 5)
@@ -364,6 +374,11 @@ def test_a_job_left_running_by_a_dead_process_shows_as_stopped(member: Client) -
 
 
 def test_a_fresh_heartbeat_file_keeps_a_job_running(member: Client) -> None:
+    import json
+
+    from kith.imports.jobs import start_import_job
+    from kith.imports.selectors import IMPORT_STALE_SECONDS, import_beat_path, import_status
+
     job = _job(member)
     start_import_job(job=job)
     old = clock.now() - dt.timedelta(seconds=IMPORT_STALE_SECONDS + 5)
@@ -409,6 +424,15 @@ def test_pages_stay_within_a_few_queries(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_thread_runs_the_import(transactional_db: None) -> None:
+    import json
+    import threading
+
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    from kith.accounts.services import add_user
+    from kith.imports.selectors import import_beat_path
+
     add_user(email="runner@our.test", role="member", password="correct horse battery")
     client = Client()
     client.force_login(User.objects.get(username="runner@our.test"))

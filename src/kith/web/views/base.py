@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from kith.accounts.selectors import role_of
 from kith.core.context import acting_as
 from kith.core.errors import KithError, NotFound
+from kith.core.viewer import Viewer
 from kith.server.auth import ROLE_RANK
 
 View = Callable[..., HttpResponse]
@@ -28,6 +29,13 @@ def is_htmx(request: HttpRequest) -> bool:
 def role(request: HttpRequest) -> str | None:
     """The signed-in user's role, or None."""
     return role_of(getattr(request, "user", None))
+
+
+def viewer(request: HttpRequest) -> Viewer:
+    """The ``Viewer`` of the signed-in user, which every read is given."""
+    from kith.accounts.selectors import viewer_of
+
+    return viewer_of(getattr(request, "user", None))
 
 
 def at_least(request: HttpRequest, min_role: str) -> bool:

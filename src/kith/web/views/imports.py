@@ -8,9 +8,9 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kith.core.errors import KithError
-from kith.server.auth import client_ip
-from kith.web import services as web_services
-from kith.web.selectors.imports import (
+from kith.imports import jobs
+from kith.imports.models import ImportJob
+from kith.imports.selectors import (
     get_import_job,
     import_check,
     import_jobs,
@@ -20,8 +20,16 @@ from kith.web.selectors.imports import (
     import_report,
     import_status,
 )
-from kith.web.services import discard_import_job, reopen_import_job
-from kith.web.views.base import at_least, error_page, form_errors, notify, page, signed_in
+from kith.server.auth import client_ip
+from kith.web.views.base import (
+    at_least,
+    error_page,
+    form_errors,
+    notify,
+    page,
+    signed_in,
+    viewer,
+)
 
 FORMAT_CHOICES = [
     ("", "Detect it"),
@@ -48,12 +56,13 @@ def _job_url(job_id: str) -> str:
 def _upload_page(
     request: HttpRequest, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
+
     context = {
-        "jobs": import_jobs(request.user),
+        "jobs": import_jobs(viewer(request)),
         "errors": errors or {},
         "formats": FORMAT_CHOICES,
         "chosen_format": request.POST.get("format", ""),
-        "max_mb": web_services.IMPORT_MAX_BYTES // (1024 * 1024),
+        "max_mb": jobs.IMPORT_MAX_BYTES // (1024 * 1024),
     }
     return page(request, "web/import.html", context, status=status)
 
@@ -67,18 +76,18 @@ def upload(request: HttpRequest) -> HttpResponse:
     if not at_least(request, "member"):
         return error_page(request, 403, "Not allowed", "Importing needs the member role.")
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if length.isdigit() and int(length) > web_services.IMPORT_MAX_BYTES + 1024 * 1024:
-        limit = web_services.IMPORT_MAX_BYTES // (1024 * 1024)
+    if length.isdigit() and int(length) > jobs.IMPORT_MAX_BYTES + 1024 * 1024:
+        limit = jobs.IMPORT_MAX_BYTES // (1024 * 1024)
         message = f"That file is larger than {limit} MB, the most Kith takes in one upload."
         return _upload_page(request, {"file": message}, status=413)
     upload_file = request.FILES.get("file")
     if upload_file is None:
         return _upload_page(request, {"file": "Choose a file to import."}, status=400)
     try:
-        job = web_services.create_import_job(
-            user=request.user,
+        job = jobs.create_import_job(
+            viewer=viewer(request),
             filename=upload_file.name or "upload",
-            content=upload_file.read(web_services.IMPORT_MAX_BYTES + 1),
+            content=upload_file.read(jobs.IMPORT_MAX_BYTES + 1),
             fmt=request.POST.get("format", "")[:20],
         )
     except KithError as exc:
@@ -89,7 +98,8 @@ def upload(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(_job_url(job.pk))
 
 
-def _job_context(request: HttpRequest, job: object) -> dict[str, object]:
+def _job_context(request: HttpRequest, job: ImportJob) -> dict[str, object]:
+
     status = import_status(job)
     context: dict[str, object] = {"job": job, "status": status, "csv_formats": CSV_FORMATS}
     if status == "preview":
@@ -100,14 +110,15 @@ def _job_context(request: HttpRequest, job: object) -> dict[str, object]:
     elif status == "running":
         context["progress"] = import_progress(job)
     else:
-        context["report"] = import_report(request.user, job)
+        context["report"] = import_report(viewer(request), job)
     return context
 
 
 @require_GET
 @signed_in()
 def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
-    job = get_import_job(request.user, job_id)
+
+    job = get_import_job(viewer(request), job_id)
     return page(request, "web/import_job.html", _job_context(request, job))
 
 
@@ -123,9 +134,10 @@ def _options(request: HttpRequest) -> dict[int, str]:
 @signed_in("member")
 def options(request: HttpRequest, job_id: str) -> HttpResponse:
     """Save the mapping and options; with ``action=start``, start the import too."""
-    job = get_import_job(request.user, job_id)
+
+    job = get_import_job(viewer(request), job_id)
     try:
-        web_services.set_import_options(
+        jobs.set_import_options(
             job=job,
             fmt=request.POST.get("format", "")[:20],
             columns=_options(request),
@@ -133,10 +145,10 @@ def options(request: HttpRequest, job_id: str) -> HttpResponse:
             bodies=request.POST.get("bodies") == "on",
         )
         if request.POST.get("action") == "start":
-            web_services.start_import_job(job=job, ip=_ip(request))
-            web_services.launch_import_job(job.pk)
+            jobs.start_import_job(job=job, ip=_ip(request))
+            jobs.launch_import_job(job.pk)
     except KithError as exc:
-        context = _job_context(request, get_import_job(request.user, job_id))
+        context = _job_context(request, get_import_job(viewer(request), job_id))
         context["errors"] = form_errors(exc)
         return page(request, "web/import_job.html", context, status=400)
     return HttpResponseRedirect(_job_url(job.pk))
@@ -149,17 +161,19 @@ def _ip(request: HttpRequest) -> str:
 @require_POST
 @signed_in("member")
 def start(request: HttpRequest, job_id: str) -> HttpResponse:
-    job = get_import_job(request.user, job_id)
-    web_services.start_import_job(job=job, ip=_ip(request))
-    web_services.launch_import_job(job.pk)
+
+    job = get_import_job(viewer(request), job_id)
+    jobs.start_import_job(job=job, ip=_ip(request))
+    jobs.launch_import_job(job.pk)
     return HttpResponseRedirect(_job_url(job.pk))
 
 
 @require_GET
 @signed_in()
 def check(request: HttpRequest, job_id: str) -> HttpResponse:
-    """The dry run of a job in preview, as a fragment (loaded by the preview page)."""
-    job = get_import_job(request.user, job_id)
+    """The check of a job in preview (its rows validated, nothing written), as a fragment."""
+
+    job = get_import_job(viewer(request), job_id)
     context = {"job": job, "check": import_check(job)}
     return page(request, "web/_import_check.html", context)
 
@@ -168,7 +182,8 @@ def check(request: HttpRequest, job_id: str) -> HttpResponse:
 @signed_in()
 def progress(request: HttpRequest, job_id: str) -> HttpResponse:
     """The progress bar while the job runs, then its report (the page polls this)."""
-    job = get_import_job(request.user, job_id)
+
+    job = get_import_job(viewer(request), job_id)
     context = {**_job_context(request, job), "oob": True}  # the result updates the status tag
     template = "web/_import_progress.html" if "progress" in context else "web/_import_result.html"
     return page(request, template, context)
@@ -177,15 +192,17 @@ def progress(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def retry(request: HttpRequest, job_id: str) -> HttpResponse:
-    reopen_import_job(job=get_import_job(request.user, job_id))
+
+    jobs.reopen_import_job(job=get_import_job(viewer(request), job_id))
     return HttpResponseRedirect(_job_url(job_id))
 
 
 @require_POST
 @signed_in("member")
 def discard(request: HttpRequest, job_id: str) -> HttpResponse:
-    job = get_import_job(request.user, job_id)
-    discard_import_job(job=job)
+
+    job = get_import_job(viewer(request), job_id)
+    jobs.discard_import_job(job=job)
     notify(request, f"Discarded {job.filename}.")
     return HttpResponseRedirect(reverse("import"))
 
@@ -193,7 +210,8 @@ def discard(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_GET
 @signed_in()
 def rejects(request: HttpRequest, job_id: str) -> HttpResponse:
-    name, data, ctype = import_rejects(get_import_job(request.user, job_id))
+
+    name, data, ctype = import_rejects(get_import_job(viewer(request), job_id))
     response = HttpResponse(data, content_type=ctype)
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response

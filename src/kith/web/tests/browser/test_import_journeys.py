@@ -36,7 +36,7 @@ def test_import_a_csv_with_preview_mapping_progress_and_report(
     assert nick.input_value() == "ignore"
     assert page.get_by_label("Kith field for the column Email").input_value() == "email"
     page.locator("#import-check").get_by_text("No bad rows.").wait_for()
-    assert "3 people created" in page.locator("#import-check").inner_text()
+    assert "3 people" in page.locator("#import-check").inner_text()
 
     # adjust one column, then start and watch it finish
     nick.select_option("note")
