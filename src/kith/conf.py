@@ -22,6 +22,7 @@ KITH_APPS = [
     "kith.webhooks",
     "kith.intelligence",
     "kith.network",
+    "kith.lists",
     "kith.web",
 ]
 # Django's own apps that Kith's users, sessions and permissions stand on (cheap to load).

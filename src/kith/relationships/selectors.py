@@ -326,3 +326,27 @@ def first_team_email() -> str | None:
         .values_list("value", flat=True)
         .first()
     )
+
+
+def employers(
+    viewer: Viewer, ids: list[str], *, day: dt.date | None = None
+) -> dict[str, list[dict[str, str]]]:
+    """Per person id: the organisations they work at on ``day`` (rollup ties) that the
+    viewer may see, by name."""
+    out: dict[str, list[dict[str, str]]] = {}
+    if not ids:
+        return out
+    rows = (
+        Relationship.objects.filter(
+            active_on(day or clock.today()),
+            visible_q(viewer, "to_record__"),
+            from_record_id__in=ids,
+            type__rollup=True,
+            to_record__deleted_at__isnull=True,
+        )
+        .order_by("to_record__name_key", "id")
+        .values_list("from_record_id", "to_record_id", "to_record__name")
+    )
+    for pid, oid, name in rows:
+        out.setdefault(pid, []).append({"id": oid, "name": name})
+    return out

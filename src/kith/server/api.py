@@ -20,6 +20,7 @@ ROUTERS = [
     "kith.dedupe.api",
     "kith.intelligence.api",
     "kith.network.api",
+    "kith.lists.api",
 ]
 
 api = NinjaAPI(

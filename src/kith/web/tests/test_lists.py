@@ -10,13 +10,8 @@ from urllib.parse import parse_qs, urlparse
 
 from django.test import Client
 
-from kith.accounts.selectors import get_user
-from kith.accounts.services import add_owned_record
-from kith.bulk.services import load
 from kith.core import clock
-from kith.records.services import add_record, define_type, delete_record
 from kith.testing import log, make_home, make_org, make_person
-from kith.web.models import SavedView
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -79,6 +74,8 @@ def test_column_choice(member: Client) -> None:
 
 
 def test_deleted_only_when_asked(member: Client) -> None:
+    from kith.records.services import delete_record
+
     data = _people()
     delete_record(ref=data["ann"].id)
     assert "Ann Able" not in _names(member.get("/people").content.decode())
@@ -87,6 +84,8 @@ def test_deleted_only_when_asked(member: Client) -> None:
 
 
 def test_pages(member: Client, django_assert_max_num_queries: Any) -> None:
+    from kith.bulk.services import load
+
     make_home()
     load(records=[(f"per_{i:012d}", "person", f"Person {i:03d}", {}) for i in range(120)])
     html = member.get("/people").content.decode()
@@ -109,6 +108,8 @@ def test_htmx_updates_the_results_and_the_url(member: Client) -> None:
 
 
 def test_organisations_and_custom_types(member: Client) -> None:
+    from kith.records.services import add_record, define_type
+
     _people()
     define_type(key="vendor", fields=["tier:choice:gold|silver", "active:bool"])
     add_record(type_key="vendor", name="Gold Vend", fields={"tier": "gold", "active": True})
@@ -146,6 +147,9 @@ def test_bad_parameters_give_a_clear_message(member: Client) -> None:
 
 
 def test_escaped_and_private(make_client: Callable[..., Client]) -> None:
+    from kith.accounts.selectors import get_user
+    from kith.accounts.services import add_owned_record
+
     make_home()
     owner, other = make_client("member"), make_client("member")
     make_person("<script>alert(1)</script>")
@@ -163,6 +167,8 @@ def _save(client: Client, name: str, state: str, type_key: str = "person") -> An
 
 
 def test_save_open_and_delete_a_view(member: Client) -> None:
+    from kith.lists.models import SavedView
+
     _people()
     resp = _save(member, "Acme CTOs", "org=Acme&cols=email&cols=f.title&sort=-name")
     assert resp.status_code == 302
@@ -187,6 +193,8 @@ def test_save_open_and_delete_a_view(member: Client) -> None:
 
 
 def test_saved_views_are_per_user(make_client: Callable[..., Client]) -> None:
+    from kith.lists.models import SavedView
+
     _people()
     alice, bob = make_client("member"), make_client("member")
     _save(alice, "Mine", "q=ann")
@@ -198,6 +206,8 @@ def test_saved_views_are_per_user(make_client: Callable[..., Client]) -> None:
 
 
 def test_viewers_cannot_save_views(viewer: Client) -> None:
+    from kith.lists.models import SavedView
+
     _people()
     html = viewer.get("/people").content.decode()
     assert "Save view" not in html
@@ -206,6 +216,8 @@ def test_viewers_cannot_save_views(viewer: Client) -> None:
 
 
 def test_saving_bad_input_changes_nothing(member: Client) -> None:
+    from kith.lists.models import SavedView
+
     _people()
     resp = _save(member, "   ", "q=ann")
     html = resp.content.decode()

@@ -9,13 +9,11 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from kith.accounts.selectors import viewer_of
 from kith.core.errors import KithError
+from kith.lists import services
+from kith.lists.selectors import list_columns, list_page, parse_list_query, saved_views
 from kith.records.selectors import get_type, list_types
-from kith.web.selectors.lists import list_columns, list_page, parse_list_query, saved_views
-from kith.web.services import delete_view as delete
-from kith.web.services import save_view as save
-from kith.web.views.base import error_page, is_htmx, notify, page, role, signed_in
+from kith.web.views.base import error_page, is_htmx, notify, page, role, signed_in, viewer
 
 CANONICAL = {"person": "people", "organization": "orgs"}
 
@@ -31,11 +29,12 @@ def _render_list(
     request: HttpRequest, type_key: str, params: QueryDict, **extra: object
 ) -> HttpResponse:
     rtype = get_type(type_key)
-    query, errors, defs = parse_list_query(viewer_of(request.user), rtype.key, dict(params.lists()))
+    who = viewer(request)
+    query, errors, defs = parse_list_query(who, rtype.key, dict(params.lists()))
     data = None
     if not errors:
         try:
-            data = list_page(request.user, query, defs)
+            data = list_page(who, query, defs)
         except KithError as exc:
             errors[exc.field or "__all__"] = exc.message
     columns, _, _ = list_columns(rtype.key)
@@ -55,7 +54,7 @@ def _render_list(
         ),
         "state": urlencode(query.params(page=False)),
         "types": list_types(),
-        "views": saved_views(request.user, rtype.key),
+        "views": saved_views(who, rtype.key),
         "save_error": "",
         "view_name": "",
         **extra,
@@ -100,12 +99,14 @@ def save_view(request: HttpRequest, type_key: str) -> HttpResponse:
     rtype = get_type(type_key)
     raw = request.POST.get("state", "")[:4000]
     params = QueryDict(raw)
-    query, errors, _ = parse_list_query(viewer_of(request.user), rtype.key, dict(params.lists()))
+    query, errors, _ = parse_list_query(viewer(request), rtype.key, dict(params.lists()))
     name = request.POST.get("name", "")
     if errors:
         return error_page(request, 400, "Not saved", next(iter(errors.values())))
     try:
-        view = save(user=request.user, type_key=rtype.key, name=name, query=query.as_saved())
+        view = services.save_view(
+            viewer=viewer(request), type_key=rtype.key, name=name, query=query.as_saved()
+        )
     except KithError as exc:
         return _render_list(request, rtype.key, params, save_error=exc.message, view_name=name[:80])
     notify(request, f"Saved the view “{view.name}”.")
@@ -115,7 +116,7 @@ def save_view(request: HttpRequest, type_key: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
-    type_key = delete(user=request.user, view_id=view_id)
+    type_key = services.delete_view(viewer=viewer(request), view_id=view_id)
     notify(request, "Deleted the saved view.")
     return HttpResponseRedirect(list_url(type_key))
 

@@ -1,4 +1,4 @@
-"""What the web app keeps beyond the domain: saved list views."""
+"""Saved views: a user's named list (type, search, filters, sort, columns)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class SavedView(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "web_savedview"  # the table it had when the web app held it
         constraints = [
             models.UniqueConstraint(fields=["user", "type_key", "name"], name="web_view_unique")
         ]

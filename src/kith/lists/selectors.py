@@ -1,4 +1,9 @@
-"""Reads of the record lists: the state a URL names, its columns, one page, saved views."""
+"""Reads of record lists: the state a query names, its columns, one page, saved views.
+
+One list engine for every interface: the web's list pages and the API's ``/lists`` give
+the same rows for the same query parameters. Every read takes the acting ``Viewer`` and
+leaves out, in the query, the private records it may not see.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +12,30 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import DateTimeField, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    DateTimeField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Greatest
 
-from kith.core.errors import KithError, ValidationError
+from kith.core.errors import KithError, NotFound, ValidationError
 from kith.core.viewer import Viewer
+from kith.intelligence.attention import SCORED_TYPES, health_scores, page_scores, today
 from kith.intelligence.conf import band, model_config
-from kith.intelligence.engine import compute
 from kith.interactions.models import InteractionLink, Participant
-from kith.records.selectors import contacts_of, field_defs, resolve
+from kith.lists.models import SavedView
+from kith.records.models import FieldDef, Record
+from kith.records.search import check_search, search_q, with_contacts
+from kith.records.selectors import can_see, contacts_of, field_defs, resolve, visible_q
 from kith.relationships.models import Relationship
-from kith.relationships.selectors import active_on
-from kith.web.models import SavedView
-from kith.web.selectors.home import (
-    BANDS,
-    PAGE_SIZE,
-    check_search,
-    employers,
-    memo,
-    search_filter,
-    today,
-    visible_records,
-    with_contacts,
-)
+from kith.relationships.selectors import active_on, employers
 
+BANDS = ("strong", "good", "fair", "weak", "cold")
+PAGE_SIZE = 50
 SORTS = {"name": "name", "created": "created", "last": "last contact", "health": "health"}
 BASE_COLUMNS = {
     "email": "Email",
@@ -75,19 +80,23 @@ class ListQuery:
         return pairs
 
     def as_saved(self) -> dict[str, list[str]]:
+        """The state as a saved view keeps it: parameter to values."""
         saved: dict[str, list[str]] = {}
         for k, v in self.params(page=False):
             saved.setdefault(k, []).append(v)
         return saved
 
 
-def list_columns(type_key: str) -> tuple[list[tuple[str, str]], list[str], list[Any]]:
+# -- the state of a list --------------------------------------------------------------------
+
+
+def list_columns(type_key: str) -> tuple[list[tuple[str, str]], list[str], list[FieldDef]]:
     """(key, label) of every column a list of ``type_key`` can show, the default ones, fields."""
     defs = field_defs(type_key)
     base = ["email", "phone", "domain"]
     if type_key == "person":
         base = ["email", "phone", "org"]
-    if type_key in ("person", "organization"):
+    if type_key in SCORED_TYPES:
         base.append("health")
     base.append("last")
     cols = [(k, BASE_COLUMNS[k]) for k in base]
@@ -109,8 +118,12 @@ def _one(params: dict[str, list[str]], key: str) -> str:
 
 def parse_list_query(
     viewer: Viewer, type_key: str, params: dict[str, list[str]]
-) -> tuple[ListQuery, dict[str, str], list[Any]]:
-    """The list state named by query parameters, and a message per parameter that is wrong."""
+) -> tuple[ListQuery, dict[str, str], list[FieldDef]]:
+    """The list state named by query parameters, and a message per parameter that is wrong.
+
+    ``org`` is resolved for the viewer: a private organisation it may not see is as
+    unknown as one that does not exist.
+    """
     columns, default, defs = list_columns(type_key)
     errors: dict[str, str] = {}
     query = ListQuery(type_key=type_key, cols=list(default))
@@ -118,13 +131,13 @@ def parse_list_query(
         query.q = check_search(_one(params, "q"))
     except KithError as exc:
         errors["q"] = exc.message
-    scored = type_key in ("person", "organization")
-    band = _one(params, "band").lower()
-    if band and (band not in BANDS or not scored):
-        errors["band"] = f"band: {band[:40]!r} is not one of {', '.join(BANDS)}"
+    scored = type_key in SCORED_TYPES
+    band_key = _one(params, "band").lower()
+    if band_key and (band_key not in BANDS or not scored):
+        errors["band"] = f"band: {band_key[:40]!r} is not one of {', '.join(BANDS)}"
         if not scored:
             errors["band"] = f"band: {type_key} records have no health"
-    query.band = band if "band" not in errors else ""
+    query.band = band_key if "band" not in errors else ""
     query.deleted = _one(params, "deleted").lower() in ("1", "true", "on", "yes")
     sort = _one(params, "sort") or "name"
     allowed = [s for s in SORTS if scored or s != "health"]
@@ -148,7 +161,7 @@ def parse_list_query(
         errors["org"] = "org: only people are filtered by organisation"
     elif org:
         try:
-            found = resolve(viewer, org[:320], type_key="organization", field="org")
+            found = _visible_org(viewer, org[:320])
             query.org, query.org_id = org[:320], found.id
         except KithError as exc:
             errors["org"] = exc.message
@@ -176,29 +189,16 @@ def parse_list_query(
     return query, errors, defs
 
 
-def _health_scores(type_key: str) -> dict[str, float]:
-    """Health of every scored record of the type as of today (one computation)."""
-
-    def scores() -> dict[str, dict[str, float]]:
-        snap = compute(model_config(), today())
-        return {
-            "person": dict(snap.person_score),
-            "organization": {rid: s.score for rid, s in snap.orgs.items()},
-        }
-
-    found: dict[str, float] = memo("health", scores)[type_key]
+def _visible_org(viewer: Viewer, ref: str) -> Record:
+    """The organisation ``ref`` names, if the viewer may see it: a private one it may not
+    see gets the very error an unknown one gets."""
+    found = resolve(ref, type_key="organization", field="org")
+    if not can_see(viewer, found):
+        raise NotFound(f"org: no organization record matches {ref!r}", field="org")
     return found
 
 
-def _page_scores(type_key: str, ids: list[str]) -> dict[str, float]:
-    """Health of just these records (a page of the list): what it costs grows with the page,
-    not with the workspace; the same numbers as :func:`_health_scores`."""
-    if not ids or type_key not in ("person", "organization"):
-        return {}
-    if type_key == "person":
-        return dict(compute(model_config(), today(), ("people", tuple(ids))).person_score)
-    snap = compute(model_config(), today(), ("orgs", tuple(ids)))
-    return {rid: s.score for rid, s in snap.orgs.items()}
+# -- one page of a list ---------------------------------------------------------------------
 
 
 def _last_contact(type_key: str) -> Any:
@@ -222,16 +222,12 @@ def _last_contact(type_key: str) -> Any:
     return Greatest(own, linked, newest(staff))
 
 
-def list_page(
-    user: Any, query: ListQuery, defs: list[Any], *, size: int = PAGE_SIZE
-) -> dict[str, Any]:
-    """One page of the list: rows (cells per chosen column), total, pages."""
-    key = query.type_key
-    qs = visible_records(user).filter(type_id=key)
+def _filtered(viewer: Viewer, query: ListQuery, defs: list[FieldDef]) -> QuerySet[Record]:
+    qs = Record.objects.filter(visible_q(viewer), type_id=query.type_key)
     if not query.deleted:
         qs = qs.filter(deleted_at__isnull=True)
     if query.q:
-        qs = qs.filter(search_filter(query.q))
+        qs = qs.filter(search_q(query.q))
     if query.org_id:
         staff = Relationship.objects.filter(
             active_on(today()), to_record_id=query.org_id, type__rollup=True
@@ -245,10 +241,19 @@ def list_page(
             qs = qs.filter(**{f"fields__{name}": value})
         else:
             qs = qs.filter(**{f"fields__{name}__icontains": value})
+    return qs
+
+
+def list_page(
+    viewer: Viewer, query: ListQuery, defs: list[FieldDef], *, size: int = PAGE_SIZE
+) -> dict[str, Any]:
+    """One page of the list: rows (cells per chosen column), total, pages."""
+    key = query.type_key
+    qs = _filtered(viewer, query, defs)
     cfg = model_config()
     field, desc = query.sort.lstrip("-"), query.sort.startswith("-")
     # every score only to filter or sort by it; a column needs just the page's records
-    scores = _health_scores(key) if query.band or field == "health" else None
+    scores = health_scores(key) if query.band or field == "health" else None
     if query.band and scores is not None:
         in_band = {rid for rid, s in scores.items() if band(cfg, s) == query.band}
         if query.band == "cold":  # records without a score are cold too
@@ -280,8 +285,9 @@ def list_page(
             order = [f"-{o}" for o in order]
         records = list(with_contacts(qs.order_by(*order))[start : start + size])
     if scores is None and "health" in query.cols:
-        scores = _page_scores(key, [r.id for r in records])
-    jobs = employers(user, [r.id for r in records]) if "org" in query.cols else {}
+        scores = page_scores(key, [r.id for r in records])
+    jobs = employers(viewer, [r.id for r in records], day=today()) if "org" in query.cols else {}
+    kinds = [d.name for d in defs]
     rows = []
     for r in records:
         contacts = contacts_of(r)
@@ -305,9 +311,37 @@ def list_page(
     return {"rows": rows, "total": total, "pages": pages, "page": query.page, "size": size}
 
 
-def saved_views(user: Any, type_key: str) -> list[dict[str, Any]]:
-    """The user's own saved views of one list, by name."""
+def list_records(
+    viewer: Viewer, type_key: str, params: dict[str, list[str]], *, size: int = PAGE_SIZE
+) -> dict[str, Any]:
+    """The page a query names, for the API: parse it, refuse the first bad parameter, list."""
+    query, errors, defs = parse_list_query(viewer, type_key, params)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise ValidationError(message, field=field)
+    data = list_page(viewer, query, defs, size=size)
+    columns, _, _ = list_columns(type_key)
+    data["columns"] = [{"key": k, "label": label} for k, label in columns if k in query.cols]
+    data["query"] = urlencode(query.params())
+    return data
+
+
+# -- saved views ----------------------------------------------------------------------------
+
+
+def saved_views(viewer: Viewer, type_key: str) -> list[dict[str, Any]]:
+    """The viewer's own saved views of one list, by name."""
+    if viewer.user_id is None:
+        return []
     return [
-        {"id": v.id, "name": v.name, "query": urlencode(v.query, doseq=True)}
-        for v in SavedView.objects.filter(user=user, type_key=type_key).order_by("name", "id")
+        {
+            "id": v.id,
+            "name": v.name,
+            "type": v.type_key,
+            "params": v.query,
+            "query": urlencode(v.query, doseq=True),
+        }
+        for v in SavedView.objects.filter(user_id=viewer.user_id, type_key=type_key).order_by(
+            "name", "id"
+        )
     ]
