@@ -1,4 +1,5 @@
-"""Scores the pages read often: health of a list's records, the per-process score cache.
+"""Scores the pages read often: what needs my attention, health of a list's records, the
+at-risk ranking, and the per-process score cache.
 
 ``memo`` keeps a whole-workspace computation (every record's health, the at-risk ranking)
 in this process while the data it reads cannot have changed; the key is checked with
@@ -16,10 +17,16 @@ from django.db import connection
 from django.db.models import Count, Max
 
 from kith.core import clock
+from kith.core.viewer import Viewer
+from kith.intelligence import aggregates as agg
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import compute
+from kith.intelligence.scoring import pair_strength
+from kith.intelligence.selectors import at_risk
 from kith.intelligence.services import data_version, ensure_pairstats
 from kith.records.models import Record
+from kith.records.selectors import hidden_ids, visible_q
+from kith.relationships.selectors import employers, team_ids
 
 T = TypeVar("T")
 SCORED_TYPES = ("person", "organization")
@@ -76,3 +83,62 @@ def page_scores(type_key: str, ids: list[str]) -> dict[str, float]:
         return dict(compute(model_config(), today(), ("people", tuple(ids))).person_score)
     snap = compute(model_config(), today(), ("orgs", tuple(ids)))
     return {rid: s.score for rid, s in snap.orgs.items()}
+
+
+def my_attention(viewer: Viewer, person_id: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    """The outside people whose tie with ``person_id`` is overdue or fading, with reasons.
+
+    Overdue: no two-way contact within the usual cadence. Ordered by what the tie was
+    worth before it faded (frequency, depth, reciprocity, tenure), so the ties most worth
+    saving come first. Only people the viewer may see are named.
+    """
+    ensure_pairstats()
+    cfg, day = model_config(), today()
+    team = team_ids(day)
+    found = []
+    for row in agg.pair_rows(cfg, day, team, ("all", None), member=person_id):
+        pair = agg.to_agg(row)
+        if not pair.n_two:
+            continue
+        score = pair_strength(cfg, pair, day)
+        gap, cadence = score.extra["days_since_two_way"], score.extra["cadence_days"]
+        if gap <= cadence and score.band not in ("weak", "cold"):
+            continue
+        base = sum(f["contribution"] for f in score.factors if f["name"] != "recency")
+        found.append((base, row[1], score))
+    found.sort(key=lambda t: (-t[0], t[1]))
+    ids = [pid for _, pid, _ in found[: limit * 3]]
+    live = {
+        r.id: r
+        for r in Record.objects.filter(visible_q(viewer), pk__in=ids, deleted_at__isnull=True)
+    }
+    jobs = employers(viewer, list(live), day=day)
+    out: list[dict[str, Any]] = []
+    for _, pid, score in found:
+        if pid not in live or len(out) >= limit:
+            continue
+        out.append(
+            {
+                "id": pid,
+                "name": live[pid].name,
+                "orgs": jobs.get(pid, []),
+                "score": round(score.score),
+                "band": score.band,
+                "last": score.extra["last_two_way"],
+                "reasons": score.reasons,
+            }
+        )
+    return out
+
+
+def at_risk_by_type(viewer: Viewer, limit: int) -> dict[str, list[dict[str, Any]]]:
+    """At-risk organisations and people (one cached ranking), those the viewer may not see
+    left out; at most ``limit`` of each, four reasons each."""
+    rows = memo("at_risk", lambda: at_risk(limit=10_000))
+    hidden = hidden_ids(viewer, [r["id"] for r in rows])
+    out: dict[str, list[dict[str, Any]]] = {"organization": [], "person": []}
+    for r in rows:
+        bucket = out.setdefault(r["type"], [])
+        if r["id"] not in hidden and len(bucket) < limit:
+            bucket.append({**r, "why": [w for w in r["why"] if w][:4]})
+    return out

@@ -4,27 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q
-
-from kith.accounts.selectors import role_of, viewer_of
 from kith.core import clock
-from kith.core.errors import NotFound
-from kith.dedupe.models import Merge
-from kith.dedupe.selectors import find_duplicates, merge_view
-from kith.dedupe.services import can_undo_merge as undo_allowed
-from kith.interactions.models import Interaction, InteractionLink, Participant
-from kith.records.models import ContactPoint, Record
-from kith.records.selectors import (
-    can_see,
-    contacts_of,
-    effective_viewer,
-    hidden_ids,
-    resolve,
-    visible_q,
-)
-from kith.relationships.models import Relationship
-from kith.relationships.selectors import active_on
-from kith.web.selectors.home import memo
+from kith.intelligence.attention import memo
 
 
 def duplicate_pairs(
@@ -36,6 +17,10 @@ def duplicate_pairs(
     the records and relationships it reads are unchanged (``memo``) for everyone who is
     hidden nothing; a user with hidden records gets pairs found among what they see.
     """
+    from kith.accounts.selectors import viewer_of
+    from kith.dedupe.selectors import find_duplicates
+    from kith.records.selectors import effective_viewer
+
     viewer = effective_viewer(viewer_of(user))
     if not viewer.sees_everything:  # built from what they see: not shared, not kept
         return find_duplicates(viewer, type_key=type_key, min_score=min_score, limit=limit)
@@ -47,6 +32,14 @@ def duplicate_pairs(
 
 
 def _record_side(user: Any, record: Any) -> dict[str, Any]:
+
+    from django.db.models import Q
+
+    from kith.accounts.selectors import viewer_of
+    from kith.interactions.models import Interaction, InteractionLink, Participant
+    from kith.records.selectors import contacts_of, visible_q
+    from kith.relationships.models import Relationship
+    from kith.relationships.selectors import active_on
 
     orgs = list(
         Relationship.objects.filter(
@@ -85,6 +78,12 @@ def pair_sides(user: Any, keep_ref: str, other_ref: str) -> dict[str, Any]:
     ``problem`` says why they cannot be merged (one already merged or deleted, the same
     record, different types); a private record ``user`` may not see is not found.
     """
+    from django.db.models import Prefetch
+
+    from kith.accounts.selectors import viewer_of
+    from kith.records.models import ContactPoint, Record
+    from kith.records.selectors import resolve
+
     refs = [(keep_ref or "")[:320], (other_ref or "")[:320]]
     keep = resolve(viewer_of(user), refs[0], field="keep", include_deleted=True)
     other = resolve(viewer_of(user), refs[1], field="other", include_deleted=True)
@@ -128,17 +127,27 @@ def pair_sides(user: Any, keep_ref: str, other_ref: str) -> dict[str, Any]:
 
 
 def user_cannot_see(user: Any, record: Any) -> bool:
+    from kith.accounts.selectors import viewer_of
+    from kith.records.selectors import can_see
+
     return not can_see(viewer_of(user), record)
 
 
 def can_undo_merge(user: Any, merge: Any) -> bool:
-    """Whether ``user`` may undo ``merge``: a member or above, by the dedupe policy."""
-    if role_of(user) not in ("member", "admin"):
+    """Whether ``user`` may undo ``merge``: admins any, members their own, once."""
+    from kith.accounts.selectors import role_of
+
+    role = role_of(user)
+    if merge.undone_at is not None or role not in ("member", "admin"):
         return False
-    return undo_allowed(viewer_of(user), merge, actor=user.get_username())
+    return bool(role == "admin" or merge.actor == user.get_username())
 
 
 def _merge_rows(user: Any, merges: list[Any]) -> list[dict[str, Any]]:
+    from kith.accounts.selectors import viewer_of
+    from kith.dedupe.selectors import merge_view
+    from kith.records.selectors import hidden_ids
+
     hidden = hidden_ids(viewer_of(user), [i for m in merges for i in (m.keep_id, m.other_id)])
     return [
         {**merge_view(m), "can_undo": can_undo_merge(user, m)}
@@ -149,11 +158,16 @@ def _merge_rows(user: Any, merges: list[Any]) -> list[dict[str, Any]]:
 
 def recent_merges(user: Any, *, limit: int = 20) -> list[dict[str, Any]]:
     """The newest merges ``user`` may see (both records visible), with undo where allowed."""
+    from kith.dedupe.models import Merge
+
     return _merge_rows(user, list(Merge.objects.defer("snapshot").order_by("-at", "-id")[:limit]))
 
 
 def merge_detail(user: Any, merge_id: str) -> dict[str, Any]:
     """One merge: what moved, what was filled in, what differed; may ``user`` undo it."""
+    from kith.core.errors import NotFound
+    from kith.dedupe.models import Merge
+
     merge = Merge.objects.defer("snapshot").filter(pk=(merge_id or "")[:40]).first()
     rows = _merge_rows(user, [merge]) if merge is not None else []
     if not rows:

@@ -8,8 +8,8 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from kith.core.errors import KithError
-from kith.web.selectors.home import home_digest, search_records
-from kith.web.views.base import is_htmx, page, signed_in
+from kith.home.selectors import home_digest, search_records
+from kith.web.views.base import is_htmx, page, signed_in, viewer
 
 QUICK_RESULTS = 8
 PAGE_RESULTS = 50
@@ -18,7 +18,8 @@ PAGE_RESULTS = 50
 @require_GET
 @signed_in()
 def home(request: HttpRequest) -> HttpResponse:
-    return page(request, "web/home.html", home_digest(request.user))
+    digest = home_digest(viewer(request), request.user.get_username())
+    return page(request, "web/home.html", digest)
 
 
 @require_GET
@@ -30,12 +31,12 @@ def search(request: HttpRequest) -> HttpResponse:
         if not text.strip():
             return HttpResponse("")  # empty: the results box hides itself
         try:
-            found = search_records(request.user, text, limit=QUICK_RESULTS)
+            found = search_records(viewer(request), text, limit=QUICK_RESULTS)
         except KithError as exc:  # htmx swaps only 2xx answers: say it in the box
             return render(request, "web/_error.html", {"message": exc.message}, using="jinja2")
         ctx = {"q": text.strip(), "results": found, "more": len(found) >= QUICK_RESULTS}
         return render(request, "web/_search_results.html", ctx, using="jinja2")
-    found = search_records(request.user, text, limit=PAGE_RESULTS + 1) if text.strip() else []
+    found = search_records(viewer(request), text, limit=PAGE_RESULTS + 1) if text.strip() else []
     ctx = {
         "q": text.strip(),
         "results": found[:PAGE_RESULTS],

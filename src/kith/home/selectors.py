@@ -1,0 +1,107 @@
+"""Reads of the home page: who I am in the data, what needs attention, recent activity;
+and the header's quick search.
+
+The home page composes reads the owning apps answer (attention and risk from
+``kith.intelligence.attention``); each takes the acting ``Viewer``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch
+
+from kith.core.errors import KithError
+from kith.core.viewer import Viewer
+from kith.intelligence.attention import at_risk_by_type, my_attention, today
+from kith.interactions.models import Interaction, InteractionLink, Participant
+from kith.interactions.selectors import interaction_view
+from kith.lists.selectors import check_search, search_q, with_contacts
+from kith.records.models import Record
+from kith.records.normalize import name_key
+from kith.records.selectors import can_see, contacts_of, resolve, visible_q
+from kith.relationships.selectors import employers, team_ids
+
+RISK_SHOWN = 8
+ACTIVITY_SHOWN = 12
+
+
+def my_person(viewer: Viewer, email: str) -> dict[str, Any]:
+    """The person of our team whose email is the user's, or why there is none."""
+    missing = {"person": None, "note": f"No person record has your email ({email})."}
+    try:
+        person = resolve(email, type_key="person", field="email")
+    except KithError:
+        return missing
+    if not can_see(viewer, person):
+        return missing
+    if person.id not in team_ids(today()):
+        return {
+            "person": None,
+            "note": f"{person.name} has your email but is not on our team (no works_at tie "
+            "to our organisation).",
+        }
+    return {"person": person, "note": ""}
+
+
+def recent_activity(viewer: Viewer, *, limit: int = ACTIVITY_SHOWN) -> list[dict[str, Any]]:
+    """The newest interactions the viewer may see a part of, with only the participants and
+    linked records it may see (filtered in the query)."""
+    parts = Participant.objects.filter(visible_q(viewer, "record__"))
+    links = InteractionLink.objects.filter(visible_q(viewer, "record__"))
+    qs = Interaction.objects.order_by("-at", "-id")
+    if not viewer.sees_everything:
+        qs = qs.filter(
+            Exists(parts.filter(interaction=OuterRef("pk")))
+            | Exists(links.filter(interaction=OuterRef("pk")))
+        )
+    qs = qs.prefetch_related(
+        Prefetch("participants", queryset=parts.select_related("record")),
+        Prefetch("links", queryset=links.select_related("record")),
+    )
+    return [interaction_view(i) for i in qs[:limit]]
+
+
+def home_digest(viewer: Viewer, email: str) -> dict[str, Any]:
+    """Everything the home page shows a signed-in user whose sign-in is ``email``."""
+    me = my_person(viewer, email)
+    risk = at_risk_by_type(viewer, RISK_SHOWN)
+    return {
+        "me": me["person"],
+        "me_note": me["note"],
+        "attention": my_attention(viewer, me["person"].id) if me["person"] else [],
+        "people_at_risk": [] if me["person"] else risk["person"],
+        "accounts_at_risk": risk["organization"],
+        "activity": recent_activity(viewer),
+    }
+
+
+def search_records(viewer: Viewer, text: str, *, limit: int = 8) -> list[dict[str, Any]]:
+    """Live records the viewer may see matching ``text`` (names starting with it first)."""
+    text = check_search(text)
+    if not text:
+        return []
+    base = with_contacts(
+        Record.objects.filter(visible_q(viewer), deleted_at__isnull=True).select_related("type")
+    ).order_by("name_key", "id")
+    found = list(base.filter(name_key__startswith=name_key(text))[:limit])
+    if len(found) < limit:
+        more = base.filter(search_q(text)).exclude(pk__in=[r.id for r in found])
+        found += list(more[: limit - len(found)])
+    jobs = employers(viewer, [r.id for r in found if r.type_id == "person"], day=today())
+    out = []
+    for r in found:
+        contacts = contacts_of(r)
+        orgs = jobs.get(r.id, [])
+        detail = [", ".join(o["name"] for o in orgs[:2])] if orgs else []
+        detail += (contacts["emails"] or contacts["domains"] or contacts["phones"])[:1]
+        out.append(
+            {
+                "id": r.id,
+                "name": r.name,
+                "type": r.type_id,
+                "type_label": r.type.label,
+                "detail": " · ".join(d for d in detail if d),
+            }
+        )
+    return out
