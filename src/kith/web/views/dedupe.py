@@ -7,15 +7,21 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from kith.core.errors import Conflict, KithError
-from kith.records.selectors import list_types
-from kith.web.selectors.dedupe import duplicate_pairs, merge_detail, pair_sides, recent_merges
-from kith.web.services import merge_pair, undo_merge
-from kith.web.views.base import error_page, notify, page, signed_in
+from kith.dedupe import pairs
+from kith.web.selectors.dedupe import can_undo_merge
+from kith.web.views.base import error_page, notify, page, signed_in, viewer
+
+
+def _may_undo(request: HttpRequest) -> pairs.MayUndo:
+    return lambda merge: can_undo_merge(request.user, merge)
+
 
 SCORES = (90, 80, 70, 60, 50, 40, 30)
 
 
 def _filters(request: HttpRequest) -> tuple[str, int, dict[str, str]]:
+    from kith.records.selectors import list_types
+
     errors: dict[str, str] = {}
     type_key = request.GET.get("type", "").strip()[:60]
     if type_key and type_key not in {t["key"] for t in list_types()}:
@@ -31,10 +37,13 @@ def _filters(request: HttpRequest) -> tuple[str, int, dict[str, str]]:
 @require_GET
 @signed_in()
 def duplicates(request: HttpRequest) -> HttpResponse:
+    from kith.records.selectors import list_types
+
     type_key, min_score, errors = _filters(request)
+    who = viewer(request)
     context = {
-        "found": duplicate_pairs(request.user, type_key=type_key or None, min_score=min_score),
-        "merges": recent_merges(request.user),
+        "found": pairs.duplicate_pairs(who, type_key=type_key or None, min_score=min_score),
+        "merges": pairs.recent_merges(who, may_undo=_may_undo(request)),
         "types": [(t["key"], t["label"]) for t in list_types()],
         "type_key": type_key,
         "min_score": min_score,
@@ -50,13 +59,15 @@ def pair(request: HttpRequest) -> HttpResponse:
     keep, other = request.GET.get("keep", ""), request.GET.get("other", "")
     if not keep.strip() or not other.strip():
         return error_page(request, 400, "Choose two records", "Open a pair from the list.")
-    context = pair_sides(request.user, keep, other)
+    context = pairs.pair_sides(viewer(request), keep, other)
     return page(request, "web/dupe_pair.html", context)
 
 
 @require_POST
 @signed_in("member")
 def merge(request: HttpRequest) -> HttpResponse:
+    from kith.web.services import merge_pair
+
     keep, other = request.POST.get("keep", "")[:320], request.POST.get("other", "")[:320]
     if not keep.strip() or not other.strip():
         return error_page(request, 400, "Choose two records", "Open a pair from the list.")
@@ -71,13 +82,17 @@ def merge(request: HttpRequest) -> HttpResponse:
 @require_GET
 @signed_in()
 def merge_page(request: HttpRequest, merge_id: str) -> HttpResponse:
-    return page(request, "web/merge.html", {"merge": merge_detail(request.user, merge_id)})
+    shown = pairs.merge_detail(viewer(request), merge_id, may_undo=_may_undo(request))
+    return page(request, "web/merge.html", {"merge": shown})
 
 
 @require_POST
 @signed_in("member")
 def undo(request: HttpRequest, merge_id: str) -> HttpResponse:
-    shown = merge_detail(request.user, merge_id)  # 404 for a merge of hidden records
+    from kith.web.services import undo_merge
+
+    # 404 for a merge of hidden records
+    shown = pairs.merge_detail(viewer(request), merge_id, may_undo=_may_undo(request))
     if shown["undone_at"] is None and not shown["can_undo"]:
         return error_page(
             request, 403, "Not allowed", "Only an admin can undo a merge someone else made."
