@@ -106,6 +106,11 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("GET", "/merges", None, "read", False),
     ("POST", "/merges/{merged}/undo", None, "admin", False),
     ("GET", "/export", None, "admin", False),
+    # kith.lists: the web's lists and saved views
+    ("GET", "/lists/person?q=sam&sort=-health", None, "read", False),
+    ("GET", "/lists/person/views", None, "read", False),
+    ("POST", "/lists/person/views", {"name": "Mine", "params": {"q": ["sam"]}}, "write", False),
+    ("DELETE", "/lists/views/{view}", None, "write", True),  # the owner's view
 ]
 
 
@@ -139,6 +144,12 @@ def world(settings: Any) -> dict[str, Any]:
     log_interaction(kind="note", participants=[(other["id"], None)])
     delivery = Delivery.objects.filter(webhook=hook).first()
     assert delivery is not None
+    from kith.accounts.selectors import get_user, viewer_of
+    from kith.lists.services import save_view
+
+    view = save_view(
+        viewer=viewer_of(get_user("owner@our.test")), type_key="person", name="Owner's", query={}
+    )
     ids = {
         "shared": shared["id"],
         "other": other["id"],
@@ -156,6 +167,7 @@ def world(settings: Any) -> dict[str, Any]:
         "merged": merged_away["id"],
         "admin_email": "admin@our.test",
         "owner_token": ApiToken.objects.get(user__username="owner@our.test").id,
+        "view": str(view.id),
     }
     return {"callers": callers, "ids": ids}
 
