@@ -1,5 +1,5 @@
 """Reads of the home page: who I am in the data, what needs attention, recent activity;
-and the header's quick search.
+and the header's quick results.
 
 The home page composes reads the owning apps answer (attention and risk from
 ``kith.intelligence.attention``); each takes the acting ``Viewer``.
@@ -16,10 +16,7 @@ from kith.core.viewer import Viewer
 from kith.intelligence.attention import at_risk_by_type, my_attention, today
 from kith.interactions.models import Interaction, InteractionLink, Participant
 from kith.interactions.selectors import interaction_view
-from kith.lists.selectors import check_search, search_q, with_contacts
-from kith.records.models import Record
-from kith.records.normalize import name_key
-from kith.records.selectors import can_see, contacts_of, resolve, visible_q
+from kith.records.selectors import can_see, contacts_of, resolve, search_records, visible_q
 from kith.relationships.selectors import employers, team_ids
 
 RISK_SHOWN = 8
@@ -76,18 +73,10 @@ def home_digest(viewer: Viewer, email: str) -> dict[str, Any]:
     }
 
 
-def search_records(viewer: Viewer, text: str, *, limit: int = 8) -> list[dict[str, Any]]:
-    """Live records the viewer may see matching ``text`` (names starting with it first)."""
-    text = check_search(text)
-    if not text:
-        return []
-    base = with_contacts(
-        Record.objects.filter(visible_q(viewer), deleted_at__isnull=True).select_related("type")
-    ).order_by("name_key", "id")
-    found = list(base.filter(name_key__startswith=name_key(text))[:limit])
-    if len(found) < limit:
-        more = base.filter(search_q(text)).exclude(pk__in=[r.id for r in found])
-        found += list(more[: limit - len(found)])
+def quick_search(viewer: Viewer, text: str, *, limit: int = 8) -> list[dict[str, Any]]:
+    """The header's results for ``text``: records the viewer may see (the one search rule,
+    ``kith.records.selectors.search_records``), each with a line saying who or what it is."""
+    found = search_records(viewer, text, limit=limit)
     jobs = employers(viewer, [r.id for r in found if r.type_id == "person"], day=today())
     out = []
     for r in found:

@@ -8,7 +8,7 @@ from kith.accounts.selectors import get_user, viewer_of
 from kith.accounts.services import add_owned_record, add_user
 from kith.core import clock
 from kith.core.viewer import SYSTEM
-from kith.home.selectors import home_digest, my_person, recent_activity, search_records
+from kith.home.selectors import home_digest, my_person, quick_search, recent_activity
 from kith.records.services import update_record
 from kith.testing import log, make_home, make_person
 
@@ -70,5 +70,5 @@ def test_the_digest_and_the_search_leave_out_private_records() -> None:
     make_person("Sandy Public")
     digest = home_digest(viewer_of(other), "other@our.test")
     assert digest["me"] is None and "Secret Sam" not in str(digest)
-    assert [r["name"] for r in search_records(viewer_of(other), "sa")] == ["Sandy Public"]
-    assert len(search_records(viewer_of(owner), "sa")) == 2
+    assert [r["name"] for r in quick_search(viewer_of(other), "sa")] == ["Sandy Public"]
+    assert len(quick_search(viewer_of(owner), "sa")) == 2

@@ -8,7 +8,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from kith.core.errors import KithError
-from kith.home.selectors import home_digest, search_records
+from kith.home.selectors import home_digest, quick_search
 from kith.web.views.base import is_htmx, page, signed_in, viewer
 
 QUICK_RESULTS = 8
@@ -31,12 +31,12 @@ def search(request: HttpRequest) -> HttpResponse:
         if not text.strip():
             return HttpResponse("")  # empty: the results box hides itself
         try:
-            found = search_records(viewer(request), text, limit=QUICK_RESULTS)
+            found = quick_search(viewer(request), text, limit=QUICK_RESULTS)
         except KithError as exc:  # htmx swaps only 2xx answers: say it in the box
             return render(request, "web/_error.html", {"message": exc.message}, using="jinja2")
         ctx = {"q": text.strip(), "results": found, "more": len(found) >= QUICK_RESULTS}
         return render(request, "web/_search_results.html", ctx, using="jinja2")
-    found = search_records(viewer(request), text, limit=PAGE_RESULTS + 1) if text.strip() else []
+    found = quick_search(viewer(request), text, limit=PAGE_RESULTS + 1) if text.strip() else []
     ctx = {
         "q": text.strip(),
         "results": found[:PAGE_RESULTS],
