@@ -64,6 +64,11 @@ def check_credentials(*, email: str, password: str, ip: str = "") -> User | None
     return user
 
 
+def note_sign_out(*, username: str, ip: str = "") -> None:
+    """Record in the audit log that ``username`` signed out (web or API alike)."""
+    audit("logout", actor=username, target=username, ip=ip)
+
+
 def _role(role: str) -> str:
     value = (role or "").strip().lower()
     if value not in Role.values:

@@ -75,6 +75,18 @@ def test_sign_out_is_a_post(member: Client) -> None:
     assert member.get("/").status_code == 302
 
 
+def test_sign_out_is_audited_alike_by_the_web_and_the_api(member: Client) -> None:
+    from kith.accounts.selectors import audit_page
+    from kith.accounts.services import create_token
+
+    member.post("/logout", REMOTE_ADDR="192.0.2.7")
+    _, token = create_token(email="member1@our.test")
+    resp = Client().post("/api/v1/auth/logout", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert resp.status_code == 200
+    rows, _ = audit_page(action="logout")
+    assert [(r["actor"], r["target"]) for r in rows] == [("member1@our.test",) * 2] * 2
+
+
 def test_security_headers_and_no_traceback_on_404(member: Client) -> None:
     resp = member.get("/no/such/page")
     assert resp.status_code == 404
