@@ -26,7 +26,9 @@ MAX_UPLOAD = 50 * 1024 * 1024
 EXPORT_TYPES = {"csv": "text/csv", "json": "application/json", "vcard": "text/vcard"}
 EXPORT_CONTENT = {
     "text/csv": {"schema": {"type": "string"}},
-    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+    "application/json": {  # {"format": "kith", "version": 1, "records": [...]}
+        "schema": {"type": "object", "properties": {"records": {"type": "array"}}}
+    },
     "text/vcard": {"schema": {"type": "string"}},
 }
 
