@@ -184,6 +184,8 @@ def check_file(
             for chunk in chunks:
                 for unit in chunk:
                     units += 1
+                    notes = unit.notes + (unit.record.notes() if unit.record else [])
+                    warnings.extend(f"{unit.where}: {note}" for note in notes)
                     if unit.error is None and unit.record is not None:
                         result = validate(unit.record, specs, unit.where)
                         if isinstance(result, BadRow):

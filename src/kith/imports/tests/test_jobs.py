@@ -3,6 +3,7 @@ alike by the CLI, the API and the web."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,13 @@ def test_a_failed_import_is_audited_too(cli: Any, tmp_path: Path) -> None:
     assert code == 1
     (entry,) = _import_entries()
     assert entry["detail"]["status"] == "failed" and entry["detail"]["bad"] == 1
+
+
+def test_check_warns_of_what_an_import_would_leave_out(tmp_path: Path) -> None:
+    path = tmp_path / "many.json"
+    emails = [f"m{i}@many.example" for i in range(53)]
+    path.write_text(json.dumps({"records": [{"name": "Many Mails", "emails": emails}]}))
+    checked = check_file(path=str(path))
+    dry = import_file(path=str(path), dry_run=True)
+    assert checked["warnings"] == dry["warnings"]
+    assert any("left out 3 more" in w for w in checked["warnings"])
