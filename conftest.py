@@ -70,7 +70,7 @@ def _fresh_rate_tallies() -> None:
 _VERSION_CACHES = (
     ("kith.intelligence.selectors", "_PAST"),
     ("kith.network.graph", "_cache"),
-    ("kith.web.selectors.home", "_memo_cache"),
+    ("kith.intelligence.attention", "_memo_cache"),
 )
 
 

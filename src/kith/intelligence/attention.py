@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connection
 from django.db.models import Count, Max
@@ -23,7 +23,7 @@ from kith.intelligence.conf import model_config
 from kith.intelligence.engine import compute
 from kith.intelligence.scoring import pair_strength
 from kith.intelligence.selectors import at_risk
-from kith.intelligence.services import data_version, ensure_pairstats
+from kith.intelligence.services import data_version
 from kith.records.models import Record
 from kith.records.selectors import hidden_ids, visible_q
 from kith.relationships.selectors import employers, team_ids
@@ -47,12 +47,11 @@ def memo(name: str, make: Callable[[], T]) -> T:
     newest update and deletion (renames, merges, deletes), so a stale answer is never
     served.
     """
-    ensure_pairstats()  # a first build bumps the version: key on the version after it
     rec = Record.objects.aggregate(n=Count("id"), u=Max("updated_at"), d=Max("deleted_at"))
     key = (name, connection.settings_dict["NAME"], today(), data_version(), *rec.values())
     with _memo_lock:
         if key in _memo_cache:
-            return _memo_cache[key]
+            return cast(T, _memo_cache[key])
     value = make()
     with _memo_lock:
         if len(_memo_cache) >= 16:
@@ -92,7 +91,6 @@ def my_attention(viewer: Viewer, person_id: str, *, limit: int = 10) -> list[dic
     worth before it faded (frequency, depth, reciprocity, tenure), so the ties most worth
     saving come first. Only people the viewer may see are named.
     """
-    ensure_pairstats()
     cfg, day = model_config(), today()
     team = team_ids(day)
     found = []
