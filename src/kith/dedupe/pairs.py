@@ -1,7 +1,7 @@
 """Reads of the duplicates review: likely pairs, both sides of a pair, recent merges.
 
-Each takes the acting ``Viewer``: a private record it may not see is not found, and a
-pair or merge naming one is left out.
+Each takes the acting ``Viewer``: a private record it may not see is not found, and
+pairs and merges are found among the records it may see (in the query).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 
 from kith.core import clock
 from kith.core.errors import NotFound
@@ -19,7 +19,14 @@ from kith.dedupe.selectors import find_duplicates, merge_view
 from kith.intelligence.attention import memo
 from kith.interactions.models import Interaction, InteractionLink, Participant
 from kith.records.models import ContactPoint, Record
-from kith.records.selectors import can_see, contacts_of, hidden_ids, resolve, visible_q
+from kith.records.selectors import (
+    can_see,
+    contacts_of,
+    effective_viewer,
+    hidden_records,
+    resolve,
+    visible_q,
+)
 from kith.relationships.models import Relationship
 from kith.relationships.selectors import active_on
 
@@ -29,31 +36,25 @@ MERGES_SHOWN = 20
 def duplicate_pairs(
     viewer: Viewer, *, type_key: str | None = None, min_score: int = 50, limit: int = 100
 ) -> dict[str, Any]:
-    """Likely duplicate pairs the viewer may see, best first, with score and reasons.
+    """Likely duplicate pairs among the records the viewer may see, best first.
 
-    The search scores every candidate pair of the workspace, so its answer is kept while
-    the records and relationships it reads are unchanged (``memo``); pairs naming a
-    record the viewer may not see are left out.
+    The search scores every candidate pair of the workspace, so for everyone who is hidden
+    nothing its answer is kept while the data it reads is unchanged (``memo``); a viewer
+    with hidden records gets pairs found among what they see, not shared, not kept.
     """
-    found = memo(
+    viewer = effective_viewer(viewer)
+    if not viewer.sees_everything:
+        return find_duplicates(viewer, type_key=type_key, min_score=min_score, limit=limit)
+    found: dict[str, Any] = memo(
         f"duplicates:{type_key or ''}:{min_score}:{limit}",
-        lambda: find_duplicates(type_key=type_key, min_score=min_score, limit=limit),
+        lambda: find_duplicates(viewer, type_key=type_key, min_score=min_score, limit=limit),
     )
-    pairs = found.get("pairs") or []
-    ids = [i for p in pairs for i in (p["keep"]["id"], p["other"]["id"])]
-    hidden = hidden_ids(viewer, ids)
-    if not hidden:
-        return found
-    shown = [p for p in pairs if p["keep"]["id"] not in hidden and p["other"]["id"] not in hidden]
-    return {**found, "pairs": shown, "total": found["total"] - (len(pairs) - len(shown))}
+    return dict(found)
 
 
 def _visible(viewer: Viewer, ref: str, field: str) -> Record:
     """The record ``ref`` names, deleted ones too, if the viewer may see it."""
-    record = resolve(ref, include_deleted=True, field=field)
-    if not can_see(viewer, record):
-        raise NotFound(f"{field}: no record matches {ref!r}", field=field)
-    return record
+    return resolve(viewer, ref, include_deleted=True, field=field)
 
 
 def record_side(viewer: Viewer, record: Record) -> dict[str, Any]:
@@ -139,27 +140,26 @@ def pair_sides(viewer: Viewer, keep_ref: str, other_ref: str) -> dict[str, Any]:
 MayUndo = Callable[[Merge], bool]
 
 
-def _merge_rows(viewer: Viewer, merges: list[Merge], may_undo: MayUndo) -> list[dict[str, Any]]:
-    hidden = hidden_ids(viewer, [i for m in merges for i in (m.keep_id, m.other_id)])
-    return [
-        {**merge_view(m), "can_undo": may_undo(m)}
-        for m in merges
-        if m.keep_id not in hidden and m.other_id not in hidden
-    ]
+def _visible_merges(viewer: Viewer) -> QuerySet[Merge]:
+    """Merges of two records the viewer may see (filtered in the query)."""
+    qs = Merge.objects.defer("snapshot")
+    if not viewer.sees_everything:
+        hidden = hidden_records(viewer).values("id")
+        qs = qs.exclude(keep_id__in=hidden).exclude(other_id__in=hidden)
+    return qs
 
 
 def recent_merges(
     viewer: Viewer, *, may_undo: MayUndo, limit: int = MERGES_SHOWN
 ) -> list[dict[str, Any]]:
     """The newest merges of records the viewer may both see; ``can_undo`` from ``may_undo``."""
-    merges = list(Merge.objects.defer("snapshot").order_by("-at", "-id")[:limit])
-    return _merge_rows(viewer, merges, may_undo)
+    merges = _visible_merges(viewer).order_by("-at", "-id")[:limit]
+    return [{**merge_view(m), "can_undo": may_undo(m)} for m in merges]
 
 
 def merge_detail(viewer: Viewer, merge_id: str, *, may_undo: MayUndo) -> dict[str, Any]:
     """One merge: what moved, what was filled in, what differed; may the viewer undo it."""
-    merge = Merge.objects.defer("snapshot").filter(pk=(merge_id or "")[:40]).first()
-    rows = _merge_rows(viewer, [merge], may_undo) if merge is not None else []
-    if not rows:
+    merge = _visible_merges(viewer).filter(pk=(merge_id or "")[:40]).first()
+    if merge is None:
         raise NotFound(f"merge: no merge {merge_id[:40]!r}", field="merge")
-    return rows[0]
+    return {**merge_view(merge), "can_undo": may_undo(merge)}

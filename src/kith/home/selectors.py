@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch
-
 from kith.core.errors import KithError
 from kith.core.viewer import Viewer
 from kith.intelligence.attention import at_risk_by_type, my_attention, today
-from kith.interactions.models import Interaction, InteractionLink, Participant
-from kith.interactions.selectors import interaction_view
-from kith.records.selectors import can_see, contacts_of, resolve, search_records, visible_q
+from kith.interactions.selectors import recent_interactions
+from kith.records.selectors import contacts_of, resolve, search_records
 from kith.relationships.selectors import employers, team_ids
 
 RISK_SHOWN = 8
@@ -25,13 +22,10 @@ ACTIVITY_SHOWN = 12
 
 def my_person(viewer: Viewer, email: str) -> dict[str, Any]:
     """The person of our team whose email is the user's, or why there is none."""
-    missing = {"person": None, "note": f"No person record has your email ({email})."}
     try:
-        person = resolve(email, type_key="person", field="email")
+        person = resolve(viewer, email, type_key="person", field="email")
     except KithError:
-        return missing
-    if not can_see(viewer, person):
-        return missing
+        return {"person": None, "note": f"No person record has your email ({email})."}
     if person.id not in team_ids(today()):
         return {
             "person": None,
@@ -39,24 +33,6 @@ def my_person(viewer: Viewer, email: str) -> dict[str, Any]:
             "to our organisation).",
         }
     return {"person": person, "note": ""}
-
-
-def recent_activity(viewer: Viewer, *, limit: int = ACTIVITY_SHOWN) -> list[dict[str, Any]]:
-    """The newest interactions the viewer may see a part of, with only the participants and
-    linked records it may see (filtered in the query)."""
-    parts = Participant.objects.filter(visible_q(viewer, "record__"))
-    links = InteractionLink.objects.filter(visible_q(viewer, "record__"))
-    qs = Interaction.objects.order_by("-at", "-id")
-    if not viewer.sees_everything:
-        qs = qs.filter(
-            Exists(parts.filter(interaction=OuterRef("pk")))
-            | Exists(links.filter(interaction=OuterRef("pk")))
-        )
-    qs = qs.prefetch_related(
-        Prefetch("participants", queryset=parts.select_related("record")),
-        Prefetch("links", queryset=links.select_related("record")),
-    )
-    return [interaction_view(i) for i in qs[:limit]]
 
 
 def home_digest(viewer: Viewer, email: str) -> dict[str, Any]:
@@ -69,7 +45,7 @@ def home_digest(viewer: Viewer, email: str) -> dict[str, Any]:
         "attention": my_attention(viewer, me["person"].id) if me["person"] else [],
         "people_at_risk": [] if me["person"] else risk["person"],
         "accounts_at_risk": risk["organization"],
-        "activity": recent_activity(viewer),
+        "activity": recent_interactions(viewer, limit=ACTIVITY_SHOWN),
     }
 
 

@@ -25,7 +25,7 @@ from kith.intelligence.scoring import pair_strength
 from kith.intelligence.selectors import at_risk
 from kith.intelligence.services import data_version
 from kith.records.models import Record
-from kith.records.selectors import hidden_ids, visible_q
+from kith.records.selectors import effective_viewer, visible_q
 from kith.relationships.selectors import employers, team_ids
 
 T = TypeVar("T")
@@ -130,13 +130,17 @@ def my_attention(viewer: Viewer, person_id: str, *, limit: int = 10) -> list[dic
 
 
 def at_risk_by_type(viewer: Viewer, limit: int) -> dict[str, list[dict[str, Any]]]:
-    """At-risk organisations and people (one cached ranking), those the viewer may not see
-    left out; at most ``limit`` of each, four reasons each."""
-    rows = memo("at_risk", lambda: at_risk(limit=10_000))
-    hidden = hidden_ids(viewer, [r["id"] for r in rows])
+    """At-risk organisations and people built from what the viewer may see; at most
+    ``limit`` of each, four reasons each. Everyone who is hidden nothing shares one
+    cached ranking (the system's)."""
+    viewer = effective_viewer(viewer)
+    if viewer.sees_everything:
+        rows = memo("at_risk", lambda: at_risk(viewer, limit=10_000))
+    else:
+        rows = at_risk(viewer, limit=10_000)
     out: dict[str, list[dict[str, Any]]] = {"organization": [], "person": []}
     for r in rows:
         bucket = out.setdefault(r["type"], [])
-        if r["id"] not in hidden and len(bucket) < limit:
+        if len(bucket) < limit:
             bucket.append({**r, "why": [w for w in r["why"] if w][:4]})
     return out

@@ -22,7 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
-from kith.core.errors import KithError, NotFound, ValidationError
+from kith.core.errors import KithError, ValidationError
 from kith.core.viewer import Viewer
 from kith.intelligence.attention import SCORED_TYPES, health_scores, page_scores, today
 from kith.intelligence.conf import band, model_config
@@ -30,7 +30,7 @@ from kith.interactions.models import InteractionLink, Participant
 from kith.lists.models import SavedView
 from kith.records.models import FieldDef, Record
 from kith.records.search import check_search, search_q, with_contacts
-from kith.records.selectors import can_see, contacts_of, field_defs, resolve, visible_q
+from kith.records.selectors import contacts_of, field_defs, resolve, visible_q
 from kith.relationships.models import Relationship
 from kith.relationships.selectors import active_on, employers
 
@@ -190,12 +190,9 @@ def parse_list_query(
 
 
 def _visible_org(viewer: Viewer, ref: str) -> Record:
-    """The organisation ``ref`` names, if the viewer may see it: a private one it may not
-    see gets the very error an unknown one gets."""
-    found = resolve(ref, type_key="organization", field="org")
-    if not can_see(viewer, found):
-        raise NotFound(f"org: no organization record matches {ref!r}", field="org")
-    return found
+    """The organisation ``ref`` names among those the viewer may see (a hidden one is not
+    found, exactly like a missing one)."""
+    return resolve(viewer, ref, type_key="organization", field="org")
 
 
 # -- one page of a list ---------------------------------------------------------------------

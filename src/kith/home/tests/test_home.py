@@ -8,7 +8,8 @@ from kith.accounts.selectors import get_user, viewer_of
 from kith.accounts.services import add_owned_record, add_user
 from kith.core import clock
 from kith.core.viewer import SYSTEM
-from kith.home.selectors import home_digest, my_person, quick_search, recent_activity
+from kith.home.selectors import home_digest, my_person, quick_search
+from kith.interactions.selectors import recent_interactions
 from kith.records.services import update_record
 from kith.testing import log, make_home, make_person
 
@@ -31,13 +32,13 @@ def test_recent_activity_names_only_what_the_viewer_may_see() -> None:
     only = add_owned_record(user=owner, private=True, type_key="person", name="Other Ola")
     log("call", solo, only, at=now - dt.timedelta(hours=3), subject="private only")
 
-    seen = recent_activity(viewer_of(other))
+    seen = recent_interactions(viewer_of(other))
     assert [v["subject"] for v in seen] == ["with Sam", "Pat and Sam"]
     assert all(p["name"] != "Secret Sam" for v in seen for p in v["participants"])
     assert "Solo Sue" not in str(seen) and sam.id not in str(seen)
-    mine = recent_activity(viewer_of(owner))
+    mine = recent_interactions(viewer_of(owner))
     assert [v["subject"] for v in mine] == ["with Sam", "Pat and Sam", "private only"]
-    assert len(recent_activity(SYSTEM)) == 3
+    assert len(recent_interactions(SYSTEM)) == 3
 
 
 def test_recent_activity_costs_the_same_however_much_is_hidden(
@@ -49,7 +50,7 @@ def test_recent_activity_costs_the_same_however_much_is_hidden(
         sam = add_owned_record(user=owner, private=True, type_key="person", name=f"Sam {i}")
         log("call", pat, sam, at=clock.now() - dt.timedelta(minutes=i))
     with django_assert_max_num_queries(3):  # interactions, participants, links
-        assert len(recent_activity(viewer_of(other), limit=12)) == 12
+        assert len(recent_interactions(viewer_of(other), limit=12)) == 12
 
 
 def test_my_person_is_one_the_viewer_may_see_on_our_team() -> None:
