@@ -5,11 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth import login as start_session
+from django.contrib.auth import logout as end_session
+from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from ninja import Query, Router, Schema, Status
+from ninja.errors import AuthenticationError, Throttled
 from pydantic import Field
 
-from kith.server.auth import acting, client_ip, require
+from kith.accounts.selectors import audit_page, get_user, is_admin, token_view, user_view
+from kith.accounts.selectors import list_tokens as tokens
+from kith.accounts.selectors import list_users as users
+from kith.accounts.services import LOGIN_WINDOW, SignInThrottled, check_credentials, note_sign_out
+from kith.accounts.services import add_user as add
+from kith.accounts.services import change_user as change
+from kith.accounts.services import create_token as create
+from kith.accounts.services import revoke_token as revoke
+from kith.accounts.services import set_password as set_pw
+from kith.server.auth import Forbidden, acting, client_ip, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 
 router = Router(tags=["accounts"])
@@ -107,8 +121,6 @@ class AuditFilters(Schema):
 @router.get("/auth/csrf", auth=None, response={200: CsrfOut, 429: ErrorOut})
 def csrf(request: HttpRequest) -> Any:
     """A CSRF token (also set as a cookie) for cookie-authenticated writes."""
-    from django.middleware.csrf import get_token
-
     return {"csrf_token": get_token(request)}
 
 
@@ -126,14 +138,6 @@ def csrf(request: HttpRequest) -> Any:
 )
 def login(request: HttpRequest, payload: LoginIn) -> Any:
     """Sign in with email and password: starts a session (HttpOnly cookie)."""
-    from django.contrib.auth import login as start_session
-    from django.middleware.csrf import get_token
-    from ninja.errors import AuthenticationError, Throttled
-
-    from kith.accounts.selectors import user_view
-    from kith.accounts.services import LOGIN_WINDOW, SignInThrottled, check_credentials
-    from kith.server.auth import Forbidden
-
     # Login CSRF: a cross-site page can POST text/plain or a form without asking, but not
     # JSON; and a browser names the page's origin, which must be this server's.
     if request.content_type != "application/json":
@@ -156,10 +160,6 @@ def login(request: HttpRequest, payload: LoginIn) -> Any:
 @router.post("/auth/logout", response={200: OkOut, **READ_ERRORS})
 def logout(request: HttpRequest) -> Any:
     """End the session."""
-    from django.contrib.auth import logout as end_session
-
-    from kith.accounts.services import note_sign_out
-
     user = require(request, "viewer")
     note_sign_out(username=user.username, ip=client_ip(request))
     end_session(request)
@@ -169,16 +169,12 @@ def logout(request: HttpRequest) -> Any:
 @router.get("/auth/me", response={200: UserOut, **READ_ERRORS})
 def me(request: HttpRequest) -> Any:
     """Who you are: email, role and team."""
-    from kith.accounts.selectors import user_view
-
     return user_view(require(request, "viewer"))
 
 
 @router.get("/users", response={200: list[UserOut], **READ_ERRORS})
 def list_users(request: HttpRequest) -> Any:
     """Every user with role and team (admins)."""
-    from kith.accounts.selectors import list_users as users
-
     require(request, "admin")
     return users()
 
@@ -186,9 +182,6 @@ def list_users(request: HttpRequest) -> Any:
 @router.post("/users", response={201: UserCreated, **WRITE_ERRORS})
 def add_user(request: HttpRequest, payload: UserIn) -> Any:
     """Add a user (admins); without a password, a one-time password is generated."""
-    from kith.accounts.selectors import user_view
-    from kith.accounts.services import add_user as add
-
     with acting(request, "admin"):
         user, generated = add(
             email=payload.email, role=payload.role, team=payload.team, password=payload.password
@@ -199,9 +192,6 @@ def add_user(request: HttpRequest, payload: UserIn) -> Any:
 @router.patch("/users/{email}", response={200: UserOut, **WRITE_ERRORS})
 def change_user(request: HttpRequest, email: str, payload: UserPatch) -> Any:
     """Change a user's role, team or active flag (admins; audited)."""
-    from kith.accounts.selectors import user_view
-    from kith.accounts.services import change_user as change
-
     with acting(request, "admin"):
         user = change(email=email, role=payload.role, team=payload.team, active=payload.active)
     return user_view(user)
@@ -210,12 +200,6 @@ def change_user(request: HttpRequest, email: str, payload: UserPatch) -> Any:
 @router.post("/users/{email}/password", response={200: UserOut, **WRITE_ERRORS})
 def set_password(request: HttpRequest, email: str, payload: PasswordIn) -> Any:
     """Set a password: your own, or anyone's as an admin."""
-    from django.contrib.auth import update_session_auth_hash
-
-    from kith.accounts.selectors import get_user, is_admin, user_view
-    from kith.accounts.services import set_password as set_pw
-    from kith.server.auth import Forbidden
-
     with acting(request, "viewer") as caller:
         own = email.strip().lower() == caller.username
         if not own and not is_admin(caller):  # before any lookup: a 404 would tell who exists
@@ -231,9 +215,6 @@ def set_password(request: HttpRequest, email: str, payload: PasswordIn) -> Any:
 @router.get("/tokens", response={200: list[TokenOut], **READ_ERRORS})
 def list_tokens(request: HttpRequest, all: bool = False) -> Any:
     """Your API tokens (admins: ``all=true`` for everyone's)."""
-    from kith.accounts.selectors import is_admin
-    from kith.accounts.selectors import list_tokens as tokens
-
     user = require(request, "viewer")
     return tokens(None if all and is_admin(user) else user)
 
@@ -241,9 +222,6 @@ def list_tokens(request: HttpRequest, all: bool = False) -> Any:
 @router.post("/tokens", response={201: TokenCreated, **WRITE_ERRORS})
 def create_token(request: HttpRequest, payload: TokenIn) -> Any:
     """Create a personal API token for yourself; the secret is shown once."""
-    from kith.accounts.selectors import token_view
-    from kith.accounts.services import create_token as create
-
     with acting(request, "viewer") as user:
         token, secret = create(
             email=user.username, expires_days=payload.expires_days, name=payload.name
@@ -254,9 +232,6 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Any:
 @router.delete("/tokens/{token_id}", response={200: TokenOut, **WRITE_ERRORS})
 def revoke_token(request: HttpRequest, token_id: str) -> Any:
     """Revoke one of your tokens (admins: anyone's)."""
-    from kith.accounts.selectors import token_view
-    from kith.accounts.services import revoke_token as revoke
-
     with acting(request, "viewer") as user:
         token = revoke(token_id=token_id, by=user)
     return token_view(token)
@@ -265,8 +240,6 @@ def revoke_token(request: HttpRequest, token_id: str) -> Any:
 @router.get("/audit", response={200: AuditPage, **READ_ERRORS})
 def audit_log(request: HttpRequest, filters: Query[AuditFilters]) -> Any:
     """The audit log, newest first: logins, token use, exports, permission changes (admins)."""
-    from kith.accounts.selectors import audit_page
-
     require(request, "admin")
     items, nxt = audit_page(
         action=filters.action,

@@ -28,6 +28,7 @@ from kith.imports import detect as detecting
 from kith.imports.cells import safe_cell
 from kith.imports.items import BadRow
 from kith.imports.models import ImportJob
+from kith.imports.preview import preview
 from kith.imports.services import MAX_LISTED, _unit_chunks, parse_map
 from kith.imports.validate import FieldSpecs, validate
 from kith.imports.vcard import write_card
@@ -280,7 +281,6 @@ def import_job_file(job: ImportJob) -> Iterator[str]:
 
 def preview_file(path: str, fmt: str | None, mapping: list[str] | None = None) -> dict[str, Any]:
     """Format, preset, column mapping and sample rows of a file (kith.imports.preview)."""
-    from kith.imports.preview import preview
 
     return preview(path=path, fmt=fmt or None, mapping=mapping)
 

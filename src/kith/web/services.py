@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from kith.accounts.selectors import viewer_of
+from kith.core.errors import Conflict, NotFound
+from kith.dedupe.models import Merge
+from kith.dedupe.services import merge_records, unmerge
+from kith.records.selectors import resolve
+from kith.web.selectors.dedupe import can_undo_merge
+
 # duplicates: merge and undo from the review pages
 
 
 def merge_pair(*, user: Any, keep: str, other: str) -> dict[str, Any]:
     """Merge ``other`` into ``keep``, both of which ``user`` must be able to see."""
-    from kith.accounts.selectors import viewer_of
-    from kith.dedupe.services import merge_records
-    from kith.records.selectors import resolve
 
     keep_rec = resolve(viewer_of(user), keep, field="keep", include_deleted=True)
     other_rec = resolve(viewer_of(user), other, field="other", include_deleted=True)
@@ -20,10 +24,6 @@ def merge_pair(*, user: Any, keep: str, other: str) -> dict[str, Any]:
 
 def undo_merge(*, user: Any, merge_id: str) -> dict[str, Any]:
     """Undo a merge: admins any, members those they made themselves."""
-    from kith.core.errors import Conflict, NotFound
-    from kith.dedupe.models import Merge
-    from kith.dedupe.services import unmerge
-    from kith.web.selectors.dedupe import can_undo_merge
 
     merge = Merge.objects.filter(pk=merge_id).defer("snapshot").first()
     if merge is None:

@@ -15,6 +15,8 @@ from django.test.utils import CaptureQueriesContext
 
 from kith.accounts.selectors import audit_page, get_user
 from kith.accounts.services import add_user, create_token
+from kith.core.errors import ValidationError
+from kith.imports import jobs
 from kith.imports.selectors import check_file
 from kith.imports.services import import_file
 from kith.records.models import Record
@@ -55,7 +57,6 @@ def test_check_finds_the_bad_rows_an_import_finds_and_writes_nothing(tmp_path: P
 
 
 def test_check_of_a_file_with_nothing_in_it_is_a_clear_error(tmp_path: Path) -> None:
-    from kith.core.errors import ValidationError
 
     path = tmp_path / "empty.csv"
     path.write_text("Name,Email\n")
@@ -71,7 +72,6 @@ def _import_entries() -> list[dict[str, Any]]:
 def test_cli_api_and_web_imports_are_audited_alike(
     cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kith.imports import jobs
 
     monkeypatch.setenv("KITH_RATE_LIMIT", "0")
     monkeypatch.setattr(jobs, "launch_import_job", jobs.run_import_job)  # in this thread

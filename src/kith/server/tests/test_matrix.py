@@ -15,8 +15,10 @@ from django.db import transaction
 from django.test import Client
 
 from kith.accounts.models import ApiToken
+from kith.accounts.selectors import get_user, viewer_of
 from kith.dedupe.services import merge_records
 from kith.interactions.services import log_interaction
+from kith.lists.services import save_view
 from kith.relationships.services import relate
 from kith.server.api import api
 from kith.server.tests.conftest import Caller, make_caller
@@ -144,8 +146,6 @@ def world(settings: Any) -> dict[str, Any]:
     log_interaction(kind="note", participants=[(other["id"], None)])
     delivery = Delivery.objects.filter(webhook=hook).first()
     assert delivery is not None
-    from kith.accounts.selectors import get_user, viewer_of
-    from kith.lists.services import save_view
 
     view = save_view(
         viewer=viewer_of(get_user("owner@our.test")), type_key="person", name="Owner's", query={}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from kith.accounts.selectors import role_of
+
 
 def can_undo_merge(user: Any, merge: Any) -> bool:
     """Whether ``user`` may undo ``merge``: admins any, members their own, once."""
-    from kith.accounts.selectors import role_of
 
     role = role_of(user)
     if merge.undone_at is not None or role not in ("member", "admin"):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.test import Client
 
-from kith.accounts.services import add_user, disable_user
+from kith.accounts.selectors import audit_page
+from kith.accounts.services import add_user, create_token, disable_user
 from kith.web.tests.conftest import PASSWORD
 
 
@@ -76,8 +77,6 @@ def test_sign_out_is_a_post(member: Client) -> None:
 
 
 def test_sign_out_is_audited_alike_by_the_web_and_the_api(member: Client) -> None:
-    from kith.accounts.selectors import audit_page
-    from kith.accounts.services import create_token
 
     member.post("/logout", REMOTE_ADDR="192.0.2.7")
     _, token = create_token(email="member1@our.test")

@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from kith.accounts.services import add_user
 from kith.core import clock
+from kith.core.models import Change
+from kith.imports import jobs
+from kith.imports import jobs as services
+from kith.imports.jobs import start_import_job
 from kith.imports.models import ImportJob
+from kith.imports.selectors import (
+    IMPORT_STALE_SECONDS,
+    import_beat_path,
+    import_preview,
+    import_status,
+)
 from kith.records.models import Record
 
 FIX = Path(__file__).resolve().parents[2] / "imports" / "tests" / "fixtures"
@@ -41,13 +58,11 @@ def _job(client: Client, name: str = "people.csv", data: str = PEOPLE) -> Import
 @pytest.fixture
 def sync_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run started jobs in the request's thread (the test's transaction sees them)."""
-    from kith.imports import jobs
 
     monkeypatch.setattr(jobs, "launch_import_job", jobs.run_import_job)
 
 
 def _column(job: ImportJob, header: str) -> int:
-    from kith.imports.selectors import import_preview
 
     return next(c["index"] for c in import_preview(job)["columns"] if c["header"] == header)
 
@@ -82,8 +97,6 @@ def test_preview_shows_format_mapping_samples_escaped(member: Client) -> None:
 
 
 def test_check_validates_and_writes_nothing(member: Client) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     job = _job(member)
     before = Record.objects.count()
@@ -135,7 +148,6 @@ def test_adjust_mapping_then_start_and_report(member: Client, sync_runs: None) -
     assert 'id="import-live"' in frag and "hx-trigger" not in frag and "people created" in frag
     assert 'id="import-status" hx-swap-oob="true"' in frag and ">done</span>" in frag
     # history says who imported
-    from kith.core.models import Change
 
     actor = Change.objects.filter(entity_id=ada.id, action="create").get().actor
     assert actor == "member1@our.test"
@@ -202,9 +214,8 @@ def test_vcard_and_calendar_preview_and_import(member: Client, sync_runs: None) 
 
 
 def test_xlsx_rejects_download_as_a_workbook(member: Client, sync_runs: None) -> None:
-    import io
 
-    from openpyxl import Workbook, load_workbook
+    from openpyxl import Workbook, load_workbook  # noqa: PLC0415 - openpyxl is slow to import
 
     wb = Workbook()
     ws = wb.active
@@ -273,7 +284,6 @@ def test_other_encodings_are_read(member: Client) -> None:
 
 
 def test_too_large_upload_is_refused(member: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kith.imports import jobs as services
 
     monkeypatch.setattr(services, "IMPORT_MAX_BYTES", 2048)
     resp = _upload(member, "big.csv", b"Name,Email\n" + b"A Person,a@b.example\n" * 200)
@@ -343,7 +353,6 @@ def test_report_lists_only_records_the_user_may_see(member: Client, sync_runs: N
 
 
 def test_progress_fragment_polls_while_running(member: Client) -> None:
-    from kith.imports.jobs import start_import_job
 
     job = _job(member)
     start_import_job(job=job)
@@ -356,8 +365,6 @@ def test_progress_fragment_polls_while_running(member: Client) -> None:
 
 
 def test_a_job_left_running_by_a_dead_process_shows_as_stopped(member: Client) -> None:
-    from kith.imports.jobs import start_import_job
-    from kith.imports.selectors import IMPORT_STALE_SECONDS, import_beat_path
 
     job = _job(member)
     start_import_job(job=job)
@@ -374,10 +381,6 @@ def test_a_job_left_running_by_a_dead_process_shows_as_stopped(member: Client) -
 
 
 def test_a_fresh_heartbeat_file_keeps_a_job_running(member: Client) -> None:
-    import json
-
-    from kith.imports.jobs import start_import_job
-    from kith.imports.selectors import IMPORT_STALE_SECONDS, import_beat_path, import_status
 
     job = _job(member)
     start_import_job(job=job)
@@ -424,14 +427,6 @@ def test_pages_stay_within_a_few_queries(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_thread_runs_the_import(transactional_db: None) -> None:
-    import json
-    import threading
-
-    from django.contrib.auth.models import User
-    from django.db import connection
-
-    from kith.accounts.services import add_user
-    from kith.imports.selectors import import_beat_path
 
     add_user(email="runner@our.test", role="member", password="correct horse battery")
     client = Client()

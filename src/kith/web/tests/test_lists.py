@@ -10,7 +10,12 @@ from urllib.parse import parse_qs, urlparse
 
 from django.test import Client
 
+from kith.accounts.selectors import get_user
+from kith.accounts.services import add_owned_record
+from kith.bulk.services import load
 from kith.core import clock
+from kith.lists.models import SavedView
+from kith.records.services import add_record, define_type, delete_record
 from kith.testing import log, make_home, make_org, make_person
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -74,7 +79,6 @@ def test_column_choice(member: Client) -> None:
 
 
 def test_deleted_only_when_asked(member: Client) -> None:
-    from kith.records.services import delete_record
 
     data = _people()
     delete_record(ref=data["ann"].id)
@@ -84,7 +88,6 @@ def test_deleted_only_when_asked(member: Client) -> None:
 
 
 def test_pages(member: Client, django_assert_max_num_queries: Any) -> None:
-    from kith.bulk.services import load
 
     make_home()
     load(records=[(f"per_{i:012d}", "person", f"Person {i:03d}", {}) for i in range(120)])
@@ -108,7 +111,6 @@ def test_htmx_updates_the_results_and_the_url(member: Client) -> None:
 
 
 def test_organisations_and_custom_types(member: Client) -> None:
-    from kith.records.services import add_record, define_type
 
     _people()
     define_type(key="vendor", fields=["tier:choice:gold|silver", "active:bool"])
@@ -147,8 +149,6 @@ def test_bad_parameters_give_a_clear_message(member: Client) -> None:
 
 
 def test_escaped_and_private(make_client: Callable[..., Client]) -> None:
-    from kith.accounts.selectors import get_user
-    from kith.accounts.services import add_owned_record
 
     make_home()
     owner, other = make_client("member"), make_client("member")
@@ -167,7 +167,6 @@ def _save(client: Client, name: str, state: str, type_key: str = "person") -> An
 
 
 def test_save_open_and_delete_a_view(member: Client) -> None:
-    from kith.lists.models import SavedView
 
     _people()
     resp = _save(member, "Acme CTOs", "org=Acme&cols=email&cols=f.title&sort=-name")
@@ -193,7 +192,6 @@ def test_save_open_and_delete_a_view(member: Client) -> None:
 
 
 def test_saved_views_are_per_user(make_client: Callable[..., Client]) -> None:
-    from kith.lists.models import SavedView
 
     _people()
     alice, bob = make_client("member"), make_client("member")
@@ -206,7 +204,6 @@ def test_saved_views_are_per_user(make_client: Callable[..., Client]) -> None:
 
 
 def test_viewers_cannot_save_views(viewer: Client) -> None:
-    from kith.lists.models import SavedView
 
     _people()
     html = viewer.get("/people").content.decode()
@@ -216,7 +213,6 @@ def test_viewers_cannot_save_views(viewer: Client) -> None:
 
 
 def test_saving_bad_input_changes_nothing(member: Client) -> None:
-    from kith.lists.models import SavedView
 
     _people()
     resp = _save(member, "   ", "q=ann")

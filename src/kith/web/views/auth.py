@@ -7,13 +7,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kith.accounts.services import SignInThrottled, check_credentials, note_sign_out
 from kith.server.auth import client_ip
 from kith.web.views.base import page, role, safe_next
 
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
-    from kith.accounts.services import SignInThrottled, check_credentials
 
     if role(request) is not None and request.method == "GET":
         return HttpResponseRedirect(safe_next(request))
@@ -41,7 +41,6 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
-    from kith.accounts.services import note_sign_out
 
     if request.user.is_authenticated:
         note_sign_out(username=request.user.get_username(), ip=client_ip(request))

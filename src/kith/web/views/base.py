@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from kith.accounts.selectors import role_of
+from kith.accounts.selectors import role_of, viewer_of
 from kith.core.context import acting_as
 from kith.core.errors import KithError, NotFound
 from kith.core.viewer import Viewer
@@ -33,7 +33,6 @@ def role(request: HttpRequest) -> str | None:
 
 def viewer(request: HttpRequest) -> Viewer:
     """The ``Viewer`` of the signed-in user, which every read is given."""
-    from kith.accounts.selectors import viewer_of
 
     return viewer_of(getattr(request, "user", None))
 

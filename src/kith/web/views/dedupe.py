@@ -8,7 +8,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kith.core.errors import Conflict, KithError
 from kith.dedupe import pairs
+from kith.records.selectors import list_types
 from kith.web.selectors.dedupe import can_undo_merge
+from kith.web.services import merge_pair, undo_merge
 from kith.web.views.base import error_page, notify, page, signed_in, viewer
 
 
@@ -20,7 +22,6 @@ SCORES = (90, 80, 70, 60, 50, 40, 30)
 
 
 def _filters(request: HttpRequest) -> tuple[str, int, dict[str, str]]:
-    from kith.records.selectors import list_types
 
     errors: dict[str, str] = {}
     type_key = request.GET.get("type", "").strip()[:60]
@@ -37,7 +38,6 @@ def _filters(request: HttpRequest) -> tuple[str, int, dict[str, str]]:
 @require_GET
 @signed_in()
 def duplicates(request: HttpRequest) -> HttpResponse:
-    from kith.records.selectors import list_types
 
     type_key, min_score, errors = _filters(request)
     who = viewer(request)
@@ -66,7 +66,6 @@ def pair(request: HttpRequest) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def merge(request: HttpRequest) -> HttpResponse:
-    from kith.web.services import merge_pair
 
     keep, other = request.POST.get("keep", "")[:320], request.POST.get("other", "")[:320]
     if not keep.strip() or not other.strip():
@@ -89,7 +88,6 @@ def merge_page(request: HttpRequest, merge_id: str) -> HttpResponse:
 @require_POST
 @signed_in("member")
 def undo(request: HttpRequest, merge_id: str) -> HttpResponse:
-    from kith.web.services import undo_merge
 
     # 404 for a merge of hidden records
     shown = pairs.merge_detail(viewer(request), merge_id, may_undo=_may_undo(request))
