@@ -45,7 +45,7 @@ def test_pairs_sides_and_merges_of_a_hidden_record_are_not_shown() -> None:
     )
     assert pair_sides(owner, shared.id, secret.id)["problem"] == ""
 
-    done = merge_records(keep=secret.id, other=shared.id)
+    done = merge_records(keep=shared.id, other=secret.id)  # never hide the shared one
     assert [m["id"] for m in recent_merges(owner, may_undo=_never)] == [done["id"]]
     assert recent_merges(other, may_undo=_never) == []
     with pytest.raises(NotFound):

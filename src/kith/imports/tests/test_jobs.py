@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from kith.accounts.selectors import audit_page, get_user
 from kith.accounts.services import add_user, create_token
 from kith.core.errors import ValidationError
+from kith.core.viewer import SYSTEM
 from kith.imports import jobs
 from kith.imports.selectors import check_file
 from kith.imports.services import import_file
@@ -46,7 +47,9 @@ def test_check_finds_the_bad_rows_an_import_finds_and_writes_nothing(tmp_path: P
         checked = check_file(path=str(path))
     assert _writes(queries) == []
     assert Record.objects.count() == records
-    dry = import_file(path=str(path), dry_run=True, skip_bad=True, reject=str(tmp_path / "r"))
+    dry = import_file(
+        viewer=SYSTEM, path=str(path), dry_run=True, skip_bad=True, reject=str(tmp_path / "r")
+    )
     assert checked["bad"] == dry["bad"] and checked["bad_count"] == dry["bad_count"] == 1
     assert checked["bad"][0]["value"] == "not-an-email"
     for key in ("units", "imported", "columns", "ignored_columns", "preset", "warnings"):
@@ -130,6 +133,6 @@ def test_check_warns_of_what_an_import_would_leave_out(tmp_path: Path) -> None:
     emails = [f"m{i}@many.example" for i in range(53)]
     path.write_text(json.dumps({"records": [{"name": "Many Mails", "emails": emails}]}))
     checked = check_file(path=str(path))
-    dry = import_file(path=str(path), dry_run=True)
+    dry = import_file(viewer=SYSTEM, path=str(path), dry_run=True)
     assert checked["warnings"] == dry["warnings"]
     assert any("left out 3 more" in w for w in checked["warnings"])
