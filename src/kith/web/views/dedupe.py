@@ -8,14 +8,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kith.core.errors import Conflict, KithError
 from kith.dedupe import pairs
+from kith.dedupe.services import can_undo_merge, merge_records, unmerge
 from kith.records.selectors import list_types
-from kith.web.selectors.dedupe import can_undo_merge
-from kith.web.services import merge_pair, undo_merge
-from kith.web.views.base import error_page, notify, page, signed_in, viewer
+from kith.web.views.base import at_least, error_page, notify, page, signed_in, viewer
 
 
 def _may_undo(request: HttpRequest) -> pairs.MayUndo:
-    return lambda merge: can_undo_merge(request.user, merge)
+    """A member or above, by the dedupe policy (admins any merge, members their own)."""
+    member, who, actor = at_least(request, "member"), viewer(request), request.user.get_username()
+    return lambda merge: member and can_undo_merge(who, merge, actor=actor)
 
 
 SCORES = (90, 80, 70, 60, 50, 40, 30)
@@ -71,7 +72,7 @@ def merge(request: HttpRequest) -> HttpResponse:
     if not keep.strip() or not other.strip():
         return error_page(request, 400, "Choose two records", "Open a pair from the list.")
     try:
-        done = merge_pair(user=request.user, keep=keep, other=other)
+        done = merge_records(keep=keep, other=other, viewer=viewer(request))
     except Conflict as exc:
         return error_page(request, 409, "Not merged", exc.message)
     notify(request, f"Merged {done['other']['name']} into {done['keep']['name']}.")
@@ -96,7 +97,7 @@ def undo(request: HttpRequest, merge_id: str) -> HttpResponse:
             request, 403, "Not allowed", "Only an admin can undo a merge someone else made."
         )
     try:
-        done = undo_merge(user=request.user, merge_id=shown["id"])
+        done = unmerge(ref=shown["id"], viewer=viewer(request))
     except KithError as exc:
         return error_page(request, 409, "Not undone", exc.message)
     notify(

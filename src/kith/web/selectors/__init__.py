@@ -1,1 +1,0 @@
-"""Reads of the web app that no feature app already answers, one module per area."""
