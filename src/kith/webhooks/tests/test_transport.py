@@ -3,6 +3,7 @@ not followed, errors recorded as categories, a total deadline, deactivation stop
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
 import threading
@@ -36,11 +37,12 @@ class Peer:
                     self.send_response(302)
                     self.send_header("Location", "/elsewhere")
                     self.end_headers()
-                elif outer.mode == "drip":  # one byte of the reply every 0.4 s
-                    for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
-                        self.wfile.write(bytes([byte]))
-                        self.wfile.flush()
-                        time.sleep(0.4)
+                elif outer.mode == "drip":  # one byte of the reply every 0.4 s, until cut off
+                    with contextlib.suppress(OSError):
+                        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(0.4)
                 else:
                     self.send_response(204)
                     self.end_headers()
