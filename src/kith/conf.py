@@ -71,7 +71,10 @@ def database_settings(url: str) -> dict[str, Any]:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
-            "TEST": {"NAME": None},
+            # Tests use a file beside the database, not shared-cache memory: in shared-cache
+            # mode SQLite fails a second writer at once ("database table is locked")
+            # instead of letting it wait its busy timeout, as a real file does.
+            "TEST": {"NAME": f"{name}.test" if name != ":memory:" else None},
         }
     if url.split(":", 1)[0] in {"postgres", "postgresql", "pgsql", "postgis"}:
         import dj_database_url
