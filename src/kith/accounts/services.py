@@ -317,7 +317,7 @@ def server_secret() -> str:
 @transaction.atomic
 def add_owned_record(*, user: User, private: bool = False, **kwargs: Any) -> Record:
     """Create a record (see ``add_record``) owned by ``user``, optionally private."""
-    record = add_record(**kwargs)
+    record = add_record(by=selectors.viewer_of(user), **kwargs)
     Record.objects.filter(pk=record.pk).update(owner=user, private=private)
     record.owner_id, record.private = user.pk, private
     if private:

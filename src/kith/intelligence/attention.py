@@ -60,27 +60,35 @@ def memo(name: str, make: Callable[[], T]) -> T:
     return value
 
 
-def health_scores(type_key: str) -> dict[str, float]:
-    """Health of every scored record of the type as of today (one cached computation)."""
+def health_scores(viewer: Viewer, type_key: str) -> dict[str, float]:
+    """Health of every record of the type the viewer may see, as of today, from what they
+    may see. Everyone who is hidden nothing shares one cached computation (the system's);
+    a viewer with hidden records gets their own, so hidden people neither score nor count.
+    """
+    viewer = effective_viewer(viewer)
 
     def scores() -> dict[str, dict[str, float]]:
-        snap = compute(model_config(), today())
+        snap = compute(model_config(), today(), viewer=viewer)
         return {
             "person": dict(snap.person_score),
             "organization": {rid: s.score for rid, s in snap.orgs.items()},
         }
 
-    return memo("health", scores).get(type_key, {})
+    found = memo("health", scores) if viewer.sees_everything else scores()
+    return found.get(type_key, {})
 
 
-def page_scores(type_key: str, ids: list[str]) -> dict[str, float]:
-    """Health of just these records (a page of a list): the cost grows with the page, not
-    with the workspace; the same numbers as :func:`health_scores`."""
+def page_scores(viewer: Viewer, type_key: str, ids: list[str]) -> dict[str, float]:
+    """Health of just these records (a page of a list) from what the viewer may see: the
+    cost grows with the page, not with the workspace; the same numbers as
+    :func:`health_scores`."""
     if not ids or type_key not in SCORED_TYPES:
         return {}
+    viewer = effective_viewer(viewer)
     if type_key == "person":
-        return dict(compute(model_config(), today(), ("people", tuple(ids))).person_score)
-    snap = compute(model_config(), today(), ("orgs", tuple(ids)))
+        snap = compute(model_config(), today(), ("people", tuple(ids)), viewer=viewer)
+        return dict(snap.person_score)
+    snap = compute(model_config(), today(), ("orgs", tuple(ids)), viewer=viewer)
     return {rid: s.score for rid, s in snap.orgs.items()}
 
 

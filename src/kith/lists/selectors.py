@@ -250,7 +250,7 @@ def list_page(
     cfg = model_config()
     field, desc = query.sort.lstrip("-"), query.sort.startswith("-")
     # every score only to filter or sort by it; a column needs just the page's records
-    scores = health_scores(key) if query.band or field == "health" else None
+    scores = health_scores(viewer, key) if query.band or field == "health" else None
     if query.band and scores is not None:
         in_band = {rid for rid, s in scores.items() if band(cfg, s) == query.band}
         if query.band == "cold":  # records without a score are cold too
@@ -282,7 +282,7 @@ def list_page(
             order = [f"-{o}" for o in order]
         records = list(with_contacts(qs.order_by(*order))[start : start + size])
     if scores is None and "health" in query.cols:
-        scores = page_scores(key, [r.id for r in records])
+        scores = page_scores(viewer, key, [r.id for r in records])
     jobs = employers(viewer, [r.id for r in records], day=today()) if "org" in query.cols else {}
     kinds = [d.name for d in defs]
     rows = []

@@ -141,7 +141,10 @@ def update_record(request: HttpRequest, ref: str, payload: RecordPatch) -> Any:
         try:
             if payload.set:
                 record = services.update_record(
-                    ref=record.id, values=payload.set, expected_version=payload.version
+                    ref=record.id,
+                    values=payload.set,
+                    expected_version=payload.version,
+                    by=viewer_of(user),
                 )
             elif payload.version is not None and payload.version != record.version:
                 raise Conflict(

@@ -13,7 +13,7 @@ from kith.core.errors import Conflict, KithError, ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.services import audit, record_change, record_field_changes
-from kith.core.viewer import SYSTEM
+from kith.core.viewer import SYSTEM, Viewer
 from kith.records import selectors
 from kith.records.models import (
     ContactPoint,
@@ -79,8 +79,13 @@ def _validate_fields(
     return out
 
 
-def _refuse_taken_email(record: Record, normalized: str) -> None:
-    """Refuse an email another live record has: ``kith show EMAIL`` must stay one record."""
+def _refuse_taken_email(record: Record, normalized: str, by: Viewer) -> None:
+    """Refuse an email another live record has: ``kith show EMAIL`` must stay one record.
+
+    Only records ``by`` may see count: a holder hidden from them neither blocks the write
+    nor is hinted at (refusing would tell them the address is in the workspace). The
+    second record is then a duplicate that the review shows to whoever sees both, as an
+    import by the same viewer would make it."""
     holder = (
         ContactPoint.objects.filter(
             kind="email",
@@ -88,6 +93,7 @@ def _refuse_taken_email(record: Record, normalized: str) -> None:
             record__deleted_at__isnull=True,
             record__merged_into__isnull=True,
         )
+        .filter(selectors.visible_q(by, "record__"))
         .exclude(record_id=record.pk)
         .select_related("record")
         .order_by("record_id")
@@ -96,8 +102,6 @@ def _refuse_taken_email(record: Record, normalized: str) -> None:
     if holder is None:
         return
     other = holder.record
-    if other.private:  # naming nothing of it: not its name, id, owner, nor that it is private
-        raise Conflict(f"email: {normalized} is already in use by another record", field="email")
     raise Conflict(
         f"email: {normalized} is already {other.name}'s ({other.id}); merge the two or remove "
         "it there first",
@@ -105,11 +109,13 @@ def _refuse_taken_email(record: Record, normalized: str) -> None:
     )
 
 
-def _add_contact(record: Record, kind: str, value: str, *, primary: bool = False) -> None:
+def _add_contact(
+    record: Record, kind: str, value: str, *, by: Viewer, primary: bool = False
+) -> None:
     normalized = _NORMALIZERS[kind](value, field=kind)
     shown = value.strip() if kind != "email" else normalized
     if kind == "email":
-        _refuse_taken_email(record, normalized)
+        _refuse_taken_email(record, normalized, by)
     existing = ContactPoint.objects.filter(record=record, kind=kind, normalized=normalized).first()
     if primary:
         ContactPoint.objects.filter(record=record, kind=kind).update(primary=False)
@@ -143,8 +149,10 @@ def add_record(
     phones: Iterable[str] = (),
     domains: Iterable[str] = (),
     urls: Iterable[str] = (),
+    by: Viewer = SYSTEM,
 ) -> Record:
-    """Create a record of any type with validated fields and contact points."""
+    """Create a record of any type with validated fields and contact points, written by
+    ``by`` (an email only a record hidden from them has is no conflict for them)."""
     rtype = selectors.get_type(type_key)
     cleaned = clean_name(name)
     values = _validate_fields(rtype, fields or {}, creating=True, current={})
@@ -162,7 +170,7 @@ def add_record(
         for item in items:
             if item and item.strip():
                 _check_type_allows_contact(rtype, kind)
-                _add_contact(record, kind, item)
+                _add_contact(record, kind, item, by=by)
     record_change(entity_id=record.id, entity_kind="record", action="create", new=_snapshot(record))
     publish("record.created", record_id=record.id)
     return record
@@ -315,7 +323,11 @@ def _lock(ref: str, *, include_deleted: bool = False) -> Record:
 
 @transaction.atomic
 def update_record(
-    *, ref: str, values: Mapping[str, Any], expected_version: int | None = None
+    *,
+    ref: str,
+    values: Mapping[str, Any],
+    expected_version: int | None = None,
+    by: Viewer = SYSTEM,
 ) -> Record:
     """Set fields (``name``, ``email``, ``phone``, ``domain`` or typed fields) on a record."""
     if not values:
@@ -339,7 +351,7 @@ def update_record(
         _check_type_allows_contact(record.type, kind)
         raw = str(values[key] or "").strip()
         if raw:
-            _add_contact(record, kind, raw, primary=True)
+            _add_contact(record, kind, raw, by=by, primary=True)
         else:
             ContactPoint.objects.filter(record=record, kind=kind, primary=True).delete()
     after = _snapshot(record)
@@ -412,7 +424,7 @@ def init_workspace(
             org = add_organization(name=home, domains=domains)
         else:
             for d in domains:
-                _add_contact(org, "domain", d)
+                _add_contact(org, "domain", d, by=SYSTEM)
         if settings.home_org_id != org.id:
             record_change(
                 entity_id="workspace",
@@ -429,7 +441,7 @@ def init_workspace(
         if current is None:
             raise ValidationError("--domain: set --home before adding its domains", field="domain")
         for d in domains:
-            _add_contact(current, "domain", d)
+            _add_contact(current, "domain", d, by=SYSTEM)
     home_org = selectors.home_org()
     return {
         "home": selectors.record_summary(home_org) if home_org else None,

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from kith.core.errors import NotFound
 from kith.core.viewer import SYSTEM, Viewer
 from kith.intelligence.selectors import at_risk, best, health, strength
+from kith.lists.selectors import list_records
 from kith.records.models import Record
 from kith.relationships.models import Relationship
 from kith.relationships.services import end_relationship
@@ -95,3 +96,27 @@ def test_rankings_and_strength_leave_hidden_records_out(world: dict[str, Any]) -
         strength(world["other"], "Mia Team", world["quinn"].id, as_of=day)
     assert err.value.message == f"b: no record matches {world['quinn'].id!r}"
     assert strength(world["owner"], "Mia Team", "Quiet Quinn", as_of=day)["score"] > 0
+
+
+def test_list_health_columns_filters_and_sorts_score_from_what_the_viewer_sees(
+    world: dict[str, Any], time_travel: Any
+) -> None:
+    time_travel.to("2026-09-15T12:00:00Z")
+    params = {"cols": ["health"], "sort": ["-health"]}
+
+    def acme(viewer: Viewer) -> dict[str, Any]:
+        page = list_records(viewer, "organization", params)
+        assert viewer == world["owner"] or _named(page) == []
+        return next(r for r in page["rows"] if r["name"] == "Acme")["cells"]["health"]
+
+    system_score = list_records(SYSTEM, "organization", params)
+    full = next(r for r in system_score["rows"] if r["name"] == "Acme")["cells"]["health"]
+    seen = acme(world["other"])  # the private champion who is not engaged does not count
+    assert seen["score"] != full["score"]
+    assert seen["score"] == round(health(world["other"], "Acme")["score"])
+    assert acme(world["owner"]) == full  # the owner sees what the system does
+    # a page's own column (no health sort: only the page is scored) agrees with the sort
+    unsorted = list_records(world["other"], "organization", {"cols": ["health"]})
+    assert next(r for r in unsorted["rows"] if r["name"] == "Acme")["cells"]["health"] == seen
+    by_band = list_records(world["other"], "organization", {"band": [seen["band"]]})
+    assert "Acme" in [r["name"] for r in by_band["rows"]] and "Hush Ltd" not in str(by_band)

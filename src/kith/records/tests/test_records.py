@@ -278,14 +278,19 @@ def test_an_email_another_live_record_has_is_refused_and_names_that_record(cli) 
     assert services.add_person(name="Bob Two", emails=["bob@acme.test"]).name == "Bob Two"
 
 
-def test_a_private_holder_of_the_email_is_not_named() -> None:
-    owner = get_user_model().objects.create_user(username="own@our.test")
-    add_owned_record(
+def test_a_private_holder_of_the_email_blocks_only_those_who_see_it() -> None:
+    users = get_user_model().objects
+    owner, other = users.create_user(username="own@our.test"), users.create_user(username="o@x")
+    sam = add_owned_record(
         user=owner, private=True, type_key="person", name="Secret Sam", emails=["sam@x.test"]
     )
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(Conflict) as err:  # the system, like the owner, sees the holder
         services.add_person(name="Other", emails=["sam@x.test"])
-    assert err.value.message == "email: sam@x.test is already in use by another record"
+    assert sam.id in err.value.message
+    with pytest.raises(Conflict):
+        add_owned_record(user=owner, type_key="person", name="Own", emails=["sam@x.test"])
+    made = add_owned_record(user=other, type_key="person", name="Other", emails=["sam@x.test"])
+    assert made.id != sam.id
 
 
 def test_init_refuses_another_home_unless_asked_to_change_it(cli) -> None:  # type: ignore[no-untyped-def]

@@ -91,7 +91,12 @@ def save_field(request: HttpRequest, rid: str, name: str) -> HttpResponse:
     if not error:
         try:
             value = text_input(request.POST, "value", max_len=10_000, label=row["label"])
-            record = update_record(ref=record.id, values={name: value}, expected_version=version)
+            record = update_record(
+                ref=record.id,
+                values={name: value},
+                expected_version=version,
+                by=viewer_of(request.user),
+            )
         except Conflict as exc:
             fresh = get_record(request, record.id)
             error, status = (
