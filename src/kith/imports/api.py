@@ -41,7 +41,8 @@ class ImportForm(Schema):
 
 @router.post("/imports", response={200: ImportReportOut, **WRITE_ERRORS})
 def import_upload(request: HttpRequest, file: File[UploadedFile], form: Form[ImportForm]) -> Any:
-    """Import an uploaded contacts/calendar/mail file; bad rows fail it all unless skip_bad."""
+    """Import an uploaded contacts/calendar/mail file; bad rows fail it all unless skip_bad
+    (then the report lists them: no file of them is kept on the server)."""
     with acting(request) as user:
         if file.size is not None and file.size > MAX_UPLOAD:
             raise ValidationError("file: larger than 50 MB", field="file")
@@ -59,10 +60,10 @@ def import_upload(request: HttpRequest, file: File[UploadedFile], form: Form[Imp
                 fmt=form.format,
                 dry_run=form.dry_run,
                 skip_bad=form.skip_bad,
-                reject=os.path.join(tmp, "rejects") if form.skip_bad else None,
                 actor=user.username,
                 ip=client_ip(request),
             )
+    report.pop("reject_file", None)  # it was in the temporary directory, gone with it
     return report
 
 

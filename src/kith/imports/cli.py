@@ -100,7 +100,8 @@ def cmd_import(
     from kith.core.viewer import SYSTEM
     from kith.imports.detect import check_path, detect, normalize_format
     from kith.imports.jobs import import_audited
-    from kith.imports.services import ImportFailed, estimate_total
+    from kith.imports.reading import estimate_total
+    from kith.imports.services import ImportFailed
 
     check_path(file)
     show = not as_json and sys.stdout.isatty()

@@ -32,8 +32,9 @@ from kith.core.services import audit
 from kith.core.viewer import Viewer
 from kith.imports.detect import FORMATS, normalize_format
 from kith.imports.models import ImportJob
+from kith.imports.reading import estimate_total
 from kith.imports.selectors import import_beat_path, import_job_file, import_status, preview_file
-from kith.imports.services import ImportFailed, Progress, estimate_total, import_file
+from kith.imports.services import ImportFailed, Progress, import_file
 
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
 IMPORT_BEAT_SECONDS = 1.0

@@ -11,9 +11,8 @@ from typing import Any
 
 from kith.core.errors import KithError, ValidationError
 from kith.imports import detect as detecting
-from kith.imports import tabular
+from kith.imports import reading, tabular
 from kith.imports.items import Unit
-from kith.imports.services import _units, estimate_total, parse_map
 from kith.imports.validate import FieldSpecs
 
 # What a column can feed, as ``--map`` values (``parse_map`` accepts each), with a label.
@@ -149,11 +148,11 @@ def preview(
         "estimate": None,
     }
     try:
-        overrides = parse_map(mapping or [], specs)
+        overrides = reading.parse_map(mapping or [], specs)
         if fmt in ("csv", "xlsx", *tabular.PRESETS):
             out.update(_tabular(path, name, fmt, overrides, specs.names("person"), sample))
         else:
-            stream = _units(fmt, path, name, specs, {}, False, {})
+            stream = reading.units(fmt, path, name, specs, {}, False, {})
             units = list(itertools.islice(stream, sample))
             close = getattr(stream, "close", None)
             if close is not None:
@@ -170,7 +169,7 @@ def preview(
                 rows=[],
                 units=[{"where": u.where, "summary": _summary(u)} for u in units],
             )
-        out["estimate"] = estimate_total(path, fmt)
+        out["estimate"] = reading.estimate_total(path, fmt)
     except KithError as exc:
         msg = exc.message if exc.message.startswith(name) else f"{name}: {exc.message}"
         raise ValidationError(msg, field=exc.field or "file") from None

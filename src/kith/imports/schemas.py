@@ -32,5 +32,4 @@ class ImportReportOut(Out):
     columns: dict[str, str] | None = None
     ignored_columns: list[str] | None = None
     created_ids: list[str] | None = None
-    reject_file: str | None = None
     encoding: str | None = None

@@ -29,7 +29,7 @@ from kith.imports.cells import safe_cell
 from kith.imports.items import BadRow
 from kith.imports.models import ImportJob
 from kith.imports.preview import preview
-from kith.imports.services import MAX_LISTED, _unit_chunks, parse_map
+from kith.imports.reading import MAX_LISTED, parse_map, unit_chunks
 from kith.imports.validate import FieldSpecs, validate
 from kith.imports.vcard import write_card
 from kith.records.models import ContactPoint, FieldDef, Record
@@ -174,7 +174,7 @@ def check_file(
     report: dict[str, Any] = {"file": name, "format": fmt, "dry_run": True, "checked": True}
     try:
         specs = FieldSpecs()
-        chunks = _unit_chunks(fmt, path, name, specs, parse_map(mapping or [], specs), bodies,
+        chunks = unit_chunks(fmt, path, name, specs, parse_map(mapping or [], specs), bodies,
                               report)  # fmt: skip
         counts: collections.Counter[str] = collections.Counter()
         bad: list[BadRow] = []

@@ -100,11 +100,20 @@ def test_import_upload_and_audited_export(member: Caller, admin: Caller) -> None
         HTTP_AUTHORIZATION=f"Bearer {member.token}",
     )
     assert resp.status_code in (400, 422) and resp.json()["field"]
+    mixed = b"name,email\nKim Import,kim@imp.test\nLou Import,not-an-email\n"
+    resp = Client().post(
+        "/api/v1/imports",
+        {"file": SimpleUploadedFile("mixed.csv", mixed), "skip_bad": "true"},
+        HTTP_AUTHORIZATION=f"Bearer {member.token}",
+    )
+    report = resp.json()
+    assert resp.status_code == 200 and report["imported"] == 1 and report["bad_count"] == 1
+    assert report["bad"][0]["where"] and "/tmp" not in resp.content.decode()  # no server path
     assert member.call("GET", "/export")[0] == 403
     code, text = admin.call("GET", "/export", format="csv")
     assert code == 200 and "Ivy Import" in text
     code, err = admin.call("GET", "/export", format="pdf")
     assert code == 422 and err["field"] == "format"
     _, events = admin.call("GET", "/audit", action="export")
-    assert events["items"][0]["detail"]["records"] == 2
+    assert events["items"][0]["detail"]["records"] == 3
     assert admin.call("GET", "/audit", action="import")[1]["items"]
