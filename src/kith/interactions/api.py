@@ -10,12 +10,14 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kith.accounts.selectors import viewer_of
-from kith.core.errors import ValidationError
 from kith.core.limits import MAX_PARTICIPANTS
-from kith.core.paging import decode, encode
-from kith.core.parse import parse_datetime
 from kith.interactions.schemas import InteractionOut, InteractionPage
-from kith.interactions.selectors import interaction_detail, interactions_page
+from kith.interactions.selectors import (
+    interaction_detail,
+    interactions_page,
+    parse_timeline_cursor,
+    timeline_cursor,
+)
 from kith.interactions.selectors import timeline as read
 from kith.interactions.services import check_participants
 from kith.interactions.services import log_interaction as log
@@ -133,12 +135,14 @@ def timeline(request: HttpRequest, ref: str, filters: Query[TimelineFilters]) ->
     """A record's interactions, newest first (an organisation's include its people's)."""
     viewer = viewer_of(require(request, "viewer"))
     record = resolve(viewer, ref)
-    before = filters.before
-    if filters.cursor:
-        value = decode(filters.cursor)
-        if not isinstance(value, dict) or not isinstance(value.get("before"), str):
-            raise ValidationError("cursor: not a cursor of this list", field="cursor")
-        before = parse_datetime(value["before"], field="cursor")
-    views = read(viewer, record, limit=filters.limit, before=before, kinds=filters.kind)
-    nxt = encode({"before": views[-1]["at"]}) if len(views) == filters.limit else None
+    older_than = parse_timeline_cursor(filters.cursor) if filters.cursor else None
+    views = read(
+        viewer,
+        record,
+        limit=filters.limit,
+        before=filters.before,
+        older_than=older_than,
+        kinds=filters.kind,
+    )
+    nxt = timeline_cursor(views[-1]) if len(views) == filters.limit else None
     return {"items": views, "next_cursor": nxt}

@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
-from kith.core.paging import keyset, parse_sort
+from kith.core.paging import decode, encode, keyset, parse_sort
 from kith.core.parse import parse_datetime
 from kith.core.viewer import Viewer
 from kith.interactions.models import Interaction, InteractionLink, Participant
@@ -41,7 +41,7 @@ SELECT t.interaction_id, MAX(t.at) AS at, MIN(t.via) AS via FROM (
       AND (r.until IS NULL OR p.at < r.until) {{span_p}} {{hide}}
 ) t
 {{join}}
-GROUP BY t.interaction_id
+GROUP BY t.interaction_id {{having}}
 ORDER BY MAX(t.at) DESC, t.interaction_id DESC
 LIMIT %s
 """
@@ -88,20 +88,52 @@ def interaction_view(i: Interaction, via: Record | None = None) -> dict[str, Any
     return view
 
 
+TimelineKey = tuple[dt.datetime, str]  # (at, id) of the last item of a page
+
+
+def timeline_cursor(item: dict[str, Any]) -> str:
+    """The opaque cursor of the page after ``item`` (its time and id: several interactions
+    can share a second, and none of them may fall between two pages)."""
+    return encode([item["at"], item["id"]])
+
+
+def parse_timeline_cursor(text: str, *, field: str = "cursor") -> TimelineKey:
+    """The (time, id) a :func:`timeline_cursor` holds; a forged one is a ValidationError."""
+    value = decode(text)
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, str) and v for v in value)
+    ):
+        raise ValidationError(f"{field}: not a cursor of this timeline", field=field)
+    at = parse_datetime(value[0], field=field)
+    if at is None:
+        raise ValidationError(f"{field}: not a cursor of this timeline", field=field)
+    return at, value[1][:64]
+
+
 def _timeline_rows(
     viewer: Viewer,
     record: Record,
     limit: int,
     lower: dt.datetime | None,
     upper: dt.datetime | None,
+    older_than: TimelineKey | None,
     kinds: list[str],
 ) -> list[tuple[Any, ...]]:
     span, span_p, bounds = "", "", []
-    for op, value in ((">=", lower), ("<", upper)):
+    bound_at = [(">=", lower), ("<", upper)]
+    if older_than is not None:
+        bound_at.append(("<=", older_than[0]))
+    for op, value in bound_at:
         if value is not None:
             span += f" AND at {op} %s"
             span_p += f" AND p.at {op} %s"
             bounds.append(connection.ops.adapt_datetimefield_value(value))
+    having, having_params = "", []
+    if older_than is not None:  # at the cursor's second only the ids below it remain
+        having = "HAVING MAX(t.at) < %s OR t.interaction_id < %s"
+        having_params = [connection.ops.adapt_datetimefield_value(older_than[0]), older_than[1]]
     join = ""
     if kinds:
         marks = ", ".join(["%s"] * len(kinds))
@@ -111,9 +143,10 @@ def _timeline_rows(
         )
     hide, hide_params = hidden_sql(viewer, "r.from_record_id")  # via a hidden employee
     params: list[Any] = [record.id, *bounds, record.id, *bounds, record.id, True, *bounds]
-    params += [*hide_params, *kinds, limit]
+    params += [*hide_params, *kinds, *having_params, limit]
+    sql = _TIMELINE_SQL.format(span=span, span_p=span_p, hide=hide, join=join, having=having)
     with connection.cursor() as cur:
-        cur.execute(_TIMELINE_SQL.format(span=span, span_p=span_p, hide=hide, join=join), params)
+        cur.execute(sql, params)
         return list(cur.fetchall())
 
 
@@ -123,19 +156,21 @@ def timeline(
     *,
     limit: int = 50,
     before: dt.datetime | None = None,
+    older_than: TimelineKey | None = None,
     kinds: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """The newest interactions on ``record``'s timeline, newest first (``before`` pages),
-    as ``viewer`` sees them: none reaches it through a hidden employee, and hidden
-    participants and links are left out."""
+    """The newest interactions on ``record``'s timeline, newest first, as ``viewer`` sees
+    them: none reaches it through a hidden employee, and hidden participants and links are
+    left out. ``before`` is a time (strictly earlier); ``older_than`` the (time, id) of the
+    previous page's last item, in the (time, id) order the page is sorted in."""
     if limit < 1 or limit > 10_000:
         raise ValidationError("limit: must be between 1 and 10000", field="limit")
     kind_list = sorted({k.strip().lower() for k in kinds if k.strip()})
-    top = before or clock.now()
+    top = min(t for t in (before, older_than and older_than[0], clock.now()) if t is not None)
     rows: list[tuple[Any, ...]] = []
     for days in _WINDOWS_DAYS:
         lower = top - dt.timedelta(days=days) if days is not None else None
-        rows = _timeline_rows(viewer, record, limit, lower, before, kind_list)
+        rows = _timeline_rows(viewer, record, limit, lower, before, older_than, kind_list)
         if len(rows) >= limit:
             break
     ids = [r[0] for r in rows]

@@ -162,3 +162,31 @@ def test_interactions_and_timeline(member: Caller, viewer: Caller) -> None:
         )[0]
         == 403
     )
+
+
+def test_timeline_pages_on_time_and_id_so_a_shared_second_loses_nothing(member: Caller) -> None:
+    acme, jane, _bob = _people(member)
+    member.call("POST", "/relationships", {"a": jane["id"], "type": "works_at", "b": acme["id"]})
+    made = set()
+    for _ in range(5):
+        _, i = member.call(
+            "POST",
+            "/interactions",
+            {"kind": "call", "participants": [{"ref": jane["id"]}], "at": "2026-01-05T10:00:00Z"},
+        )
+        made.add(i["id"])
+    for ref in (jane["id"], acme["id"]):  # a person's own, and an organisation's via its staff
+        seen: list[str] = []
+        cursor = None
+        while True:
+            query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            code, page = member.call("GET", f"/records/{ref}/timeline", **query)
+            assert code == 200, page
+            seen += [i["id"] for i in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert len(seen) == 5 and set(seen) == made  # every one, once, in (time, id) order
+        assert seen == sorted(seen, reverse=True)
+    code, err = member.call("GET", f"/records/{jane['id']}/timeline", cursor="bm90IGEgY3Vyc29y")
+    assert code == 422 and err["field"] == "cursor"

@@ -510,8 +510,23 @@ def test_timeline_pages_with_load_more(member: Client, world: dict[str, Any]) ->
     assert more.status_code == 200
     assert "Mail 6<" in body(more) and "Mail 1<" in body(more) and "Mail 7<" not in body(more)
     assert "Load more" not in body(more)
-    bad = member.get(f"/records/{jane.id}/timeline?before=not-a-time", **HX)
-    assert bad.status_code == 400 and "is not a valid time" in body(bad)
+    bad = member.get(f"/records/{jane.id}/timeline?more=not-a-cursor", **HX)
+    assert bad.status_code == 400 and "is not a cursor" in body(bad)
+
+
+def test_load_more_never_skips_interactions_of_the_same_second(
+    member: Client, world: dict[str, Any]
+) -> None:
+    jane, sam = world["jane"], world["sam"]
+    for n in range(25):
+        log("email", sam, jane, at="2025-03-01T09:00:00", subject=f"Same second {n}")
+    html = body(member.get(f"/records/{jane.id}"))
+    first = set(re.findall(r"Same second (\d+)<", html))
+    match = re.search(r'hx-get="(/records/[^"]+/timeline\?[^"]+)"', html)
+    assert match is not None and 0 < len(first) < 25
+    more = body(member.get(match.group(1).replace("&amp;", "&"), **HX))
+    rest = set(re.findall(r"Same second (\d+)<", more))
+    assert first.isdisjoint(rest) and first | rest == {str(n) for n in range(25)}
 
 
 def test_history_page(member: Client, world: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from kith.core.errors import KithError, NotFound, ValidationError
 from kith.core.parse import local_zone, parse_date
 from kith.intelligence.aggregates import names
 from kith.intelligence.selectors import health
-from kith.interactions.selectors import timeline
+from kith.interactions.selectors import parse_timeline_cursor, timeline, timeline_cursor
 from kith.records.models import Record
 from kith.records.selectors import contacts_of, field_defs, record_view, reloaded, resolve
 from kith.relationships.selectors import list_types, relations_view, team_ids
@@ -148,14 +148,19 @@ def _ends(name: str, other_types: list[str]) -> str:
 
 
 def timeline_page(
-    request: HttpRequest, record: Record, as_of: dt.date | None, before: dt.datetime | None
+    request: HttpRequest, record: Record, as_of: dt.date | None, cursor: str
 ) -> tuple[list[dict[str, Any]], str]:
-    """One page of the timeline, newest first, and the ``before`` of the next page ('')."""
-    if as_of is not None:
-        end = day_end(as_of)
-        before = min(before, end) if before is not None else end
-    items = timeline(viewer_of(request.user), record, limit=TIMELINE_PAGE, before=before)
-    more = items[-1]["at"] if len(items) == TIMELINE_PAGE else ""
+    """One page of the timeline, newest first, and the cursor of the next page ('')."""
+    before = day_end(as_of) if as_of is not None else None
+    older_than = parse_timeline_cursor(cursor, field="more") if cursor else None
+    items = timeline(
+        viewer_of(request.user),
+        record,
+        limit=TIMELINE_PAGE,
+        before=before,
+        older_than=older_than,
+    )
+    more = timeline_cursor(items[-1]) if len(items) == TIMELINE_PAGE else ""
     return items, more
 
 
@@ -242,7 +247,7 @@ def page_context(
         ctx["groups"] = relation_groups(request, fresh, as_of)
         ctx["type_options"] = type_options(fresh)
     if "activity" in parts:
-        ctx["timeline"], ctx["more"] = timeline_page(request, fresh, as_of, None)
+        ctx["timeline"], ctx["more"] = timeline_page(request, fresh, as_of, "")
         ctx["team"], ctx["our_side"] = team_options(request)
         ctx.update(kinds=KINDS, sentiments=SENTIMENTS, directions=DIRECTIONS)
     if "health" in parts:

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_POST
 from kith.accounts.selectors import viewer_of
 from kith.core import clock
 from kith.core.errors import Conflict, KithError, NotFound, ValidationError
-from kith.core.parse import parse_datetime
 from kith.interactions.services import check_participants, log_interaction
 from kith.records.models import Record
 from kith.records.selectors import records_page, reloaded, resolve
@@ -243,14 +242,15 @@ def end_relation(request: HttpRequest, rid: str, rel_id: str) -> HttpResponse:
 @require_GET
 @signed_in()
 def timeline(request: HttpRequest, rid: str) -> HttpResponse:
-    """More of the timeline, older than ``before`` (htmx: list items; else a page)."""
+    """More of the timeline, after the ``more`` cursor (htmx: list items; else a page)."""
     record = get_record(request, rid)
     as_of, raw, error = parse_as_of(request)
     if error:
         return error_page(request, 400, "Bad date", f"As of: {error}")
-    text = str(request.GET.get("before", ""))[:60]
-    before = parse_datetime(text, field="before") if text else None
-    items, more = timeline_page(request, record, as_of, before)
+    try:
+        items, more = timeline_page(request, record, as_of, str(request.GET.get("more", ""))[:200])
+    except ValidationError as exc:
+        return error_page(request, 400, "Bad link", exc.message)
     ctx = {"record": record, "timeline": items, "more": more, "as_of": raw}
     template = "web/_record_timeline_items.html" if is_htmx(request) else "web/record_timeline.html"
     return page(request, template, ctx)
