@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 from collections import defaultdict
 from typing import Any
 
@@ -13,10 +14,11 @@ from kith.core.errors import NotFound, ValidationError
 from kith.core.viewer import Viewer
 from kith.intelligence import aggregates as agg
 from kith.intelligence import sql as q
+from kith.intelligence.attention import memo
 from kith.network.graph import Graph, get_graph
 from kith.network.paths import strongest_paths
 from kith.records.models import Record
-from kith.records.selectors import hidden_records, resolve
+from kith.records.selectors import effective_viewer, hidden_records, resolve
 from kith.relationships.selectors import team_ids
 
 
@@ -244,6 +246,10 @@ def orgchart(viewer: Viewer, org: str, *, as_of: dt.date | None = None) -> dict[
     }
 
 
+EXACT_MAX_NODES = 2000  # above this, betweenness is estimated from ``samples`` pivots
+_connectors_flight = threading.Lock()
+
+
 def connectors(
     viewer: Viewer,
     *,
@@ -255,13 +261,29 @@ def connectors(
     """People who bridge otherwise separate groups, by betweenness centrality, in the network
     of the records ``viewer`` may see.
 
-    With ``org``: exact betweenness on that organisation's people and their direct ties.
-    Without: betweenness estimated from ``samples`` pivot nodes (seeded, deterministic).
+    Exact betweenness on an organisation's people and their direct ties, or on any network
+    of up to ``EXACT_MAX_NODES``; estimated from ``samples`` seeded pivot nodes (the same
+    answer every time) above that. The answer is kept per data version and viewer, and one
+    computation runs at a time in a process: callers asking meanwhile wait for it and share
+    it, so a burst of calls (or a caller who left) costs one computation, not one each.
     """
+    _check_range("limit", limit, 1, 1000)
+    _check_range("samples", samples, 1, 1000)
+    viewer = effective_viewer(viewer)
+    day = as_of or clock.today()
+    scope = resolve(viewer, org, field="org").id if org else ""
+    who = "all" if viewer.sees_everything else f"user {viewer.user_id}"
+    name = f"connectors {who} {scope} {day} {limit} {samples}"
+    with _connectors_flight:
+        found = memo(name, lambda: _connectors(viewer, org, day, limit, samples))
+    return {**found, "connectors": [dict(c) for c in found["connectors"]]}
+
+
+def _connectors(
+    viewer: Viewer, org: str | None, day: dt.date, limit: int, samples: int
+) -> dict[str, Any]:
     import networkx as nx  # noqa: PLC0415 - networkx costs 540 ms to import
 
-    _check_range("limit", limit, 1, 1000)
-    day = as_of or clock.today()
     g = get_graph(day)
     blocked = {g.home} if g.home is not None else set()
     blocked |= _hidden(g, viewer)
@@ -281,7 +303,8 @@ def connectors(
     graph = nx.Graph()
     graph.add_nodes_from(keep)
     graph.add_edges_from((u, v) for u in keep for v in g.adj[u] if u < v and v in keep)
-    k = None if org or graph.number_of_nodes() <= 2000 else samples
+    n = graph.number_of_nodes()
+    k = None if org or n <= EXACT_MAX_NODES else min(samples, n)
     scores = nx.betweenness_centrality(graph, k=k, seed=0, normalized=True)
 
     ours = {g.index[m] for m in team_ids(day) if m in g.index}  # bridges of our own: not news

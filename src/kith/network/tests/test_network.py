@@ -6,16 +6,20 @@ import datetime as dt
 import itertools
 import json
 import random
+import threading
 
 import networkx as nx
 import pytest
+from django.db import connection
 
 from kith.core import clock
 from kith.core.errors import ValidationError
 from kith.core.viewer import SYSTEM
+from kith.network import selectors as network_selectors
 from kith.network.graph import build_graph, get_graph
 from kith.network.paths import strongest_paths
 from kith.network.selectors import connectors, ego_map, mutual, orgchart, path
+from kith.records.models import Record
 from kith.relationships.services import end_relationship
 from kith.testing import log, make_home, make_org, make_person, relate
 
@@ -126,6 +130,39 @@ def test_connectors_match_networkx(small):
     got = {r["id"]: r["betweenness"] for r in connectors(SYSTEM, limit=100)["connectors"]}
     for rid, value in got.items():
         assert value == pytest.approx(expected[g.index[rid]], abs=1e-5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_connector_calls_computes_once_per_data_version(small, monkeypatch):
+    """Sixteen callers at once share one computation; a write makes the next call recount."""
+    runs: list[int] = []
+    real = network_selectors._connectors
+
+    def counted(*args, **kwargs):
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(network_selectors, "_connectors", counted)
+    answers: list[list[str]] = []
+    start = threading.Barrier(16)
+
+    def call() -> None:
+        start.wait()
+        try:
+            answers.append([r["id"] for r in connectors(SYSTEM, limit=7)["connectors"]])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=call) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 16 and all(a == answers[0] for a in answers)
+    assert len(runs) == 1
+    log("call", Record.objects.get(name="Mia Team"), Record.objects.get(name="Zed Target"))
+    connectors(SYSTEM, limit=7)
+    assert len(runs) == 2
 
 
 def test_cli_and_errors(small, cli):
