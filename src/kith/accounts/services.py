@@ -12,12 +12,13 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.core import signing
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from kith.accounts import selectors
 from kith.accounts.models import ApiToken, Profile, Role, ServerSecret
 from kith.accounts.throttle import release, reserve
 from kith.core import clock
+from kith.core.dberrors import locked, short_wait
 from kith.core.errors import Conflict, NotFound, ValidationError
 from kith.core.ids import new_id
 from kith.core.services import audit, record_change
@@ -271,9 +272,14 @@ def note_token_use(token: ApiToken, *, ip: str = "") -> None:
     now = clock.now()
     if token.last_used_at is not None and now - token.last_used_at < dt.timedelta(minutes=1):
         return
-    with transaction.atomic():
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        audit("token.used", actor=token.user.username, target=token.id, ip=ip)
+    try:
+        with short_wait(), transaction.atomic():
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            audit("token.used", actor=token.user.username, target=token.id, ip=ip)
+    except OperationalError as exc:
+        if not locked(exc):
+            raise
+        return  # an import holds SQLite's write lock: noted on a later use, not waited for
     token.last_used_at = now
 
 

@@ -14,6 +14,7 @@ from django.db.models import F
 
 from kith.accounts.models import RateCounter
 from kith.core import clock
+from kith.core.dberrors import locked, short_wait
 
 
 def _window(seconds: int, now: dt.datetime) -> tuple[int, dt.datetime]:
@@ -122,12 +123,22 @@ def hit_batched(key: str, *, limit: int, seconds: int, now: dt.datetime | None =
                 return True
             amount, tally.pending = tally.pending, 0
     try:
-        total = _add(row_key, start, amount, moment)
-    except Exception:
+        with short_wait():
+            total = _add(row_key, start, amount, moment)
+    except Exception as exc:
         with _LOCK:  # not written: keep the hits for the next write
-            if row_key in _TALLIES:
-                _TALLIES[row_key].pending += amount
-        raise
+            tally = _TALLIES.get(row_key)
+            if tally is None and locked(exc):
+                ends = start + dt.timedelta(seconds=seconds)
+                tally = _TALLIES[row_key] = _Tally(known=0, pending=0, written=mono, ends=ends)
+            if tally is not None:
+                tally.pending += amount
+                tally.written = mono  # try again in a second, not on every request
+        if not locked(exc):
+            raise
+        # A writer (an import) holds SQLite's lock: answer from this process's own count
+        # rather than make the request wait for it; the hits are written once it is free.
+        return tally is not None and tally.known + tally.pending <= limit
     with _LOCK:
         tally = _TALLIES.get(row_key)
         if tally is None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 
 from kith.accounts import throttle
 from kith.accounts.models import RateCounter
+from kith.accounts.services import add_user, create_token
 from kith.accounts.throttle import count, hit, hit_batched
 
 
@@ -75,3 +80,46 @@ def test_batched_writes_at_least_once_a_second(monkeypatch: pytest.MonkeyPatch) 
     clock[0] += throttle.FLUSH_SECONDS
     throttle.hit_batched("idle", limit=100_000, seconds=60)
     assert count("idle", seconds=60) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_reads_do_not_wait_for_a_writer_holding_sqlites_lock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A CLI import holds SQLite's write lock for minutes: API reads (which count a rate
+    hit and note the token's use) answer at once from the process's own count, and the
+    hits are written once the lock is free."""
+    monkeypatch.setenv("KITH_RATE_LIMIT", "1200")
+    user, _ = add_user(email="reader@our.test", role="viewer", password="correct horse battery")
+    token = create_token(email=user.username, name="t")[1]
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:  # a long transaction, as an import is
+        try:
+            with transaction.atomic():
+                RateCounter.objects.create(key="writer", count=1, window_start=throttle.clock.now())
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        codes = [
+            Client().get("/api/v1/records", HTTP_AUTHORIZATION=f"Bearer {token}").status_code
+            for _ in range(3)
+        ]
+        took = time.monotonic() - started
+    finally:
+        release.set()
+        thread.join()
+    assert codes == [200, 200, 200]
+    if connection.vendor == "sqlite":
+        assert took < 5  # each waited at most ~0.25 s for the lock, not the 30 s timeout
+    later = time.monotonic() + throttle.FLUSH_SECONDS + 1
+    monkeypatch.setattr(throttle, "_clock", lambda: later)  # the next write is due
+    Client().get("/api/v1/records", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert sum(c.count for c in RateCounter.objects.filter(key__startswith="api:")) == 4
