@@ -22,6 +22,7 @@ from kith.core.events import publish
 from kith.core.viewer import Viewer
 from kith.imports import detect as detecting
 from kith.imports import ical, mail
+from kith.imports.budget import Budget
 from kith.imports.cells import safe_cell
 from kith.imports.items import BadRow, RecordIn, Unit
 from kith.imports.reading import (
@@ -160,6 +161,7 @@ def _run(
     failing = False
     source = f"import:{name}"[:200]
     chunks = unit_chunks(fmt, path, name, specs, mapping, bodies, report)  # lazy
+    budget = Budget(name)
 
     def refuse(unit: Unit) -> None:
         """Count a bad unit: listed, put in the reject file, or failing the import."""
@@ -211,6 +213,7 @@ def _run(
                 for item in unit.interactions:
                     writer.add_interaction(item)
             writer.end_batch()
+            budget.check(units_seen)
             if progress:
                 progress(len(chunk))
         writer.finish()

@@ -4,6 +4,9 @@ from its declarations, and every refusal is one clear line that changes nothing.
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 import time
 import tracemalloc
 import zipfile
@@ -243,3 +246,48 @@ def test_a_card_with_a_thousand_emails_keeps_the_cap_and_says_so(tmp_path: Path)
     report = import_file(viewer=SYSTEM, path=str(card))
     assert ContactPoint.objects.filter(kind="email").count() == MAX_CONTACTS_PER_KIND
     assert any(f"left out {1_000 - MAX_CONTACTS_PER_KIND:,} more" in w for w in report["warnings"])
+
+
+def _people_csv(path: Path, rows: int) -> Path:
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["name", "email", "notes"])
+        for n in range(rows):
+            out.writerow([f"Person {n}", f"p{n}@budget.test", "x" * 400])
+    return path
+
+
+def test_an_import_over_its_time_budget_stops_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_home()
+    before = Record.objects.count()
+    monkeypatch.setenv("KITH_IMPORT_SECONDS", "0")
+    with pytest.raises(KithError) as err:
+        import_file(viewer=SYSTEM, path=str(_people_csv(tmp_path / "many.csv", 2_500)))
+    assert "over the import time budget of 0 s (KITH_IMPORT_SECONDS)" in err.value.message
+    assert "nothing was imported" in err.value.message and err.value.field == "file"
+    assert Record.objects.count() == before
+    monkeypatch.setenv("KITH_IMPORT_SECONDS", "soon")
+    with pytest.raises(KithError, match="KITH_IMPORT_SECONDS: 'soon' is not a number"):
+        import_file(viewer=SYSTEM, path=str(tmp_path / "many.csv"))
+
+
+def test_the_cli_stops_an_import_over_its_memory_budget_with_one_line(tmp_path: Path) -> None:
+    """A real process: its memory grows with the import, and 1 MB is soon passed."""
+    db = f"sqlite:///{tmp_path / 'budget.db'}"
+    env = {**os.environ, "KITH_DB": db, "KITH_HOME": str(tmp_path), "KITH_IMPORT_MEMORY_MB": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    kith = [sys.executable, "-m", "kith"]
+    subprocess.run([*kith, "init"], env=env, check=True, capture_output=True, timeout=120)
+    path = _people_csv(tmp_path / "big.csv", 20_000)
+    done = subprocess.run(
+        [*kith, "import", str(path)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode != 0
+    assert "over the import memory budget of 1 MB (KITH_IMPORT_MEMORY_MB)" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    listed = subprocess.run(
+        [*kith, "list", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert "Person 1" not in listed.stdout  # nothing of it was written
