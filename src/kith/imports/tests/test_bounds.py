@@ -19,6 +19,7 @@ from kith.core.errors import KithError
 from kith.core.limits import MAX_CONTACTS_PER_KIND, MAX_PARTICIPANTS
 from kith.core.viewer import SYSTEM
 from kith.imports import ical
+from kith.imports.scratch import scratch, scratch_root
 from kith.imports.services import import_file
 from kith.imports.tests.hostile import NS, cells, sheet, workbook
 from kith.imports.workbook import MAX_COLUMNS, MAX_ROWS
@@ -232,3 +233,24 @@ def test_the_cli_stops_an_import_over_its_memory_budget_with_one_line(tmp_path: 
         [*kith, "list", "--json"], env=env, capture_output=True, text=True, timeout=120
     )
     assert "Person 1" not in listed.stdout  # nothing of it was written
+
+
+def test_working_copies_live_in_the_data_directory_and_leftovers_are_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed import leaves its copy of the contacts behind: not in the shared /tmp, and
+    only until the next import, once no import can still be using it."""
+    monkeypatch.setenv("KITH_HOME", str(tmp_path / "home"))
+    root = scratch_root()
+    assert root.parent == tmp_path / "home" and (root.stat().st_mode & 0o777) == 0o700
+    left = root / "import-killed"
+    left.mkdir()
+    (left / "contacts.csv").write_text("name,email\nPat,pat@x.test\n")
+    fresh = root / "import-running"
+    fresh.mkdir()
+    old = time.time() - 3 * 3600
+    os.utime(left, (old, old))
+    with scratch("import-") as folder:
+        assert Path(folder).parent == root
+    assert not left.exists() and fresh.exists()  # the running one (recent) is left alone
+    assert sorted(p.name for p in root.iterdir()) == ["import-running"]
