@@ -6,7 +6,7 @@ import contextlib
 import contextvars
 import getpass
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 _actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("kith_actor", default=None)
 
@@ -51,3 +51,28 @@ def from_ip(ip: str) -> Iterator[None]:
         yield
     finally:
         _ip.reset(token)
+
+
+_rules: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "kith_rule_chain", default=()
+)
+
+
+def rule_chain() -> tuple[str, ...]:
+    """The rules whose actions are running, outermost first (empty outside a rule)."""
+    return _rules.get()
+
+
+@contextlib.contextmanager
+def running_rule(rule_id: str, *, caused_by: Iterable[str] | None = None) -> Iterator[None]:
+    """Mark the writes made inside the block as a rule's actions (their events carry depth).
+
+    ``caused_by``: the chain of rules that caused the event being run (a worker runs it
+    far from the writes that made it), else the chain running here.
+    """
+    base = tuple(caused_by) if caused_by is not None else _rules.get()
+    token = _rules.set((*base, rule_id))
+    try:
+        yield
+    finally:
+        _rules.reset(token)

@@ -4,7 +4,10 @@ Handlers run synchronously inside the publishing service's transaction, so whate
 write commits or rolls back with the change that caused it. Events and their payloads:
 
 - ``record.created`` / ``record.updated`` / ``record.deleted`` / ``record.restored``:
-  ``record_id``
+  ``record_id`` (``record.created`` and ``records.services.update_record``'s ``record.updated``
+  also ``type_key``; that ``record.updated`` also ``changes``: field -> [old, new], the fields
+  named as in history: ``name``, ``emails``, ``fields.KEY``)
+- ``health.band_changed``: ``record_id``, ``type_key``, ``old``, ``new`` (bands), ``score``
 - ``relationship.started`` / ``relationship.ended``: ``relationship_id``
 - ``interaction.logged``: ``interaction_id``
 - ``bulk.loaded``: ``counts`` (dict of table -> rows)

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import tempfile
 import threading
 import time
 from typing import Any
@@ -32,7 +33,6 @@ from kith.core.viewer import Viewer
 from kith.imports.detect import FORMATS, normalize_format
 from kith.imports.models import ImportJob
 from kith.imports.reading import estimate_total
-from kith.imports.scratch import scratch
 from kith.imports.selectors import import_beat_path, import_job_file, import_status, preview_file
 from kith.imports.services import ImportFailed, Progress, import_file
 
@@ -347,7 +347,7 @@ def run_import_job(job_id: str) -> str:
         with (
             acting_as(actor),
             import_job_file(job) as path,
-            scratch("rejects-") as tmp,
+            tempfile.TemporaryDirectory(prefix="kith-rejects-") as tmp,
         ):
             reject = os.path.join(tmp, "rejects")
             report = import_audited(

@@ -241,6 +241,29 @@ def _filtered(viewer: Viewer, query: ListQuery, defs: list[FieldDef]) -> QuerySe
     return qs
 
 
+def _banded(
+    qs: QuerySet[Record], query: ListQuery, scores: dict[str, float] | None, cfg: Any
+) -> QuerySet[Record]:
+    """``qs`` narrowed to the query's health band (records without a score are cold)."""
+    if not query.band or scores is None:
+        return qs
+    in_band = {rid for rid, s in scores.items() if band(cfg, s) == query.band}
+    if query.band == "cold":
+        return qs.exclude(pk__in=[rid for rid in scores if rid not in in_band])
+    return qs.filter(pk__in=in_band)
+
+
+def member_ids(viewer: Viewer, view: SavedView) -> set[str]:
+    """Every record a saved view lists for ``viewer`` (all pages), by id."""
+    query, errors, defs = parse_list_query(viewer, view.type_key, view.query)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise ValidationError(message, field=field)
+    qs = _filtered(viewer, query, defs)
+    scores = health_scores(viewer, query.type_key) if query.band else None
+    return set(_banded(qs, query, scores, model_config()).values_list("id", flat=True))
+
+
 def list_page(
     viewer: Viewer, query: ListQuery, defs: list[FieldDef], *, size: int = PAGE_SIZE
 ) -> dict[str, Any]:
@@ -251,12 +274,7 @@ def list_page(
     field, desc = query.sort.lstrip("-"), query.sort.startswith("-")
     # every score only to filter or sort by it; a column needs just the page's records
     scores = health_scores(viewer, key) if query.band or field == "health" else None
-    if query.band and scores is not None:
-        in_band = {rid for rid, s in scores.items() if band(cfg, s) == query.band}
-        if query.band == "cold":  # records without a score are cold too
-            qs = qs.exclude(pk__in=[rid for rid in scores if rid not in in_band])
-        else:
-            qs = qs.filter(pk__in=in_band)
+    qs = _banded(qs, query, scores, cfg)
     if field == "last" or "last" in query.cols:
         qs = qs.annotate(last_contact=_last_contact(key))
     total = qs.count()

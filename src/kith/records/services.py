@@ -172,7 +172,7 @@ def add_record(
                 _check_type_allows_contact(rtype, kind)
                 _add_contact(record, kind, item, by=by)
     record_change(entity_id=record.id, entity_kind="record", action="create", new=_snapshot(record))
-    publish("record.created", record_id=record.id)
+    publish("record.created", record_id=record.id, type_key=record.type_id)
     return record
 
 
@@ -361,7 +361,12 @@ def update_record(
     record.updated_at = clock.now()
     record.save(update_fields=["name", "name_key", "fields", "version", "updated_at"])
     record_field_changes(entity_id=record.id, entity_kind="record", before=before, after=after)
-    publish("record.updated", record_id=record.id)
+    changes = {
+        k: [before.get(k), after.get(k)]
+        for k in sorted(set(before) | set(after))
+        if before.get(k) != after.get(k)
+    }
+    publish("record.updated", record_id=record.id, type_key=record.type_id, changes=changes)
     return record
 
 

@@ -20,6 +20,7 @@ from django.db import close_old_connections, transaction
 from django.db.models import Q
 
 from kith.core import clock
+from kith.core.errors import NotFound
 from kith.core.events import subscribe
 from kith.core.ids import new_id
 from kith.webhooks.models import Attempt, Delivery, Webhook
@@ -36,6 +37,7 @@ EVENTS = [
     "records.imported",
 ]
 OPTIONAL_EVENTS = ["health.band_changed"]
+_IN_PROCESS_ONLY = {"type_key", "changes"}
 MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 60
 SENDERS = 8  # webhooks served at once in one round
@@ -55,7 +57,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 def _handler(event: str) -> Any:
     def handle(**payload: Any) -> None:
-        enqueue(event, payload)
+        # the payload webhooks document: ids only (never field values, which a record's
+        # change carries for the rules, private records' included)
+        enqueue(event, {k: v for k, v in payload.items() if k not in _IN_PROCESS_ONLY})
 
     handle.__name__ = f"webhooks_{event.replace('.', '_')}"
     return handle
@@ -75,18 +79,28 @@ def enqueue(event: str, data: dict[str, Any]) -> list[Delivery]:
     hooks = [h for h in Webhook.objects.filter(active=True) if event in h.events or "*" in h.events]
     if not hooks:
         return []
-    now = clock.now()
-    out = []
-    for hook in hooks:
-        did = new_id("dlv")
-        body = {"id": did, "event": event, "at": now.isoformat(), "data": _jsonable(data)}
-        out.append(
-            Delivery.objects.create(
-                id=did, webhook=hook, event=event, payload=body, next_attempt_at=now
-            )
-        )
+    out = [_delivery(hook, event, data) for hook in hooks]
     transaction.on_commit(kick)
     return out
+
+
+def _delivery(hook: Webhook, event: str, data: dict[str, Any]) -> Delivery:
+    now = clock.now()
+    did = new_id("dlv")
+    body = {"id": did, "event": event, "at": now.isoformat(), "data": _jsonable(data)}
+    return Delivery.objects.create(
+        id=did, webhook=hook, event=event, payload=body, next_attempt_at=now
+    )
+
+
+def enqueue_to(hook_id: str, event: str, data: dict[str, Any]) -> Delivery:
+    """Write one pending delivery of ``event`` to one webhook (a rule's webhook action)."""
+    hook = Webhook.objects.filter(pk=hook_id).first()
+    if hook is None or not hook.active:
+        raise NotFound(f"webhook: no active webhook {hook_id!r}", field="webhook")
+    delivery = _delivery(hook, event, data)
+    transaction.on_commit(kick)
+    return delivery
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
