@@ -49,6 +49,14 @@ def _expected_migrations() -> set[tuple[str, str]]:
         folder = root / label / "migrations"
         for f in folder.glob("[0-9]*.py"):
             expected.add((label, f.stem))
+    import importlib.util
+
+    # third-party apps with tables of their own: the job queue (module, app label)
+    for module, label in (("django_tasks_db", "django_tasks_database"),):
+        spec = importlib.util.find_spec(f"{module}.migrations")
+        for folder_name in (spec.submodule_search_locations or []) if spec else []:
+            for f in Path(folder_name).glob("[0-9]*.py"):
+                expected.add((label, f.stem))
     return expected
 
 

@@ -28,6 +28,8 @@ KITH_APPS = [
 ]
 # Django's own apps that Kith's users, sessions and permissions stand on (cheap to load).
 DJANGO_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions"]
+# Django's Tasks API (the django-tasks backport) and its database backend: the job queue.
+TASK_APPS = ["django_tasks", "django_tasks_db"]
 
 
 def data_dir() -> Path:
@@ -186,7 +188,7 @@ def django_settings(url: str, *, server: bool = False) -> dict[str, Any]:
     ``server=True`` adds the web apps (static files, the API's templates); the CLI
     leaves them out to start faster. Models and migrations are the same either way.
     """
-    apps = [*DJANGO_APPS, *KITH_APPS]
+    apps = [*DJANGO_APPS, *TASK_APPS, *KITH_APPS]
     if server:
         apps = ["django.contrib.staticfiles", "django.contrib.messages", "ninja", *apps]
     return {
@@ -199,5 +201,7 @@ def django_settings(url: str, *, server: bool = False) -> dict[str, Any]:
         "TIME_ZONE": "UTC",
         "LOGGING_CONFIG": None,
         "MIGRATION_MODULES": {},
+        # the durable job queue (kith.core.jobs; `kith worker` runs it)
+        "TASKS": {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}},
         **server_settings(),
     }

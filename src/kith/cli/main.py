@@ -51,6 +51,7 @@ CLI_MODULES = [
     "kith.server.cli",
     "kith.intelligence.cli",
     "kith.network.cli",
+    "kith.cli.worker",
     "kith.rules.cli",
 ]
 

@@ -55,3 +55,31 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.n}"
+
+
+class WorkerProcess(models.Model):
+    """A running ``kith worker``: its heartbeat tells the others whether its jobs still run."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    host = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    concurrency = models.IntegerField(default=1)
+    started_at = models.DateTimeField(default=clock.now)
+    beat_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.host}:{self.pid}"
+
+
+class PeriodicRun(models.Model):
+    """When a periodic job (``kith.core.jobs.periodic``) last ran and is next due."""
+
+    name = models.CharField(primary_key=True, max_length=100)
+    schedule = models.CharField(max_length=300)
+    last_run_at = models.DateTimeField(null=True)
+    next_run_at = models.DateTimeField(null=True)  # null: the schedule never fires again
+    last_job_id = models.CharField(max_length=64, blank=True, default="")
+    runs = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} next {self.next_run_at}"

@@ -1,4 +1,4 @@
-"""Reads of the history log."""
+"""Reads of the history log and of the job queue."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
+from django_tasks_db.models import DBTaskResult
 
 from kith.core.models import Change
 
@@ -29,3 +30,32 @@ def change_view(c: Change) -> dict[str, Any]:
         "new": c.new,
         "note": c.note,
     }
+
+
+def job_view(row: DBTaskResult[Any, Any]) -> dict[str, Any]:
+    """The JSON form of one background job (a row of the queue)."""
+    status = str(row.status).lower()
+    if row.status == "FAILED" and row.exception_class_path.endswith("JobTimedOut"):
+        status = "timed_out"
+    elif row.status == "READY":
+        status = "queued" if not row.worker_ids else "retrying"
+    lines = [line for line in (row.traceback or "").strip().splitlines() if line.strip()]
+    return {
+        "id": str(row.pk),
+        "job": row.task_path,
+        "status": status,
+        "attempts": len(row.worker_ids),
+        "enqueued_at": row.enqueued_at.isoformat() if row.enqueued_at else None,
+        "started_at": row.started_at.isoformat() if row.started_at else None,
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "run_after": row.run_after.isoformat() if row.run_after.year < 9999 else None,
+        "error": lines[-1][:300] if lines and row.status in ("FAILED", "READY") else "",
+    }
+
+
+def recent_jobs(*, failed: bool = False, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest background jobs (only failed and timed-out ones with ``failed``)."""
+    rows = DBTaskResult.objects.order_by("-enqueued_at")
+    if failed:
+        rows = rows.filter(status="FAILED")
+    return [job_view(r) for r in rows[: max(1, min(limit, 1000))]]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +16,7 @@ from kith.core.errors import ValidationError
 from kith.core.services import audit
 from kith.imports.jobs import import_audited
 from kith.imports.schemas import ImportReportOut
+from kith.imports.scratch import scratch
 from kith.imports.selectors import export as write
 from kith.server.auth import acting, client_ip, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
@@ -47,7 +47,7 @@ def import_upload(request: HttpRequest, file: File[UploadedFile], form: Form[Imp
         if file.size is not None and file.size > MAX_UPLOAD:
             raise ValidationError("file: larger than 50 MB", field="file")
         name = os.path.basename(file.name or "upload")[:100] or "upload"
-        with tempfile.TemporaryDirectory() as tmp:
+        with scratch("upload-") as tmp:
             path = os.path.join(tmp, name)
             with open(path, "wb") as out:
                 for chunk in file.chunks():

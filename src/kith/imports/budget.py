@@ -18,7 +18,7 @@ DEFAULT_SECONDS = 3600.0
 DEFAULT_MEMORY_MB = 2048.0
 
 
-def _setting(name: str, default: float) -> float:
+def setting(name: str, default: float) -> float:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -48,8 +48,8 @@ class Budget:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.seconds = _setting("KITH_IMPORT_SECONDS", DEFAULT_SECONDS)
-        self.memory_mb = _setting("KITH_IMPORT_MEMORY_MB", DEFAULT_MEMORY_MB)
+        self.seconds = setting("KITH_IMPORT_SECONDS", DEFAULT_SECONDS)
+        self.memory_mb = setting("KITH_IMPORT_MEMORY_MB", DEFAULT_MEMORY_MB)
         self.started = time.monotonic()
         self.base_mb = resident_mb()
 

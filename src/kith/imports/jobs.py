@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from typing import Any
@@ -33,6 +32,7 @@ from kith.core.viewer import Viewer
 from kith.imports.detect import FORMATS, normalize_format
 from kith.imports.models import ImportJob
 from kith.imports.reading import estimate_total
+from kith.imports.scratch import scratch
 from kith.imports.selectors import import_beat_path, import_job_file, import_status, preview_file
 from kith.imports.services import ImportFailed, Progress, import_file
 
@@ -347,7 +347,7 @@ def run_import_job(job_id: str) -> str:
         with (
             acting_as(actor),
             import_job_file(job) as path,
-            tempfile.TemporaryDirectory(prefix="kith-rejects-") as tmp,
+            scratch("rejects-") as tmp,
         ):
             reject = os.path.join(tmp, "rejects")
             report = import_audited(

@@ -30,6 +30,7 @@ from kith.imports.items import BadRow
 from kith.imports.models import ImportJob
 from kith.imports.preview import preview
 from kith.imports.reading import MAX_LISTED, parse_map, unit_chunks
+from kith.imports.scratch import scratch
 from kith.imports.validate import FieldSpecs, validate
 from kith.imports.vcard import write_card
 from kith.records.models import ContactPoint, FieldDef, Record
@@ -271,8 +272,8 @@ def import_beat_path(job_id: str) -> str:
 
 @contextlib.contextmanager
 def import_job_file(job: ImportJob) -> Iterator[str]:
-    """The job's file written to a temporary folder, as a path (a context manager)."""
-    with tempfile.TemporaryDirectory(prefix="kith-import-") as tmp:
+    """The job's file written to a scratch folder, as a path (a context manager)."""
+    with scratch("import-") as tmp:
         path = os.path.join(tmp, job.filename or "upload")
         with open(path, "wb") as fh:
             fh.write(bytes(job.content))

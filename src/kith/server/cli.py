@@ -16,6 +16,14 @@ def cmd_serve(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 2,
     threads: Annotated[int, typer.Option("--threads", help="Threads per worker.")] = 8,
+    job_worker: Annotated[
+        bool,
+        typer.Option(
+            "--job-worker/--no-job-worker",
+            help="Run one background worker beside the web app (off when workers run "
+            "elsewhere: kith worker).",
+        ),
+    ] = True,
     demo_signin: Annotated[
         bool,
         typer.Option(
@@ -40,9 +48,16 @@ def cmd_serve(
             field="host",
         )
     from kith.cli import output
-    from kith.server.serve import allow_host, configure, prepare, run
+    from kith.server.serve import (
+        allow_host,
+        configure,
+        prepare,
+        run,
+        start_job_worker,
+        stop_job_worker,
+    )
 
-    configure(output._db_url)
+    url = configure(output._db_url)
     allow_host(host)
     for email, password, demo in prepare(demo=DEMO_EMAIL if demo_signin else None):
         say(f"sign in as {email}" if demo else f"created the first admin {email}")
@@ -52,7 +67,14 @@ def cmd_serve(
     say(f"kith is serving the web app at {web}/")
     say(f"and the JSON API at {web}/api/v1")
     say(f"({workers} workers x {threads} threads; Ctrl-C stops)")
-    run(host=host, port=port, workers=workers, threads=threads)
+    child = start_job_worker(url) if job_worker else None
+    if child is not None:
+        say("and one background job worker (kith worker)")
+    try:
+        run(host=host, port=port, workers=workers, threads=threads)
+    finally:
+        if child is not None:
+            stop_job_worker(child)
 
 
 def cmd_webhooks_deliver(

@@ -86,6 +86,37 @@ def allow_host(host: str) -> None:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, name]
 
 
+def start_job_worker(url: str) -> Any:
+    """Start one ``kith worker`` beside the web app (a child process; see stop_job_worker).
+
+    The database URL goes through the environment (not the command line, where ``ps``
+    would show its password); the child stops by itself if this process dies."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KITH_DB": url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "kith", "worker", "--parent", str(os.getpid())], env=env
+    )
+
+
+def stop_job_worker(proc: Any, timeout: float = 20.0) -> None:
+    """Stop the worker child: Ctrl-C lets its running jobs finish, then it is killed."""
+    import signal
+    import subprocess
+
+    if proc.poll() is not None:
+        return
+    try:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # its jobs run again on the next start
+        proc.wait(timeout=5)
+    except (ProcessLookupError, ChildProcessError):
+        pass  # already gone (gunicorn's master may have reaped it)
+
+
 def run(*, host: str, port: int, workers: int, threads: int) -> None:
     from django.core.handlers.wsgi import WSGIHandler
     from gunicorn.app.base import BaseApplication

@@ -19,72 +19,14 @@ from kith.core.errors import KithError
 from kith.core.limits import MAX_CONTACTS_PER_KIND, MAX_PARTICIPANTS
 from kith.core.viewer import SYSTEM
 from kith.imports import ical
+from kith.imports.scratch import scratch, scratch_root
 from kith.imports.services import import_file
+from kith.imports.tests.hostile import NS, cells, sheet, workbook
 from kith.imports.workbook import MAX_COLUMNS, MAX_ROWS
 from kith.interactions.models import Interaction, Participant
 from kith.records.models import ContactPoint, Record
 from kith.records.services import add_person
 from kith.testing import make_home
-
-_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
-
-
-def _workbook(path: Path, sheet_xml: bytes, shared: list[str] | None = None) -> Path:
-    """A minimal .xlsx whose first sheet is ``sheet_xml``, with ``shared`` strings."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-            'content-types"><Default Extension="rels" ContentType="application/vnd.openxml'
-            'formats-package.relationships+xml"/><Default Extension="xml" ContentType='
-            '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
-            '"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings'
-            '.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
-            'sharedStrings+xml"/></Types>',
-        )
-        zf.writestr(
-            "_rels/.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
-            '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-            'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-            "</Relationships>",
-        )
-        zf.writestr(
-            "xl/workbook.xml",
-            f'<?xml version="1.0"?><workbook {_NS} {_R}><sheets><sheet name="S" sheetId="1" '
-            'r:id="rId1"/></sheets></workbook>',
-        )
-        zf.writestr(
-            "xl/_rels/workbook.xml.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
-            '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-            'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
-        )
-        zf.writestr("xl/worksheets/sheet1.xml", sheet_xml)
-        items = "".join(f"<si><t>{s}</t></si>" for s in shared or [])
-        zf.writestr("xl/sharedStrings.xml", f"<sst {_NS}>{items}</sst>")
-    return path
-
-
-def _sheet(rows: bytes, dimension: str = "A1:B3") -> bytes:
-    return (
-        f'<?xml version="1.0"?><worksheet {_NS}><dimension ref="{dimension}"/><sheetData>'.encode()
-        + rows
-        + b"</sheetData></worksheet>"
-    )
-
-
-def _cells(row: int, values: list[str]) -> bytes:
-    cells = "".join(
-        f'<c r="{chr(65 + i)}{row}" t="inlineStr"><is><t>{v}</t></is></c>'
-        for i, v in enumerate(values)
-    )
-    return f'<row r="{row}">{cells}</row>'.encode()
 
 
 def _refused(path: Path, needle: str) -> float:
@@ -105,7 +47,7 @@ def _refused(path: Path, needle: str) -> float:
 
 def test_a_row_of_three_million_cells_is_refused_in_little_memory(tmp_path: Path) -> None:
     cell = b'<c t="inlineStr"><is><t>x</t></is></c>'
-    book = _workbook(tmp_path / "wide.xlsx", _sheet(b'<row r="1">' + cell * 3_000_000 + b"</row>"))
+    book = workbook(tmp_path / "wide.xlsx", sheet(b'<row r="1">' + cell * 3_000_000 + b"</row>"))
     assert book.stat().st_size < 2_000_000  # a small file ...
     started = time.monotonic()
     peak = _refused(book, f"more than {MAX_COLUMNS:,} columns")
@@ -114,11 +56,11 @@ def test_a_row_of_three_million_cells_is_refused_in_little_memory(tmp_path: Path
 
 
 def test_millions_of_empty_rows_are_refused(tmp_path: Path) -> None:
-    rows = _cells(1, ["Name", "Email"]) + b"<row/>" * (MAX_ROWS + 5)
-    peak = _refused(_workbook(tmp_path / "long.xlsx", _sheet(rows)), f"more than {MAX_ROWS:,} rows")
+    rows = cells(1, ["Name", "Email"]) + b"<row/>" * (MAX_ROWS + 5)
+    peak = _refused(workbook(tmp_path / "long.xlsx", sheet(rows)), f"more than {MAX_ROWS:,} rows")
     assert peak < 50, f"peak {peak:.0f} MB"
-    far = _cells(1, ["Name"]) + f'<row r="{MAX_ROWS + 1}"/>'.encode()
-    _refused(_workbook(tmp_path / "far.xlsx", _sheet(far)), "rows")
+    far = cells(1, ["Name"]) + f'<row r="{MAX_ROWS + 1}"/>'.encode()
+    _refused(workbook(tmp_path / "far.xlsx", sheet(far)), "rows")
 
 
 def test_an_xml_bomb_is_refused_not_a_crash(tmp_path: Path) -> None:
@@ -126,20 +68,20 @@ def test_an_xml_bomb_is_refused_not_a_crash(tmp_path: Path) -> None:
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
         b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
         b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
-        + f"<worksheet {_NS}><sheetData>".encode()
+        + f"<worksheet {NS}><sheetData>".encode()
         + b'<row r="1"><c t="inlineStr"><is><t>&lol3;</t></is></c></row></sheetData></worksheet>'
     )
-    _refused(_workbook(tmp_path / "bomb.xlsx", bomb), "document type")
+    _refused(workbook(tmp_path / "bomb.xlsx", bomb), "document type")
     shared_bomb = tmp_path / "bomb2.xlsx"
-    _workbook(shared_bomb, _sheet(_cells(1, ["Name"])))
+    workbook(shared_bomb, sheet(cells(1, ["Name"])))
     with zipfile.ZipFile(shared_bomb, "a") as zf:
         zf.writestr("xl/styles.xml", b'<!DOCTYPE x [<!ENTITY a "aaaa">]><styleSheet/>')
     _refused(shared_bomb, "document type")
 
 
 def test_a_forged_dimension_does_not_pad_every_row(tmp_path: Path) -> None:
-    rows = _cells(1, ["Name", "Email"]) + _cells(2, ["Dora Ng", "dora@forged.example"])
-    book = _workbook(tmp_path / "forged.xlsx", _sheet(rows, dimension="A1:XFD1048576"))
+    rows = cells(1, ["Name", "Email"]) + cells(2, ["Dora Ng", "dora@forged.example"])
+    book = workbook(tmp_path / "forged.xlsx", sheet(rows, dimension="A1:XFD1048576"))
     report = import_file(viewer=SYSTEM, path=str(book), fmt="xlsx")
     assert report["counts"]["person_created"] == 1
     assert Record.objects.filter(name="Dora Ng").exists()
@@ -148,8 +90,8 @@ def test_a_forged_dimension_does_not_pad_every_row(tmp_path: Path) -> None:
 def test_shared_strings_are_read_within_bounds(tmp_path: Path) -> None:
     rows = b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
     rows += b'<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>3</v></c></row>'
-    book = _workbook(
-        tmp_path / "shared.xlsx", _sheet(rows), ["Name", "Email", "Eli Sato", "eli@ss.example"]
+    book = workbook(
+        tmp_path / "shared.xlsx", sheet(rows), ["Name", "Email", "Eli Sato", "eli@ss.example"]
     )
     report = import_file(viewer=SYSTEM, path=str(book), fmt="xlsx")
     assert report["counts"]["person_created"] == 1
@@ -291,3 +233,24 @@ def test_the_cli_stops_an_import_over_its_memory_budget_with_one_line(tmp_path: 
         [*kith, "list", "--json"], env=env, capture_output=True, text=True, timeout=120
     )
     assert "Person 1" not in listed.stdout  # nothing of it was written
+
+
+def test_working_copies_live_in_the_data_directory_and_leftovers_are_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed import leaves its copy of the contacts behind: not in the shared /tmp, and
+    only until the next import, once no import can still be using it."""
+    monkeypatch.setenv("KITH_HOME", str(tmp_path / "home"))
+    root = scratch_root()
+    assert root.parent == tmp_path / "home" and (root.stat().st_mode & 0o777) == 0o700
+    left = root / "import-killed"
+    left.mkdir()
+    (left / "contacts.csv").write_text("name,email\nPat,pat@x.test\n")
+    fresh = root / "import-running"
+    fresh.mkdir()
+    old = time.time() - 3 * 3600
+    os.utime(left, (old, old))
+    with scratch("import-") as folder:
+        assert Path(folder).parent == root
+    assert not left.exists() and fresh.exists()  # the running one (recent) is left alone
+    assert sorted(p.name for p in root.iterdir()) == ["import-running"]

@@ -1,0 +1,188 @@
+"""A live `kith serve` on loopback for the security suite, on SQLite and on PostgreSQL.
+
+Each module gets a fresh database (a file, or a PostgreSQL database made for it and dropped
+after), an admin and a viewer with API tokens made by the CLI, and the server's process
+tree, so a test can read the server's peak memory. Under ``CI=true`` a missing PostgreSQL
+fails the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+KITH = str(Path(sys.executable).parent / "kith")
+PG = os.environ.get("KITH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Live:
+    """A running server: its base URL, tokens, process and environment."""
+
+    base: str
+    env: dict[str, str]
+    process: subprocess.Popen[str]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        who: str | None = "admin",
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+        timeout: float = 120,
+    ) -> tuple[int, Any, dict[str, str]]:
+        """One request; (status, JSON or text, response headers). Never follows redirects."""
+        sent = dict(headers or {})
+        if who is not None:
+            sent["Authorization"] = f"Bearer {self.tokens[who]}"
+        if body is not None:
+            data = json.dumps(body).encode()
+            sent.setdefault("Content-Type", "application/json")
+        req = urllib.request.Request(self.base + path, data=data, headers=sent, method=method)
+        opener = urllib.request.build_opener(_NoRedirect())
+        try:
+            with opener.open(req, timeout=timeout) as resp:
+                return resp.status, _decode(resp.read()), dict(resp.headers)
+        except urllib.error.HTTPError as exc:
+            return exc.code, _decode(exc.read()), dict(exc.headers)
+
+    def kith(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [KITH, *args], env=self.env, input=stdin, capture_output=True, text=True, timeout=120
+        )
+
+    def peak_mb(self) -> float:
+        """The highest peak resident memory (VmHWM) of the server's processes, in MB."""
+        peaks = []
+        for pid in _tree(self.process.pid):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks, default=0.0)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        todo += [int(c) for c in children]
+    return out
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database on the backend of this test pass (``KITH_DB``: the suite runs once
+    on SQLite and once on PostgreSQL), so each backend is tried once, not twice."""
+    if not os.environ.get("KITH_DB", "").startswith(("postgres", "postgresql")):
+        yield f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
+        return
+    try:
+        admin = psycopg.connect(PG, autocommit=True, connect_timeout=5)
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {PG} is required under CI: {exc}")
+        pytest.skip(f"PostgreSQL at {PG} is not reachable")
+    name = f"kith_live_{secrets.token_hex(4)}"
+    admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunsplit(urlsplit(PG)._replace(path=f"/{name}"))
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture(scope="module")
+def live(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """`kith serve` on a free loopback port with an admin and a viewer (tokens), one for
+    the module: the tests leave each other's data alone."""
+    port = free_port()
+    tmp_path = tmp_path_factory.mktemp("home")
+    env = {
+        **os.environ,
+        "KITH_DB": database,
+        "KITH_HOME": str(tmp_path),
+        "KITH_RATE_LIMIT": "100000",
+    }
+    for name in ("DJANGO_SETTINGS_MODULE", "KITH_WEBHOOK_ALLOW", "KITH_TRUSTED_PROXIES"):
+        env.pop(name, None)
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([KITH, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli("init", "--home", "Our Co", "--domain", "our.test")
+    tokens = {}
+    for who in ("admin", "viewer"):
+        cli("user", "add", f"{who}@our.test", "--role", who)
+        tokens[who] = json.loads(cli("token", "create", f"{who}@our.test", "--json"))["token"]
+    server = subprocess.Popen(
+        [KITH, "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2).close()
+            break
+        except OSError:
+            assert server.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.3)
+    try:
+        yield Live(base=base, env=env, process=server, tokens=tokens)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
