@@ -14,6 +14,7 @@ class IntelligenceConfig(AppConfig):
         services = import_module("kith.intelligence.services")  # after the app registry is ready
 
         subscribe("interaction.logged", services.on_interaction_logged)
+        subscribe("interaction.changed", services.on_interaction_changed)
         subscribe("relationship.started", services.on_relationship_changed)
         subscribe("relationship.ended", services.on_relationship_changed)
         subscribe("bulk.loaded", services.on_bulk_loaded)

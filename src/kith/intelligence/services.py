@@ -190,6 +190,15 @@ def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
     bump_version(day=at.astimezone(dt.UTC).date() if at else None)
 
 
+def on_interaction_changed(*, record_ids: list[str], since: str, **_: Any) -> None:
+    """An interaction was corrected, deleted or restored: recount its people's pair rows
+    (exactly, from what is stored now) and mark scores from ``since`` on stale."""
+    people = Record.objects.filter(pk__in=record_ids, type_id="person").values_list("id", flat=True)
+    for person_id in people:
+        refresh_record(record_id=person_id)
+    bump_version(day=dt.date.fromisoformat(since))
+
+
 def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
     """A new works_at to the home org makes a new team member: build that member's rows."""
     rel = Relationship.objects.select_related("type").filter(pk=relationship_id).first()

@@ -11,9 +11,12 @@ from pydantic import Field
 
 from kith.accounts.selectors import viewer_of
 from kith.core.limits import MAX_PARTICIPANTS
-from kith.interactions.schemas import InteractionOut, InteractionPage
+from kith.interactions import services
+from kith.interactions.schemas import InteractionCorrected, InteractionOut, InteractionPage
 from kith.interactions.selectors import (
+    check_correctable,
     interaction_detail,
+    interaction_record_view,
     interactions_page,
     parse_timeline_cursor,
     timeline_cursor,
@@ -103,6 +106,50 @@ def log_interaction(request: HttpRequest, payload: InteractionIn) -> Any:
         )
     view = {**interaction_detail(viewer_of(user), interaction.id), "created": created}
     return Status(201 if created else 200, view)
+
+
+class InteractionPatch(Schema):
+    set: dict[str, Any] = Field(
+        ...,
+        description="kind, at, subject, body, direction, sentiment, score or outcome: new values",
+    )
+    version: int | None = Field(None, description="The version you read: a 409 if it moved")
+
+
+@router.patch(
+    "/interactions/{interaction_id}", response={200: InteractionCorrected, **WRITE_ERRORS}
+)
+def edit_interaction(request: HttpRequest, interaction_id: str, payload: InteractionPatch) -> Any:
+    """Correct an interaction; history keeps the old values, scores and timelines follow."""
+    with acting(request) as user:
+        key = check_correctable(viewer_of(user), interaction_id)
+        found = services.edit_interaction(
+            interaction_id=key, values=payload.set, expected_version=payload.version
+        )
+    return interaction_record_view(found)
+
+
+@router.delete(
+    "/interactions/{interaction_id}", response={200: InteractionCorrected, **WRITE_ERRORS}
+)
+def delete_interaction(request: HttpRequest, interaction_id: str) -> Any:
+    """Delete an interaction (restorable): it leaves every timeline, score and count."""
+    with acting(request) as user:
+        key = check_correctable(viewer_of(user), interaction_id)
+        found = services.delete_interaction(interaction_id=key)
+    return interaction_record_view(found)
+
+
+@router.post(
+    "/interactions/{interaction_id}/restore",
+    response={200: InteractionCorrected, **WRITE_ERRORS},
+)
+def restore_interaction(request: HttpRequest, interaction_id: str) -> Any:
+    """Restore a deleted interaction with its participants and links."""
+    with acting(request) as user:
+        key = check_correctable(viewer_of(user), interaction_id)
+        found = services.restore_interaction(interaction_id=key)
+    return interaction_record_view(found)
 
 
 @router.get("/interactions", response={200: InteractionPage, **READ_ERRORS})

@@ -145,6 +145,67 @@ def cmd_timeline(
     emit(rows, as_json, render)
 
 
+IdArg = Annotated[str, typer.Argument(help="The interaction's id (int_...).")]
+
+
+def _said(verb: str, v: dict[str, Any]) -> None:
+    about = f": {v['subject']}" if v["subject"] else ""
+    say(f"{verb} {v['kind']} {v['id']} at {v['at']}{about}")
+
+
+def cmd_edit(
+    interaction_id: IdArg,
+    set_: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="name=value (kind, at, subject, body, direction, sentiment, score, outcome).",
+        ),
+    ],
+    version: Annotated[
+        int | None, typer.Option("--version", help="Fail if it is no longer at this version.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Correct an interaction (history keeps the old values; scores follow)."""
+    open_workspace()
+    from kith.core.parse import parse_pairs
+    from kith.interactions.selectors import interaction_record_view
+    from kith.interactions.services import edit_interaction
+
+    found = edit_interaction(
+        interaction_id=interaction_id,
+        values=parse_pairs(set_, option="--set"),
+        expected_version=version,
+    )
+    emit(interaction_record_view(found), as_json, lambda v: _said("corrected", v))
+
+
+def cmd_delete(interaction_id: IdArg, as_json: JsonOpt = False) -> None:
+    """Delete an interaction (restore brings it back with its participants)."""
+    open_workspace()
+    from kith.interactions.selectors import interaction_record_view
+    from kith.interactions.services import delete_interaction
+
+    found = delete_interaction(interaction_id=interaction_id)
+    emit(interaction_record_view(found), as_json, lambda v: _said("deleted", v))
+
+
+def cmd_restore(interaction_id: IdArg, as_json: JsonOpt = False) -> None:
+    """Restore a deleted interaction to every timeline and score."""
+    open_workspace()
+    from kith.interactions.selectors import interaction_record_view
+    from kith.interactions.services import restore_interaction
+
+    found = restore_interaction(interaction_id=interaction_id)
+    emit(interaction_record_view(found), as_json, lambda v: _said("restored", v))
+
+
 def register(app: typer.Typer) -> None:
     app.command("log")(cmd_log)
     app.command("timeline")(cmd_timeline)
+    one = typer.Typer(help="Correct one interaction: edit, delete, restore.", no_args_is_help=True)
+    one.command("edit")(cmd_edit)
+    one.command("delete")(cmd_delete)
+    one.command("restore")(cmd_restore)
+    app.add_typer(one, name="interaction")

@@ -45,6 +45,11 @@ class Interaction(models.Model):
     source = models.CharField(max_length=200, blank=True, default="")
     meta = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=clock.now)
+    version = models.PositiveIntegerField(null=True, blank=True, help_text="edits (none: 0)")
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # a deleted interaction's participants and links, taken off every timeline and score
+    # until it is restored: {"participants": [[record_id, role], ...], "links": [...]}
+    trashed = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [

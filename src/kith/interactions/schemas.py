@@ -28,6 +28,11 @@ class InteractionOut(Out):
     via: PersonRef | None = None
 
 
+class InteractionCorrected(InteractionOut):
+    version: int
+    deleted_at: str | None = None
+
+
 class InteractionPage(Out):
     items: list[InteractionOut]
     next_cursor: str | None = None

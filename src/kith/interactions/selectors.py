@@ -51,7 +51,9 @@ _WINDOWS_DAYS = (1, 7, 30, 120, 365, None)
 
 
 def get_interaction(interaction_id: str) -> Interaction:
-    found = _with_people(Interaction.objects.filter(pk=interaction_id)).first()
+    found = _with_people(
+        Interaction.objects.filter(pk=interaction_id, deleted_at__isnull=True)
+    ).first()
     if found is None:
         raise NotFound(f"id: no interaction {interaction_id!r}", field="id")
     return found
@@ -193,7 +195,7 @@ def visible_interactions(viewer: Viewer) -> QuerySet[Interaction]:
     """
     people = Participant.objects.select_related("record").filter(visible_q(viewer, "record__"))
     linked = InteractionLink.objects.select_related("record").filter(visible_q(viewer, "record__"))
-    qs = Interaction.objects.all()
+    qs = Interaction.objects.filter(deleted_at__isnull=True)
     if not viewer.sees_everything:
         qs = qs.filter(
             Q(pk__in=people.values("interaction_id")) | Q(pk__in=linked.values("interaction_id"))
@@ -237,6 +239,50 @@ def recent_interactions(viewer: Viewer, *, limit: int = 12) -> list[dict[str, An
     """The newest interactions ``viewer`` may see across the workspace, newest first."""
     qs = visible_interactions(viewer).order_by("-at", "-id")
     return [interaction_view(i) for i in qs[:limit]]
+
+
+def interaction_record_view(i: Interaction) -> dict[str, Any]:
+    """An interaction as a write left it, deleted or not (its participants as stored, or
+    as kept for a restore), with its version and deletion time."""
+    fresh = _with_people(Interaction.objects.filter(pk=i.pk)).get()
+    view = interaction_view(fresh)
+    if fresh.trashed:
+        names = dict(
+            Record.objects.filter(
+                pk__in={r for r, _ in fresh.trashed["participants"]} | set(fresh.trashed["links"])
+            ).values_list("id", "name")
+        )
+        view["participants"] = [
+            {"id": r, "name": names.get(r, r), "role": role}
+            for r, role in fresh.trashed["participants"]
+        ]
+        view["links"] = [{"id": r, "name": names.get(r, r)} for r in fresh.trashed["links"]]
+    view["version"] = fresh.version or 0
+    view["deleted_at"] = fresh.deleted_at.isoformat() if fresh.deleted_at else None
+    return view
+
+
+def check_correctable(viewer: Viewer, interaction_id: str) -> str:
+    """The id of an interaction ``viewer`` may correct (they see one of its participants or
+    links, kept ones of a deleted interaction included); else the NotFound of a missing one.
+    """
+    key = (interaction_id or "").strip()[:40]
+    found = Interaction.objects.filter(pk=key).first()
+    if found is not None:
+        if found.trashed:
+            ids = {r for r, _ in found.trashed["participants"]} | set(found.trashed["links"])
+        else:
+            ids = set(
+                Participant.objects.filter(interaction=found).values_list("record_id", flat=True)
+            )
+            ids |= set(
+                InteractionLink.objects.filter(interaction=found).values_list(
+                    "record_id", flat=True
+                )
+            )
+        if Record.objects.filter(visible_q(viewer), pk__in=ids).exists():
+            return found.id
+    raise NotFound(f"id: no interaction {interaction_id!r}", field="id")
 
 
 def interaction_detail(viewer: Viewer, interaction_id: str) -> dict[str, Any]:

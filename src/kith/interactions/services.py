@@ -11,14 +11,15 @@ from django.db import IntegrityError, transaction
 
 from kith.core import clock
 from kith.core.bulk import execute_many
-from kith.core.errors import ValidationError
+from kith.core.errors import Conflict, NotFound, ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.limits import MAX_PARTICIPANTS
 from kith.core.parse import parse_datetime
-from kith.core.services import record_change
+from kith.core.services import record_change, record_field_changes
 from kith.core.viewer import SYSTEM
 from kith.interactions.models import Direction, Interaction, InteractionLink, Participant, Role
+from kith.records.models import Record
 from kith.records.normalize import refuse_nul
 from kith.records.selectors import resolve
 
@@ -236,3 +237,161 @@ def insert_interactions(
     execute_many(Participant, PARTICIPANT_COLUMNS, participants)
     execute_many(InteractionLink, LINK_COLUMNS, links)
     return len(rows)
+
+
+# -- correcting an interaction: edit, delete (soft, restorable), restore ----------------------
+
+EDITABLE = ("kind", "at", "subject", "body", "direction", "sentiment", "score", "outcome")
+
+
+def _snapshot(i: Interaction) -> dict[str, Any]:
+    return {name: getattr(i, name) for name in EDITABLE}
+
+
+def _locked(interaction_id: str, *, deleted: bool | None = False) -> Interaction:
+    found = Interaction.objects.select_for_update().filter(pk=interaction_id[:40]).first()
+    if found is None:
+        raise NotFound(f"id: no interaction {interaction_id[:40]!r}", field="id")
+    if deleted is False and found.deleted_at is not None:
+        raise Conflict(f"id: interaction {found.id} is deleted; restore it first", field="id")
+    if deleted is True and found.deleted_at is None:
+        raise Conflict(f"id: interaction {found.id} is not deleted", field="id")
+    return found
+
+
+def _records_of(i: Interaction) -> list[str]:
+    if i.trashed:
+        return sorted({r for r, _ in i.trashed["participants"]} | set(i.trashed["links"]))
+    people = Participant.objects.filter(interaction=i).values_list("record_id", flat=True)
+    links = InteractionLink.objects.filter(interaction=i).values_list("record_id", flat=True)
+    return sorted(set(people) | set(links))
+
+
+def _changed(i: Interaction, records: list[str], *, days: Iterable[dt.datetime]) -> None:
+    """Tell scores, timelines and caches: these records' interactions changed on these days."""
+    earliest = min(d.astimezone(dt.UTC).date() for d in days)
+    publish(
+        "interaction.changed",
+        interaction_id=i.id,
+        record_ids=records,
+        since=earliest.isoformat(),
+    )
+
+
+@transaction.atomic
+def edit_interaction(
+    *, interaction_id: str, values: Mapping[str, Any], expected_version: int | None = None
+) -> Interaction:
+    """Correct an interaction's fields (``kind``, ``at``, ``subject``, ``body``,
+    ``direction``, ``sentiment``, ``score``, ``outcome``); history keeps the old values,
+    and scores and timelines follow (a moved ``at`` moves it on every timeline)."""
+    if not values:
+        raise ValidationError("set: nothing to change", field="set")
+    unknown = sorted(set(values) - set(EDITABLE))
+    if unknown:
+        raise ValidationError(
+            f"set: {unknown[0]!r} cannot be changed; choose from {', '.join(EDITABLE)}",
+            field=unknown[0],
+        )
+    i = _locked(interaction_id)
+    current = i.version or 0
+    if expected_version is not None and current != expected_version:
+        raise Conflict(
+            f"version: {i.id} is at version {current}, not {expected_version}; reload it and "
+            "try again",
+            field="version",
+        )
+    before = _snapshot(i)
+    for name, raw in values.items():
+        text = "" if raw is None else raw
+        if name == "kind":
+            kind_key = str(text).strip().lower().replace("-", "_")
+            if not _KIND.match(kind_key):
+                raise ValidationError(f"kind: {text!r} is not a valid interaction kind", field=name)
+            i.kind = kind_key
+        elif name == "at":
+            moment = parse_datetime(text, field="at")
+            if moment is None:
+                raise ValidationError("at: give a time (ISO 8601)", field="at")
+            i.at = moment
+        elif name == "direction":
+            value = str(text).strip().lower()
+            if value and value not in Direction.values:
+                raise ValidationError(
+                    f"direction: {text!r} is not one of in, out, internal", field=name
+                )
+            i.direction = value
+        elif name == "sentiment":
+            i.sentiment = parse_sentiment(text if text != "" else None)
+        elif name == "score":
+            i.score = _parse_score(text if text != "" else None)
+        else:
+            refuse_nul(str(text), field=name)
+            limit = {"subject": 500, "outcome": 200}.get(name)
+            if limit is not None and len(str(text)) > limit:
+                raise ValidationError(f"{name}: longer than {limit} characters", field=name)
+            setattr(i, name, str(text))
+    after = _snapshot(i)
+    if after == before:
+        return i
+    i.version = current + 1
+    i.save(update_fields=[*EDITABLE, "version"])
+    if after["at"] != before["at"]:
+        Participant.objects.filter(interaction=i).update(at=i.at)
+        InteractionLink.objects.filter(interaction=i).update(at=i.at)
+    record_field_changes(entity_id=i.id, entity_kind="interaction", before=before, after=after)
+    _changed(i, _records_of(i), days=[before["at"], after["at"]])
+    return i
+
+
+@transaction.atomic
+def delete_interaction(*, interaction_id: str) -> Interaction:
+    """Delete an interaction, restorably: it leaves every timeline, score and count (its
+    participants and links are kept on it, to be put back by :func:`restore_interaction`)."""
+    i = _locked(interaction_id)
+    people = list(Participant.objects.filter(interaction=i).values_list("record_id", "role"))
+    links = list(InteractionLink.objects.filter(interaction=i).values_list("record_id", flat=True))
+    i.trashed = {"participants": [list(p) for p in people], "links": links}
+    i.deleted_at = clock.now()
+    i.version = (i.version or 0) + 1
+    i.save(update_fields=["trashed", "deleted_at", "version"])
+    Participant.objects.filter(interaction=i).delete()
+    InteractionLink.objects.filter(interaction=i).delete()
+    record_change(entity_id=i.id, entity_kind="interaction", action="delete", old=_snapshot(i))
+    _changed(i, _records_of(i), days=[i.at])
+    return i
+
+
+def _live_id(record_id: str) -> str | None:
+    """The record now standing for ``record_id`` (a merge's keeper); None if it is gone."""
+    seen: set[str] = set()
+    current: str | None = record_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        row = Record.objects.filter(pk=current).values_list("merged_into", flat=True).first()
+        if row is None:
+            return current if Record.objects.filter(pk=current).exists() else None
+        current = row
+    return current
+
+
+@transaction.atomic
+def restore_interaction(*, interaction_id: str) -> Interaction:
+    """Put a deleted interaction back on every timeline and score, with its participants
+    and links (a record merged meanwhile is replaced by the one it was merged into)."""
+    i = _locked(interaction_id, deleted=True)
+    trashed = i.trashed or {"participants": [], "links": []}
+    people = {(rid, role) for r, role in trashed["participants"] if (rid := _live_id(r))}
+    links = {rid for r in trashed["links"] if (rid := _live_id(r))}
+    Participant.objects.bulk_create(
+        [Participant(interaction=i, record_id=r, role=role, at=i.at) for r, role in people]
+    )
+    InteractionLink.objects.bulk_create(
+        [InteractionLink(interaction=i, record_id=r, at=i.at) for r in links]
+    )
+    i.trashed, i.deleted_at = None, None
+    i.version = (i.version or 0) + 1
+    i.save(update_fields=["trashed", "deleted_at", "version"])
+    record_change(entity_id=i.id, entity_kind="interaction", action="restore", new=_snapshot(i))
+    _changed(i, sorted({r for r, _ in people} | links), days=[i.at])
+    return i

@@ -16,5 +16,6 @@ class NetworkConfig(AppConfig):
         subscribe("interaction.logged", graph.on_interaction_logged)
         subscribe("relationship.started", graph.on_relationship_changed)
         subscribe("relationship.ended", graph.on_relationship_changed)
-        for event in ("record.created", "record.deleted", "record.restored", "bulk.loaded"):
+        events = ("record.created", "record.deleted", "record.restored", "bulk.loaded")
+        for event in (*events, "interaction.changed"):
             subscribe(event, graph.invalidate)
