@@ -567,3 +567,32 @@ def test_record_page_queries_do_not_grow_with_the_record(
         member.get(f"/records/{jane.id}")
     with django_assert_max_num_queries(200):
         member.get(f"/records/{world['acme'].id}")
+
+
+def test_correct_delete_and_undo_an_interaction_from_the_timeline(
+    member: Client, world: dict[str, Any]
+) -> None:
+    jane, sam = world["jane"], world["sam"]
+    call = log("call", sam, jane, at="2025-04-01T09:00", subject="Wrong subject")
+    html = body(member.get(f"/records/{jane.id}"))
+    assert f"/interactions/{call.id}/edit" in html and "Correct…" in html
+    fixed = member.post(
+        f"/records/{jane.id}/interactions/{call.id}/edit",
+        {"subject": "Right subject", "at": "2025-04-02T09:00:00+00:00", "outcome": "agreed"},
+        **HX,
+    )
+    assert fixed.status_code == 200 and "Corrected the call." in body(fixed)
+    assert "Right subject" in body(fixed) and "Wrong subject" not in body(fixed)
+    gone = member.post(f"/records/{jane.id}/interactions/{call.id}/delete", **HX)
+    assert gone.status_code == 200 and "Deleted the call." in body(gone)
+    assert "Right subject" not in body(gone).split("</p>", 1)[1]  # off the timeline ...
+    assert f"/interactions/{call.id}/restore" in body(gone)  # ... with an Undo
+    back = member.post(f"/records/{jane.id}/interactions/{call.id}/restore", **HX)
+    assert back.status_code == 200 and "Right subject" in body(back)
+    bad = member.post(
+        f"/records/{jane.id}/interactions/{call.id}/edit",
+        {"subject": "x", "at": "not a time", "outcome": ""},
+        **HX,
+    )
+    assert bad.status_code == 422 and "at: " in body(bad)
+    assert member.post(f"/records/{jane.id}/interactions/int_nope/delete", **HX).status_code == 422

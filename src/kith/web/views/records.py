@@ -11,7 +11,14 @@ from django.views.decorators.http import require_GET, require_POST
 from kith.accounts.selectors import viewer_of
 from kith.core import clock
 from kith.core.errors import Conflict, KithError, NotFound, ValidationError
-from kith.interactions.services import check_participants, log_interaction
+from kith.interactions.selectors import check_correctable
+from kith.interactions.services import (
+    check_participants,
+    delete_interaction,
+    edit_interaction,
+    log_interaction,
+    restore_interaction,
+)
 from kith.records.models import Record
 from kith.records.selectors import records_page, reloaded, resolve
 from kith.records.services import delete_record, restore_record, update_record
@@ -304,6 +311,36 @@ def log(request: HttpRequest, rid: str) -> HttpResponse:
     return panel_or_page(request, record, "web/_record_activity.html", extra, 201)
 
 
+@require_POST
+@signed_in("member")
+def correct_interaction(request: HttpRequest, rid: str, iid: str, action: str) -> HttpResponse:
+    """Edit, delete or restore one interaction of the timeline (the activity panel again)."""
+    record = for_writing(request, rid)
+    extra: dict[str, Any] = {"health_oob": True}
+    try:
+        key = check_correctable(viewer_of(request.user), iid)
+        if action == "edit":
+            values = {
+                name: text_input(request.POST, name, max_len=size, label=name)
+                for name, size in (("subject", 500), ("at", 40), ("outcome", 200))
+            }
+            found = edit_interaction(interaction_id=key, values=values)
+            extra["log_notice"] = f"Corrected the {found.kind}."
+        elif action == "delete":
+            found = delete_interaction(interaction_id=key)
+            extra.update(log_notice=f"Deleted the {found.kind}.", undo_id=found.id)
+        else:
+            found = restore_interaction(interaction_id=key)
+            extra["log_notice"] = f"Restored the {found.kind}."
+    except KithError as exc:
+        extra = {"correct_error": exc.message}
+        return panel_or_page(request, record, "web/_record_activity.html", extra, 422)
+    if not is_htmx(request):
+        notify(request, extra["log_notice"])
+        return HttpResponseRedirect(reverse("record", args=[record.id]) + "#timeline")
+    return panel_or_page(request, record, "web/_record_activity.html", extra, 200)
+
+
 @require_GET
 @signed_in()
 def health_fragment(request: HttpRequest, rid: str) -> HttpResponse:
@@ -342,6 +379,15 @@ urlpatterns = [
     path("records/<str:rid>/relationships/<str:rel_id>/end", end_relation, name="record-end"),
     path("records/<str:rid>/timeline", timeline, name="record-timeline"),
     path("records/<str:rid>/interactions", log, name="record-log"),
+    *[
+        path(
+            f"records/<str:rid>/interactions/<str:iid>/{action}",
+            correct_interaction,
+            {"action": action},
+            name=f"record-interaction-{action}",
+        )
+        for action in ("edit", "delete", "restore")
+    ],
     path("records/<str:rid>/health", health_fragment, name="record-health"),
     path("records/<str:rid>/suggest", suggest, name="record-suggest"),
 ]
