@@ -10,3 +10,4 @@ class RulesConfig(AppConfig):
 
     def ready(self) -> None:
         import_module("kith.rules.matching").connect()  # after the app registry is ready
+        import_module("kith.rules.jobs").connect()

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from kith.core import clock
 from kith.core.context import acting_as, running_rule
@@ -68,19 +70,31 @@ def compile_rule(rule: Rule) -> Compiled:
 # -- the queue --------------------------------------------------------------------------------
 
 
-def claim(limit: int, now: dt.datetime) -> list[RuleEvent]:
-    """Take up to ``limit`` pending events nobody holds (or whose holder's claim ran out)."""
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    with transaction.atomic():
-        pending = RuleEvent.objects.filter(free, status=RuleEvent.PENDING).order_by("id")
-        if connection.vendor == "postgresql":
-            pending = pending.select_for_update(skip_locked=True)
-        ids = list(pending.values_list("id", flat=True)[:limit])
-        if not ids:
-            return []
-        until = now + dt.timedelta(seconds=CLAIM_SECONDS)
-        RuleEvent.objects.filter(free, pk__in=ids).update(claimed_until=until)
-        return list(RuleEvent.objects.filter(pk__in=ids, claimed_until=until).order_by("id"))
+def claim(limit: int, now: dt.datetime) -> tuple[list[RuleEvent], dt.datetime]:
+    """Take up to ``limit`` pending events nobody holds (or whose holder's claim ran out).
+
+    One UPDATE over a sub-select (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two workers
+    never take the same event; the claim's time stamp names the batch.
+    """
+    table = RuleEvent._meta.db_table
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    until = now + dt.timedelta(seconds=CLAIM_SECONDS, microseconds=secrets.randbelow(10**6))
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET claimed_until = %s WHERE id IN (SELECT id FROM {table} "
+            "WHERE status = %s AND (claimed_until IS NULL OR claimed_until < %s) "
+            f"ORDER BY id LIMIT %s{lock})",
+            [
+                connection.ops.adapt_datetimefield_value(until),
+                RuleEvent.PENDING,
+                connection.ops.adapt_datetimefield_value(now),
+                limit,
+            ],
+        )
+        if not cur.rowcount:
+            return [], until
+    batch = RuleEvent.objects.filter(status=RuleEvent.PENDING, claimed_until=until).order_by("id")
+    return list(batch), until
 
 
 def drain(*, limit: int = 500) -> int:
@@ -88,12 +102,15 @@ def drain(*, limit: int = 500) -> int:
     done = 0
     rules: dict[str, Compiled | None] = {}
     while True:
-        batch = claim(limit, clock.now())
+        batch, until = claim(limit, clock.now())
         if not batch:
             return done
+        records = _prefetch(batch)
+        skipped: list[RuleRun] = []
         for event in batch:
-            run_event(event, rules)
-        RuleEvent.objects.filter(pk__in=[e.id for e in batch]).update(
+            run_event(event, rules, records=records, skipped=skipped)
+        insert_runs(skipped)
+        RuleEvent.objects.filter(status=RuleEvent.PENDING, claimed_until=until).update(
             status=RuleEvent.DONE, claimed_until=None
         )
         done += len(batch)
@@ -109,11 +126,90 @@ def _rule(rule_id: str, cache: dict[str, Compiled | None]) -> Compiled | None:
     return cache[rule_id]
 
 
-def run_event(event: RuleEvent, cache: dict[str, Compiled | None] | None = None) -> list[RuleRun]:
-    """Evaluate each rule ``event`` passed for each record it concerns; returns the runs."""
+def _prefetch(batch: list[RuleEvent]) -> dict[str, Record]:
+    """The records a batch of events names, read in one query (relationship ends too)."""
+    ids: set[str] = set()
+    for event in batch:
+        payload = event.payload
+        ids.update(payload.get("record_ids") or ())
+        ids.update(payload[k] for k in ("record_id", "from", "to") if payload.get(k))
+    if not ids:
+        return {}
+    # one JSON parameter rather than hundreds (PostgreSQL's client-side binding quotes each)
+    if connection.vendor == "postgresql":
+        listed = RawSQL("SELECT jsonb_array_elements_text(%s::jsonb)", [json.dumps(sorted(ids))])
+    else:
+        listed = RawSQL("SELECT value FROM json_each(%s)", [json.dumps(sorted(ids))])
+    return {r.id: r for r in Record.objects.select_related("type").filter(pk__in=listed)}
+
+
+_RUN_COLUMNS = (
+    "id",
+    "rule_id",
+    "record_id",
+    "trigger",
+    "event_id",
+    "status",
+    "reason",
+    "depth",
+    "trace",
+    "started_at",
+    "deadline_at",
+    "finished_at",
+)
+
+
+def insert_runs(runs: list[RuleRun]) -> None:
+    """Write many runs at once (PostgreSQL: one JSON parameter through jsonb_to_recordset)."""
+    if not runs:
+        return
+    if connection.vendor != "postgresql":
+        RuleRun.objects.bulk_create(runs, batch_size=500)
+        return
+    rows = [
+        {
+            "id": r.id,
+            "rule_id": r.rule_id,
+            "record_id": r.record_id,
+            "trigger": r.trigger,
+            "event_id": r.event_id,
+            "status": r.status,
+            "reason": r.reason,
+            "depth": r.depth,
+            "trace": _jsonable(r.trace),
+            "started_at": r.started_at.isoformat(),
+            "deadline_at": r.deadline_at.isoformat(),
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+        }
+        for r in runs
+    ]
+    table = RuleRun._meta.db_table
+    cols = ", ".join(_RUN_COLUMNS)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_to_recordset(%s::jsonb) AS x("
+            "id varchar, rule_id varchar, record_id varchar, trigger varchar, event_id bigint, "
+            "status varchar, reason varchar, depth smallint, trace jsonb, "
+            "started_at timestamptz, deadline_at timestamptz, finished_at timestamptz)",
+            [json.dumps(rows)],
+        )
+
+
+def run_event(
+    event: RuleEvent,
+    cache: dict[str, Compiled | None] | None = None,
+    *,
+    records: dict[str, Record] | None = None,
+    skipped: list[RuleRun] | None = None,
+) -> list[RuleRun]:
+    """Evaluate each rule ``event`` passed for each record it concerns; returns the runs.
+
+    Skipped runs go to ``skipped`` when given (the caller writes them in bulk), else are
+    written here.
+    """
     cache = {} if cache is None else cache
     runs: list[RuleRun] = []
-    skipped: list[RuleRun] = []
+    sink: list[RuleRun] = [] if skipped is None else skipped
     for rule_id in event.rule_ids:
         compiled = _rule(rule_id, cache)
         if compiled is None:
@@ -127,13 +223,14 @@ def run_event(event: RuleEvent, cache: dict[str, Compiled | None] | None = None)
                 chain=list(event.chain),
                 event_id=event.id,
                 key=(event.payload.get("keys") or {}).get(record_id, ""),
-                defer_skips=skipped,
+                defer_skips=sink,
+                records=records,
             )
             if run is not None:
                 runs.append(run)
-    if skipped:
-        RuleRun.objects.bulk_create(skipped)
-    return runs + skipped
+    if skipped is None and sink:
+        insert_runs(sink)
+    return runs + sink
 
 
 def subjects(compiled: Compiled, event: str, payload: Mapping[str, Any]) -> list[str]:
@@ -252,6 +349,7 @@ def evaluate(
     event_id: int | None = None,
     key: str = "",
     defer_skips: list[RuleRun] | None = None,
+    records: dict[str, Record] | None = None,
 ) -> RuleRun | None:
     """Run one rule for one record: check depth, conditions and limits, then act."""
     rule = compiled.rule
@@ -267,9 +365,9 @@ def evaluate(
             f"depth: caused by {' -> '.join(_names(chain))} ({depth} > max_depth {max_depth})",
             defer_skips,
         )
-    record = (
-        Record.objects.filter(pk=record_id).select_related("type").first() if record_id else None
-    )
+    record = (records or {}).get(record_id) if record_id else None
+    if record_id and record is None:
+        record = Record.objects.filter(pk=record_id).select_related("type").first()
     if record_id and (record is None or record.deleted_at is not None):
         return _skip(run, f"record {record_id} is gone", defer_skips)
     if rule.spec.get("conditions") is not None and compiled.condition is None:
@@ -291,6 +389,8 @@ def evaluate(
         return _skip(run, reason, defer_skips)
     run.save(force_insert=True)  # committed "running" before any action
     act(compiled, run, record, trigger, payload, chain, key=key)
+    if records is not None:
+        records.pop(record_id, None)  # its actions may have changed it: read it again
     return run
 
 

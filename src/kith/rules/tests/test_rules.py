@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kith.core import clock
+from kith.core import clock, worker
 from kith.core.errors import KithError, ValidationError
 from kith.core.models import AuditEvent, Change
 from kith.core.viewer import SYSTEM
@@ -17,6 +17,7 @@ from kith.records.models import Record, RecordType
 from kith.records.services import add_record, update_record
 from kith.relationships.services import end_relationship
 from kith.rules import engine, matching, scans, selectors
+from kith.rules import jobs as rule_jobs
 from kith.rules.models import Rule, RuleEvent, RuleRun
 from kith.rules.services import add_rule, set_enabled
 from kith.testing import log, make_home, make_org, make_person
@@ -406,3 +407,17 @@ def test_a_failed_command_changes_nothing(deal_type: RecordType) -> None:
     with pytest.raises(KithError):
         add_rule(doc={**BASE, "name": "ok", "trigger": {"on": "record.created", "type": "nope"}})
     assert not Rule.objects.exists()
+
+
+def test_events_run_through_the_worker(
+    deal_type: RecordType, make_rule: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    make_rule(name="via-worker", trigger={"on": "record.created", "type": "deal"})
+    rule_jobs._last_kick[0] = 0.0
+    with django_capture_on_commit_callbacks(execute=True):
+        deal = add_record(type_key="deal", name="W")
+    outcome = worker.run_pending()  # the kicked drain, and the periodic jobs on first start
+    assert outcome["failed"] == 0 and outcome["succeeded"] >= 1
+    deal.refresh_from_db()
+    assert deal.fields["next_step"] == "call"
+    assert RuleEvent.objects.get().status == "done"
