@@ -26,6 +26,7 @@ class InteractionOut(Out):
     participants: list[ParticipantOut]
     links: list[PersonRef]
     via: PersonRef | None = None
+    planned: bool = False
 
 
 class InteractionCorrected(InteractionOut):

@@ -84,6 +84,7 @@ def interaction_view(i: Interaction, via: Record | None = None) -> dict[str, Any
             {"id": p.record_id, "name": p.record.name, "role": p.role} for p in i.participants.all()
         ],
         "links": [{"id": link.record_id, "name": link.record.name} for link in i.links.all()],
+        "planned": i.at > clock.now(),  # upcoming: no last contact, no score until it happens
     }
     if via is not None:
         view["via"] = {"id": via.id, "name": via.name}

@@ -28,6 +28,19 @@ _ROLE_ALIASES = {"organizer": "organiser", "attendees": "attendee", "sender": "f
 _SENTIMENT_WORDS = {"positive": 1.0, "neutral": 0.0, "negative": -1.0, "mixed": 0.0}
 
 
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+
+
+def check_time(moment: dt.datetime, *, field: str = "at") -> dt.datetime:
+    """An interaction's time: before 1900 is a typing mistake, refused (a future one is a
+    planned interaction: upcoming on timelines, counted in no score until its day)."""
+    if moment < EARLIEST:
+        raise ValidationError(
+            f"{field}: {moment.date().isoformat()} is before 1900; check the year", field=field
+        )
+    return moment
+
+
 def normalize_role(role: str) -> str:
     text = (role or "").strip().lower()
     text = _ROLE_ALIASES.get(text, text)
@@ -131,7 +144,7 @@ def log_interaction(
         raise ValidationError(
             f"direction: {direction!r} is not one of in, out, internal", field="direction"
         )
-    moment = parse_datetime(at, field="at") or clock.now()
+    moment = check_time(parse_datetime(at, field="at") or clock.now())
     for name, text in (
         ("subject", subject),
         ("body", body),
@@ -313,7 +326,7 @@ def edit_interaction(
             moment = parse_datetime(text, field="at")
             if moment is None:
                 raise ValidationError("at: give a time (ISO 8601)", field="at")
-            i.at = moment
+            i.at = check_time(moment)
         elif name == "direction":
             value = str(text).strip().lower()
             if value and value not in Direction.values:

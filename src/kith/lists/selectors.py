@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
+from kith.core import clock
 from kith.core.errors import KithError, ValidationError
 from kith.core.viewer import Viewer
 from kith.intelligence.attention import SCORED_TYPES, health_scores, page_scores, today
@@ -202,8 +203,9 @@ def _last_contact(type_key: str) -> Any:
     """The time of a record's newest interaction (organisations: also their people's)."""
     never = Value(dt.datetime(1900, 1, 1, tzinfo=dt.UTC), output_field=DateTimeField())
 
-    def newest(qs: Any) -> Any:
-        return Coalesce(Subquery(qs.order_by("-at").values("at")[:1]), never)
+    def newest(qs: Any) -> Any:  # planned (future) interactions are no contact yet
+        held = qs.filter(at__lte=clock.now())
+        return Coalesce(Subquery(held.order_by("-at").values("at")[:1]), never)
 
     own = newest(Participant.objects.filter(record=OuterRef("pk")))
     if type_key == "person":

@@ -17,6 +17,7 @@ from kith.core.viewer import SYSTEM
 from kith.intelligence.selectors import strength
 from kith.interactions import selectors, services
 from kith.interactions.models import Interaction, Participant
+from kith.lists.selectors import list_records
 from kith.testing import log, make_home, make_org, make_person
 
 
@@ -140,3 +141,27 @@ def test_the_api_corrects_only_what_the_caller_may_see(world: dict[str, Any]) ->
     )
     assert Interaction.objects.get(pk=hidden.id).deleted_at is None
     assert selectors.check_correctable(viewer_of(other), hidden.id) == hidden.id
+
+
+def test_a_future_interaction_is_planned_and_one_before_1900_is_refused(
+    world: dict[str, Any], time_travel: Any
+) -> None:
+    mia, jane = world["mia"], world["jane"]
+    time_travel.to("2026-06-01T12:00:00Z")
+    before = strength(SYSTEM, "Mia Team", "Jane Doe")
+    planned = log("meeting", mia, jane, at="2026-06-20T10:00:00Z", subject="QBR")
+    [first, *_] = selectors.timeline(SYSTEM, jane)
+    assert first["subject"] == "QBR" and first["planned"] is True
+    assert selectors.timeline(SYSTEM, jane)[1]["planned"] is False
+    assert strength(SYSTEM, "Mia Team", "Jane Doe")["score"] == before["score"]
+    page = list_records(SYSTEM, "person", {"cols": ["last"], "q": ["Jane"]})
+    assert page["rows"][0]["cells"]["last"].date().isoformat() == "2026-05-10"  # not the QBR
+    time_travel.to("2026-06-21T12:00:00Z")  # it happened
+    assert selectors.timeline(SYSTEM, jane)[0]["planned"] is False
+    assert strength(SYSTEM, "Mia Team", "Jane Doe")["score"] != before["score"]
+    with pytest.raises(ValidationError, match="at: 1899-12-31 is before 1900"):
+        services.log_interaction(
+            kind="call", participants=[(jane.id, None)], at="1899-12-31T10:00:00Z"
+        )
+    with pytest.raises(ValidationError, match="before 1900"):
+        services.edit_interaction(interaction_id=planned.id, values={"at": "0201-06-20"})
