@@ -134,6 +134,7 @@ class Periodic:
     task: Task[[], Any]
     every: dt.timedelta | None = None
     rule: str | None = None
+    when: Callable[[], bool] | None = None  # a cheap check: is there anything to do?
 
     @property
     def schedule(self) -> str:
@@ -172,12 +173,15 @@ def periodic(
     rrule: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     max_attempts: int = 1,
+    when: Callable[[], bool] | None = None,
 ) -> Callable[[Callable[[], T] | Task[[], T]], Task[[], T]]:
     """Register a function of no arguments (or a job) as a job run on a schedule.
 
     ``every`` runs it at once on the first start and then every interval; ``rrule``
     (RFC 5545, e.g. ``"FREQ=DAILY;BYHOUR=7"``, UTC) on its occurrences. A run missed
-    while no worker ran is made up once, not once per missed occurrence.
+    while no worker ran is made up once, not once per missed occurrence. ``when``, if
+    given, is asked first at each due run: False skips that run without queueing a job
+    (a frequent sweep that usually finds nothing leaves no rows behind).
     """
     if (every is None) == (rrule is None):
         raise ValidationError(f"periodic {name}: give one of every= or rrule=")
@@ -192,7 +196,7 @@ def periodic(
             if isinstance(func, Task)
             else job(timeout=timeout, max_attempts=max_attempts)(func)
         )
-        _PERIODIC[name] = Periodic(name=name, task=made, every=every, rule=rrule)
+        _PERIODIC[name] = Periodic(name=name, task=made, every=every, rule=rrule, when=when)
         return made
 
     return wrap

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_tasks_db.models import DBTaskResult
 
@@ -59,3 +60,12 @@ def recent_jobs(*, failed: bool = False, limit: int = 50) -> list[dict[str, Any]
     if failed:
         rows = rows.filter(status="FAILED")
     return [job_view(r) for r in rows[: max(1, min(limit, 1000))]]
+
+
+def job_state(job_id: str) -> str | None:
+    """A queued job's status (READY, RUNNING, FAILED, SUCCESSFUL), or None if unknown."""
+    try:
+        found = DBTaskResult.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    except (ValueError, DjangoValidationError):  # not a job id at all
+        return None
+    return str(found) if found is not None else None

@@ -330,6 +330,8 @@ def _schedule_one(name: str, periodic: Any, now: dt.datetime) -> bool:
         next_run_at=nxt, last_run_at=now, runs=F("runs") + 1
     ):
         return False  # another worker took this run
+    if periodic.when is not None and not periodic.when():
+        return False  # nothing to do this time
     if (
         row.last_job_id
         and DBTaskResult.objects.filter(pk=row.last_job_id, status__in=[READY, RUNNING]).exists()
@@ -413,7 +415,8 @@ class Worker:
                     schedule_due()
                     claimed = self._fill(inline)
                 except DatabaseError as exc:
-                    log.error("database error: %s; trying again", _one_line(exc))
+                    if "locked" not in str(exc):  # SQLite busy with a long write: just wait
+                        log.error("database error: %s; trying again", _one_line(exc))
                     claimed = 0
                     self.stopping.wait(max(self.interval, 1.0))
                 if once and not claimed and not self._busy():

@@ -1,11 +1,13 @@
 """Import jobs and the one audited import every interface runs (CLI, API, web).
 
 Uploads are kept in ImportJob rows so any server process can preview, run or show them.
-The runner is a plain function (``run_import_job``) that the web page starts in a thread
-of the server process; the import itself is one transaction (all-or-nothing), so while it
-runs its progress is published outside that transaction: a heartbeat thread writes it to
-the job row (PostgreSQL) or, on SQLite, whose one writer is the import, to a small file
-in the temporary directory. A job whose heartbeat stops (the process died) shows as stopped.
+The runner is a plain function (``run_import_job``) that the web page queues as a worker
+job (``launch_import_job``), so an import survives a restart of the server. The import
+itself is one transaction (all-or-nothing), so a run cut short writes nothing and the
+worker runs it again; while it runs its progress is published outside that transaction:
+a heartbeat thread writes it to the job row (PostgreSQL) or, on SQLite, whose one writer
+is the import, to a small file in the temporary directory. A job whose heartbeat stops
+(the process died) and that no worker will retry shows as stopped.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from django.db import DatabaseError, OperationalError, connection, connections, transaction
 
 from kith.accounts.selectors import viewer_of
-from kith.core import clock
+from kith.core import clock, jobs
 from kith.core.context import acting_as
 from kith.core.errors import Conflict, KithError, ValidationError
 from kith.core.ids import new_id
@@ -38,6 +40,7 @@ from kith.imports.services import ImportFailed, Progress, import_file
 
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
 IMPORT_BEAT_SECONDS = 1.0
+IMPORT_JOB_TIMEOUT = 3 * 3600.0  # the worker records a web import still running after this
 IMPORT_NAME_MAX = 100
 log = logging.getLogger("kith.imports")
 
@@ -400,15 +403,31 @@ def run_import_job(job_id: str) -> str:
     return str(status)
 
 
-def launch_import_job(job_id: str) -> threading.Thread:
-    """Run the job in a background thread of this process; returns the thread."""
+@jobs.job(timeout=IMPORT_JOB_TIMEOUT, max_attempts=3)
+def run_import_task(*, job_id: str, run: str = "") -> str:
+    """The worker's job: run an import job (once; a later launch of it supersedes this one).
 
-    def main() -> None:
-        try:
-            run_import_job(job_id)
-        finally:
-            connections.close_all()
+    The import is one transaction, so a run cut short (the worker killed) wrote nothing and
+    the worker's next attempt imports the file from the start; a job already finished is
+    not imported again.
+    """
+    job = ImportJob.objects.filter(pk=job_id).only("options").first()
+    if job is None:
+        return "missing"
+    if run and job.options.get("run") != run:
+        return "superseded"
+    return run_import_job(job_id)
 
-    thread = threading.Thread(target=main, name=f"kith-import-{job_id}", daemon=True)
-    thread.start()
-    return thread
+
+def launch_import_job(job_id: str) -> str:
+    """Queue a started job for the worker (it survives a server restart); returns its id."""
+    run = new_id("run")
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
+            queued = jobs.enqueue(run_import_task, job_id=job_id, run=run)
+            options = {**job.options, "run": run, "queue_job": queued}
+            ImportJob.objects.filter(pk=job_id).update(options=options)
+    except OperationalError:
+        raise _busy() from None
+    return queued

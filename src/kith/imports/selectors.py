@@ -23,6 +23,7 @@ from django.db import OperationalError
 from django.db.models import Prefetch, Q, QuerySet
 
 from kith.core.errors import KithError, NotFound, ValidationError
+from kith.core.selectors import job_state
 from kith.core.viewer import Viewer
 from kith.imports import detect as detecting
 from kith.imports.cells import safe_cell
@@ -318,6 +319,9 @@ def import_status(job: ImportJob) -> str:
     """preview, running, done, failed, or stopped (running, but its heartbeat stopped)."""
     if job.status != "running":
         return str(job.status)
+    queued = job.options.get("queue_job")
+    if queued and job_state(str(queued)) == "READY":
+        return "running"  # waiting for the worker (or for its retry): it will run
     _, _, at = _beat(job)
     return "stopped" if time.time() - at > IMPORT_STALE_SECONDS else "running"
 

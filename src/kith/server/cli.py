@@ -80,7 +80,7 @@ def cmd_serve(
 def cmd_webhooks_deliver(
     limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 100,
 ) -> None:
-    """Send the webhook deliveries that are due now (the server does this by itself)."""
+    """Send the webhook deliveries that are due now (the worker does this by itself)."""
     open_workspace()
     from kith.webhooks.outbox import deliver_due
 

@@ -152,7 +152,4 @@ def run(*, host: str, port: int, workers: int, threads: int) -> None:
 def _post_fork(server: Any, worker: Any) -> None:
     from django.db import connections
 
-    from kith.webhooks.outbox import start_background
-
     connections.close_all()
-    start_background()

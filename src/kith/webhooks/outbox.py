@@ -1,7 +1,10 @@
-"""The outbox: events become delivery rows in the writer's transaction, sent after commit.
+"""The outbox: events become delivery rows in the writer's transaction, sent by the worker.
 
-Any server process may send any due delivery: a row is claimed with one conditional
-UPDATE, so several processes on one PostgreSQL never send the same attempt twice.
+The transaction that writes deliveries also queues a job (``send_due_deliveries``) for the
+worker, so they go out as soon as it commits; a periodic run of the same job picks up the
+retries whose back-off has passed. Any worker may send any due delivery: a row is claimed
+with one conditional UPDATE, so several workers on one PostgreSQL never send the same
+attempt twice.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ import hashlib
 import hmac
 import json
 import os
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import Q
+from django_tasks_db.models import DBTaskResult
 
-from kith.core import clock
+from kith.core import clock, jobs
 from kith.core.errors import NotFound
 from kith.core.events import subscribe
 from kith.core.ids import new_id
@@ -41,6 +44,7 @@ _IN_PROCESS_ONLY = {"type_key", "changes"}
 MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 60
 SENDERS = 8  # webhooks served at once in one round
+SWEEP_SECONDS = 10  # how often the worker looks for retries that have become due
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -80,7 +84,7 @@ def enqueue(event: str, data: dict[str, Any]) -> list[Delivery]:
     if not hooks:
         return []
     out = [_delivery(hook, event, data) for hook in hooks]
-    transaction.on_commit(kick)
+    queue_send()
     return out
 
 
@@ -99,7 +103,7 @@ def enqueue_to(hook_id: str, event: str, data: dict[str, Any]) -> Delivery:
     if hook is None or not hook.active:
         raise NotFound(f"webhook: no active webhook {hook_id!r}", field="webhook")
     delivery = _delivery(hook, event, data)
-    transaction.on_commit(kick)
+    queue_send()
     return delivery
 
 
@@ -110,34 +114,28 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 
 # -- sending -------------------------------------------------------------------------------
 
-_wake = threading.Event()
-_worker: threading.Thread | None = None
+
+def _pending() -> bool:
+    return Delivery.objects.filter(status=Delivery.PENDING, webhook__active=True).exists()
 
 
-def kick() -> None:
-    """Ask this process's sender (if running) to look for due deliveries now."""
-    _wake.set()
+@jobs.periodic("webhooks.send", every=dt.timedelta(seconds=SWEEP_SECONDS), when=_pending)
+def send_due_deliveries() -> int:
+    """Send every delivery that is due now (the worker's job); returns how many."""
+    sent = 0
+    for _ in range(20):  # a full batch may have more behind it; at most 1,000 a run
+        done = deliver_due(limit=50)
+        sent += done
+        if done < 50:
+            break
+    return sent
 
 
-def start_background(interval: float = 5.0) -> None:
-    """Run a sender thread in this process: due deliveries go out after commit and on retry."""
-    global _worker
-    if _worker is not None and _worker.is_alive():
-        return
-
-    def loop() -> None:
-        while True:
-            _wake.wait(interval)
-            _wake.clear()
-            try:
-                deliver_due()
-            except Exception:  # a bad row or a lost DB must not end the sender
-                time.sleep(interval)
-            finally:
-                close_old_connections()
-
-    _worker = threading.Thread(target=loop, name="kith-webhooks", daemon=True)
-    _worker.start()
+def queue_send() -> None:
+    """Queue one sending job in this transaction, unless one is already waiting to start."""
+    path = send_due_deliveries.module_path
+    if not DBTaskResult.objects.filter(status="READY", task_path=path).exists():
+        jobs.enqueue(send_due_deliveries)
 
 
 def _claim(delivery_id: str, now: dt.datetime) -> bool:

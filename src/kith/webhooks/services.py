@@ -13,7 +13,7 @@ from kith.core.errors import NotFound, ValidationError
 from kith.core.ids import new_id
 from kith.core.services import audit, record_change
 from kith.webhooks.models import Delivery, Webhook
-from kith.webhooks.outbox import EVENTS, OPTIONAL_EVENTS, kick
+from kith.webhooks.outbox import EVENTS, OPTIONAL_EVENTS, queue_send
 from kith.webhooks.transport import check_url
 
 
@@ -115,5 +115,5 @@ def redeliver(*, delivery_id: str) -> Delivery:
     d.save(update_fields=["status", "next_attempt_at", "claimed_until"])
     audit("delivery.redelivered", target=d.webhook_id, detail={"delivery": d.id, "event": d.event})
 
-    transaction.on_commit(kick)
+    queue_send()  # the worker sends it once this commits
     return d

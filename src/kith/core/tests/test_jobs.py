@@ -203,3 +203,19 @@ def test_bad_schedules_are_refused_clearly() -> None:
         jobs.periodic("bad.none")
     with pytest.raises(ValidationError, match="must be positive"):
         jobs.periodic("bad.zero", every=dt.timedelta(0))
+
+
+def test_a_periodic_guard_skips_runs_with_nothing_to_do(time_travel: clock.Trip) -> None:
+    work: list[bool] = []
+    jobs.periodic("test.guarded", every=dt.timedelta(minutes=1), when=lambda: bool(work))(
+        sample_jobs.hourly_probe
+    )
+    try:
+        assert worker.schedule_due() == []  # nothing to do: no job row at all
+        assert not DBTaskResult.objects.exists()
+        work.append(True)
+        assert worker.schedule_due() == []  # not due again until a minute has passed
+        time_travel.advance(seconds=60)
+        assert worker.schedule_due() == ["test.guarded"]
+    finally:
+        jobs.unregister_periodic("test.guarded")
