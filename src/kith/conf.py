@@ -24,6 +24,7 @@ KITH_APPS = [
     "kith.network",
     "kith.lists",
     "kith.rules",
+    "kith.tasks",
     "kith.web",
 ]
 # Django's own apps that Kith's users, sessions and permissions stand on (cheap to load).

@@ -53,6 +53,7 @@ CLI_MODULES = [
     "kith.network.cli",
     "kith.cli.worker",
     "kith.rules.cli",
+    "kith.tasks.cli",
 ]
 
 

@@ -67,16 +67,29 @@ def cmd_log(
     external_id: Annotated[
         str | None, typer.Option("--external-id", help="Logging the same id again is a no-op.")
     ] = None,
+    commit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--commit",
+            help="A commitment made: 'us: send the proposal by 2026-12-10' or 'them: ...' "
+            "(repeatable; a task about the participants).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Log an interaction."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.interactions.selectors import get_interaction, interaction_view
-    from kith.interactions.services import log_interaction
+    from kith.tasks.services import log_with_commitments
+    from kith.tasks.values import parse_commitment
 
     participants = [_split_role(r) for r in with_ or []]
     _check_roles(participants)
-    interaction, created = log_interaction(
+    commitments = [parse_commitment(c, field="commit") for c in commit or []]
+    interaction, created, tasks = log_with_commitments(
+        viewer=SYSTEM,
+        commitments=commitments,
         kind=kind,
         participants=participants,
         links=link or [],
@@ -93,14 +106,27 @@ def cmd_log(
     )
     view = interaction_view(get_interaction(interaction.id))
     view["created"] = created
-    emit(
-        view,
-        as_json,
-        lambda v: say(
+    if commitments:
+        view["commitments"] = [
+            {
+                "id": t.id,
+                "title": t.title,
+                "party": t.party,
+                "due": t.due.isoformat() if t.due else None,
+            }
+            for t in tasks
+        ]
+
+    def render(v: dict[str, Any]) -> None:
+        say(
             f"{'logged' if created else 'already logged'} {v['kind']} {v['id']} at {v['at']} with "
             + ", ".join(f"{p['name']} ({p['role']})" for p in v["participants"])
-        ),
-    )
+        )
+        for t in v.get("commitments", []):
+            due = f" by {t['due']}" if t["due"] else ""
+            say(f"  commitment ({t['party']}): {t['title']}{due} [{t['id']}]")
+
+    emit(view, as_json, render)
 
 
 def cmd_timeline(

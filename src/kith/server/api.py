@@ -21,6 +21,7 @@ ROUTERS = [
     "kith.intelligence.api",
     "kith.network.api",
     "kith.lists.api",
+    "kith.tasks.api",
 ]
 
 api = NinjaAPI(

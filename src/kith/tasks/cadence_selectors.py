@@ -1,0 +1,267 @@
+"""Reads of keep-in-touch cadences: who is due, counted from the last real contact.
+
+The last contact of every cadence comes from one set-based query over the pair table
+(``intelligence_pairstat``: one row per team member, person, kind and day, maintained as
+interactions are logged), so a scan grows with the cadences, not with the interactions.
+A cadence on an organisation counts contact with it and with the people who work there
+on the day. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from kith.core import clock
+from kith.core.errors import NotFound, ValidationError
+from kith.core.viewer import Viewer
+from kith.intelligence import sql as q
+from kith.intelligence.conf import model_config
+from kith.records.models import Record
+from kith.records.selectors import hidden_records, hidden_sql, resolve, visible_q
+from kith.relationships.selectors import team_ids
+from kith.tasks.models import Cadence
+
+CAD = Cadence._meta.db_table
+OK, DUE, OVERDUE, PAUSED = "ok", "due", "overdue", "paused"
+
+
+@dataclass(frozen=True, slots=True)
+class CadenceState:
+    """Where one cadence stands on a day, and why."""
+
+    cadence: Cadence
+    last: dt.date | None  # the last counting contact up to the day
+    due_on: dt.date  # amber from this day (last + ideal)
+    overdue_on: dt.date  # red after this day (last + max)
+    status: str  # ok, due, overdue, paused
+    reason: str
+
+
+def _what(c: Cadence) -> str:
+    kind = "two-way contact" if c.contact == "two_way" else "contact"
+    who = f" by {c.member.name}" if c.member_id and c.counts == "member" and c.member else ""
+    return kind + who
+
+
+def last_contacts(
+    cadence_ids: Iterable[str] | None, as_of: dt.date, *, viewer: Viewer
+) -> dict[str, dt.date]:
+    """The last counting contact (a UTC day) up to ``as_of`` of each cadence, in one query.
+
+    ``cadence_ids`` None: every cadence. People hidden from ``viewer`` do not count.
+    """
+    ids = None if cadence_ids is None else list(cadence_ids)
+    if ids is not None and not ids:
+        return {}
+    where, params = "", list[Any]()
+    if ids is not None:
+        marks, params = q.in_list(ids)
+        where = f"AND w.cid IN {marks}"
+    rel_sql = (
+        f"SELECT c.id AS cid, r.from_record_id AS pid FROM {CAD} c "
+        f"JOIN {q.REL} r ON r.to_record_id = c.record_id "
+        f"JOIN {q.RTYPE} t ON t.{connection.ops.quote_name('key')} = r.type_key "
+        f"WHERE t.rollup = %s AND (r.since IS NULL OR r.since <= %s) "
+        f"AND (r.until IS NULL OR r.until > %s)"
+    )
+    hide, hide_params = hidden_sql(viewer, "w.pid")
+    sql = f"""
+        SELECT w.cid, MAX(p.day)
+        FROM (SELECT c.id AS cid, c.record_id AS pid FROM {CAD} c
+              UNION ALL {rel_sql}) w
+        JOIN {CAD} c ON c.id = w.cid
+        JOIN {q.PAIR} p ON p.person_id = w.pid AND p.day <= %s
+             AND (CASE WHEN c.contact = 'any' THEN p.n ELSE p.n_two END) > 0
+             AND (c.counts = 'team' OR c.member_id IS NULL OR p.member_id = c.member_id)
+        WHERE 1 = 1 {where} {hide}
+        GROUP BY w.cid
+    """
+    args = [True, as_of, as_of, as_of, *params, *hide_params]
+    return {cid: d for cid, raw in q.fetch(sql, args) if (d := q.as_date(raw)) is not None}
+
+
+def state_of(c: Cadence, last: dt.date | None, as_of: dt.date) -> CadenceState:
+    """Ok until ``last + ideal``, due (amber) until ``last + max``, overdue (red) after."""
+    what = _what(c)
+    if last is None:
+        due_on = overdue_on = as_of
+        reason = f"no {what} yet; keep in touch every {c.ideal_days} days"
+        status = OVERDUE
+    else:
+        due_on = last + dt.timedelta(days=c.ideal_days)
+        overdue_on = last + dt.timedelta(days=c.max_days)
+        gap = (as_of - last).days
+        status = OVERDUE if as_of > overdue_on else DUE if as_of >= due_on else OK
+        reason = f"last {what} {gap} days ago ({last.isoformat()}); keep in touch every " + (
+            f"{c.ideal_days} days (at most {c.max_days})"
+        )
+    if c.paused_until and c.paused_until > as_of:
+        status = PAUSED
+        reason = f"paused until {c.paused_until.isoformat()}; " + reason
+    return CadenceState(c, last, due_on, overdue_on, status, reason)
+
+
+def visible_cadences(viewer: Viewer) -> QuerySet[Cadence]:
+    """Cadences on records (and for members) ``viewer`` may see, live records only."""
+    qs = Cadence.objects.select_related("record", "member", "owner").filter(
+        visible_q(viewer, "record__"), record__deleted_at__isnull=True
+    )
+    if not viewer.sees_everything:
+        qs = qs.exclude(member__in=hidden_records(viewer))
+    return qs
+
+
+def states(
+    viewer: Viewer,
+    *,
+    as_of: dt.date | None = None,
+    member: Record | None = None,
+    record: Record | None = None,
+) -> list[CadenceState]:
+    """Every cadence ``viewer`` may see (for ``member`` / on ``record``) with its state.
+
+    Two queries whatever the number of cadences: the cadences, and their last contacts.
+    """
+    day = as_of or clock.today()
+    qs = visible_cadences(viewer)
+    if member is not None:
+        qs = qs.filter(member=member)
+    if record is not None:
+        qs = qs.filter(record=record)
+    cadences = list(qs.order_by("id"))
+    scoped = member is not None or record is not None
+    lasts = last_contacts([c.id for c in cadences] if scoped else None, day, viewer=viewer)
+    return [state_of(c, lasts.get(c.id), day) for c in cadences]
+
+
+def cadence_view(s: CadenceState) -> dict[str, Any]:
+    c = s.cadence
+    return {
+        "id": c.id,
+        "record": {"id": c.record.id, "name": c.record.name, "type": c.record.type_id},
+        "member": {"id": c.member.id, "name": c.member.name} if c.member else None,
+        "every": c.ideal_days,
+        "max": c.max_days,
+        "counts": c.counts,
+        "contact": c.contact,
+        "paused_until": c.paused_until.isoformat() if c.paused_until else None,
+        "owner": c.owner.username if c.owner else None,
+        "last_contact": s.last.isoformat() if s.last else None,
+        "due_on": s.due_on.isoformat(),
+        "overdue_on": s.overdue_on.isoformat(),
+        "status": s.status,
+        "band": {OK: "green", DUE: "amber", OVERDUE: "red", PAUSED: "grey"}[s.status],
+        "reason": s.reason,
+        "version": c.version,
+    }
+
+
+def list_cadences(
+    viewer: Viewer, *, as_of: dt.date | None = None, record: Record | None = None
+) -> list[dict[str, Any]]:
+    """Every cadence ``viewer`` may see, with where it stands."""
+    return [cadence_view(s) for s in states(viewer, as_of=as_of, record=record)]
+
+
+_RANK = {OVERDUE: 0, DUE: 1, OK: 2, PAUSED: 3}
+
+
+def due(
+    viewer: Viewer,
+    *,
+    as_of: dt.date | None = None,
+    member: Record | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Who is due or overdue on ``as_of``: red first, then longest since the last contact."""
+    rows = [s for s in states(viewer, as_of=as_of, member=member) if s.status in (DUE, OVERDUE)]
+    rows.sort(key=lambda s: (_RANK[s.status], s.last or dt.date.min, s.cadence.id))
+    return [cadence_view(s) for s in (rows[:limit] if limit else rows)]
+
+
+def get_cadence(viewer: Viewer, ref: str, *, member: Record | None = None) -> Cadence:
+    """A cadence by id, or the one on record ``ref`` (for ``member``, else the team's)."""
+    text = (ref or "").strip()
+    if text.startswith("cad_"):
+        found = visible_cadences(viewer).filter(pk=text).first()
+        if found is None:
+            raise NotFound(f"id: no cadence {ref!r}", field="id")
+        return found
+    record = resolve(viewer, text, field="ref")
+    qs = visible_cadences(viewer).filter(record=record)
+    found = (qs.filter(member=member) if member else qs.filter(member__isnull=True)).first()
+    if found is None:
+        whose = f" for {member.name}" if member else ""
+        raise NotFound(f"ref: no cadence on {record.name}{whose}", field="ref")
+    return found
+
+
+def check_member(viewer: Viewer, ref: str | None, *, field: str = "member") -> Record | None:
+    """One of our people (a person on the home organisation's team today), or None."""
+    if not ref:
+        return None
+    person = resolve(viewer, ref, type_key="person", field=field)
+    if person.id not in set(team_ids(clock.today())):
+        raise ValidationError(
+            f"{field}: {ref!r} ({person.name}) is not one of our people "
+            "(no works_at to the home organisation)",
+            field=field,
+        )
+    return person
+
+
+def suggestions(
+    viewer: Viewer, *, as_of: dt.date | None = None, limit: int = 20, min_contacts: int = 3
+) -> list[dict[str, Any]]:
+    """Each relationship's usual cadence from the model (a suggestion, with its evidence):
+    the people our team has had ``min_contacts``+ two-way days with and no cadence yet."""
+    day = as_of or clock.today()
+    cfg = model_config()
+    hide, hide_params = hidden_sql(viewer, "p.person_id")
+    team = team_ids(day)
+    team_in, team_params = q.in_list(team)
+    not_team = f"AND p.person_id NOT IN {team_in}" if team else ""
+    sql = f"""
+        SELECT p.person_id, COUNT(DISTINCT p.day), MIN(p.day), MAX(p.day), SUM(p.n_two)
+        FROM {q.PAIR} p JOIN {q.REC} r ON r.id = p.person_id
+        WHERE p.n_two > 0 AND p.day <= %s AND r.deleted_at IS NULL AND r.type_key = 'person'
+          {not_team}
+          AND NOT EXISTS (SELECT 1 FROM {CAD} c WHERE c.record_id = p.person_id) {hide}
+        GROUP BY p.person_id
+        HAVING COUNT(DISTINCT p.day) >= %s
+        ORDER BY COUNT(DISTINCT p.day) DESC, p.person_id
+        LIMIT %s
+    """
+    rows = q.fetch(sql, [day, *team_params, *hide_params, min_contacts, limit])
+    names = dict(Record.objects.filter(pk__in=[r[0] for r in rows]).values_list("id", "name"))
+    out = []
+    for pid, days, first, last, n_two in rows:
+        first_d, last_d = q.as_date(first), q.as_date(last)
+        assert first_d is not None and last_d is not None
+        raw = (last_d - first_d).days / max(int(days) - 1, 1)
+        every = round(min(max(raw, cfg["min_cadence_days"]), cfg["max_cadence_days"]))
+        out.append(
+            {
+                "record": {"id": pid, "name": names.get(pid, pid), "type": "person"},
+                "every": every,
+                "max": round(every * 1.5),
+                "suggestion": True,
+                "evidence": {
+                    "two_way_days": int(days),
+                    "two_way": int(n_two or 0),
+                    "first": first_d.isoformat(),
+                    "last": last_d.isoformat(),
+                },
+                "why": (
+                    f"you talk every ~{every} days, {int(n_two or 0)} two-way contacts "
+                    f"since {first_d.year}"
+                ),
+            }
+        )
+    return out
