@@ -15,9 +15,12 @@ from kith.intelligence.attention import at_risk_by_type, my_attention, today
 from kith.interactions.selectors import recent_interactions
 from kith.records.selectors import contacts_of, resolve, search_records
 from kith.relationships.selectors import employers, team_ids
+from kith.tasks.cadence_selectors import due
+from kith.tasks.selectors import tasks_for
 
 RISK_SHOWN = 8
 ACTIVITY_SHOWN = 12
+TASKS_SHOWN = 8
 
 
 def my_person(viewer: Viewer, email: str) -> dict[str, Any]:
@@ -46,6 +49,8 @@ def home_digest(viewer: Viewer, email: str) -> dict[str, Any]:
         "people_at_risk": [] if me["person"] else risk["person"],
         "accounts_at_risk": risk["organization"],
         "activity": recent_interactions(viewer, limit=ACTIVITY_SHOWN),
+        "overdue_tasks": tasks_for(viewer, overdue=True, limit=TASKS_SHOWN)[0],
+        "due_cadences": due(viewer, limit=TASKS_SHOWN),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ["auth", "home", "records", "graph", "lists", "imports", "dedupe", "admin"]
+MODULES = ["auth", "home", "records", "graph", "lists", "imports", "dedupe", "admin", "tasks"]
 
 urlpatterns = [
     pattern

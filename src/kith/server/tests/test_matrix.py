@@ -16,12 +16,15 @@ from django.test import Client
 
 from kith.accounts.models import ApiToken
 from kith.accounts.selectors import get_user, viewer_of
+from kith.core.viewer import SYSTEM
 from kith.dedupe.services import merge_records
 from kith.interactions.services import log_interaction
 from kith.lists.services import save_view
 from kith.relationships.services import relate
 from kith.server.api import api
 from kith.server.tests.conftest import Caller, make_caller
+from kith.tasks.cadence_services import set_cadence
+from kith.tasks.services import create_task
 from kith.testing import make_home, make_person
 from kith.webhooks.models import Delivery
 from kith.webhooks.services import add_webhook
@@ -113,6 +116,28 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("GET", "/lists/person/views", None, "read", False),
     ("POST", "/lists/person/views", {"name": "Mine", "params": {"q": ["sam"]}}, "write", False),
     ("DELETE", "/lists/views/{view}", None, "write", True),  # the owner's view
+    # kith.tasks: tasks follow the privacy of the records they are about
+    ("GET", "/tasks", None, "read", False),
+    ("POST", "/tasks", {"title": "Call Sam", "about": ["{shared}"]}, "write", False),
+    ("POST", "/tasks", {"title": "Peek", "about": ["{private}"]}, "write", True),
+    ("GET", "/tasks/{task}", None, "read", False),
+    ("GET", "/tasks/{private_task}", None, "read", True),
+    ("GET", "/tasks/{task}/history", None, "read", False),
+    ("PATCH", "/tasks/{task}", {"set": {"title": "Changed"}}, "write", False),
+    ("PATCH", "/tasks/{private_task}", {"set": {"title": "Changed"}}, "write", True),
+    ("POST", "/tasks/{task}/done", None, "write", False),
+    ("POST", "/tasks/{private_task}/done", None, "write", True),
+    ("POST", "/tasks/{task}/reopen", None, "write", False),
+    ("POST", "/tasks/{task}/cancel", None, "write", False),
+    ("POST", "/tasks/{task}/snooze", {"until": "2099-01-01"}, "write", False),
+    ("GET", "/cadences", None, "read", False),
+    ("POST", "/cadences", {"ref": "{shared}", "every": 30}, "write", False),
+    ("POST", "/cadences", {"ref": "{private}", "every": 30}, "write", True),
+    ("POST", "/cadences/{cadence}/pause", {"until": "2099-01-01"}, "write", False),
+    ("POST", "/cadences/{cadence}/task", None, "write", False),
+    ("DELETE", "/cadences/{cadence}", None, "write", False),
+    ("GET", "/cadences/suggestions", None, "read", False),
+    ("GET", "/due", None, "read", False),
 ]
 
 
@@ -150,7 +175,13 @@ def world(settings: Any) -> dict[str, Any]:
     view = save_view(
         viewer=viewer_of(get_user("owner@our.test")), type_key="person", name="Owner's", query={}
     )
+    task = create_task(viewer=SYSTEM, title="Call Sam", about=[shared["id"]])
+    private_task = create_task(viewer=SYSTEM, title="Call Pat", about=[private["id"]])
+    cadence = set_cadence(viewer=SYSTEM, ref=shared["id"], every=30)
     ids = {
+        "task": task.id,
+        "private_task": private_task.id,
+        "cadence": cadence.id,
         "shared": shared["id"],
         "other": other["id"],
         "deleted": gone["id"],

@@ -86,6 +86,8 @@ def pages() -> list[str]:
         "/admin/webhooks",
         "/admin/audit",
         "/account/tokens",
+        "/tasks",
+        "/tasks?show=overdue",
     ]
 
 
