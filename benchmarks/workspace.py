@@ -64,9 +64,9 @@ def ensure_workspace(scale: str = "full") -> Path:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     # a child process: Django is configured once per process, on one database
     code = (
-        "import sys, kith; from benchmarks.workspace import SPECS; "
-        "from kith.demo.services import load_demo; "
-        f"kith.open(sys.argv[1]); load_demo(spec=SPECS[{scale!r}])"
+        "import sys, kith; from benchmarks.workspace import SPECS; kith.open(sys.argv[1]); "
+        "from kith.demo.services import load_demo; "  # its models load once Django is set up
+        f"load_demo(spec=SPECS[{scale!r}])"
     )
     subprocess.run([sys.executable, "-c", code, f"sqlite:///{db}"], check=True)
     stamp.write_text(spec_key(spec))

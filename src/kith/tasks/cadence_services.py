@@ -15,11 +15,11 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from kith.core import clock
+from kith.core.bulk import ChangeRow, execute_many, insert_changes, time_adapter, to_json
 from kith.core.context import current_actor
 from kith.core.errors import Conflict, ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
-from kith.core.models import Change
 from kith.core.parse import parse_date
 from kith.core.services import audit, record_change
 from kith.core.viewer import SYSTEM, Viewer
@@ -199,7 +199,7 @@ def _key(cadence_id: str) -> str:
 
 
 def _title(s: sel.CadenceState) -> str:
-    return f"Get in touch with {s.cadence.record.name}"
+    return f"Get in touch with {s.cadence.record_name}"
 
 
 @transaction.atomic
@@ -207,7 +207,7 @@ def open_cadence_task(*, viewer: Viewer, ref: str, member: str | None = None) ->
     """Open (or update) the task of one cadence now, whatever its state."""
     cadence = sel.get_cadence(viewer, ref, member=sel.check_member(viewer, member))
     found = [s for s in sel.states(viewer, record=cadence.record) if s.cadence.id == cadence.id]
-    state = found[0] if found else sel.state_of(cadence, None, clock.today())
+    state = found[0] if found else sel.state_of(sel.row_of(cadence), None, clock.today())
     return create_task(
         viewer=viewer,
         title=_title(state),
@@ -221,99 +221,138 @@ def open_cadence_task(*, viewer: Viewer, ref: str, member: str | None = None) ->
     )
 
 
+_TASK_COLUMNS = (
+    "id",
+    "title",
+    "notes",
+    "due",
+    "due_key",
+    "owner_id",
+    "status",
+    "priority",
+    "party",
+    "source",
+    "source_ref",
+    "dedupe_key",
+    "repeat",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "version",
+    "completed_by",
+    "evidence",
+    "previous",
+)
+
+
 @transaction.atomic
 def scan_cadences(as_of: dt.date | None = None) -> dict[str, int]:
     """Open or update a task for every overdue cadence; close the tasks of cadences that
     are back in touch (done, the contact as the reason) or paused (cancelled).
 
-    Set-based: two reads and bulk writes whatever the number of cadences; one audit entry.
+    Set-based: three reads (cadences, their last contacts, the open cadence tasks) and
+    multi-row writes whatever the number of cadences; one audit entry for the scan.
     """
     day = as_of or clock.today()
     now = clock.now()
-    actor = current_actor()[:254]
+    at = time_adapter()(now)
+    actor = current_actor()[:150]
     states = sel.states(SYSTEM, as_of=day)
-    by_key = {_key(s.cadence.id): s for s in states}
     open_tasks = {
-        t.dedupe_key: t
-        for t in Task.objects.filter(source=Source.CADENCE, status=Status.OPEN).exclude(
-            dedupe_key=""
+        key: (tid, due, notes, version)
+        for tid, key, due, notes, version in Task.objects.filter(
+            source=Source.CADENCE, status=Status.OPEN
         )
+        .exclude(dedupe_key="")
+        .values_list("id", "dedupe_key", "due", "notes", "version")
     }
-    new_tasks: list[Task] = []
-    links: list[TaskLink] = []
+    new_rows: list[tuple[Any, ...]] = []
+    links: list[tuple[str, str]] = []
     changed: list[Task] = []
     closed: list[Task] = []
-    history: list[Change] = []
-    for key, s in by_key.items():
-        task = open_tasks.get(key)
+    history: list[ChangeRow] = []
+    for s in states:
+        key = _key(s.cadence.id)
+        found = open_tasks.get(key)
         due_day = s.overdue_on if s.last else day
         if s.status == sel.OVERDUE:
-            if task is None:
-                task = Task(
-                    id=new_id("tsk"),
-                    title=_title(s),
-                    notes=s.reason,
-                    due=due_day,
-                    due_key=due_day,
-                    owner_id=s.cadence.owner_id,
-                    priority=3,
-                    source=Source.CADENCE,
-                    source_ref=s.cadence.id,
-                    dedupe_key=key,
-                    created_by=actor,
-                    created_at=now,
+            if found is None:
+                tid = new_id("tsk")
+                new_rows.append(
+                    (
+                        tid,
+                        _title(s),
+                        s.reason,
+                        due_day,
+                        due_day,
+                        s.cadence.owner_id,
+                        "open",
+                        3,
+                        "ours",
+                        "cadence",
+                        s.cadence.id,
+                        key,
+                        "",
+                        actor,
+                        at,
+                        at,
+                        1,
+                        "",
+                        "",
+                        "",
+                    )
+                )
+                links.append((tid, s.cadence.record_id))
+                history.append(_entry(tid, "create", None, {"due": due_day}, actor, at, key))
+            elif found[1] != due_day or found[2] != s.reason:
+                tid, old, _, version = found
+                changed.append(
+                    Task(
+                        id=tid,
+                        due=due_day,
+                        due_key=due_day,
+                        notes=s.reason,
+                        version=version + 1,
+                        updated_at=now,
+                    )
+                )
+                history.append(
+                    _entry(tid, "update", {"due": old}, {"due": due_day}, actor, at, key)
+                )
+        elif found is not None and s.status in (sel.OK, sel.DUE, sel.PAUSED):
+            back = s.status != sel.PAUSED
+            status = Status.DONE if back else Status.CANCELLED
+            tid, _, _, version = found
+            closed.append(
+                Task(
+                    id=tid,
+                    status=status,
+                    completed_at=now,
+                    completed_by=actor,
+                    version=version + 1,
                     updated_at=now,
                 )
-                new_tasks.append(task)
-                links.append(TaskLink(task=task, record_id=s.cadence.record_id))
-                history.append(_entry(task.id, "create", None, {"due": due_day}, actor, now, key))
-            elif task.due != due_day or task.notes != s.reason:
-                old = task.due
-                task.due, task.due_key, task.notes = due_day, due_day, s.reason
-                task.version += 1
-                task.updated_at = now
-                changed.append(task)
-                history.append(
-                    _entry(task.id, "update", {"due": old}, {"due": due_day}, actor, now, key)
-                )
-        elif task is not None and s.status in (sel.OK, sel.DUE, sel.PAUSED):
-            back = s.status != sel.PAUSED
-            task.status = Status.DONE if back else Status.CANCELLED
-            task.completed_at, task.completed_by = now, actor
-            task.version += 1
-            task.updated_at = now
-            closed.append(task)
-            note = f"back in touch: {s.reason}" if back else s.reason
-            history.append(
-                _entry(
-                    task.id,
-                    "done" if back else "cancel",
-                    None,
-                    {"status": task.status},
-                    actor,
-                    now,
-                    note,
-                )
             )
-    Task.objects.bulk_create(new_tasks, batch_size=500)
-    TaskLink.objects.bulk_create(links, batch_size=500)
-    Task.objects.bulk_update(
-        changed, ["due", "due_key", "notes", "version", "updated_at"], batch_size=500
-    )
-    Task.objects.bulk_update(
-        closed, ["status", "completed_at", "completed_by", "version", "updated_at"], batch_size=500
-    )
-    Change.objects.bulk_create(history, batch_size=500)
+            note = f"back in touch: {s.reason}" if back else s.reason
+            action = "done" if back else "cancel"
+            history.append(_entry(tid, action, None, {"status": status}, actor, at, note))
+    execute_many(Task, _TASK_COLUMNS, new_rows)
+    execute_many(TaskLink, ("task_id", "record_id"), links)
+    fields = ["due", "due_key", "notes", "version", "updated_at"]
+    Task.objects.bulk_update(changed, fields, batch_size=500)
+    fields = ["status", "completed_at", "completed_by", "version", "updated_at"]
+    Task.objects.bulk_update(closed, fields, batch_size=500)
+    insert_changes(history)
     counts = {
         "cadences": len(states),
         "overdue": sum(1 for s in states if s.status == sel.OVERDUE),
-        "opened": len(new_tasks),
+        "opened": len(new_rows),
         "updated": len(changed),
         "closed": len(closed),
     }
     audit("cadences.scanned", target=day.isoformat(), detail=counts)
-    for task in new_tasks:
-        publish("task.created", task_id=task.id)
+    for row in new_rows:
+        publish("task.created", task_id=row[0])
     for task in changed:
         publish("task.updated", task_id=task.id)
     for task in closed:
@@ -327,18 +366,17 @@ def _entry(
     old: dict[str, Any] | None,
     new: dict[str, Any],
     actor: str,
-    at: dt.datetime,
+    at: Any,
     note: str,
-) -> Change:
-    plain = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in new.items()}
-    before = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in (old or {}).items()}
-    return Change(
-        entity_id=task_id,
-        entity_kind="task",
-        action=action,
-        old=before or None,
-        new=plain,
-        actor=actor,
-        at=at,
-        note=f"keep in touch: {note}"[:300],
+) -> ChangeRow:
+    return (
+        task_id,
+        "task",
+        action,
+        "",
+        to_json(old) if old else None,
+        to_json(new),
+        actor,
+        at,
+        f"keep in touch: {note}"[:300],
     )
