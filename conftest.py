@@ -71,6 +71,7 @@ _VERSION_CACHES = (
     ("kith.intelligence.selectors", "_PAST"),
     ("kith.network.graph", "_cache"),
     ("kith.intelligence.attention", "_memo_cache"),
+    ("kith.tasks.cadence_selectors", "_cache"),
 )
 
 

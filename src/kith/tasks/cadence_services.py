@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from kith.core import clock
+from kith.core import clock, counters
 from kith.core.bulk import ChangeRow, execute_many, insert_changes, time_adapter, to_json
 from kith.core.context import current_actor
 from kith.core.errors import Conflict, ValidationError
@@ -122,6 +122,7 @@ def set_cadence(
             old=before,
             new=_view(existing),
         )
+        counters.bump(sel.VERSION)
         audit("cadence.changed", target=record.id, detail={"id": existing.id, "every": ideal})
         return existing
     cadence = Cadence(
@@ -143,6 +144,7 @@ def set_cadence(
             f"ref: {record.name} got a cadence from someone else just now; try again", field="ref"
         ) from None
     record_change(entity_id=cadence.id, entity_kind="cadence", action="create", new=_view(cadence))
+    counters.bump(sel.VERSION)
     audit(
         "cadence.set",
         target=record.id,
@@ -172,6 +174,7 @@ def pause_cadence(
         old=before,
         new=_view(cadence),
     )
+    counters.bump(sel.VERSION)
     audit(
         "cadence.paused",
         target=cadence.record_id,
@@ -186,6 +189,7 @@ def remove_cadence(*, viewer: Viewer, ref: str, member: str | None = None) -> st
     cadence = sel.get_cadence(viewer, ref, member=sel.check_member(viewer, member))
     cid = cadence.id
     record_change(entity_id=cid, entity_kind="cadence", action="delete", old=_view(cadence))
+    counters.bump(sel.VERSION)
     audit("cadence.removed", target=cadence.record_id, detail={"id": cid})
     Task.objects.filter(dedupe_key=_key(cid), status=Status.OPEN).update(
         status=Status.CANCELLED, completed_at=clock.now(), completed_by=current_actor()[:254]

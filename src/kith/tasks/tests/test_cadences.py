@@ -200,3 +200,14 @@ def test_private_records_cadences_are_hidden(world, settings) -> None:  # type: 
     assert {d["record"]["name"] for d in sel.due(viewer_of(owner))} == {"Bob Roe", "Secret Sam"}
     with pytest.raises(NotFound):
         set_cadence(viewer=other, ref=secret.id, every=10)
+
+
+def test_the_shared_answer_follows_new_contact_and_cadence_changes(world, time_travel) -> None:  # type: ignore[no-untyped-def]
+    set_cadence(viewer=SYSTEM, ref="Jane Doe", every=10)
+    assert [d["record"]["name"] for d in sel.due(SYSTEM)] == ["Jane Doe"]
+    log("call", world["mia"], world["jane"])  # in touch now: no longer due
+    assert sel.due(SYSTEM) == []
+    set_cadence(viewer=SYSTEM, ref="Bob Roe", every=10)
+    assert [d["record"]["name"] for d in sel.due(SYSTEM)] == ["Bob Roe"]
+    remove_cadence(viewer=SYSTEM, ref="Bob Roe")
+    assert sel.due(SYSTEM) == []
