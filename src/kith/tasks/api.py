@@ -84,7 +84,7 @@ class DueFilters(Schema):
     as_of: dt.date | None = None
 
 
-class AsOf(Schema):
+class CadenceAsOf(Schema):
     as_of: dt.date | None = None
 
 
@@ -237,13 +237,13 @@ def snooze_task(request: HttpRequest, task_id: str, payload: SnoozeIn) -> Any:
 
 
 @router.get("/cadences", response={200: list[CadenceOut], **READ_ERRORS})
-def list_cadences(request: HttpRequest, filters: Query[AsOf]) -> Any:
+def list_cadences(request: HttpRequest, filters: Query[CadenceAsOf]) -> Any:
     """Every keep-in-touch cadence you may see, with where it stands."""
     return csel.list_cadences(viewer_of(require(request, "viewer")), as_of=filters.as_of)
 
 
 @router.get("/cadences/suggestions", response={200: list[SuggestionOut], **READ_ERRORS})
-def suggest(request: HttpRequest, filters: Query[AsOf]) -> Any:
+def suggest(request: HttpRequest, filters: Query[CadenceAsOf]) -> Any:
     """Suggested cadences from each relationship's usual rhythm, with the evidence."""
     return csel.suggestions(viewer_of(require(request, "viewer")), as_of=filters.as_of)
 
