@@ -11,10 +11,12 @@ from django.test.utils import CaptureQueriesContext
 
 from kith.accounts.selectors import get_user, viewer_of
 from kith.accounts.services import add_owned_record, add_user
+from kith.core import jobs, worker
 from kith.core.errors import NotFound, ValidationError
 from kith.core.models import AuditEvent
 from kith.core.viewer import SYSTEM
 from kith.tasks import cadence_selectors as sel
+from kith.tasks import jobs as task_jobs
 from kith.tasks.cadence_services import (
     open_cadence_task,
     pause_cadence,
@@ -211,3 +213,18 @@ def test_the_shared_answer_follows_new_contact_and_cadence_changes(world, time_t
     assert [d["record"]["name"] for d in sel.due(SYSTEM)] == ["Bob Roe"]
     remove_cadence(viewer=SYSTEM, ref="Bob Roe")
     assert sel.due(SYSTEM) == []
+
+
+def test_the_worker_runs_the_daily_scan(world, time_travel) -> None:  # type: ignore[no-untyped-def]
+    assert task_jobs.SCAN in {p.name for p in jobs.periodic_jobs()}
+    set_cadence(viewer=SYSTEM, ref="Bob Roe", every=30)
+    time_travel.to("2026-06-16T04:59:00Z")
+    worker.run_pending()
+    assert not Task.objects.exists()  # not due before 05:00 UTC
+    time_travel.to("2026-06-16T05:00:00Z")
+    worker.run_pending()
+    task = Task.objects.get()
+    assert task.source == "cadence" and task.title == "Get in touch with Bob Roe"
+    time_travel.to("2026-06-17T05:00:00Z")
+    worker.run_pending()
+    assert Task.objects.count() == 1  # the next day's scan updates, never duplicates
