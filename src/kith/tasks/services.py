@@ -129,7 +129,7 @@ def _check_version(task: Task, expected: int | None) -> None:
 def _locked(viewer: Viewer, task_id: str) -> Task:
     """The task, visible to ``viewer``, re-read under the write transaction."""
     task = get_task(viewer, task_id)
-    return Task.objects.select_for_update().select_related("owner").get(pk=task.pk)
+    return Task.objects.select_for_update(of=("self",)).select_related("owner").get(pk=task.pk)
 
 
 @transaction.atomic
@@ -473,7 +473,7 @@ def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
 
 
 def _complete_by(task: Task, interaction: Interaction) -> None:
-    locked = Task.objects.select_for_update().select_related("owner").get(pk=task.pk)
+    locked = Task.objects.select_for_update(of=("self",)).select_related("owner").get(pk=task.pk)
     if locked.status != Status.OPEN:
         return
     note = f"completed by {interaction.kind} {interaction.id} on {interaction.at:%Y-%m-%d}"
