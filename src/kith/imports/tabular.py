@@ -247,7 +247,9 @@ def csv_sheet(path: str, *, name: str) -> Sheet:
     fh, enc = open_text(path, name=name)
     sample = fh.read(65536)  # type: ignore[attr-defined]
     fh.seek(0)  # type: ignore[attr-defined]
-    reader = csv.reader(fh, delimiter=_delimiter(sample))  # type: ignore[arg-type]
+    # strict: a quote never closed is an error at the line it opened on, not one junk row
+    # holding the rest of the file (the lenient reader reads on to the end)
+    reader = csv.reader(fh, delimiter=_delimiter(sample), strict=True)  # type: ignore[arg-type]
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         start = 1
@@ -267,7 +269,12 @@ def csv_sheet(path: str, *, name: str) -> Sheet:
                 field="file",
             ) from None
         except csv.Error as exc:
-            raise ValidationError(f"{name}: line {start}: {exc}", field="file") from None
+            why = str(exc)
+            if why == "unexpected end of data":
+                why = 'a quoted field opened here is never closed (a missing ")'
+            raise ValidationError(
+                f"{name}: line {start}: {why}; nothing imported", field="file"
+            ) from None
         finally:
             fh.close()  # type: ignore[attr-defined]
 

@@ -254,3 +254,22 @@ def test_working_copies_live_in_the_data_directory_and_leftovers_are_swept(
         assert Path(folder).parent == root
     assert not left.exists() and fresh.exists()  # the running one (recent) is left alone
     assert sorted(p.name for p in root.iterdir()) == ["import-running"]
+
+
+def test_an_unclosed_quote_names_its_line_and_imports_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        'name,email,notes\nAda Lee,ada@x.test,fine\nJane Doe,jane@x.test,"unclosed\n'
+        "Bob Roe,bob@x.test,fine\n"
+    )
+    before = Record.objects.count()
+    for dry_run in (True, False):
+        with pytest.raises(KithError) as err:
+            import_file(viewer=SYSTEM, path=str(path), dry_run=dry_run)
+        assert err.value.message == (
+            'bad.csv: line 3: a quoted field opened here is never closed (a missing "); '
+            "nothing imported"
+        )
+    assert Record.objects.count() == before
+    path.write_text('name,email,notes\nAda Lee,ada@x.test,"a ""quoted"" 5"" screen"\n')
+    assert import_file(viewer=SYSTEM, path=str(path))["imported"] == 1  # well-formed quotes
