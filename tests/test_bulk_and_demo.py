@@ -60,3 +60,15 @@ def test_bulk_load_with_a_dangling_reference_writes_nothing() -> None:
             interactions=[(("int_a", "call", at, "", "", None, None), [("per_missing", "to")], [])],
         )
     assert Record.objects.count() == 0 and Participant.objects.count() == 0
+
+
+def test_many_people_few_relationships_still_employs_everyone_and_nobody_refers_themself() -> None:
+    spec = dataclasses.replace(SMALL, seed=7, people=400, orgs=80, relationships=100)
+    data = generate(spec)
+    employed = {r[2] for r in data.relationships if r[1] == "works_at"}
+    people = {r[0] for r in data.records if r[0].startswith("per_")}
+    assert len(people) == 400 and people <= employed  # --relationships bounds the rest only
+    assert all(r[2] != r[3] for r in data.relationships)
+    for seed in range(30):  # seeds where someone once picked themself to refer
+        made = generate(dataclasses.replace(SMALL, seed=seed, people=300, relationships=900))
+        assert all(r[2] != r[3] for r in made.relationships)

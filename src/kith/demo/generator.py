@@ -161,6 +161,9 @@ def generate(spec: Spec) -> Dataset:
             phone = f"+1202555{rng.randrange(10_000):04d}"
             contacts.append((pid, "phone", phone, phone, True))
 
+    # everyone's employment is kept whatever --relationships says (it only bounds the rest)
+    employment = len(rels)
+
     # structure between people and between organisations
     by_org: dict[str, list[str]] = {}
     for pid in people:
@@ -174,7 +177,9 @@ def generate(spec: Spec) -> Dataset:
                 rel("reports_to", pid, boss)
     for pid in people:
         if rng.random() < 0.03:
-            rel("referred", pid, rng.choice(people), since=day_between(start, spec.end))
+            friend = rng.choice(people)
+            if friend != pid:  # nobody refers themself
+                rel("referred", pid, friend, since=day_between(start, spec.end))
     for oid in orgs:
         if rng.random() < 0.3:
             rel(
@@ -201,7 +206,7 @@ def generate(spec: Spec) -> Dataset:
         if kind == "colleague_of" and employer[a] != employer[b]:
             kind = "knows"
         rel(kind, a, b, since=day_between(start - dt.timedelta(days=1500), spec.end))
-    del rels[max(spec.relationships, 0) :]
+    del rels[max(spec.relationships, employment) :]
 
     return Dataset(
         home_id=home,

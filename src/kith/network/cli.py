@@ -40,7 +40,8 @@ def cmd_path(
             say(f"no path to {v['to']['name']} within {v['max_hops']} hops on {v['as_of']}")
             return
         for n, p in enumerate(v["paths"], 1):
-            say(f"{n}. strength {p['strength']:.1f}, {p['hops']} hops")
+            hops = f"{p['hops']} hop{'s' if p['hops'] != 1 else ''}"
+            say(f"{n}. strength {p['strength']:.1f}, {hops}")
             for s in p["steps"]:
                 say(
                     f"   {s['from']['name']} --{s['label']} ({s['strength']:.0f})--> "
