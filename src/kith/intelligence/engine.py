@@ -14,6 +14,7 @@ from kith.core.viewer import SYSTEM, Viewer
 from kith.intelligence import aggregates as agg
 from kith.intelligence import sql as q
 from kith.intelligence.scoring import (
+    SCORES_FELL,
     OrgInputs,
     Score,
     org_health,
@@ -202,6 +203,8 @@ def _orgs(
             members_in_touch=sorted(name(m, m) for m in in_touch),
             key_people=key_people,
             departures=departed,
+            last_two_way=last,
+            as_of=snap.as_of,
             sentiment=(sent[0], int(sent[1])),
             score_recent=(recent[0], int(recent[1])),
             score_before=(before[0], int(before[1])),
@@ -214,7 +217,7 @@ def _orgs(
         ] + [
             {"date": window_start.isoformat(), "event": r}
             for r in score.reasons
-            if r.startswith("NPS fell")
+            if r.startswith(SCORES_FELL)
         ]
         if last:
             score.extra["last_two_way"] = last

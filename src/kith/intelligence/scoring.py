@@ -232,6 +232,11 @@ class OrgInputs:
     score_recent: tuple[float, int] = (0.0, 0)  # survey score sum, count (signal window)
     score_before: tuple[float, int] = (0.0, 0)  # the window before it
     window_start: dt.date | None = None
+    last_two_way: str = ""  # ISO date of the newest two-way contact with anyone there
+    as_of: dt.date | None = None
+
+
+SCORES_FELL = "average survey score fell"  # a risk event (at-risk lists it by this)
 
 
 def org_health(cfg: dict[str, Any], inp: OrgInputs) -> Score:
@@ -288,7 +293,13 @@ def org_health(cfg: dict[str, Any], inp: OrgInputs) -> Score:
         closest = max(inp.people, key=lambda p: (p[2], p[1]))
         reasons.insert(0, f"we engage {engaged} of the {len(inp.people)} people at {inp.name}")
         reasons.insert(1, f"closest: {closest[1]} (health {round(closest[2])})")
-    if threads == 0:
+    if threads == 0 and inp.last_two_way and inp.as_of is not None:
+        days = (inp.as_of - dt.date.fromisoformat(inp.last_two_way[:10])).days
+        reasons.append(
+            f"no two-way contact with anyone at {inp.name} for {days} days "
+            f"(last on {inp.last_two_way[:10]})"
+        )
+    elif threads == 0:
         reasons.append(f"nobody on our team talks to {inp.name}")
     elif threads == 1:
         reasons.append(f"only one of our people talks to {inp.name} ({inp.members_in_touch[0]})")
@@ -302,9 +313,11 @@ def org_health(cfg: dict[str, Any], inp: OrgInputs) -> Score:
         since = inp.window_start.strftime("%B") if inp.window_start else "then"
         if before - now >= cfg["score_drop_points"]:
             penalty += cfg["score_drop_penalty"]
-            reasons.append(f"NPS fell from {before:.0f} to {now:.0f} since {since}")
+            reasons.append(f"{SCORES_FELL} from {before:.0f} to {now:.0f} (0-10) since {since}")
         elif now - before >= cfg["score_drop_points"]:
-            reasons.append(f"NPS rose from {before:.0f} to {now:.0f} since {since}")
+            reasons.append(
+                f"average survey score rose from {before:.0f} to {now:.0f} (0-10) since {since}"
+            )
     if penalty:
         factors.append(_factor("risk_events", penalty, -min(penalty, score)))
         score = max(score - penalty, 0.0)

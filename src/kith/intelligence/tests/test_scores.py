@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 
@@ -120,7 +121,7 @@ def test_nps_drop(world):
     for day, score in [(D(2026, 6, 5), 9), (D(2026, 6, 20), 9), (D(2026, 9, 10), 5)]:
         log("survey", world["mia"], world["jane"], at=at(day), score=score, direction="in")
     view = health(SYSTEM, "Acme", as_of=D(2026, 10, 1))
-    assert "NPS fell from 9 to 5 since July" in view["reasons"]
+    assert "average survey score fell from 9 to 5 (0-10) since July" in view["reasons"]
 
 
 def test_person_health_breadth_and_history(world):
@@ -242,3 +243,17 @@ def test_merge_keeps_pair_table_exact(world):
     assert rows() == merged
     assert not PairStat.objects.filter(person_id=twin.id).exists()
     assert strength(SYSTEM, "Mia Team", "Jane Doe", as_of=D(2026, 7, 15))["two_way"] == 6
+
+
+def test_a_silent_account_says_how_long_since_anyone_there_was_in_two_way_contact(
+    time_travel: Any,
+) -> None:
+    home = make_home()
+    mia = make_person("Mia Team", org=home, since="2020-01-01")
+    fadeco = make_org("Fadeco")
+    raj = make_person("Raj Roe", org=fadeco, since="2024-01-01")
+    log("meeting", mia, raj, at="2026-02-15T10:00:00Z")
+    time_travel.to("2026-06-15T12:00:00Z")
+    reasons = health(SYSTEM, "Fadeco")["reasons"]
+    assert "no two-way contact with anyone at Fadeco for 120 days (last on 2026-02-15)" in reasons
+    assert not any("nobody on our team talks to" in r for r in reasons)
