@@ -22,6 +22,7 @@ ROUTERS = [
     "kith.network.api",
     "kith.lists.api",
     "kith.tasks.api",
+    "kith.rules.api",
 ]
 
 api = NinjaAPI(

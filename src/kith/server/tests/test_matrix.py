@@ -21,6 +21,7 @@ from kith.dedupe.services import merge_records
 from kith.interactions.services import log_interaction
 from kith.lists.services import save_view
 from kith.relationships.services import relate
+from kith.rules.services import add_rule
 from kith.server.api import api
 from kith.server.tests.conftest import Caller, make_caller
 from kith.tasks.cadence_services import set_cadence
@@ -138,6 +139,40 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("DELETE", "/cadences/{cadence}", None, "write", False),
     ("GET", "/cadences/suggestions", None, "read", False),
     ("GET", "/due", None, "read", False),
+    # kith.rules: workspace-wide automation, admins only
+    ("GET", "/rules", None, "admin", False),
+    (
+        "POST",
+        "/rules",
+        {
+            "rule": {
+                "name": "new",
+                "trigger": {"on": "record.created"},
+                "actions": [{"do": "log_note", "body": "x"}],
+            }
+        },
+        "admin",
+        False,
+    ),
+    (
+        "POST",
+        "/rules/check",
+        {
+            "rule": {
+                "name": "new",
+                "trigger": {"on": "record.created"},
+                "actions": [{"do": "log_note", "body": "x"}],
+            }
+        },
+        "admin",
+        False,
+    ),
+    ("GET", "/rules/{rule}", None, "admin", False),
+    ("POST", "/rules/{rule}/enable", None, "admin", False),
+    ("POST", "/rules/{rule}/disable", None, "admin", False),
+    ("DELETE", "/rules/{rule}", None, "admin", False),
+    ("GET", "/rules/{rule}/runs", None, "admin", False),
+    ("GET", "/rules/{rule}/test?record={shared}", None, "admin", False),
 ]
 
 
@@ -178,10 +213,18 @@ def world(settings: Any) -> dict[str, Any]:
     task = create_task(viewer=SYSTEM, title="Call Sam", about=[shared["id"]])
     private_task = create_task(viewer=SYSTEM, title="Call Pat", about=[private["id"]])
     cadence = set_cadence(viewer=SYSTEM, ref=shared["id"], every=30)
+    rule = add_rule(
+        doc={
+            "name": "m",
+            "trigger": {"on": "record.created"},
+            "actions": [{"do": "log_note", "body": "x"}],
+        }
+    )
     ids = {
         "task": task.id,
         "private_task": private_task.id,
         "cadence": cadence.id,
+        "rule": rule.id,
         "shared": shared["id"],
         "other": other["id"],
         "deleted": gone["id"],
