@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ["auth", "home", "records", "graph", "lists", "imports", "dedupe", "admin", "tasks"]
+MODULES = [
+    "auth",
+    "home",
+    "records",
+    "graph",
+    "lists",
+    "imports",
+    "dedupe",
+    "admin",
+    "tasks",
+    "rules",
+]
 
 urlpatterns = [
     pattern

@@ -88,6 +88,8 @@ def pages() -> list[str]:
         "/account/tokens",
         "/tasks",
         "/tasks?show=overdue",
+        "/rules",
+        "/rules/new",
     ]
 
 
