@@ -245,7 +245,8 @@ def _run(
             transaction.set_rollback(True)
         else:
             report["created_ids"] = sorted(writer.created)[:MAX_LISTED]  # a sample, to open
-            publish("bulk.loaded", counts=counts)
+            touched = sorted(writer.touched) if writer.touched is not None else None
+            publish("bulk.loaded", counts=counts, people=touched)
             if rejects is not None:
                 rejects.write()
                 report["reject_file"] = rejects.path

@@ -90,6 +90,9 @@ class Writer:
         self.uid_ids: dict[str, str] = {}
         self.known_ext: set[str] = set()
         self.created: set[str] = set()
+        # the participants of what it imported, for a pair refresh of just them; None once
+        # it changed our team (a works_at to the home organisation: a full rebuild)
+        self.touched: set[str] | None = set()
         self.pending: dict[str, Pending] = {}
         self.rels: list[tuple[str, str, str, str]] = []  # (id, from, to, role) works_at
         self.related: list[tuple[str, str, str, str]] = []  # (from id, type, target, where)
@@ -482,6 +485,8 @@ class Writer:
                  self.source, to_json(item.meta), now_db)
             )  # fmt: skip
             parts.extend((iid, rid, role, at) for rid, role in people)
+            if self.touched is not None:
+                self.touched.update(rid for rid, _ in people)
             new = {"kind": item.kind, "at": item.at.isoformat(), "with": [r for r, _ in people]}
             changes.append(
                 (iid, "interaction", "create", "", None, to_json(new), actor, now_db, note)
@@ -494,6 +499,8 @@ class Writer:
             )
         )
         rels = [(rid, "works_at", src, dst, role, None, None) for rid, src, dst, role in self.rels]
+        if self.home_id is not None and any(dst == self.home_id for *_, dst, _ in self.rels):
+            self.touched = None
         insert_relationships(rels, at=now_db, actor=actor, source=self.source)
         if inters:
             insert_interactions(inters, parts)

@@ -237,5 +237,28 @@ def on_record_changed(*, record_id: str, **_: Any) -> None:
         bump_version()
 
 
-def on_bulk_loaded(**_: Any) -> None:
-    rebuild_pairstats()
+REFRESH_AT_MOST = 2_000  # records an import touched, refreshed one by one; more: a rebuild
+
+
+@transaction.atomic
+def refresh_people(*, people: list[str]) -> None:
+    """Recompute the pair rows in which these records are the other side (all their pairs
+    with our team): every pair an imported interaction touched has one of its participants
+    there, so the cost follows what an import touched, not the whole workspace."""
+    with connection.cursor() as cur:
+        for person_id in people:
+            cur.execute(f"DELETE FROM {q.PAIR} WHERE person_id = %s", [person_id])
+            cur.execute(
+                f"INSERT INTO {q.PAIR} ({_COLUMNS}) {_select_sql('AND o.record_id = %s')}",
+                _select_params([person_id]),
+            )
+    bump_version()
+
+
+def on_bulk_loaded(*, people: list[str] | None = None, **_: Any) -> None:
+    """A bulk load or import: refresh the people it touched when it says which and they are
+    few (a small import into a big workspace); else rebuild the pair table."""
+    if people is not None and len(people) <= REFRESH_AT_MOST and is_built():
+        refresh_people(people=people)
+    else:
+        rebuild_pairstats()

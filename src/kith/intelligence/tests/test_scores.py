@@ -11,6 +11,8 @@ import pytest
 from kith.core.errors import ValidationError
 from kith.core.viewer import SYSTEM
 from kith.dedupe.services import merge_records
+from kith.imports.services import import_file
+from kith.intelligence import services
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import compute
 from kith.intelligence.models import PairStat
@@ -257,3 +259,33 @@ def test_a_silent_account_says_how_long_since_anyone_there_was_in_two_way_contac
     reasons = health(SYSTEM, "Fadeco")["reasons"]
     assert "no two-way contact with anyone at Fadeco for 120 days (last on 2026-02-15)" in reasons
     assert not any("nobody on our team talks to" in r for r in reasons)
+
+
+def test_a_small_import_refreshes_only_the_pairs_it_touched_and_they_equal_a_rebuild(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = make_home()
+    mia = make_person("Mia Team", org=home, since="2020-01-01", email="mia@our.test")
+    ann = make_person("Ann Lee", org=make_org("Acme"), email="ann@acme.test")
+    log("meeting", mia, ann, at="2025-06-01T10:00:00Z")
+    rebuild_pairstats()
+
+    def rows() -> list[tuple[Any, ...]]:
+        return sorted(PairStat.objects.values_list(*[f.name for f in PairStat._meta.fields][1:]))
+
+    box = tmp_path / "box.mbox"
+    box.write_text(
+        "".join(
+            f"From x Mon Jan  1 00:00:00 2024\nFrom: Mia Team <mia@our.test>\nTo: {to}\n"
+            f"Subject: m{n}\nDate: Mon, {n} Jun 2025 10:00:00 +0000\nMessage-ID: <m{n}@t>\n\nhi\n\n"
+            for n, to in enumerate(["ann@acme.test", "Bo Park <bo@acme.test>", "ann@acme.test"], 1)
+        )
+    )
+    rebuilds: list[int] = []
+    real = services.rebuild_pairstats
+    monkeypatch.setattr(services, "rebuild_pairstats", lambda **k: rebuilds.append(1) or real(**k))
+    assert import_file(viewer=SYSTEM, path=str(box))["counts"]["interactions_created"] == 3
+    assert rebuilds == []  # refreshed, not rebuilt
+    after_import = rows()
+    real()
+    assert after_import == rows() and len(after_import) > 1
