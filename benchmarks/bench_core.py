@@ -31,9 +31,12 @@ def _raw_rows(data, when) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-
     now = when(__import__("django.utils.timezone", fromlist=["now"]).now())
     tables: dict[str, list[tuple]] = {
         "records_record": [
-            (rid, t, n, name_key(n), json.dumps(f), 1, now, now) for rid, t, n, f in data.records
+            (rid, t, n, name_key(n), json.dumps(f), 1, now, now, False)
+            for rid, t, n, f in data.records
         ],
-        "core_change": [(r[0], "record", "create", "", "bench", now, "demo") for r in data.records],
+        "core_change": [
+            (r[0], "record", "create", "", None, None, "bench", now, "demo") for r in data.records
+        ],
         "records_contactpoint": [(rid, k, v, nm, "", p) for rid, k, v, nm, p in data.contacts],
         "relationships_relationship": [
             (
@@ -57,7 +60,25 @@ def _raw_rows(data, when) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-
     for (iid, kind, at, subject, direction, sentiment, score), people, links in data.bundles:
         at_db = when(at)
         tables["interactions_interaction"].append(
-            (iid, kind, at_db, subject, "", direction, sentiment, score, "", "", "demo", "{}", now)
+            # INTERACTION_COLUMNS: id kind at duration subject body direction sentiment score
+            # outcome external_id thread_id source meta created_at
+            (
+                iid,
+                kind,
+                at_db,
+                None,
+                subject,
+                "",
+                direction,
+                sentiment,
+                score,
+                "",
+                None,
+                "",
+                "demo",
+                "{}",
+                now,
+            )
         )
         tables["interactions_participant"].extend((iid, r, role, at_db) for r, role in people)
         tables["interactions_interactionlink"].extend((iid, r, at_db) for r in links)
@@ -65,16 +86,19 @@ def _raw_rows(data, when) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-
 
 
 def _raw_insert(path: Path, tables: dict[str, list[tuple]]) -> float:
-    from kith.bulk import services as bulk
+    from kith.core.bulk import CHANGE_COLUMNS
+    from kith.interactions.services import INTERACTION_COLUMNS, LINK_COLUMNS, PARTICIPANT_COLUMNS
+    from kith.records.batch import CONTACT_COLUMNS, RECORD_COLUMNS
+    from kith.relationships.services import RELATIONSHIP_COLUMNS
 
     columns = {
-        "records_record": bulk.RECORD_COLUMNS,
-        "core_change": bulk.CHANGE_COLUMNS,
-        "records_contactpoint": bulk.CONTACT_COLUMNS,
-        "relationships_relationship": bulk.RELATIONSHIP_COLUMNS,
-        "interactions_interaction": bulk.INTERACTION_COLUMNS,
-        "interactions_participant": bulk.PARTICIPANT_COLUMNS,
-        "interactions_interactionlink": bulk.LINK_COLUMNS,
+        "records_record": RECORD_COLUMNS,
+        "core_change": CHANGE_COLUMNS,
+        "records_contactpoint": CONTACT_COLUMNS,
+        "relationships_relationship": RELATIONSHIP_COLUMNS,
+        "interactions_interaction": INTERACTION_COLUMNS,
+        "interactions_participant": PARTICIPANT_COLUMNS,
+        "interactions_interactionlink": LINK_COLUMNS,
     }
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
@@ -162,12 +186,13 @@ def main(argv: list[str]) -> None:
         f"(goal <= {GOAL_LOAD_RATIO}x) {'OK' if ratio <= GOAL_LOAD_RATIO else 'MISSED'}"
     )
 
+    from kith.core.viewer import SYSTEM
     from kith.interactions.selectors import timeline
     from kith.records.selectors import resolve
     from kith.relationships.models import Relationship
     from kith.relationships.selectors import relations_view
 
-    anchor = resolve(data.anchor_org)
+    anchor = resolve(SYSTEM, data.anchor_org)
     n_rels = Relationship.objects.filter(to_record=anchor).count()
     with connection.cursor() as cur:
         cur.execute(
@@ -177,10 +202,10 @@ def main(argv: list[str]) -> None:
             [anchor.id],
         )
         n_int = cur.fetchone()[0]
-    rel_ms = _median_ms(lambda: relations_view(anchor))
-    tl_ms = _median_ms(lambda: timeline(anchor, limit=50))
-    home = resolve(data.home_id)
-    home_ms = _median_ms(lambda: timeline(home, limit=50))
+    rel_ms = _median_ms(lambda: relations_view(SYSTEM, anchor))
+    tl_ms = _median_ms(lambda: timeline(SYSTEM, anchor, limit=50))
+    home = resolve(SYSTEM, data.home_id)
+    home_ms = _median_ms(lambda: timeline(SYSTEM, home, limit=50))
     print(f"anchor org {anchor.id}: {n_rels:,} relationships, {n_int:,} interactions")
     for label, ms in (
         ("relations (all)", rel_ms),

@@ -51,6 +51,7 @@ def worker(db: str, end: str) -> dict[str, float]:
     import kith
 
     kith.open(f"sqlite:///{db}")
+    from kith.core.viewer import SYSTEM
     from kith.intelligence.conf import model_config
     from kith.intelligence.engine import compute
     from kith.intelligence.selectors import health
@@ -94,7 +95,7 @@ def worker(db: str, end: str) -> dict[str, float]:
     out["org_people"] = size
     compute(cfg, day, ("org", org_id))  # warm
     out["org_ms"] = _ms(lambda: compute(cfg, day, ("org", org_id)))
-    out["org_health_call_ms"] = _ms(lambda: health(org_id, as_of=day))
+    out["org_health_call_ms"] = _ms(lambda: health(SYSTEM, org_id, as_of=day))
 
     # naive baseline for the same org: per person, per interaction ORM reads
     def naive() -> None:

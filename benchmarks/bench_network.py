@@ -31,6 +31,7 @@ def worker(db: str, end: str) -> dict[str, Any]:
     import kith
 
     kith.open(f"sqlite:///{db}")
+    from kith.core.viewer import SYSTEM
     from kith.intelligence.services import ensure_pairstats
     from kith.network.graph import get_graph
     from kith.network.paths import search_layers, strongest_paths
@@ -83,7 +84,7 @@ def worker(db: str, end: str) -> dict[str, Any]:
         mine = strongest_paths(g, [a], b, max_hops=4, k=3, blocked=blocked)
         ours.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        path(g.ids[b], from_=g.ids[a], max_hops=4, k=3, as_of=day)
+        path(SYSTEM, g.ids[b], from_=g.ids[a], max_hops=4, k=3, as_of=day)
         selector.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         ref = nx_same_answer(a, b)
@@ -102,7 +103,7 @@ def worker(db: str, end: str) -> dict[str, Any]:
     team_times = []
     for _a, b in pairs[:5]:
         t = time.perf_counter()
-        path(g.ids[b], max_hops=4, k=3, as_of=day)
+        path(SYSTEM, g.ids[b], max_hops=4, k=3, as_of=day)
         team_times.append((time.perf_counter() - t) * 1000)
     out["team_ms"] = statistics.median(team_times)
     out["pair_ids"] = [g.ids[pairs[0][0]], g.ids[pairs[0][1]]]
