@@ -22,6 +22,7 @@ KITH_APPS = [
     "kith.webhooks",
     "kith.intelligence",
     "kith.network",
+    "kith.notifications",
     "kith.lists",
     "kith.rules",
     "kith.tasks",

@@ -54,6 +54,7 @@ CLI_MODULES = [
     "kith.cli.worker",
     "kith.rules.cli",
     "kith.tasks.cli",
+    "kith.notifications.cli",
 ]
 
 

@@ -356,11 +356,13 @@ class Worker:
         interval: float = 1.0,
         worker_id: str | None = None,
         parent_pid: int | None = None,
+        periodic: bool = True,
     ) -> None:
         self.concurrency = concurrency
         self.interval = interval
         self.worker_id = worker_id or new_worker_id()
         self.parent_pid = parent_pid
+        self.periodic = periodic
         self.stopping = threading.Event()
         self._changed = threading.Event()
         self._running: set[threading.Thread] = set()
@@ -412,7 +414,8 @@ class Worker:
                     self._maintain()
                     last_beat = time.monotonic()
                 try:
-                    schedule_due()
+                    if self.periodic:
+                        schedule_due()
                     claimed = self._fill(inline)
                 except DatabaseError as exc:
                     if "locked" not in str(exc):  # SQLite busy with a long write: just wait
@@ -463,9 +466,10 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def run_pending() -> dict[str, int]:
-    """Run every due job (and periodic run) in this thread until none is left (tests)."""
-    return Worker(concurrency=1, interval=0).run(once=True, inline=True)
+def run_pending(*, periodic: bool = True) -> dict[str, int]:
+    """Run every due job (and, unless told not to, periodic run) in this thread until none
+    is left: tests, where ``periodic=False`` leaves out other apps' schedules."""
+    return Worker(concurrency=1, interval=0, periodic=periodic).run(once=True, inline=True)
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ ROUTERS = [
     "kith.lists.api",
     "kith.tasks.api",
     "kith.rules.api",
+    "kith.notifications.api",
 ]
 
 api = NinjaAPI(

@@ -15,6 +15,7 @@ MODULES = [
     "admin",
     "tasks",
     "rules",
+    "notifications",
 ]
 
 urlpatterns = [
