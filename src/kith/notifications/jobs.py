@@ -99,3 +99,21 @@ def send_notification_email(*, notification_id: int) -> str:
         raise jobs.Retry(reason, after=backoff_seconds(attempt)) from None
     _record(n, email=Notification.Email.SENT, emailed_at=clock.now(), email_error="")
     return "sent"
+
+
+@jobs.job(timeout=300, max_attempts=EMAIL_ATTEMPTS)
+def send_plain_email(*, to: str, subject: str, body: str) -> str:
+    """Send one email that is no user's notification (a rule's "send an email" action).
+
+    A refusal or time-out asks the worker to retry with back-off; once the attempts are
+    spent the job is recorded failed with the server's reason (``kith jobs --failed``).
+    """
+    config = mail.smtp_config()
+    if config is None:
+        raise RuntimeError("KITH_SMTP_URL is not set: the email was not sent")
+    msg = mail.build_message(to=to, subject=subject, text=body)
+    try:
+        mail.send(msg, config)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise jobs.Retry(mail.describe(exc, config)) from None
+    return "sent"

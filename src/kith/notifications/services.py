@@ -15,11 +15,12 @@ from kith.core.events import publish
 from kith.core.services import audit
 from kith.core.viewer import Viewer
 from kith.notifications import mail
-from kith.notifications.jobs import send_notification_email
+from kith.notifications.jobs import send_notification_email, send_plain_email
 from kith.notifications.models import Notification, Preference
 from kith.notifications.tokens import find_token
 
 KIND_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,59}$")
+ADDRESS_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 ALL = "*"
 
 
@@ -183,3 +184,19 @@ def unsubscribe(*, token: str) -> dict[str, str]:
     type(row).objects.filter(pk=row.pk).update(used_at=clock.now())
     audit("notifications.unsubscribe", actor=row.user.get_username(), target=row.kind)
     return {"user": row.user.get_username(), "kind": row.kind}
+
+
+def send_email(*, to: str, subject: str, body: str = "") -> str:
+    """Queue one email to ``to`` (not a notification: a rule's email action); returns the
+    worker job's id. It is sent when the caller's transaction commits, retried on refusal."""
+    address = (to or "").strip()
+    if not ADDRESS_RE.match(address) or len(address) > 254:
+        raise ValidationError(f"to: {address[:80]!r} is not an email address", field="to")
+    heading = " ".join((subject or "").split())
+    if not heading or len(heading) > 200:
+        raise ValidationError("subject: give a subject of at most 200 characters", field="subject")
+    if len(body or "") > 100_000:
+        raise ValidationError("body: at most 100,000 characters", field="body")
+    if mail.smtp_config() is None:
+        raise ValidationError("KITH_SMTP_URL is not set: Kith cannot send email", field="to")
+    return jobs.enqueue(send_plain_email, to=address, subject=heading, body=body or "")

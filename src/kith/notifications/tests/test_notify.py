@@ -223,3 +223,28 @@ def test_mark_read_and_all_read_only_touch_your_own(jane: User) -> None:
     assert selectors.unread_count(me) == 0 and selectors.unread_count(viewer_of(sam)) == 1
     services.mark_read(viewer=me, notification_id=mine[1].pk, read=False)  # type: ignore[union-attr]
     assert selectors.unread_count(me) == 1
+
+
+def test_send_email_queues_a_plain_email_the_worker_sends(smtp: SmtpServer) -> None:
+    job_id = services.send_email(to="ann@client.example", subject="Renewal", body="Hi Ann")
+    assert smtp.inbox.messages == []
+    worker.run_pending(periodic=False)
+    (msg,) = smtp.inbox.messages
+    assert (msg["To"], msg["Subject"]) == ("ann@client.example", "Renewal")
+    assert "List-Unsubscribe" not in msg
+    assert DBTaskResult.objects.get(pk=job_id).status == "SUCCESSFUL"
+    with pytest.raises(ValidationError, match="to: 'not an address' is not an email address"):
+        services.send_email(to="not an address", subject="x")
+
+
+def test_send_email_to_a_refusing_server_ends_failed_with_the_reason(
+    refusing_smtp: SmtpServer, time_travel: clock.Trip
+) -> None:
+    job_id = services.send_email(to="ann@client.example", subject="Refused")
+    for _ in range(5):
+        worker.run_pending(periodic=False)
+        time_travel.advance(dt.timedelta(hours=1))
+    failed = DBTaskResult.objects.get(pk=job_id)
+    assert failed.status == "FAILED" and refusing_smtp.inbox.tries == 5
+    assert "gave up after 5 attempts: SMTP server 127.0.0.1" in failed.traceback
+    assert "refused: 554 5.7.1 Message refused by policy" in failed.traceback
