@@ -46,3 +46,16 @@ class IntelState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+class BandState(models.Model):
+    """The health band a record was last seen in, so a change of band is an event."""
+
+    record_id = models.CharField(primary_key=True, max_length=40)
+    type_key = models.CharField(max_length=64)
+    band = models.CharField(max_length=20)
+    score = models.FloatField(default=0.0)
+    since = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.record_id} {self.band}"

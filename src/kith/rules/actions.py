@@ -30,6 +30,7 @@ from kith.relationships.selectors import active_on
 from kith.relationships.services import end_relationship, relate
 from kith.rules.models import Rule, RuleRun
 from kith.rules.spec import render
+from kith.tasks.services import create_task as create_task_service
 from kith.webhooks.outbox import enqueue_to
 
 
@@ -97,8 +98,7 @@ def create_task(step: Step) -> dict[str, Any]:
     due = None
     if "due_in_days" in step.action:
         due = clock.local_today() + dt.timedelta(days=int(step.action["due_in_days"]))
-    services = import_module("kith.tasks.services")
-    task = services.create_task(
+    task = create_task_service(
         viewer=SYSTEM,
         title=step.text("title"),
         due=due,
@@ -113,6 +113,11 @@ def create_task(step: Step) -> dict[str, Any]:
     return {"status": "done", "task": task.id, "title": task.title}
 
 
+def _notifications() -> Any:
+    """The notifications app's services (installed beside rules; checked when a rule is added)."""
+    return import_module("kith.notifications.services")
+
+
 def notify(step: Step) -> dict[str, Any]:
     user = _user(step, "user")
     if user is None:
@@ -120,10 +125,9 @@ def notify(step: Step) -> dict[str, Any]:
     if why := _hidden(step, user):
         return {"status": "skipped", "reason": why, "user": user.username}
     record = step.record
-    notes = import_module("kith.notifications.services")
-    made = notes.notify(
+    made = _notifications().notify(
         user=user,
-        kind="rule",
+        kind="rule.fired",
         title=step.text("title"),
         body=step.text("body"),
         link=f"/records/{record.id}" if record is not None else "",
@@ -133,29 +137,34 @@ def notify(step: Step) -> dict[str, Any]:
             "record": record.id if record else "",
         },
     )
-    return {"status": "done", "user": user.username, "notification": getattr(made, "id", None)}
+    if made is None:
+        return {"status": "skipped", "reason": f"{user.username} turned rule notifications off"}
+    return {"status": "done", "user": user.username, "notification": made.pk}
 
 
 def email(step: Step) -> dict[str, Any]:
-    to = str(step.action["to"])
-    user = None
-    if to == "record.owner":
-        user = _user(step, "to")
-        if user is None:
-            return {"status": "skipped", "reason": "the record has no owner to email"}
-        to = user.email or user.username
-    else:
-        user = get_user_model().objects.filter(username__iexact=to).first()
-    if step.record is not None and step.record.private and user is None:
-        return {
-            "status": "skipped",
-            "reason": f"{step.record.id} is private; mail goes only to users who can see it",
-        }
-    if user is not None and (why := _hidden(step, user)):
-        return {"status": "skipped", "reason": why}
-    mail = import_module("kith.notifications.services")
-    made = mail.send_email(to=to, subject=step.text("subject"), body=step.text("body"))
-    return {"status": "done", "to": to, "email": getattr(made, "id", made)}
+    """Email a Kith user (or the record's owner) through the notifications' mail job."""
+    user = _user(step, "to")
+    if user is None:
+        return {"status": "skipped", "reason": "the record has no owner to email"}
+    if why := _hidden(step, user):
+        return {"status": "skipped", "reason": why, "user": user.username}
+    record = step.record
+    made = _notifications().notify(
+        user=user,
+        kind="rule.email",
+        title=step.text("subject"),
+        body=step.text("body"),
+        link=f"/records/{record.id}" if record is not None else "",
+        evidence={
+            "rule": step.rule.name,
+            "run": step.run.id,
+            "record": record.id if record else "",
+        },
+    )
+    if made is None:
+        return {"status": "skipped", "reason": f"{user.username} turned rule emails off"}
+    return {"status": "done", "user": user.username, "notification": made.pk, "email": made.email}
 
 
 def webhook(step: Step) -> dict[str, Any]:

@@ -15,7 +15,12 @@ import time
 from typing import Any
 
 from kith.core import jobs
+from kith.intelligence.bands import track_bands
 from kith.rules import engine, matching, scans
+from kith.rules.models import Rule, RuleEvent, RuleRun
+from kith.rules.spec import TIME_TRIGGERS
+
+BANDS = "health.band_changed"
 
 KICK_SECONDS = 0.5
 _last_kick = [0.0]
@@ -28,16 +33,29 @@ def drain_events() -> int:
     return engine.drain()
 
 
-@jobs.periodic("rules.drain", every=dt.timedelta(seconds=30), timeout=600)
+def _queued() -> bool:
+    return RuleEvent.objects.filter(status=RuleEvent.PENDING).exists()
+
+
+def _timed() -> bool:
+    time_rules = Rule.objects.filter(enabled=True, trigger__in=[*TIME_TRIGGERS, BANDS])
+    return time_rules.exists() or RuleRun.objects.filter(status=RuleRun.RUNNING).exists()
+
+
+@jobs.periodic("rules.drain", every=dt.timedelta(seconds=30), timeout=600, when=_queued)
 def drain_backstop() -> int:
     """Run queued rule events a kick may have missed."""
     return engine.drain()
 
 
-@jobs.periodic("rules.scan", every=dt.timedelta(minutes=5), timeout=1800)
+@jobs.periodic("rules.scan", every=dt.timedelta(minutes=5), timeout=1800, when=_timed)
 def scan_time_rules() -> dict[str, Any]:
-    """Queue the firings of the time-based rules, and mark runs stuck past their time-out."""
-    return scans.scan()
+    """Queue the firings of the time-based rules, follow health bands when a rule listens
+    to their changes, and mark runs stuck past their time-out."""
+    out = scans.scan()
+    if Rule.objects.filter(enabled=True, trigger=BANDS).exists():
+        out["bands"] = track_bands()  # publishes health.band_changed for each move
+    return out
 
 
 def kick() -> None:

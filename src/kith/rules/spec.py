@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dateutil import rrule as dateutil_rrule
+from django.apps import apps
 from django.contrib.auth import get_user_model
 
 from kith.core import clock
@@ -337,13 +338,12 @@ def check_action(
             )
         if "owner" in raw:
             _user_ref(raw["owner"], f"{path}.owner")
-    elif do == "notify":
-        _user_ref(raw["user"], f"{path}.user")
-    elif do == "email":
-        if not isinstance(raw["to"], str) or ("@" not in raw["to"] and raw["to"] != "record.owner"):
-            raise _err(
-                f"{path}.to", f"expected an email address or record.owner, not {raw['to']!r}"
-            )
+    elif do in ("notify", "email"):
+        if not apps.is_installed("kith.notifications"):
+            raise _err(f"{path}.do", f"{do} needs the notifications app, which is not installed")
+        _user_ref(
+            raw["user" if do == "notify" else "to"], f"{path}.{'user' if do == 'notify' else 'to'}"
+        )
     elif do == "webhook":
         if not Webhook.objects.filter(pk=str(raw["webhook"])).exists():
             raise _err(f"{path}.webhook", f"no webhook {raw['webhook']!r}")

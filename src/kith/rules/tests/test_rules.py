@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+from kith.accounts.services import add_owned_record, add_user
 from kith.core import clock, worker
 from kith.core.errors import KithError, ValidationError
 from kith.core.models import AuditEvent, Change
 from kith.core.viewer import SYSTEM
+from kith.intelligence.bands import track_bands
+from kith.intelligence.models import BandState
 from kith.interactions.models import Interaction
 from kith.records.models import Record, RecordType
 from kith.records.services import add_record, update_record
@@ -20,6 +23,7 @@ from kith.rules import engine, matching, scans, selectors
 from kith.rules import jobs as rule_jobs
 from kith.rules.models import Rule, RuleEvent, RuleRun
 from kith.rules.services import add_rule, set_enabled
+from kith.tasks.models import Task
 from kith.testing import log, make_home, make_org, make_person
 
 
@@ -421,3 +425,83 @@ def test_events_run_through_the_worker(
     deal.refresh_from_db()
     assert deal.fields["next_step"] == "call"
     assert RuleEvent.objects.get().status == "done"
+
+
+def test_a_task_per_rule_and_record_is_updated_not_duplicated(
+    deal_type: RecordType, make_rule: Any
+) -> None:
+    add_user(email="ann@our.test", role="member", password="correct horse battery")
+    make_rule(
+        name="follow-up",
+        trigger={"on": "record.changed", "type": "deal", "field": "stage"},
+        actions=[
+            {
+                "do": "create_task",
+                "title": "Follow up {{ record.name }}",
+                "owner": "ann@our.test",
+                "due_in_days": 2,
+            }
+        ],
+    )
+    deal = add_record(type_key="deal", name="Acme deal", fields={"stage": "open"})
+    update_record(ref=deal.id, values={"stage": "won"})
+    update_record(ref=deal.id, values={"stage": "lost"})
+    engine.drain()
+    assert Task.objects.count() == 1  # the second run updated the open task (dedupe key)
+    task = Task.objects.get()
+    assert (task.title, task.source, task.owner.username) == (
+        "Follow up Acme deal",
+        "rule",
+        "ann@our.test",
+    )
+    assert [r.status for r in RuleRun.objects.all()] == ["succeeded", "succeeded"]
+
+
+def test_nothing_for_a_user_who_cannot_see_the_record(
+    deal_type: RecordType, make_rule: Any
+) -> None:
+    owner = add_user(email="own@our.test", role="member", password="correct horse battery")[0]
+    add_user(email="ann@our.test", role="member", password="correct horse battery")
+    make_rule(
+        name="tell-ann",
+        trigger={"on": "record.changed", "type": "deal", "field": "stage"},
+        actions=[
+            {"do": "create_task", "title": "Look at {{ record.name }}", "owner": "ann@our.test"}
+        ],
+    )
+    secret = add_owned_record(user=owner, private=True, type_key="deal", name="Secret deal")
+    update_record(ref=secret.id, values={"stage": "won"})
+    engine.drain()
+    run = RuleRun.objects.get()
+    assert run.status == "succeeded"
+    assert run.trace["actions"][0]["status"] == "skipped"
+    assert (
+        run.trace["actions"][0]["reason"]
+        == f"ann@our.test cannot see {secret.id}; nothing was sent to them"
+    )
+    assert not Task.objects.exists()
+
+
+def test_health_band_changes_are_events(time_travel: Any, make_rule: Any) -> None:
+    home = make_home()
+    me = make_person("Me", email="me@our.test", org=home)
+    jane = make_person("Jane", email="jane@x.test")
+    for day in range(1, 13):
+        log("call", me, jane, at=f"2026-06-{day:02d}T10:00Z", direction="out")
+    make_rule(
+        name="cooling",
+        trigger={"on": "health.band_changed", "type": "person"},
+        actions=[
+            {"do": "log_note", "body": "{{ record.name }}: {{ event.old }} -> {{ event.new }}"}
+        ],
+    )
+    assert track_bands()["changed"] == 0  # the baseline
+    before = BandState.objects.get(pk=jane.id).band
+    time_travel.advance(days=400)
+    moved = track_bands()
+    assert moved["changed"] >= 1
+    engine.drain()
+    run = RuleRun.objects.get(record_id=jane.id)
+    assert run.status == "succeeded"
+    note = Interaction.objects.get(pk=run.trace["actions"][0]["interaction"])
+    assert note.body == f"Jane: {before} -> {BandState.objects.get(pk=jane.id).band}"
