@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from importlib import import_module
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -22,6 +21,8 @@ from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
 from kith.core.viewer import SYSTEM
 from kith.interactions.services import log_interaction
+from kith.notifications.services import notify as notify_service
+from kith.notifications.services import send_email
 from kith.records.models import Record
 from kith.records.selectors import can_see, resolve
 from kith.records.services import update_record
@@ -113,11 +114,6 @@ def create_task(step: Step) -> dict[str, Any]:
     return {"status": "done", "task": task.id, "title": task.title}
 
 
-def _notifications() -> Any:
-    """The notifications app's services (installed beside rules; checked when a rule is added)."""
-    return import_module("kith.notifications.services")
-
-
 def notify(step: Step) -> dict[str, Any]:
     user = _user(step, "user")
     if user is None:
@@ -125,7 +121,7 @@ def notify(step: Step) -> dict[str, Any]:
     if why := _hidden(step, user):
         return {"status": "skipped", "reason": why, "user": user.username}
     record = step.record
-    made = _notifications().notify(
+    made = notify_service(
         user=user,
         kind="rule.fired",
         title=step.text("title"),
@@ -143,28 +139,27 @@ def notify(step: Step) -> dict[str, Any]:
 
 
 def email(step: Step) -> dict[str, Any]:
-    """Email a Kith user (or the record's owner) through the notifications' mail job."""
-    user = _user(step, "to")
-    if user is None:
-        return {"status": "skipped", "reason": "the record has no owner to email"}
-    if why := _hidden(step, user):
-        return {"status": "skipped", "reason": why, "user": user.username}
-    record = step.record
-    made = _notifications().notify(
-        user=user,
-        kind="rule.email",
-        title=step.text("subject"),
-        body=step.text("body"),
-        link=f"/records/{record.id}" if record is not None else "",
-        evidence={
-            "rule": step.rule.name,
-            "run": step.run.id,
-            "record": record.id if record else "",
-        },
-    )
-    if made is None:
-        return {"status": "skipped", "reason": f"{user.username} turned rule emails off"}
-    return {"status": "done", "user": user.username, "notification": made.pk, "email": made.email}
+    """Email through the notifications' mail job: a Kith user (or the record's owner), who
+    must be able to see the record, or an outside address when the record is not private."""
+    to = str(step.action["to"]).strip()
+    user = None
+    if to == "record.owner":
+        user = _user(step, "to")
+        if user is None:
+            return {"status": "skipped", "reason": "the record has no owner to email"}
+    else:
+        user = get_user_model().objects.filter(username__iexact=to).first()
+    if user is not None:
+        if why := _hidden(step, user):
+            return {"status": "skipped", "reason": why, "to": user.username}
+        to = user.email or user.username
+    elif step.record is not None and step.record.private:
+        return {
+            "status": "skipped",
+            "reason": f"{step.record.id} is private; it is mailed only to users who can see it",
+        }
+    job = send_email(to=to, subject=step.text("subject"), body=step.text("body"))
+    return {"status": "done", "to": to, "job": job}
 
 
 def webhook(step: Step) -> dict[str, Any]:

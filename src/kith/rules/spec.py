@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dateutil import rrule as dateutil_rrule
-from django.apps import apps
 from django.contrib.auth import get_user_model
 
 from kith.core import clock
@@ -338,12 +337,12 @@ def check_action(
             )
         if "owner" in raw:
             _user_ref(raw["owner"], f"{path}.owner")
-    elif do in ("notify", "email"):
-        if not apps.is_installed("kith.notifications"):
-            raise _err(f"{path}.do", f"{do} needs the notifications app, which is not installed")
-        _user_ref(
-            raw["user" if do == "notify" else "to"], f"{path}.{'user' if do == 'notify' else 'to'}"
-        )
+    elif do == "notify":
+        _user_ref(raw["user"], f"{path}.user")
+    elif do == "email":
+        to = raw["to"]
+        if not isinstance(to, str) or ("@" not in to and to != "record.owner"):
+            raise _err(f"{path}.to", f"expected an email address or record.owner, not {to!r}")
     elif do == "webhook":
         if not Webhook.objects.filter(pk=str(raw["webhook"])).exists():
             raise _err(f"{path}.webhook", f"no webhook {raw['webhook']!r}")

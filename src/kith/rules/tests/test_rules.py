@@ -16,6 +16,7 @@ from kith.core.viewer import SYSTEM
 from kith.intelligence.bands import track_bands
 from kith.intelligence.models import BandState
 from kith.interactions.models import Interaction
+from kith.notifications.models import Notification
 from kith.records.models import Record, RecordType
 from kith.records.services import add_record, update_record
 from kith.relationships.services import end_relationship
@@ -505,3 +506,33 @@ def test_health_band_changes_are_events(time_travel: Any, make_rule: Any) -> Non
     assert run.status == "succeeded"
     note = Interaction.objects.get(pk=run.trace["actions"][0]["interaction"])
     assert note.body == f"Jane: {before} -> {BandState.objects.get(pk=jane.id).band}"
+
+
+def test_notify_and_email_respect_privacy(
+    deal_type: RecordType, make_rule: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KITH_SMTP_URL", "smtp://127.0.0.1:2525")
+    owner = add_user(email="own@our.test", role="member", password="correct horse battery")[0]
+    add_user(email="ann@our.test", role="member", password="correct horse battery")
+    make_rule(
+        name="tell",
+        trigger={"on": "record.changed", "type": "deal", "field": "stage"},
+        actions=[
+            {"do": "notify", "user": "ann@our.test", "title": "{{ record.name }} moved"},
+            {"do": "notify", "user": "record.owner", "title": "{{ record.name }} moved"},
+            {"do": "email", "to": "partner@outside.test", "subject": "{{ record.name }}"},
+        ],
+    )
+    secret = add_owned_record(user=owner, private=True, type_key="deal", name="Secret deal")
+    public = add_record(type_key="deal", name="Open deal")
+    for deal in (secret, public):
+        update_record(ref=deal.id, values={"stage": "won"})
+    engine.drain()
+    hidden = RuleRun.objects.get(record_id=secret.id).trace["actions"]
+    assert [a["status"] for a in hidden] == ["skipped", "done", "skipped"]
+    assert hidden[0]["reason"] == f"ann@our.test cannot see {secret.id}; nothing was sent to them"
+    assert hidden[2]["reason"].endswith("is private; it is mailed only to users who can see it")
+    shown = RuleRun.objects.get(record_id=public.id).trace["actions"]
+    assert [a["status"] for a in shown] == ["done", "skipped", "done"]  # no owner to tell
+    titles = sorted(Notification.objects.values_list("user__username", "title"))
+    assert titles == [("ann@our.test", "Open deal moved"), ("own@our.test", "Secret deal moved")]
