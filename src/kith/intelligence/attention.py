@@ -150,5 +150,5 @@ def at_risk_by_type(viewer: Viewer, limit: int) -> dict[str, list[dict[str, Any]
     for r in rows:
         bucket = out.setdefault(r["type"], [])
         if len(bucket) < limit:
-            bucket.append({**r, "why": [w for w in r["why"] if w][:4]})
+            bucket.append({**r, "reasons": [w for w in r["reasons"] if w][:4]})
     return out

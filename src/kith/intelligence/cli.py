@@ -141,7 +141,7 @@ def cmd_at_risk(
                     f"{r['score']:.0f}",
                     f"{r['change']:+.0f}",
                     r["newest_event"],
-                    "; ".join(r["why"][:3]),
+                    "; ".join(r["reasons"][:3]),
                 )
                 for r in rs
             ],

@@ -98,5 +98,5 @@ class AtRiskOut(Out):
     change: float
     value: float
     newest_event: str
-    why: list[str]
+    reasons: list[str]
     factors: list[FactorOut]

@@ -238,7 +238,7 @@ def at_risk(
         elif low:
             why.append(f"health is {s.band} ({score:.0f})")
         why += [e["event"] for e in events]
-        why += [r for r in s.reasons if r not in why and not r.startswith("NPS")]
+        why += [r for r in s.reasons if r not in why and not r.startswith("average survey")]
         newest = max([e["date"] for e in events] + [_last_contact(s)], default="")
         out.append(
             {
@@ -251,7 +251,7 @@ def at_risk(
                 "change": round(-drop, 1),
                 "value": round(now.value.get(rid, 0.0), 1),
                 "newest_event": newest,
-                "why": why,
+                "reasons": why,
                 "factors": s.factors,
             }
         )

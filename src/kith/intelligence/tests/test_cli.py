@@ -37,7 +37,7 @@ def test_best_and_at_risk(cli):
     code, out, _ = cli("at-risk", "--as-of", "2026-12-01", "--json")
     assert code == 0
     rows = json.loads(out)
-    assert rows and rows[0]["change"] < 0 and rows[0]["why"]
+    assert rows and rows[0]["change"] < 0 and rows[0]["reasons"]
     code, out, _ = cli("at-risk", "--as-of", "2026-12-01")
     assert code == 0 and "at risk" in out
 

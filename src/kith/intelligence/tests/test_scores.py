@@ -115,7 +115,7 @@ def test_departed_champion(world):
     assert any(f["name"] == "risk_events" for f in after["factors"])
     risky = at_risk(SYSTEM, as_of=D(2026, 9, 15), kind="organization")
     assert risky and risky[0]["name"] == "Acme"
-    assert "champion Jane Doe left" in risky[0]["why"]
+    assert "champion Jane Doe left" in risky[0]["reasons"]
 
 
 def test_nps_drop(world):
