@@ -130,7 +130,8 @@ def check(doc: Any) -> dict[str, Any]:
         raise _err("enabled", f"expected true or false, not {enabled!r}")
     trigger = check_trigger(doc.get("trigger"))
     cond_doc = doc.get("conditions")
-    fields = conditions.known_fields([trigger["type"]] if trigger.get("type") else None)
+    scope = trigger.get("type") if not trigger["on"].startswith("relationship.") else None
+    fields = conditions.known_fields([scope] if scope else None)
     if cond_doc is not None:
         conditions.parse(
             cond_doc,
