@@ -1,6 +1,7 @@
 # Two commands after cloning: `make run` (set up, load demo data, start the web app) and
 # `make test` (set up, run the whole test suite with lint and types). See README.md.
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -21,7 +22,7 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/kith init
 	$(BIN)/kith demo --if-empty
-	$(BIN)/kith serve --demo-signin
+	$(BIN)/kith serve --demo-signin --port $(PORT)
 
 test: setup
 	scripts/install-browser

@@ -294,10 +294,22 @@ def ensure_first_admin(*, email: str = "admin@kith.local") -> tuple[User, str] |
 
 
 @transaction.atomic
-def reset_demo_admin(*, email: str) -> tuple[str, str]:
-    """Create ``email`` as an active admin, or give it a new password; returns the sign-in."""
+def reset_demo_admin(*, email: str, remembered: str | None = None) -> tuple[str, str]:
+    """Create ``email`` as an active admin, or give it a new password; returns the sign-in.
+
+    ``remembered``: the password printed at the last start; while it still signs this
+    active admin in, it is kept (a restart of the demo signs nobody out)."""
     key = normalize_email(email)
-    if not User.objects.filter(username=key).exists():
+    user = User.objects.filter(username=key).first()
+    if (
+        user is not None
+        and remembered
+        and user.is_active
+        and selectors.is_admin(user)
+        and user.check_password(remembered)
+    ):
+        return key, remembered
+    if user is None:
         user, password = add_user(email=key, role=Role.ADMIN)
         assert password is not None
         return user.username, password

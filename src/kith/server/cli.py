@@ -50,6 +50,7 @@ def cmd_serve(
     from kith.cli import output
     from kith.server.serve import (
         allow_host,
+        check_port_free,
         configure,
         prepare,
         run,
@@ -59,6 +60,7 @@ def cmd_serve(
 
     url = configure(output._db_url)
     allow_host(host)
+    check_port_free(host, port)
     for email, password, demo in prepare(demo=DEMO_EMAIL if demo_signin else None):
         say(f"sign in as {email}" if demo else f"created the first admin {email}")
         print(f"one-time password: {password}", flush=True)

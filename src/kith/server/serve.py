@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from typing import Any
+
+from kith.conf import data_dir
 
 
 def configure(url: str | None) -> str:
@@ -59,11 +63,39 @@ def signins(*, demo: str | None = None) -> list[tuple[str, str, bool]]:
 
     found = []
     if demo:
-        found.append((*reset_demo_admin(email=demo_email(demo)), True))
+        memory = data_dir() / "demo-signin"  # the last start's password: kept, if it works
+        remembered = memory.read_text().strip() if memory.is_file() else None
+        email, password = reset_demo_admin(email=demo_email(demo), remembered=remembered)
+        if password != remembered:
+            memory.parent.mkdir(parents=True, exist_ok=True)
+            memory.touch(mode=0o600)
+            memory.write_text(password)
+        found.append((email, password, True))
     created = ensure_first_admin(email=os.environ.get("KITH_ADMIN_EMAIL", "admin@kith.local"))
     if created:
         found.insert(0, (created[0].username, created[1], False))
     return found
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a port another program listens on, before saying "serving at" (gunicorn would
+    otherwise print its own errors after that line and give up)."""
+    from kith.core.errors import ValidationError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise ValidationError(f"--host: cannot listen on {host}:{port} ({exc.strerror})",
+                                      field="host") from None  # fmt: skip
+            raise ValidationError(
+                f"--port: {port} is busy (another program listens on {host}:{port}); pick "
+                f"another: kith serve --port {port + 10}, or make run PORT={port + 10}",
+                field="port",
+            ) from None
 
 
 def allow_host(host: str) -> None:
