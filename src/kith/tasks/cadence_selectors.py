@@ -192,13 +192,15 @@ def states(
     as_of: dt.date | None = None,
     member: Record | None = None,
     record: Record | None = None,
+    fresh: bool = False,
 ) -> list[CadenceState]:
     """Every cadence ``viewer`` may see (for ``member`` / on ``record``) with its state.
 
     Two queries whatever the number of cadences: the cadences, and their last contacts.
+    The unscoped answer is shared per data version unless ``fresh`` (the scan reads anew).
     """
     day = as_of or clock.today()
-    if member is None and record is None:
+    if member is None and record is None and not fresh:
         who = effective_viewer(viewer)
         if who.sees_everything:  # everyone hidden nothing shares one answer per version
             return _memo(("states", day), lambda: _states(who, day, None, None))

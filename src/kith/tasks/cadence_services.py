@@ -261,7 +261,7 @@ def scan_cadences(as_of: dt.date | None = None) -> dict[str, int]:
     now = clock.now()
     at = time_adapter()(now)
     actor = current_actor()[:150]
-    states = sel.states(SYSTEM, as_of=day)
+    states = sel.states(SYSTEM, as_of=day, fresh=True)
     open_tasks = {
         key: (tid, due, notes, version)
         for tid, key, due, notes, version in Task.objects.filter(
