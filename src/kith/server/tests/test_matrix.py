@@ -18,7 +18,7 @@ from kith.accounts.models import ApiToken
 from kith.accounts.selectors import get_user, viewer_of
 from kith.core.viewer import SYSTEM
 from kith.dedupe.services import merge_records
-from kith.interactions.services import log_interaction
+from kith.interactions.services import delete_interaction, log_interaction
 from kith.lists.services import save_view
 from kith.relationships.services import relate
 from kith.rules.services import add_rule
@@ -79,6 +79,11 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
         False,
     ),
     ("GET", "/interactions/{interaction}", None, "read", False),
+    ("PATCH", "/interactions/{interaction}", {"set": {"subject": "Fixed"}}, "write", False),
+    ("PATCH", "/interactions/{private_interaction}", {"set": {"subject": "x"}}, "write", True),
+    ("DELETE", "/interactions/{interaction}", None, "write", False),
+    ("DELETE", "/interactions/{private_interaction}", None, "write", True),
+    ("POST", "/interactions/{gone_interaction}/restore", None, "write", False),
     ("GET", "/users", None, "admin", False),
     ("POST", "/users", {"email": "fresh@our.test", "role": "viewer"}, "admin", False),
     ("PATCH", "/users/{member_email}", {"team": "support"}, "admin", False),
@@ -207,6 +212,9 @@ def world(settings: Any) -> dict[str, Any]:
     merge_records(keep=other["id"], other=merged_away["id"])
     private_rel = relate(a=private["id"], type_name="knows", b=other["id"])
     interaction, _ = log_interaction(kind="call", participants=[(shared["id"], None)])
+    private_interaction, _ = log_interaction(kind="call", participants=[(private["id"], None)])
+    gone_interaction, _ = log_interaction(kind="call", participants=[(other["id"], None)])
+    delete_interaction(interaction_id=gone_interaction.id)
     hook, _ = add_webhook(url="http://127.0.0.1:9/", events=["*"])
     log_interaction(kind="note", participants=[(other["id"], None)])
     delivery = Delivery.objects.filter(webhook=hook).first()
@@ -237,6 +245,8 @@ def world(settings: Any) -> dict[str, Any]:
         "rel": rel.id,
         "private_rel": private_rel.id,
         "interaction": interaction.id,
+        "private_interaction": private_interaction.id,
+        "gone_interaction": gone_interaction.id,
         "hook": hook.id,
         "delivery": delivery.id,
         "member_email": "member@our.test",
