@@ -161,26 +161,28 @@ def live(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
     for who in ("admin", "viewer"):
         cli("user", "add", f"{who}@our.test", "--role", who)
         tokens[who] = json.loads(cli("token", "create", f"{who}@our.test", "--json"))["token"]
+    log = tmp_path / "server.log"
     server = subprocess.Popen(
         [KITH, "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2).close()
-            break
-        except OSError:
-            assert server.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.3)
     try:
+        deadline = time.monotonic() + 240  # a loaded 2-core machine imports slowly
+        while True:
+            try:
+                urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=5).close()
+                break
+            except OSError:
+                said = log.read_text()[-2000:]
+                assert server.poll() is None, f"the server exited:\n{said}"
+                assert time.monotonic() < deadline, f"the server did not start:\n{said}"
+                time.sleep(0.3)
         yield Live(base=base, env=env, process=server, tokens=tokens)
-    finally:
+    finally:  # also when it never came up: no server is left behind
         server.terminate()
         try:
             server.wait(timeout=20)

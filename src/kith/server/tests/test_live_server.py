@@ -63,7 +63,7 @@ def test_serve_two_workers_one_database(tmp_path: Path) -> None:
         assert "created the first admin admin@kith.local" in first[0]
         password = first[1].split("one-time password: ")[1].strip()
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 240  # a loaded 2-core machine imports slowly
         while True:
             try:
                 urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2).close()
