@@ -193,9 +193,7 @@ def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
 def on_interaction_changed(*, record_ids: list[str], since: str, **_: Any) -> None:
     """An interaction was corrected, deleted or restored: recount its people's pair rows
     (exactly, from what is stored now) and mark scores from ``since`` on stale."""
-    people = Record.objects.filter(pk__in=record_ids, type_id="person").values_list("id", flat=True)
-    for person_id in people:
-        refresh_record(record_id=person_id)
+    refresh_people(people=record_ids)
     bump_version(day=dt.date.fromisoformat(since))
 
 
