@@ -33,7 +33,7 @@ def _database(request: pytest.FixtureRequest, db: None) -> None:
     """
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):
-        for app in ("records", "relationships"):
+        for app in ("records", "relationships", "plans"):
             importlib.import_module(f"kith.{app}.migrations.0002_builtin_types").create(apps, None)
 
 

@@ -26,6 +26,7 @@ KITH_APPS = [
     "kith.lists",
     "kith.rules",
     "kith.tasks",
+    "kith.plans",
     "kith.web",
 ]
 # Django's own apps that Kith's users, sessions and permissions stand on (cheap to load).

@@ -55,6 +55,8 @@ CLI_MODULES = [
     "kith.rules.cli",
     "kith.tasks.cli",
     "kith.notifications.cli",
+    "kith.metrics.cli",
+    "kith.plans.cli",
 ]
 
 

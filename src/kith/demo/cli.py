@@ -56,6 +56,11 @@ def cmd_demo(
             task = bar.add_task("loading demo data", total=total)
             result = load_demo(spec=spec, progress=lambda table, n: bar.advance(task, n))
 
+    from kith.plans.demo import seed_demo_plan
+
+    if result["anchor_org"] != result["home"]:
+        result["plan"] = seed_demo_plan(result["anchor_org"])["plan"]
+
     def render(r: dict[str, Any]) -> None:
         say(
             f"demo workspace loaded: {r['records']} records, {r['relationships']} relationships, "
@@ -63,6 +68,8 @@ def cmd_demo(
             f"our team has {r['team']} people"
         )
         say("try: kith team | kith list --type org --limit 10 | kith timeline " + r["anchor_org"])
+        if r.get("plan"):
+            say(f"      kith plan show {r['plan']} | kith next")
 
     emit(result, as_json, render)
 

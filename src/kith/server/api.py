@@ -24,6 +24,8 @@ ROUTERS = [
     "kith.tasks.api",
     "kith.rules.api",
     "kith.notifications.api",
+    "kith.metrics.api",
+    "kith.plans.api",
 ]
 
 api = NinjaAPI(

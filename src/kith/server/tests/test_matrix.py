@@ -20,13 +20,14 @@ from kith.core.viewer import SYSTEM
 from kith.dedupe.services import merge_records
 from kith.interactions.services import delete_interaction, log_interaction
 from kith.lists.services import save_view
+from kith.plans.services import add_goal, add_measure, add_plan, add_stakeholder
 from kith.relationships.services import relate
 from kith.rules.services import add_rule
 from kith.server.api import api
 from kith.server.tests.conftest import Caller, make_caller
 from kith.tasks.cadence_services import set_cadence
 from kith.tasks.services import create_task
-from kith.testing import make_home, make_person
+from kith.testing import make_home, make_org, make_person
 from kith.webhooks.models import Delivery
 from kith.webhooks.services import add_webhook
 
@@ -37,6 +38,37 @@ NEED = {"any": 1, "read": 1, "write": 2, "admin": 3}
 # (method, path, body, need, private target)
 ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("GET", "/auth/me", None, "any", False),
+    ("GET", "/metrics", None, "read", False),
+    ("GET", "/metrics/health/{shared}", None, "read", False),
+    ("GET", "/metrics/health/{private}", None, "read", True),
+    ("GET", "/plans", None, "read", False),
+    ("POST", "/plans", {"account": "{shared}", "name": "A plan"}, "write", False),
+    ("POST", "/plans", {"account": "{private}", "name": "A plan"}, "write", True),
+    ("GET", "/plans/{plan}", None, "read", False),
+    ("GET", "/plans/{private_plan}", None, "read", True),
+    ("POST", "/plans/{plan}/goals", {"text": "A goal"}, "write", False),
+    ("POST", "/plans/{private_plan}/goals", {"text": "A goal"}, "write", True),
+    (
+        "POST",
+        "/plans/{plan}/stakeholders",
+        {"person": "{other}", "role": "champion"},
+        "write",
+        False,
+    ),
+    ("POST", "/plans/{plan}/reviews", {"notes": "ok"}, "write", False),
+    ("POST", "/goals/{goal}/close", {"closure": "achieved"}, "write", False),
+    (
+        "POST",
+        "/goals/{goal}/measures",
+        {"target": 3, "by": "2030-01-01", "baseline": "0"},
+        "write",
+        False,
+    ),
+    ("POST", "/goals/{goal}/initiatives", {"title": "An initiative"}, "write", False),
+    ("GET", "/measures/{measure}/readings", None, "read", False),
+    ("POST", "/measures/{measure}/readings", {"value": 1}, "write", False),
+    ("GET", "/next", None, "read", False),
+    ("POST", "/next/tasks", {"key": "{suggestion}"}, "write", False),
     ("POST", "/auth/logout", None, "any", False),
     ("GET", "/records", None, "read", False),
     ("POST", "/records", {"name": "New One"}, "write", False),
@@ -226,6 +258,16 @@ def world(settings: Any) -> dict[str, Any]:
     task = create_task(viewer=SYSTEM, title="Call Sam", about=[shared["id"]])
     private_task = create_task(viewer=SYSTEM, title="Call Pat", about=[private["id"]])
     cadence = set_cadence(viewer=SYSTEM, ref=shared["id"], every=30)
+    plan = add_plan(viewer=SYSTEM, account=shared["id"], name="Sam's plan")
+    private_plan = add_plan(viewer=SYSTEM, account=private["id"], name="Pat's plan")
+    goal = add_goal(viewer=SYSTEM, plan=plan.id, text="A goal")
+    measure = add_measure(viewer=SYSTEM, goal=goal.id, target=5, by="2030-01-01", baseline=0)
+    account = make_org("Matrix Co")
+    buyer = make_person("Bea Buyer", org=account)
+    account_plan = add_plan(viewer=SYSTEM, account=account.id, name="Matrix plan")
+    add_stakeholder(
+        viewer=SYSTEM, plan=account_plan.id, person=buyer.id, role="champion", owner=teammate.id
+    )
     rule = add_rule(
         doc={
             "name": "m",
@@ -237,6 +279,11 @@ def world(settings: Any) -> dict[str, Any]:
         "task": task.id,
         "private_task": private_task.id,
         "cadence": cadence.id,
+        "plan": plan.id,
+        "private_plan": private_plan.id,
+        "goal": goal.id,
+        "measure": measure.id,
+        "suggestion": f"next:{account_plan.id}:{buyer.id}:gap",
         "rule": rule.id,
         "shared": shared["id"],
         "other": other["id"],

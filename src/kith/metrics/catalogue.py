@@ -1,0 +1,498 @@
+"""The metric catalogue: named metrics, each computed for a scope as of a day over a window.
+
+Why its own feature app, above ``kith.intelligence``: a metric reads several owners' data
+(health and ties from intelligence, employment from relationships, interactions, record
+fields and their history, the condition language of records) and owns none of it, so it
+sits in the layer that may read them all; plans, briefs, dashboards and rules read metrics
+from here and never compute their own. Every metric is a pure function of the data, a
+viewer, a scope record, an as-of day and a window: only what happened up to the end of the
+as-of day counts, and only records the viewer may see are counted, named or cited.
+
+A metric returns a ``Result``: the value (``None`` when there is nothing to measure), ``n``
+(how many things it counted or read), the unit, plain reasons and the ids of its evidence
+(people, relationships, interactions). ``as_of_exact`` says whether a value recomputed for
+a past day equals what the metric said on that day (a condition over custom fields reads
+today's values, so ``records.matching`` is not).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+
+from kith.core.errors import NotFound, ValidationError
+from kith.core.models import Change
+from kith.core.viewer import Viewer
+from kith.intelligence import aggregates as agg
+from kith.intelligence.conf import model_config
+from kith.intelligence.engine import compute
+from kith.interactions.models import Participant
+from kith.records import conditions
+from kith.records.models import Record
+from kith.records.selectors import get_type, hidden_ids, home_org, visible_q
+from kith.relationships.models import Relationship
+from kith.relationships.selectors import active_on, team_ids
+
+EVIDENCE_CAP = 50
+EXEC_ROLES = (
+    "ceo",
+    "cfo",
+    "cto",
+    "coo",
+    "cio",
+    "cmo",
+    "chief",
+    "president",
+    "vp",
+    "vice president",
+    "founder",
+    "executive",
+    "managing director",
+    "head of",
+)
+
+
+@dataclass
+class Result:
+    value: float | None
+    n: int
+    reasons: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Context:
+    viewer: Viewer
+    record: Record
+    as_of: dt.date
+    window: int  # days, the as-of day included
+    params: dict[str, Any]
+
+    @property
+    def start(self) -> dt.date:
+        """The first day of the window."""
+        return self.as_of - dt.timedelta(days=self.window - 1)
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    scopes: tuple[str, ...]  # record types it is computed for ("*" any)
+    better: str  # "higher" or "lower"
+    params: dict[str, str]  # name -> what it means
+    fn: Callable[[Context], Result]
+    as_of_exact: bool = True
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "unit": self.unit,
+            "scopes": list(self.scopes),
+            "better": self.better,
+            "params": self.params,
+            "as_of_exact": self.as_of_exact,
+        }
+
+
+REGISTRY: dict[str, Metric] = {}
+
+
+def metric(
+    key: str,
+    label: str,
+    *,
+    unit: str,
+    scopes: tuple[str, ...],
+    better: str = "higher",
+    params: dict[str, str] | None = None,
+    as_of_exact: bool = True,
+) -> Callable[[Callable[[Context], Result]], Callable[[Context], Result]]:
+    """Register a metric function in the catalogue (later apps add theirs the same way)."""
+
+    def wrap(fn: Callable[[Context], Result]) -> Callable[[Context], Result]:
+        REGISTRY[key] = Metric(key, label, unit, scopes, better, params or {}, fn, as_of_exact)
+        return fn
+
+    return wrap
+
+
+def get_metric(key: str, *, field: str = "metric") -> Metric:
+    """The metric named ``key``; an unknown one is a NotFound listing the known keys."""
+    found = REGISTRY.get((key or "").strip())
+    if found is None:
+        raise NotFound(
+            f"{field}: unknown metric {key!r} (known: {', '.join(sorted(REGISTRY))})", field=field
+        )
+    return found
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def visible_team(ctx: Context) -> list[str]:
+    """Our team on the as-of day, less the members hidden from the viewer."""
+    team = team_ids(ctx.as_of)
+    unseen = hidden_ids(ctx.viewer, team)
+    return [m for m in team if m not in unseen]
+
+
+def people_of(ctx: Context) -> list[tuple[str, str]]:
+    """(person id, role) of the outside people the scope stands for on the as-of day: the
+    person, or whoever works at the organisation that day (visible to the viewer)."""
+    rec = ctx.record
+    if rec.type_id == "person":
+        return [(rec.id, "")]
+    team = set(team_ids(ctx.as_of))
+    return [
+        (p, role)
+        for p, _, role in agg.employment(ctx.as_of, rec.id, viewer=ctx.viewer)
+        if p not in team
+    ]
+
+
+def _names(ids: set[str], viewer: Viewer) -> dict[str, str]:
+    return agg.names(ids, viewer=viewer) if ids else {}
+
+
+def _not_home(rec: Record) -> None:
+    home = home_org()
+    if home is not None and home.id == rec.id:
+        raise ValidationError(
+            f"ref: {rec.name} is our own organisation; metrics measure outside relationships",
+            field="ref",
+        )
+
+
+# -- health and engagement --------------------------------------------------------------
+
+
+@metric("health", "Health", unit="points", scopes=("organization", "person"))
+def _health(ctx: Context) -> Result:
+    """Health (0-100) of a person or organisation, as kith.intelligence scores it."""
+    cfg, rec = model_config(), ctx.record
+    if rec.type_id == "person":
+        if rec.id in team_ids(ctx.as_of):
+            raise ValidationError(f"ref: {rec.name} is on our team", field="ref")
+        snap = compute(cfg, ctx.as_of, ("person", rec.id), viewer=ctx.viewer)
+        score = snap.person(rec.id, explain_tie=True)
+        ties = snap.ties.get(rec.id, [])
+        return Result(round(score.score, 1), len(ties), score.reasons, [m for _, m in ties])
+    _not_home(rec)
+    snap = compute(cfg, ctx.as_of, ("org", rec.id), viewer=ctx.viewer)
+    org = snap.orgs[rec.id]
+    people = [p for p, _ in people_of(ctx)]
+    return Result(round(org.score, 1), len(people), org.reasons, sorted(people)[:EVIDENCE_CAP])
+
+
+@metric("people.engaged", "People engaged", unit="people", scopes=("organization",))
+def _engaged(ctx: Context) -> Result:
+    """People at the account whose health reaches the engaged band (weak or better)."""
+    cfg, rec = model_config(), ctx.record
+    _not_home(rec)
+    snap = compute(cfg, ctx.as_of, ("org", rec.id), viewer=ctx.viewer)
+    floor = cfg["bands"][-2][0]
+    people = people_of(ctx)
+    engaged = sorted(
+        (p for p, _ in people if snap.person_score.get(p, 0.0) >= floor),
+        key=lambda p: (-snap.person_score.get(p, 0.0), p),
+    )
+    names = snap.names
+    reasons = [f"{len(engaged)} of the {_plural(len(people), 'person', 'people')} at {rec.name}"]
+    if engaged:
+        top = ", ".join(f"{names.get(p, p)} ({round(snap.person_score[p])})" for p in engaged[:5])
+        reasons.append(f"engaged: {top}" + (" ..." if len(engaged) > 5 else ""))
+    return Result(float(len(engaged)), len(people), reasons, engaged[:EVIDENCE_CAP])
+
+
+@metric("team.in_touch", "Our people in touch", unit="people", scopes=("organization", "person"))
+def _in_touch(ctx: Context) -> Result:
+    """Our people with an engaged tie (strength >= engaged_strength) to someone there."""
+    cfg, rec = model_config(), ctx.record
+    _not_home(rec)
+    scope: agg.Scope = ("person", rec.id) if rec.type_id == "person" else ("org", rec.id)
+    snap = compute(cfg, ctx.as_of, scope, viewer=ctx.viewer)
+    people = [p for p, _ in people_of(ctx)]
+    members: dict[str, float] = {}
+    for p in people:
+        for s, m in snap.ties.get(p, ()):
+            if s >= cfg["engaged_strength"]:
+                members[m] = max(members.get(m, 0.0), s)
+    ids = sorted(members, key=lambda m: (-members[m], m))
+    names = _names(set(ids), ctx.viewer)
+    reasons = [f"{_plural(len(ids), 'of our people')} in touch with {rec.name}"]
+    if ids:
+        reasons.append(", ".join(f"{names.get(m, m)} ({round(members[m])})" for m in ids[:5]))
+    elif people:
+        reasons.append(f"nobody on our team talks to {rec.name}")
+    return Result(float(len(ids)), len(people), reasons, ids)
+
+
+# -- interactions ---------------------------------------------------------------------
+
+
+def _two_way(ctx: Context, kinds: set[str] | None) -> list[tuple[str, str, dt.datetime]]:
+    """(interaction id, kind, at) of the two-way interactions in the window between our
+    (visible) team and the scope's (visible) people, oldest first."""
+    people = {p for p, _ in people_of(ctx)}
+    team = set(visible_team(ctx))
+    if not people or not team:
+        return []
+    cfg = model_config()
+    by_nature = set(cfg["two_way_kinds"])
+    window = Q(at__gte=_midnight(ctx.start), at__lt=_midnight(ctx.as_of + dt.timedelta(days=1)))
+    theirs = (
+        Participant.objects.filter(window, record_id__in=people, interaction__deleted_at=None)
+        .exclude(role="mentioned")
+        .values_list("interaction_id", "role", "interaction__kind", "interaction__direction", "at")
+    )
+    if kinds:
+        theirs = theirs.filter(interaction__kind__in=kinds)
+    found: dict[str, tuple[str, dt.datetime, bool]] = {}
+    for iid, role, kind, direction, at in theirs:
+        two = kind in by_nature or direction == "in" or role == "from"
+        was = found.get(iid)
+        found[iid] = (kind, at, two or (was[2] if was else False))
+    if not found:
+        return []
+    ours = set(
+        Participant.objects.filter(window, interaction_id__in=list(found), record_id__in=team)
+        .exclude(role="mentioned")
+        .values_list("interaction_id", flat=True)
+    )
+    rows = [(i, k, at) for i, (k, at, two) in found.items() if two and i in ours]
+    rows.sort(key=lambda r: (r[2], r[0]))
+    return rows
+
+
+def _kinds_param(ctx: Context) -> set[str] | None:
+    raw = ctx.params.get("kind") or ctx.params.get("kinds")
+    if raw is None or raw == "":
+        return None
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    kinds = {str(k).strip().lower() for k in items if str(k).strip()}
+    for k in kinds:
+        if not re.fullmatch(r"[a-z0-9_-]{1,40}", k):
+            raise ValidationError(f"filter.kind: {k!r} is not an interaction kind", field="filter")
+    return kinds or None
+
+
+@metric(
+    "interactions.two_way",
+    "Two-way interactions",
+    unit="interactions",
+    scopes=("organization", "person"),
+    params={"kind": "interaction kinds to count (e.g. meeting or meeting,call); all by default"},
+)
+def _interactions(ctx: Context) -> Result:
+    """Two-way interactions between our team and the scope's people in the window."""
+    rows = _two_way(ctx, _kinds_param(ctx))
+    by_kind = Counter(k for _, k, _ in rows)
+    span = f"in the {ctx.window} days to {ctx.as_of.isoformat()}"
+    reasons = [f"{_plural(len(rows), 'two-way interaction')} with {ctx.record.name} {span}"]
+    if by_kind:
+        reasons.append(", ".join(f"{_plural(n, k)}" for k, n in sorted(by_kind.items())))
+    evidence = [i for i, _, _ in rows[-EVIDENCE_CAP:]][::-1]
+    return Result(float(len(rows)), len(rows), reasons, evidence)
+
+
+@metric(
+    "exec.days_since_meeting",
+    "Days since the last executive meeting",
+    unit="days",
+    scopes=("organization",),
+    better="lower",
+    params={
+        "roles": "role words that make someone an executive (default: ceo, cfo, vp, chief ...)",
+        "kind": "interaction kinds that count as a meeting (default: meeting)",
+    },
+)
+def _exec_meeting(ctx: Context) -> Result:
+    """Days from the last two-way meeting with an executive at the account to the as-of day
+    (any time before it counts, not only the window); none when there never was one."""
+    raw = ctx.params.get("roles")
+    words = [str(w).strip().lower() for w in (raw if isinstance(raw, list) else [])] or list(
+        EXEC_ROLES
+    )
+    if isinstance(raw, str):
+        words = [w.strip().lower() for w in raw.split(",") if w.strip()]
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
+    execs = {p for p, role in people_of(ctx) if role and pattern.search(role.lower())}
+    if not execs:
+        return Result(None, 0, [f"no executives recorded at {ctx.record.name}"], [])
+    kinds = _kinds_param(ctx) or {"meeting"}
+    forever = Context(ctx.viewer, ctx.record, ctx.as_of, 36500, ctx.params)
+    team = set(visible_team(ctx))
+    meetings = [
+        r
+        for r in _two_way(forever, kinds)
+        if Participant.objects.filter(interaction_id=r[0], record_id__in=execs).exists()
+    ][-1:]
+    names = _names(execs, ctx.viewer)
+    if not meetings or not team:
+        return Result(
+            None,
+            len(execs),
+            [f"no meeting with an executive at {ctx.record.name} (" + _who(names) + ")"],
+            [],
+        )
+    iid, _, at = meetings[-1]
+    days = (ctx.as_of - at.astimezone(dt.UTC).date()).days
+    return Result(
+        float(days),
+        len(execs),
+        [f"last executive meeting {at.date().isoformat()}, {_plural(days, 'day')} ago"],
+        [iid],
+    )
+
+
+def _who(names: dict[str, str]) -> str:
+    shown = sorted(names.values())
+    return ", ".join(shown[:3]) + (" ..." if len(shown) > 3 else "")
+
+
+# -- relationships and fields -----------------------------------------------------------
+
+
+@metric(
+    "relationships.count",
+    "Relationships of a type",
+    unit="relationships",
+    scopes=("*",),
+    params={
+        "type": "relationship type key (default works_at)",
+        "role": "words the role must contain (e.g. champion)",
+    },
+)
+def _relationships(ctx: Context) -> Result:
+    """Relationships of a type (and role) in force on the as-of day touching the record,
+    whose other end the viewer may see: "a champion named" is type works_at, role champion."""
+    rtype = str(ctx.params.get("type") or "works_at").strip()
+    role = str(ctx.params.get("role") or "").strip()
+    rec = ctx.record
+    qs = Relationship.objects.filter(active_on(ctx.as_of), type_id=rtype).filter(
+        Q(from_record=rec) | Q(to_record=rec)
+    )
+    if role:
+        qs = qs.filter(role__icontains=role)
+    rows = list(
+        qs.filter(from_record__deleted_at=None, to_record__deleted_at=None)
+        .filter(visible_q(ctx.viewer, "from_record__"), visible_q(ctx.viewer, "to_record__"))
+        .values_list("id", "from_record_id", "to_record_id", "role")
+        .order_by("id")
+    )
+    others = {b if a == rec.id else a for _, a, b, _ in rows}
+    names = _names(others, ctx.viewer)
+    what = f"{rtype}" + (f" with role {role!r}" if role else "")
+    reasons = [f"{_plural(len(rows), 'relationship')} of type {what} on {ctx.as_of.isoformat()}"]
+    if rows:
+        reasons.append(_who(names))
+    return Result(float(len(rows)), len(rows), reasons, [r[0] for r in rows][:EVIDENCE_CAP])
+
+
+def field_as_of(record: Record, name: str, day: dt.date) -> Any:
+    """A custom field's value at the end of ``day``, from the record's history."""
+    end = _midnight(day + dt.timedelta(days=1))
+    if record.created_at >= end:
+        return None
+    key = f"fields.{name}"
+    change = (
+        Change.objects.filter(entity_id=record.id, field=key, at__lt=end)
+        .order_by("-at", "-id")
+        .first()
+    )
+    if change is not None:
+        return change.new
+    created = (
+        Change.objects.filter(entity_id=record.id, action="create", at__lt=end)
+        .order_by("at", "id")
+        .first()
+    )
+    if created is not None and isinstance(created.new, dict):
+        return created.new.get(key)
+    return record.fields.get(name)
+
+
+@metric(
+    "field.number",
+    "A number field",
+    unit="value",
+    scopes=("*",),
+    params={"field": "the number field's name (required)"},
+)
+def _number(ctx: Context) -> Result:
+    """A number field of the record as it stood on the as-of day (from its history)."""
+    name = str(ctx.params.get("field") or "").strip()
+    defs = {f.name: f.kind for f in ctx.record.type.fields.all()}
+    if not name:
+        raise ValidationError("filter.field: the number field to read is required", field="filter")
+    if defs.get(name) != "number":
+        numbers = ", ".join(sorted(k for k, v in defs.items() if v == "number")) or "none"
+        raise ValidationError(
+            f"filter.field: {ctx.record.type_id} has no number field {name!r} (numbers: {numbers})",
+            field="filter",
+        )
+    value = field_as_of(ctx.record, name, ctx.as_of)
+    if value is None or value == "":
+        return Result(None, 0, [f"{name} is not set on {ctx.as_of.isoformat()}"], [])
+    said = f"{name} = {value} on {ctx.as_of.isoformat()}"
+    return Result(float(value), 1, [said], [ctx.record.id])
+
+
+@metric(
+    "records.matching",
+    "Records of a type matching a condition",
+    unit="records",
+    scopes=("*",),
+    params={
+        "type": "record type to count (default person)",
+        "condition": "a condition (kith.records.conditions JSON) they must match",
+    },
+    as_of_exact=False,
+)
+def _matching(ctx: Context) -> Result:
+    """Records of a type related to the scope on the as-of day (any relationship in force)
+    that match a condition. The condition reads the records' fields as they are now."""
+    type_key = get_type(str(ctx.params.get("type") or "person"), field="filter.type").key
+    raw = ctx.params.get("condition")
+    cond = conditions.parse(raw if raw is not None else {"all": []}, path="filter.condition")
+    if cond.uses_changes:
+        raise ValidationError("filter.condition: 'changed' has no meaning here", field="filter")
+    rec = ctx.record
+    related = Relationship.objects.filter(active_on(ctx.as_of)).filter(
+        Q(from_record=rec) | Q(to_record=rec)
+    )
+    ends = related.values_list("from_record_id", "to_record_id")
+    ids = {b if a == rec.id else a for a, b in ends}
+    ids.discard(rec.id)
+    end = _midnight(ctx.as_of + dt.timedelta(days=1))
+    qs = Record.objects.filter(
+        visible_q(ctx.viewer),
+        pk__in=ids,
+        type_id=type_key,
+        deleted_at=None,
+        created_at__lt=end,
+    )
+    found = sorted(cond.filter(qs, today=ctx.as_of).values_list("id", flat=True))
+    seen = qs.count()
+    reasons = [
+        f"{_plural(len(found), type_key + ' record')} related to {rec.name} match the condition "
+        f"(of {seen})"
+    ]
+    return Result(float(len(found)), seen, reasons, found[:EVIDENCE_CAP])

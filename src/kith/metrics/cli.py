@@ -1,0 +1,67 @@
+"""CLI: kith metric list, kith metric show KEY REF [--as-of D] [--window 90d] [--filter JSON]."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from kith.cli.output import JsonOpt, emit, open_workspace, say, table
+
+metric_app = typer.Typer(help="The metric catalogue: named measures of relationships.")
+
+
+@metric_app.command("list")
+def cmd_list(as_json: JsonOpt = False) -> None:
+    """Every metric: key, unit, what it is measured for, its parameters."""
+    open_workspace()
+    from kith.metrics.selectors import list_metrics
+
+    emit(
+        list_metrics(),
+        as_json,
+        lambda v: table(
+            "metrics",
+            ["key", "label", "unit", "for", "params"],
+            [
+                (m["key"], m["label"], m["unit"], ",".join(m["scopes"]), ", ".join(m["params"]))
+                for m in v
+            ],
+        ),
+    )
+
+
+def render_result(v: dict[str, Any]) -> None:
+    value = "none" if v["value"] is None else f"{v['value']:g}"
+    say(
+        f"{v['label']} for {v['scope']['name']}: {value} {v['unit']} "
+        f"(as of {v['as_of']}, window {v['window_days']} days, n={v['n']})"
+    )
+    for r in v["reasons"]:
+        say(f"  - {r}")
+    if v["evidence"]:
+        more = " ..." if len(v["evidence"]) > 10 else ""
+        say(f"  evidence: {', '.join(v['evidence'][:10])}{more}")
+
+
+@metric_app.command("show")
+def cmd_show(
+    key: Annotated[str, typer.Argument(help="The metric's key (kith metric list).")],
+    ref: Annotated[str, typer.Argument(help="The record: id, email or exact name.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="As of this day.")] = None,
+    window: Annotated[str | None, typer.Option("--window", help="e.g. 90d, 12w, 3m.")] = None,
+    filter_: Annotated[
+        str | None, typer.Option("--filter", help="The metric's parameters as JSON.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One metric for one record, with its reasons and evidence."""
+    open_workspace()
+    from kith.core.viewer import SYSTEM
+    from kith.metrics.selectors import show
+
+    emit(show(SYSTEM, key, ref, as_of=as_of, window=window, params=filter_), as_json, render_result)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(metric_app, name="metric")

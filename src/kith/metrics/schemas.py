@@ -1,0 +1,36 @@
+"""Wire types of the metrics API."""
+
+from __future__ import annotations
+
+from kith.server.schemas import Out
+
+
+class MetricOut(Out):
+    key: str
+    label: str
+    unit: str
+    scopes: list[str]
+    better: str
+    params: dict[str, str]
+    as_of_exact: bool
+
+
+class MetricScopeOut(Out):
+    id: str
+    name: str
+    type: str
+
+
+class MetricResultOut(Out):
+    metric: str
+    label: str
+    unit: str
+    better: str
+    scope: MetricScopeOut
+    as_of: str
+    window_days: int
+    window_from: str
+    value: float | None
+    n: int
+    reasons: list[str]
+    evidence: list[str]

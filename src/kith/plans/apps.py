@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PlansConfig(AppConfig):
+    name = "kith.plans"
+    label = "plans"
+    verbose_name = "Kith relationship plans"
+    default_auto_field = "django.db.models.BigAutoField"

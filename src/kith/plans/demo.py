@@ -1,0 +1,105 @@
+"""A demo plan on the demo workspace's anchor account, so every plan screen shows data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from kith.core import clock
+from kith.core.viewer import SYSTEM
+from kith.intelligence import aggregates as agg
+from kith.intelligence.conf import model_config
+from kith.intelligence.engine import compute
+from kith.metrics.selectors import measure
+from kith.plans import services as svc
+from kith.plans.models import Measure
+from kith.records.models import Record
+from kith.relationships.selectors import team_ids
+
+ROLES = ["economic_buyer", "champion", "decision_maker", "influencer", "user"]
+
+
+@transaction.atomic
+def seed_demo_plan(account_id: str) -> dict[str, Any]:
+    """A plan begun 90 days ago: two computed goals with weekly readings since, the
+    account's best-known people as stakeholders, an initiative and a first review."""
+    today = clock.today()
+    start = today - dt.timedelta(days=90)
+    account = Record.objects.get(pk=account_id)
+    team = team_ids(today)
+    snap = compute(model_config(), today, ("org", account.id))
+    staff = [p for p, _, _ in agg.employment(today, account.id) if p not in team]
+    staff.sort(key=lambda p: (-snap.person_score.get(p, 0.0), p))
+    warm = [m for _, m in sorted(t for p in staff for t in snap.ties.get(p, []))[::-1]]
+    owner = warm[0] if warm else (team[0] if team else None)
+    plan = svc.add_plan(
+        viewer=SYSTEM,
+        account=account.id,
+        name=f"{account.name} relationship plan",
+        owner=owner,
+        start=start,
+        end=today + dt.timedelta(days=275),
+        review_every=30,
+        sections={"desired_outcome": f"{account.name} treats us as its first call"},
+    )
+    goal = svc.add_goal(
+        viewer=SYSTEM,
+        plan=plan.id,
+        text="Broaden the relationship",
+        owner=owner,
+        due=today + dt.timedelta(days=180),
+    )
+    engaged = svc.add_measure(
+        viewer=SYSTEM,
+        goal=goal.id,
+        metric="people.engaged",
+        target=max(len(staff) // 2, 3),
+        by=today + dt.timedelta(days=180),
+    )
+    svc.add_measure(
+        viewer=SYSTEM,
+        goal=goal.id,
+        metric="team.in_touch",
+        target=4,
+        by=today + dt.timedelta(days=180),
+    )
+    execs = svc.add_goal(viewer=SYSTEM, plan=plan.id, text="Regular executive time", owner=owner)
+    svc.add_measure(
+        viewer=SYSTEM,
+        goal=execs.id,
+        metric="exec.days_since_meeting",
+        target=30,
+        by=today + dt.timedelta(days=120),
+        direction="decrease",
+        baseline="auto",
+    )
+    for person, role in zip(staff, ROLES, strict=False):
+        svc.add_stakeholder(
+            viewer=SYSTEM,
+            plan=plan.id,
+            person=person,
+            role=role,
+            owner=owner,
+            topics=["renewal", "next year's priorities"] if role == "economic_buyer" else [],
+            every=30,
+        )
+    svc.add_initiative(
+        viewer=SYSTEM,
+        goal=goal.id,
+        title="Executive briefing",
+        owner=owner,
+        their_owner=staff[0] if staff else None,
+        due=today + dt.timedelta(days=10),
+        state="in_progress",
+    )
+    day = start
+    while day <= today:
+        for m in Measure.objects.filter(goal__in=[goal, execs]).exclude(metric=""):
+            svc._take(m, account, day, "computed")
+        day += dt.timedelta(days=7)
+    svc.add_review(
+        viewer=SYSTEM, plan=plan.id, notes="First review", on=start + dt.timedelta(days=30)
+    )
+    return {"plan": plan.id, "measure": engaged.id}

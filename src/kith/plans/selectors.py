@@ -1,0 +1,415 @@
+"""Reads: plans with their goals, measures (status from the trend), initiatives and reviews.
+
+A plan exists for a viewer only when they may see both the plan record and its account;
+stakeholders the viewer may not see are left out of every list, count and reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q
+
+from kith.core import clock
+from kith.core.errors import NotFound, ValidationError
+from kith.core.parse import parse_date
+from kith.core.viewer import Viewer
+from kith.metrics.selectors import measure
+from kith.plans.models import Measure, PlanMember, Reading, Review
+from kith.plans.stakeholders import stakeholders_state
+from kith.plans.trend import assess
+from kith.records.models import Record
+from kith.records.selectors import resolve, visible_q
+from kith.relationships.models import Relationship
+from kith.relationships.selectors import team_ids
+
+
+def _date(value: Any) -> dt.date | None:
+    return parse_date(str(value), field="date") if value else None
+
+
+def member_record(viewer: Viewer, ref: str, *, field: str) -> Record:
+    """One of our people (a person on the team today), by email, name or id."""
+    person = resolve(viewer, ref, type_key="person", field=field)
+    if person.id not in team_ids(clock.today()):
+        raise ValidationError(f"{field}: {person.name} is not on our team", field=field)
+    return person
+
+
+def account_of(viewer: Viewer, plan: Record) -> Record:
+    """The record a plan is for; NotFound when the viewer may not see it."""
+    rel = (
+        Relationship.objects.filter(from_record=plan, type_id="plan_for")
+        .select_related("to_record__type")
+        .order_by("id")
+        .first()
+    )
+    if rel is None or rel.to_record.deleted_at is not None:
+        raise NotFound(f"plan: no plan matches {plan.id!r}", field="plan")
+    acct = rel.to_record
+    if not Record.objects.filter(visible_q(viewer), pk=acct.pk).exists():
+        raise NotFound(f"plan: no plan matches {plan.id!r}", field="plan")
+    return acct
+
+
+def get_plan(viewer: Viewer, ref: str, *, field: str = "plan") -> tuple[Record, Record]:
+    """(plan, account) for a plan reference ``viewer`` may see."""
+    try:
+        plan = resolve(viewer, ref, type_key="plan", field=field)
+    except NotFound:
+        raise NotFound(f"{field}: no plan matches {ref!r}", field=field) from None
+    return plan, account_of(viewer, plan)
+
+
+def get_goal(viewer: Viewer, ref: str, *, field: str = "goal") -> Record:
+    """A goal ``viewer`` may see, of a plan they may see."""
+    try:
+        goal = resolve(viewer, ref, type_key="goal", field=field)
+    except NotFound:
+        raise NotFound(f"{field}: no goal matches {ref!r}", field=field) from None
+    goal_plan(viewer, goal)
+    return goal
+
+
+def goal_plan(viewer: Viewer, goal: Record) -> tuple[Record, Record]:
+    """(plan, account) of a goal."""
+    rel = Relationship.objects.filter(from_record=goal, type_id="goal_of").order_by("id").first()
+    if rel is None:
+        raise NotFound(f"goal: {goal.id} belongs to no plan", field="goal")
+    plan = Record.objects.filter(visible_q(viewer), pk=rel.to_record_id, deleted_at=None).first()
+    if plan is None:
+        raise NotFound(f"goal: no goal matches {goal.id!r}", field="goal")
+    return plan, account_of(viewer, plan)
+
+
+def get_measure(viewer: Viewer, measure_id: str) -> Measure:
+    m = Measure.objects.select_related("goal").filter(pk=(measure_id or "").strip()).first()
+    if m is None or m.goal.deleted_at is not None:
+        raise NotFound(f"measure: no measure matches {measure_id!r}", field="measure")
+    try:
+        get_goal(viewer, m.goal.id, field="measure")
+    except NotFound:
+        raise NotFound(f"measure: no measure matches {measure_id!r}", field="measure") from None
+    return m
+
+
+def _children(parent: Record, rel_type: str, type_key: str, viewer: Viewer) -> list[Record]:
+    return list(
+        Record.objects.filter(
+            visible_q(viewer),
+            type_id=type_key,
+            deleted_at=None,
+            outgoing__type_id=rel_type,
+            outgoing__to_record=parent,
+        )
+        .distinct()
+        .order_by("created_at", "id")
+    )
+
+
+def _ref(rec: Record | None) -> dict[str, str] | None:
+    return {"id": rec.id, "name": rec.name, "type": rec.type_id} if rec else None
+
+
+def _names(ids: set[str], viewer: Viewer) -> dict[str, Record]:
+    return {r.id: r for r in Record.objects.filter(visible_q(viewer), pk__in=ids)}
+
+
+# -- measures -----------------------------------------------------------------------------
+
+
+def measure_state(
+    viewer: Viewer, m: Measure, account: Record, day: dt.date, *, live: bool = True
+) -> dict[str, Any]:
+    """A measure as of ``day``: its readings up to then (and, when ``live``, the metric
+    recomputed for that day), the trend, the status and its sentence."""
+    rows = list(m.readings.filter(on__lte=day).order_by("on", "id"))
+    points = [(r.on, r.value) for r in rows if r.value is not None]
+    current: dict[str, Any] | None = None
+    if m.metric and live:
+        res = measure(viewer, m.metric, account, as_of=day, window=m.window_days, params=m.params)
+        points = [p for p in points if p[0] != day]
+        if res.value is not None:
+            points.append((day, res.value))
+        current = {"value": res.value, "n": res.n, "reasons": res.reasons}
+        current["evidence"] = res.evidence
+    baseline = m.baseline_value
+    a = assess(
+        label=m.label,
+        direction=m.direction,
+        baseline=baseline,
+        baseline_on=m.baseline_on,
+        target=m.target_value,
+        target_on=m.target_on,
+        points=[(d, float(v)) for d, v in points],
+        as_of=day,
+    )
+    return {
+        "id": m.id,
+        "label": m.label,
+        "metric": m.metric or None,
+        "params": m.params,
+        "window_days": m.window_days,
+        "direction": m.direction,
+        "baseline": {"value": baseline, "on": m.baseline_on.isoformat() if m.baseline_on else None},
+        "target": {"value": m.target_value, "by": m.target_on.isoformat()},
+        "current": a.current,
+        "projected": a.projected,
+        "pace_per_month": a.slope_per_month,
+        "status": a.status,
+        "sentence": a.sentence,
+        "readings": len(points),
+        "now": current,
+    }
+
+
+def reading_view(r: Reading) -> dict[str, Any]:
+    return {
+        "on": r.on.isoformat(),
+        "value": r.value,
+        "n": r.n,
+        "source": r.source,
+        "note": r.note,
+        "reasons": r.reasons,
+        "evidence": r.evidence,
+    }
+
+
+def readings(viewer: Viewer, measure_id: str, *, recompute: bool = False) -> dict[str, Any]:
+    """A measure's readings, oldest first; ``recompute`` adds the metric recomputed as of
+    each reading's day beside what was taken."""
+    m = get_measure(viewer, measure_id)
+    _, account = goal_plan(viewer, m.goal)
+    out = []
+    for r in m.readings.order_by("on", "id"):
+        item = reading_view(r)
+        if recompute and m.metric:
+            res = measure(
+                viewer, m.metric, account, as_of=r.on, window=m.window_days, params=m.params
+            )
+            item["recomputed"] = res.value
+        out.append(item)
+    return {"measure": m.id, "label": m.label, "metric": m.metric or None, "readings": out}
+
+
+# -- plans ---------------------------------------------------------------------------------
+
+
+def _goal_view(viewer: Viewer, goal: Record, account: Record, day: dt.date) -> dict[str, Any]:
+    measures = [
+        measure_state(viewer, m, account, day)
+        for m in Measure.objects.filter(goal=goal).order_by("created_at", "id")
+    ]
+    states = [m["status"] for m in measures]
+    status = "unknown"
+    for worst in ("off track", "at risk", "on track"):
+        if worst in states:
+            status = worst
+            break
+    f = goal.fields
+    return {
+        "id": goal.id,
+        "text": goal.name,
+        "due": f.get("due"),
+        "priority": f.get("priority", "normal"),
+        "status": f.get("status", "open"),
+        "closure": f.get("closure"),
+        "closure_note": f.get("closure_note"),
+        "owner": f.get("owner"),
+        "track": status if f.get("status") != "closed" else "closed",
+        "measures": measures,
+    }
+
+
+def _initiative_view(rec: Record, goal: Record, people: dict[str, Record]) -> dict[str, Any]:
+    f = rec.fields
+    return {
+        "id": rec.id,
+        "title": rec.name,
+        "goal": goal.id,
+        "owner": _ref(people.get(f.get("owner", ""))),
+        "their_owner": _ref(people.get(f.get("their_owner", ""))),
+        "due": f.get("due"),
+        "state": f.get("state", "planned"),
+        "closure": f.get("closure"),
+    }
+
+
+def plan_view(viewer: Viewer, ref: str, *, as_of: str | dt.date | None = None) -> dict[str, Any]:
+    """A plan as of a day: goals with each measure's status sentence, initiatives, the
+    stakeholder map with its gaps, reviews, and the plan's health (counts, not a score)."""
+    day = parse_date(as_of, field="as_of") or clock.today()
+    plan, account = get_plan(viewer, ref)
+    f = plan.fields
+    goals = _children(plan, "goal_of", "goal", viewer)
+    goal_views = [_goal_view(viewer, g, account, day) for g in goals]
+    inits: list[tuple[Record, Record]] = [
+        (i, g) for g in goals for i in _children(g, "advances", "initiative", viewer)
+    ]
+    ids = {str(i.fields.get(k, "")) for i, _ in inits for k in ("owner", "their_owner")}
+    ids |= {str(f.get("owner", ""))} | {str(g["owner"] or "") for g in goal_views}
+    people = _names(ids - {""}, viewer)
+    for g in goal_views:
+        g["owner"] = _ref(people.get(g["owner"] or ""))
+    team = [
+        {**(_ref(pm.person) or {}), "role": pm.role}
+        for pm in PlanMember.objects.filter(plan=plan)
+        .filter(visible_q(viewer, "person__"))
+        .select_related("person")
+        .order_by("id")
+    ]
+    reviews = list(Review.objects.filter(plan=plan, on__lte=day).order_by("on", "created_at"))
+    every = f.get("review_every")
+    start = _date(f.get("start")) or day
+    last_review = reviews[-1].on if reviews else None
+    overdue = bool(
+        every and f.get("status") == "active" and (day - (last_review or start)).days > int(every)
+    )
+    stake = stakeholders_state(viewer, plan, account, day)
+    counts = {"on track": 0, "at risk": 0, "off track": 0, "unknown": 0}
+    for g in goal_views:
+        if g["track"] in counts:
+            counts[g["track"]] += 1
+    health = {
+        "goals": counts,
+        "roles_filled": stake["coverage"]["filled"],
+        "roles_missing": stake["coverage"]["missing"],
+        "roles_cold": stake["coverage"]["cold"],
+        "past_cadence": stake["coverage"]["past_cadence"],
+        "review_overdue": overdue,
+    }
+    sentence = _health_sentence(health, every, last_review)
+    return {
+        "id": plan.id,
+        "name": plan.name,
+        "as_of": day.isoformat(),
+        "account": _ref(account),
+        "status": f.get("status", "draft"),
+        "owner": _ref(people.get(str(f.get("owner", "")))),
+        "team": team,
+        "period": {"start": f.get("start"), "end": f.get("end")},
+        "review_every": every,
+        "sections": {
+            k: f.get(k, "") for k in ("desired_outcome", "priorities", "risks", "competitors")
+        },
+        "health": health,
+        "summary": sentence,
+        "goals": goal_views,
+        "initiatives": [_initiative_view(i, g, people) for i, g in inits],
+        "stakeholders": stake["stakeholders"],
+        "gaps": stake["gaps"],
+        "reviews": [
+            {
+                "id": r.id,
+                "on": r.on.isoformat(),
+                "notes": r.notes,
+                "decisions": r.decisions,
+                "attendees": r.attendees,
+            }
+            for r in reviews
+        ],
+    }
+
+
+def _health_sentence(health: dict[str, Any], every: Any, last: dt.date | None) -> str:
+    g = health["goals"]
+    parts = [f"goals: {g['on track']} on track, {g['at risk']} at risk, {g['off track']} off track"]
+    if health["roles_missing"]:
+        parts.append("no " + ", ".join(r.replace("_", " ") for r in health["roles_missing"]))
+    if health["roles_cold"]:
+        parts.append("cold: " + ", ".join(r.replace("_", " ") for r in health["roles_cold"]))
+    if health["past_cadence"]:
+        parts.append(f"{health['past_cadence']} stakeholders past their cadence")
+    if health["review_overdue"]:
+        since = f" (last {last.isoformat()})" if last else " (none yet)"
+        parts.append(f"review overdue{since}, every {every} days")
+    return "; ".join(parts)
+
+
+def plans_list(
+    viewer: Viewer,
+    *,
+    status: str | None = None,
+    at_risk: bool = False,
+    owner: str | None = None,
+    account: str | None = None,
+    as_of: str | dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """Plans ``viewer`` may see (and whose account they may see), with on/at/off-track
+    counts from the stored readings (the worker keeps them current)."""
+    day = parse_date(as_of, field="as_of") or clock.today()
+    rels = Relationship.objects.filter(
+        type_id="plan_for",
+        from_record__deleted_at=None,
+        to_record__deleted_at=None,
+    ).filter(visible_q(viewer, "from_record__"), visible_q(viewer, "to_record__"))
+    if account:
+        rels = rels.filter(to_record=resolve(viewer, account, field="account"))
+    if owner:
+        person = member_record(viewer, owner, field="owner")
+        rels = rels.filter(from_record__fields__owner=person.id)
+    if status:
+        rels = rels.filter(from_record__fields__status=status.strip().lower())
+    rows = list(rels.select_related("from_record", "to_record").order_by("from_record__name_key"))
+    out = []
+    for rel in rows:
+        plan, acct = rel.from_record, rel.to_record
+        goals = _children(plan, "goal_of", "goal", viewer)
+        counts = {"on track": 0, "at risk": 0, "off track": 0, "unknown": 0}
+        for g in goals:
+            if g.fields.get("status") == "closed":
+                continue
+            track = _goal_view_stored(viewer, g, acct, day)
+            counts[track] += 1
+        item = {
+            "id": plan.id,
+            "name": plan.name,
+            "account": _ref(acct),
+            "status": plan.fields.get("status", "draft"),
+            "owner": plan.fields.get("owner"),
+            "period": {"start": plan.fields.get("start"), "end": plan.fields.get("end")},
+            "goals": counts,
+        }
+        if at_risk and not (counts["at risk"] or counts["off track"]):
+            continue
+        out.append(item)
+    return out
+
+
+def _goal_view_stored(viewer: Viewer, goal: Record, account: Record, day: dt.date) -> str:
+    states = [
+        measure_state(viewer, m, account, day, live=False)["status"]
+        for m in Measure.objects.filter(goal=goal)
+    ]
+    for worst in ("off track", "at risk", "on track"):
+        if worst in states:
+            return worst
+    return "unknown"
+
+
+def plans_of(viewer: Viewer, record: Record) -> list[str]:
+    """Ids of the plans for a record (visible to ``viewer``)."""
+    return list(
+        Record.objects.filter(
+            visible_q(viewer),
+            type_id="plan",
+            deleted_at=None,
+            outgoing__type_id="plan_for",
+            outgoing__to_record=record,
+        ).values_list("id", flat=True)
+    )
+
+
+def active_plans(viewer: Viewer) -> list[tuple[Record, Record]]:
+    """(plan, account) of every active plan ``viewer`` may see."""
+    rels = (
+        Relationship.objects.filter(
+            type_id="plan_for", from_record__deleted_at=None, to_record__deleted_at=None
+        )
+        .filter(visible_q(viewer, "from_record__"), visible_q(viewer, "to_record__"))
+        .filter(Q(from_record__fields__status="active"))
+        .select_related("from_record", "to_record__type")
+        .order_by("from_record_id")
+    )
+    return [(r.from_record, r.to_record) for r in rels]

@@ -1,0 +1,443 @@
+"""Writes: plans, goals, measures and readings, stakeholders, initiatives, reviews.
+
+Plans, goals and initiatives are records (``kith.records.services.add_record``) tied by
+relationships (``plan_for``, ``goal_of``, ``advances``); every write here is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from kith.core import clock
+from kith.core.context import current_actor
+from kith.core.errors import Conflict, ValidationError
+from kith.core.ids import new_id
+from kith.core.parse import parse_date
+from kith.core.services import audit
+from kith.core.viewer import SYSTEM, Viewer
+from kith.metrics.catalogue import get_metric
+from kith.metrics.selectors import check_scope, measure, parse_params, parse_window
+from kith.plans import conf
+from kith.plans.models import Measure, PlanMember, Reading, Review, Stakeholder
+from kith.plans.selectors import (
+    get_goal,
+    get_measure,
+    get_plan,
+    goal_plan,
+    member_record,
+)
+from kith.plans.suggestions import suggestion_task
+from kith.records.models import ContactPoint, Record
+from kith.records.selectors import resolve
+from kith.records.services import add_record, update_record
+from kith.relationships.services import relate
+from kith.tasks.models import Task
+from kith.tasks.services import create_task
+
+SECTIONS = ("desired_outcome", "priorities", "risks", "competitors")
+
+
+def _choice(value: str | None, allowed: list[str], *, field: str, default: str) -> str:
+    text = (value or default).strip().lower().replace(" ", "_").replace("-", "_")
+    if text not in allowed:
+        raise ValidationError(f"{field}: {value!r} is not one of {', '.join(allowed)}", field=field)
+    return text
+
+
+def _text(value: str, *, field: str, limit: int = 200) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(f"{field}: is required", field=field)
+    if len(text) > limit or "\x00" in text:
+        raise ValidationError(f"{field}: longer than {limit} characters", field=field)
+    return text
+
+
+def _day(value: str | dt.date | None, *, field: str) -> dt.date | None:
+    return parse_date(value, field=field)
+
+
+@transaction.atomic
+def add_plan(
+    *,
+    viewer: Viewer,
+    account: str,
+    name: str,
+    owner: str | None = None,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    review_every: int | None = 30,
+    status: str | None = "active",
+    sections: Mapping[str, str] | None = None,
+    team: Iterable[tuple[str, str]] = (),
+) -> Record:
+    """A plan for an account ``viewer`` may see (usually an organisation)."""
+    acct = resolve(viewer, account, field="account")
+    if acct.type_id in ("plan", "goal", "initiative"):
+        raise ValidationError(f"account: {acct.name!r} is a {acct.type_id}", field="account")
+    day_start = _day(start, field="start") or clock.today()
+    day_end = _day(end, field="end")
+    if day_end is not None and day_end <= day_start:
+        raise ValidationError(
+            f"end: {day_end.isoformat()} is not after the start {day_start.isoformat()}",
+            field="end",
+        )
+    if review_every is not None and not 1 <= review_every <= 366:
+        raise ValidationError(
+            f"review_every: {review_every} is outside 1..366", field="review_every"
+        )
+    fields: dict[str, Any] = {
+        "status": _choice(status, conf.PLAN_STATUSES, field="status", default="active"),
+        "start": day_start.isoformat(),
+        "review_every": review_every,
+    }
+    if day_end is not None:
+        fields["end"] = day_end.isoformat()
+    if owner:
+        fields["owner"] = member_record(viewer, owner, field="owner").id
+    for key, text in (sections or {}).items():
+        if key not in SECTIONS:
+            raise ValidationError(
+                f"sections: {key!r} is not one of {', '.join(SECTIONS)}", field="sections"
+            )
+        if text:
+            fields[key] = str(text)[:5000]
+    plan = add_record(type_key="plan", name=_text(name, field="name"), fields=fields, by=viewer)
+    relate(a=plan.id, type_name="plan_for", b=acct.id, source="plans")
+    for ref, role in team:
+        person = member_record(viewer, ref, field="team")
+        PlanMember.objects.get_or_create(plan=plan, person=person, defaults={"role": role[:80]})
+    audit("plan.created", target=plan.id, detail={"account": acct.id, "name": plan.name})
+    return plan
+
+
+@transaction.atomic
+def add_goal(
+    *,
+    viewer: Viewer,
+    plan: str,
+    text: str,
+    due: str | dt.date | None = None,
+    priority: str | None = "normal",
+    owner: str | None = None,
+) -> Record:
+    """A goal of a plan, due on a day."""
+    rec, _ = get_plan(viewer, plan)
+    fields: dict[str, Any] = {
+        "priority": _choice(priority, conf.PRIORITIES, field="priority", default="normal"),
+        "status": "open",
+    }
+    day = _day(due, field="due")
+    if day is not None:
+        fields["due"] = day.isoformat()
+    if owner:
+        fields["owner"] = member_record(viewer, owner, field="owner").id
+    goal = add_record(type_key="goal", name=_text(text, field="text"), fields=fields, by=viewer)
+    relate(a=goal.id, type_name="goal_of", b=rec.id, source="plans")
+    audit("plan.goal_added", target=goal.id, detail={"plan": rec.id})
+    return goal
+
+
+@transaction.atomic
+def close_goal(*, viewer: Viewer, goal: str, closure: str, note: str = "") -> Record:
+    """Close a goal with a closure code and a retrospective note."""
+    rec = get_goal(viewer, goal)
+    code = _choice(closure, conf.CLOSURES, field="closure", default="")
+    values = {"status": "closed", "closure": code, "closure_note": (note or "")[:2000]}
+    out = update_record(ref=rec.id, values=values, by=viewer)
+    audit("plan.goal_closed", target=rec.id, detail={"closure": code})
+    return out
+
+
+def _baseline(
+    viewer: Viewer, m: Measure, account: Record, start: dt.date
+) -> tuple[float | None, dt.date | None]:
+    if start > clock.today():
+        return None, None  # taken by the worker when the plan starts
+    res = measure(viewer, m.metric, account, as_of=start, window=m.window_days, params=m.params)
+    return res.value, start
+
+
+@transaction.atomic
+def add_measure(
+    *,
+    viewer: Viewer,
+    goal: str,
+    target: float,
+    by: str | dt.date,
+    metric: str | None = None,
+    baseline: str | float | None = "auto",
+    direction: str | None = "increase",
+    params: str | dict[str, Any] | None = None,
+    window: str | int | None = None,
+    label: str = "",
+) -> Measure:
+    """A measure on a goal: a catalogue metric of the plan's account (or manual, without
+    ``metric``), a direction, a baseline (``auto``: the metric on the plan's start day), a
+    target value and day."""
+    goal_rec = get_goal(viewer, goal)
+    plan, account = goal_plan(viewer, goal_rec)
+    target_on = _day(by, field="by")
+    if target_on is None:
+        raise ValidationError("by: the target date is required", field="by")
+    m = Measure(
+        id=new_id("msr"),
+        goal=goal_rec,
+        metric="",
+        direction=_choice(direction, conf.DIRECTIONS, field="direction", default="increase"),
+        target_value=float(target),
+        target_on=target_on,
+        window_days=parse_window(window),
+        params=parse_params(params),
+    )
+    if metric:
+        found = get_metric(metric, field="metric")
+        check_scope(found, account, field="metric")
+        m.metric = found.key
+        m.label = (label or f"{found.label} at {account.name}")[:200]
+    else:
+        m.label = (label or goal_rec.name)[:200]
+    start = parse_date(str(plan.fields.get("start") or ""), field="start") or clock.today()
+    if baseline in (None, ""):
+        pass
+    elif str(baseline).strip().lower() == "auto":
+        if not m.metric:
+            raise ValidationError(
+                "baseline: a manual measure needs a baseline value, not auto", field="baseline"
+            )
+        m.baseline_auto = True
+        if m.metric:
+            m.baseline_value, m.baseline_on = _baseline(viewer, m, account, start)
+    else:
+        try:
+            m.baseline_value = float(baseline)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"baseline: {baseline!r} is not auto or a number", field="baseline"
+            ) from None
+        m.baseline_on = start
+    if target_on <= start:
+        raise ValidationError(
+            f"by: {target_on.isoformat()} is not after the plan's start {start.isoformat()}",
+            field="by",
+        )
+    m.save(force_insert=True)
+    audit("plan.measure_added", target=m.id, detail={"goal": goal_rec.id, "metric": m.metric})
+    return m
+
+
+@transaction.atomic
+def record_reading(
+    *,
+    viewer: Viewer,
+    measure_id: str,
+    value: float,
+    on: str | dt.date | None = None,
+    note: str = "",
+) -> Reading:
+    """A reading entered by hand (any measure), with a note."""
+    m = get_measure(viewer, measure_id)
+    day = _day(on, field="on") or clock.today()
+    if day > clock.today():
+        raise ValidationError(f"on: {day.isoformat()} is in the future", field="on")
+    reading = Reading.objects.create(
+        measure=m, on=day, value=float(value), n=1, source="manual", note=(note or "")[:500]
+    )
+    audit("plan.reading_recorded", target=m.id, detail={"on": day.isoformat(), "value": value})
+    return reading
+
+
+def _take(m: Measure, account: Record, day: dt.date, source: str) -> Reading:
+    res = measure(SYSTEM, m.metric, account, as_of=day, window=m.window_days, params=m.params)
+    values = {
+        "value": res.value,
+        "n": res.n,
+        "reasons": res.reasons,
+        "evidence": res.evidence,
+        "taken_at": clock.now(),
+    }
+    if source == "computed":
+        reading, _ = Reading.objects.update_or_create(
+            measure=m, on=day, source="computed", defaults=values
+        )
+        return reading
+    return Reading.objects.create(measure=m, on=day, source=source, **values)
+
+
+@transaction.atomic
+def take_readings(*, as_of: dt.date | None = None) -> dict[str, int]:
+    """Take today's reading of every computed measure of the active plans (one a day: a
+    second run the same day updates it) and the automatic baselines of plans starting today
+    or before. The readings are the whole workspace's (the system's view)."""
+    day = as_of or clock.today()
+    taken = baselines = 0
+    for m in Measure.objects.exclude(metric="").select_related("goal").order_by("id"):
+        found = _plan_of_measure(m)
+        if found is None:
+            continue
+        plan, account = found
+        if plan.fields.get("status") != "active":
+            continue
+        start = parse_date(str(plan.fields.get("start") or ""), field="start") or day
+        if m.baseline_auto and m.baseline_value is None and start <= day:
+            m.baseline_value, m.baseline_on = _baseline(SYSTEM, m, account, start)
+            m.save(update_fields=["baseline_value", "baseline_on"])
+            baselines += 1
+        if start <= day:
+            _take(m, account, day, "computed")
+            taken += 1
+    return {"readings": taken, "baselines": baselines}
+
+
+def _plan_of_measure(m: Measure) -> tuple[Record, Record] | None:
+    if m.goal.deleted_at is not None:
+        return None
+    try:
+        return goal_plan(SYSTEM, m.goal)
+    except (ValidationError, Conflict):
+        return None
+
+
+@transaction.atomic
+def add_stakeholder(
+    *,
+    viewer: Viewer,
+    plan: str,
+    person: str,
+    role: str,
+    stance: str | None = "unknown",
+    influence: int | None = 3,
+    owner: str | None = None,
+    topics: Iterable[str] = (),
+    every: int | None = None,
+) -> Stakeholder:
+    """A person on the customer's side in a plan, with a buying role and stance."""
+    rec, _ = get_plan(viewer, plan)
+    who = resolve(viewer, person, type_key="person", field="person")
+    roles = conf.buying_roles()
+    if Stakeholder.objects.filter(plan=rec, person=who).exists():
+        raise Conflict(f"person: {who.name} is already a stakeholder of {rec.name}", field="person")
+    if influence is not None and not 1 <= influence <= 5:
+        raise ValidationError(f"influence: {influence} is outside 1..5", field="influence")
+    if every is not None and not 1 <= every <= 366:
+        raise ValidationError(f"every: {every} is outside 1..366 days", field="every")
+    s = Stakeholder.objects.create(
+        id=new_id("stk"),
+        plan=rec,
+        person=who,
+        role=_choice(role, roles, field="role", default=""),
+        stance=_choice(stance, conf.STANCES, field="stance", default="unknown"),
+        influence=influence or 3,
+        owner=member_record(viewer, owner, field="owner") if owner else None,
+        topics=[t.strip()[:200] for t in topics if t and t.strip()],
+        every_days=every,
+    )
+    audit("plan.stakeholder_added", target=rec.id, detail={"person": who.id, "role": s.role})
+    return s
+
+
+@transaction.atomic
+def add_initiative(
+    *,
+    viewer: Viewer,
+    goal: str,
+    title: str,
+    owner: str | None = None,
+    their_owner: str | None = None,
+    due: str | dt.date | None = None,
+    state: str | None = "planned",
+) -> Record:
+    """A key initiative advancing a goal: our owner, their owner, due, state."""
+    goal_rec = get_goal(viewer, goal)
+    fields: dict[str, Any] = {
+        "state": _choice(state, conf.INITIATIVE_STATES, field="state", default="planned")
+    }
+    if owner:
+        fields["owner"] = member_record(viewer, owner, field="owner").id
+    if their_owner:
+        fields["their_owner"] = resolve(
+            viewer, their_owner, type_key="person", field="their_owner"
+        ).id
+    day = _day(due, field="due")
+    if day is not None:
+        fields["due"] = day.isoformat()
+    rec = add_record(
+        type_key="initiative", name=_text(title, field="title"), fields=fields, by=viewer
+    )
+    relate(a=rec.id, type_name="advances", b=goal_rec.id, source="plans")
+    audit("plan.initiative_added", target=rec.id, detail={"goal": goal_rec.id})
+    return rec
+
+
+@transaction.atomic
+def add_review(
+    *,
+    viewer: Viewer,
+    plan: str,
+    notes: str = "",
+    decisions: str = "",
+    on: str | dt.date | None = None,
+    attendees: Iterable[str] = (),
+) -> Review:
+    """A review of a plan on a day; each computed measure gets a reading that day."""
+    rec, account = get_plan(viewer, plan)
+    day = _day(on, field="on") or clock.today()
+    if day > clock.today():
+        raise ValidationError(f"on: {day.isoformat()} is in the future", field="on")
+    people = [resolve(viewer, a, field="attendees").id for a in attendees]
+    review = Review.objects.create(
+        id=new_id("rev"),
+        plan=rec,
+        on=day,
+        notes=(notes or "")[:20000],
+        decisions=(decisions or "")[:20000],
+        attendees=people,
+        created_by=current_actor()[:254],
+    )
+    goals = Record.objects.filter(
+        type_id="goal",
+        deleted_at=None,
+        outgoing__type_id="goal_of",
+        outgoing__to_record=rec,
+    )
+    for m in Measure.objects.filter(goal__in=goals).exclude(metric=""):
+        _take(m, account, day, "review")
+    audit("plan.reviewed", target=rec.id, detail={"review": review.id, "on": day.isoformat()})
+    return review
+
+
+@transaction.atomic
+def suggestion_to_task(
+    *, viewer: Viewer, key: str, member: str | None = None, as_of: str | dt.date | None = None
+) -> Task:
+    """Turn a suggested conversation into a task (one per suggestion: its key dedupes)."""
+    s = suggestion_task(viewer, key, member=member, as_of=as_of)
+    owner = None
+    for email in ContactPoint.objects.filter(record_id=s["member"]["id"], kind="email").values_list(
+        "normalized", flat=True
+    ):
+        if User.objects.filter(username=email, is_active=True).exists():
+            owner = email
+            break
+    topics = "; ".join(s["topics"])
+    notes = f"Suggested by the plan {s['plan']['name']}: {s['why']}"
+    if topics:
+        notes += f"\nTopics: {topics}"
+    if s["introduction"]:
+        notes += f"\nIntroduction: {s['introduction']['via']}"
+    return create_task(
+        viewer=viewer,
+        title=f"Talk to {s['person']['name']} ({s['account']['name']})"
+        + ("" if owner else f" — for {s['member']['name']}"),
+        about=[s["person"]["id"], s["plan"]["id"]],
+        owner=owner,
+        notes=notes,
+        source="plan",
+        source_ref=s["plan"]["id"],
+        dedupe_key=key,
+    )
