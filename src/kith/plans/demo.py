@@ -51,18 +51,20 @@ def seed_demo_plan(account_id: str) -> dict[str, Any]:
         owner=owner,
         due=today + dt.timedelta(days=180),
     )
+    now_engaged = measure(SYSTEM, "people.engaged", account, as_of=start).value or 0
+    now_touch = measure(SYSTEM, "team.in_touch", account, as_of=start).value or 0
     engaged = svc.add_measure(
         viewer=SYSTEM,
         goal=goal.id,
         metric="people.engaged",
-        target=max(len(staff) // 2, 3),
+        target=now_engaged + 5,
         by=today + dt.timedelta(days=180),
     )
     svc.add_measure(
         viewer=SYSTEM,
         goal=goal.id,
         metric="team.in_touch",
-        target=4,
+        target=now_touch + 2,
         by=today + dt.timedelta(days=180),
     )
     execs = svc.add_goal(viewer=SYSTEM, plan=plan.id, text="Regular executive time", owner=owner)
