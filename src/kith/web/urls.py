@@ -16,6 +16,7 @@ MODULES = [
     "tasks",
     "rules",
     "notifications",
+    "plans",
 ]
 
 urlpatterns = [
