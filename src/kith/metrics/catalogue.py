@@ -247,10 +247,13 @@ def _in_touch(ctx: Context) -> Result:
 # -- interactions ---------------------------------------------------------------------
 
 
-def _two_way(ctx: Context, kinds: set[str] | None) -> list[tuple[str, str, dt.datetime]]:
+def _two_way(
+    ctx: Context, kinds: set[str] | None, people: set[str] | None = None
+) -> list[tuple[str, str, dt.datetime]]:
     """(interaction id, kind, at) of the two-way interactions in the window between our
-    (visible) team and the scope's (visible) people, oldest first."""
-    people = {p for p, _ in people_of(ctx)}
+    (visible) team and the scope's (visible) people (or some of them), oldest first."""
+    if people is None:
+        people = {p for p, _ in people_of(ctx)}
     team = set(visible_team(ctx))
     if not people or not team:
         return []
@@ -339,11 +342,7 @@ def _exec_meeting(ctx: Context) -> Result:
     kinds = _kinds_param(ctx) or {"meeting"}
     forever = Context(ctx.viewer, ctx.record, ctx.as_of, 36500, ctx.params)
     team = set(visible_team(ctx))
-    meetings = [
-        r
-        for r in _two_way(forever, kinds)
-        if Participant.objects.filter(interaction_id=r[0], record_id__in=execs).exists()
-    ][-1:]
+    meetings = _two_way(forever, kinds, execs)[-1:]
     names = _names(execs, ctx.viewer)
     if not meetings or not team:
         return Result(
