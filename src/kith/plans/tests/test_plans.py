@@ -15,7 +15,7 @@ from kith.core.viewer import SYSTEM
 from kith.plans import services as svc
 from kith.plans.selectors import plan_view, plans_list, readings
 from kith.records.models import Record
-from kith.testing import log, make_person
+from kith.testing import log
 
 
 def _plan(world: dict[str, Any], **kw: Any) -> Record:
@@ -241,4 +241,3 @@ def test_privacy(world: dict[str, Any], settings: Any) -> None:
     assert len(mine["stakeholders"]) == 2 and mine["health"]["roles_missing"] == ["champion"]
     with pytest.raises(NotFound):
         svc.add_goal(viewer=them, plan=hidden_plan.id, text="peek")
-    make_person("Unused", org=world["acme"])
