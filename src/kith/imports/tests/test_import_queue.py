@@ -24,7 +24,8 @@ from kith.imports.selectors import import_status
 from kith.records.models import Record
 
 KITH = [sys.executable, "-m", "kith"]
-ENV = {**os.environ, "KITH_DB": ""}
+ENV = {**os.environ, "KITH_DB": "", "KITH_PERIODIC_ONLY": "test."}  # no other app's schedules
+IMPORT_TASK = "kith.imports.jobs.run_import_task"
 
 
 def _csv(n: int, start: int = 0) -> bytes:
@@ -47,7 +48,7 @@ def test_starting_an_import_on_the_web_queues_it_for_the_worker(
     assert queued.status == "READY" and job.status == "running"
     assert import_status(job) == "running"  # waiting for the worker, not "stopped"
     assert Record.objects.filter(name__startswith="Person ").count() == 0
-    assert worker.run_pending()["succeeded"] == 1
+    assert worker.run_pending(periodic=False)["succeeded"] == 1
     job.refresh_from_db()
     assert job.status == "done" and Record.objects.filter(name__startswith="Person ").count() == 5
     # the same job run again (a retry after its worker died) imports nothing twice
@@ -62,8 +63,10 @@ def test_a_relaunch_supersedes_the_earlier_queued_run() -> None:
     jobs.start_import_job(job=job)
     first = jobs.launch_import_job(job.pk)
     second = jobs.launch_import_job(job.pk)
-    worker.run_pending()
-    results = {str(r.pk): r.return_value for r in DBTaskResult.objects.all()}
+    worker.run_pending(periodic=False)
+    results = {
+        str(r.pk): r.return_value for r in DBTaskResult.objects.filter(task_path=IMPORT_TASK)
+    }
     assert results == {first: "superseded", second: "done"}
     assert Record.objects.filter(name__startswith="Person ").count() == 3
 
@@ -111,7 +114,9 @@ def test_a_web_import_survives_a_restart_and_a_killed_worker(url: str, tmp_path:
         [*KITH, "--db", url, "worker", "--concurrency", "1", "--interval", "0.1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
     )  # fmt: skip
-    running = f"SELECT count(*) FROM {job_table} WHERE status = 'RUNNING'"
+    running = (
+        f"SELECT count(*) FROM {job_table} WHERE status = 'RUNNING' AND task_path = '{IMPORT_TASK}'"
+    )
     wait_for(lambda: query(url)(running)[0][0] == 1, 60, "the import to start")
     time.sleep(0.5)  # well into the import (one transaction: nothing is committed yet)
     first.send_signal(signal.SIGKILL)
@@ -126,5 +131,5 @@ def test_a_web_import_survives_a_restart_and_a_killed_worker(url: str, tmp_path:
     assert query(url)(people)[0][0] == rows  # every row, none twice
     ((status, report),) = query(url)("SELECT status, report FROM web_importjob")
     assert status == "done", report
-    ((ids,),) = query(url)(f"SELECT worker_ids FROM {job_table}")
+    ((ids,),) = query(url)(f"SELECT worker_ids FROM {job_table} WHERE task_path = '{IMPORT_TASK}'")
     assert len(json.loads(ids) if isinstance(ids, str) else ids) == 2

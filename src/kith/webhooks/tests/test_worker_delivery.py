@@ -8,11 +8,17 @@ from collections.abc import Iterator
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from kith.core import clock, worker
+from kith.core import clock, jobs, worker
 from kith.server.tests.conftest import Caller
 from kith.webhooks.models import Delivery
 from kith.webhooks.outbox import send_due_deliveries
 from kith.webhooks.tests.test_webhooks import Receiver
+
+
+@pytest.fixture(autouse=True)
+def _only_the_webhook_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other apps' periodic jobs (rules, tasks) stay out of these runs."""
+    monkeypatch.setattr(jobs, "_PERIODIC", {"webhooks.send": jobs._PERIODIC["webhooks.send"]})
 
 
 @pytest.fixture
