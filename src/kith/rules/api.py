@@ -60,6 +60,24 @@ class RunOut(Out):
     trace: dict[str, Any]
 
 
+class RuleTestOut(Out):
+    """A dry run: for a record (why it would or would not fire) or a replay of history."""
+
+    rule: str
+    would_fire: bool | int = Field(description="record: whether; replay: how many times")
+    record: dict[str, Any] | None = None
+    trigger: dict[str, Any] | None = None
+    conditions: dict[str, Any] | None = None
+    limits: dict[str, Any] | None = None
+    why_not: list[str] | None = None
+    actions: list[dict[str, Any]] | None = None
+    since: str | None = None
+    events: int | None = None
+    not_matched_or_limited: int | None = None
+    firings: list[dict[str, Any]] | None = None
+    capped: bool | None = None
+
+
 class RunsQuery(Schema):
     failed: bool = Field(False, description="Failed and timed-out runs only")
     record: str | None = Field(None, max_length=320, description="Runs for one record")
@@ -127,7 +145,7 @@ def rule_runs(request: HttpRequest, rule: str, query: Query[RunsQuery]) -> Any:
     return selectors.runs(viewer, rule, failed=query.failed, limit=query.limit, record=query.record)
 
 
-@router.get("/rules/{rule}/test", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/rules/{rule}/test", response={200: RuleTestOut, **READ_ERRORS})
 def test_rule(request: HttpRequest, rule: str, query: Query[TestQuery]) -> Any:
     """Dry run: why it would or would not fire for ``record``, or a replay of
     ``since_days`` of history; changes nothing."""
