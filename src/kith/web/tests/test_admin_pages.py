@@ -276,7 +276,8 @@ def test_types_list_query_count(admin: Client, django_assert_max_num_queries: An
         define_type(key=f"kind{i}", fields=["a:text", "b:number", "c:choice:x|y"])
     with django_assert_max_num_queries(7):
         resp = admin.get("/admin/types")
-    assert resp.status_code == 200 and _html(resp).count("Add a field to") == 17
+    assert resp.status_code == 200
+    assert _html(resp).count("Add a field to") == RecordType.objects.count()  # 15 and built-ins
 
 
 # -- relationship types -----------------------------------------------------------------------
