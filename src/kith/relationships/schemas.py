@@ -17,6 +17,7 @@ class RelationshipOut(Out):
     since: str | None = None
     until: str | None = None
     active: bool
+    upcoming: bool = False  # starts after the day asked about: not ended
     note: str
     source: str
     other: Ref | None = None

@@ -99,6 +99,7 @@ def relationship_view(rel: Relationship, viewer: Record | None = None) -> dict[s
         "until": rel.until.isoformat() if rel.until else None,
         "active": (rel.since is None or rel.since <= today)
         and (rel.until is None or rel.until > today),
+        "upcoming": rel.since is not None and rel.since > today,  # starts later: not ended
         "note": rel.note,
         "source": rel.source,
     }
@@ -199,6 +200,7 @@ def relations_view(
                     "since": since.isoformat() if since else None,
                     "until": until.isoformat() if until else None,
                     "active": (since is None or since <= day) and (until is None or until > day),
+                    "upcoming": since is not None and since > day,
                     "note": r["note"],
                     "source": r["source"],
                     "other": {

@@ -596,3 +596,18 @@ def test_correct_delete_and_undo_an_interaction_from_the_timeline(
     )
     assert bad.status_code == 422 and "at: " in body(bad)
     assert member.post(f"/records/{jane.id}/interactions/int_nope/delete", **HX).status_code == 422
+
+
+def test_a_relationship_that_starts_later_is_upcoming_not_ended(
+    member: Client, world: dict[str, Any]
+) -> None:
+    jane = world["jane"]
+    later = (clock.today() + dt.timedelta(days=30)).isoformat()
+    newco = make_org("Newco")
+    rel_id = relate(jane, "works_at", newco, role="advisor", since=later).id
+    html = body(member.get(f"/records/{jane.id}"))
+    item = html[html.index(f'id="rel-{rel_id}"') :].split("</li>", 1)[0]
+    assert "upcoming" in item and "ended" not in item
+    code = member.get(f"/api/v1/records/{jane.id}/relationships").json()
+    row = next(r for r in code["items"] if r["id"] == rel_id)
+    assert row["upcoming"] is True and row["active"] is False
