@@ -107,6 +107,8 @@ def main() -> None:
                 ("import.png", "/import"),
                 ("duplicates.png", "/duplicates"),
                 ("admin.png", "/admin"),
+                ("tasks.png", "/tasks"),
+                ("rules.png", "/rules"),
             ]
             for name, path in shots:
                 page.goto(path)
