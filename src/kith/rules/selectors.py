@@ -239,7 +239,9 @@ def _history(rule: Rule, since: dt.datetime) -> list[tuple[str, dict[str, Any], 
             }
             out.append((on, payload, at))
     elif on == "interaction.logged":
-        for i in Interaction.objects.filter(at__gte=since).order_by("at", "id")[:cap]:
+        for i in Interaction.objects.filter(at__gte=since, deleted_at__isnull=True).order_by(
+            "at", "id"
+        )[:cap]:
             payload = {"interaction_id": i.id, "kind": i.kind, "direction": i.direction}
             out.append((on, payload, i.at))
     return out
