@@ -14,6 +14,10 @@ either end, participations, links, rows of any other app with a foreign key to a
 record, and OTHER's history entries) onto KEEP, fills KEEP's empty fields from OTHER,
 and soft-deletes OTHER with ``merged_into=KEEP``. Before touching a row it stores the
 row, exactly, in the :class:`Merge` snapshot; unmerge writes those rows back.
+
+It is the one write of other apps' tables outside their services, on purpose: the merge
+is one whole-graph operation whose exact undo needs the row snapshot taken in the same
+function, so the moves stay here rather than spreading the snapshot over four apps.
 """
 
 from __future__ import annotations
