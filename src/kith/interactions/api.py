@@ -126,7 +126,7 @@ def edit_interaction(request: HttpRequest, interaction_id: str, payload: Interac
         found = services.edit_interaction(
             interaction_id=key, values=payload.set, expected_version=payload.version
         )
-    return interaction_record_view(found)
+    return interaction_record_view(viewer_of(user), found)
 
 
 @router.delete(
@@ -137,7 +137,7 @@ def delete_interaction(request: HttpRequest, interaction_id: str) -> Any:
     with acting(request) as user:
         key = check_correctable(viewer_of(user), interaction_id)
         found = services.delete_interaction(interaction_id=key)
-    return interaction_record_view(found)
+    return interaction_record_view(viewer_of(user), found)
 
 
 @router.post(
@@ -149,7 +149,7 @@ def restore_interaction(request: HttpRequest, interaction_id: str) -> Any:
     with acting(request) as user:
         key = check_correctable(viewer_of(user), interaction_id)
         found = services.restore_interaction(interaction_id=key)
-    return interaction_record_view(found)
+    return interaction_record_view(viewer_of(user), found)
 
 
 @router.get("/interactions", response={200: InteractionPage, **READ_ERRORS})

@@ -196,6 +196,7 @@ def cmd_edit(
     """Correct an interaction (history keeps the old values; scores follow)."""
     open_workspace()
     from kith.core.parse import parse_pairs
+    from kith.core.viewer import SYSTEM
     from kith.interactions.selectors import interaction_record_view
     from kith.interactions.services import edit_interaction
 
@@ -204,27 +205,29 @@ def cmd_edit(
         values=parse_pairs(set_, option="--set"),
         expected_version=version,
     )
-    emit(interaction_record_view(found), as_json, lambda v: _said("corrected", v))
+    emit(interaction_record_view(SYSTEM, found), as_json, lambda v: _said("corrected", v))
 
 
 def cmd_delete(interaction_id: IdArg, as_json: JsonOpt = False) -> None:
     """Delete an interaction (restore brings it back with its participants)."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.interactions.selectors import interaction_record_view
     from kith.interactions.services import delete_interaction
 
     found = delete_interaction(interaction_id=interaction_id)
-    emit(interaction_record_view(found), as_json, lambda v: _said("deleted", v))
+    emit(interaction_record_view(SYSTEM, found), as_json, lambda v: _said("deleted", v))
 
 
 def cmd_restore(interaction_id: IdArg, as_json: JsonOpt = False) -> None:
     """Restore a deleted interaction to every timeline and score."""
     open_workspace()
+    from kith.core.viewer import SYSTEM
     from kith.interactions.selectors import interaction_record_view
     from kith.interactions.services import restore_interaction
 
     found = restore_interaction(interaction_id=interaction_id)
-    emit(interaction_record_view(found), as_json, lambda v: _said("restored", v))
+    emit(interaction_record_view(SYSTEM, found), as_json, lambda v: _said("restored", v))
 
 
 def register(app: typer.Typer) -> None:

@@ -188,14 +188,20 @@ def timeline(
 INTERACTION_SORTS = {"at": "at"}
 
 
+def _seen_by(viewer: Viewer) -> tuple[QuerySet[Participant], QuerySet[InteractionLink]]:
+    """Participants and links of records ``viewer`` may see, with their records."""
+    people = Participant.objects.select_related("record").filter(visible_q(viewer, "record__"))
+    linked = InteractionLink.objects.select_related("record").filter(visible_q(viewer, "record__"))
+    return people, linked
+
+
 def visible_interactions(viewer: Viewer) -> QuerySet[Interaction]:
     """Interactions with a participant or link ``viewer`` may see, with only those prefetched.
 
     A private record ``viewer`` may not see is left out of the participants and links, and
     an interaction among such records only is not there at all.
     """
-    people = Participant.objects.select_related("record").filter(visible_q(viewer, "record__"))
-    linked = InteractionLink.objects.select_related("record").filter(visible_q(viewer, "record__"))
+    people, linked = _seen_by(viewer)
     qs = Interaction.objects.filter(deleted_at__isnull=True)
     if not viewer.sees_everything:
         qs = qs.filter(
@@ -242,22 +248,30 @@ def recent_interactions(viewer: Viewer, *, limit: int = 12) -> list[dict[str, An
     return [interaction_view(i) for i in qs[:limit]]
 
 
-def interaction_record_view(i: Interaction) -> dict[str, Any]:
+def interaction_record_view(viewer: Viewer, i: Interaction) -> dict[str, Any]:
     """An interaction as a write left it, deleted or not (its participants as stored, or
-    as kept for a restore), with its version and deletion time."""
-    fresh = _with_people(Interaction.objects.filter(pk=i.pk)).get()
+    as kept for a restore), with its version and deletion time; only the participants and
+    links ``viewer`` may see are named."""
+    people, linked = _seen_by(viewer)
+    fresh = (
+        Interaction.objects.filter(pk=i.pk)
+        .prefetch_related(
+            Prefetch("participants", queryset=people), Prefetch("links", queryset=linked)
+        )
+        .get()
+    )
     view = interaction_view(fresh)
     if fresh.trashed:
+        kept = {r for r, _ in fresh.trashed["participants"]} | set(fresh.trashed["links"])
         names = dict(
-            Record.objects.filter(
-                pk__in={r for r, _ in fresh.trashed["participants"]} | set(fresh.trashed["links"])
-            ).values_list("id", "name")
+            Record.objects.filter(visible_q(viewer), pk__in=kept).values_list("id", "name")
         )
         view["participants"] = [
-            {"id": r, "name": names.get(r, r), "role": role}
+            {"id": r, "name": names[r], "role": role}
             for r, role in fresh.trashed["participants"]
+            if r in names
         ]
-        view["links"] = [{"id": r, "name": names.get(r, r)} for r in fresh.trashed["links"]]
+        view["links"] = [{"id": r, "name": names[r]} for r in fresh.trashed["links"] if r in names]
     view["version"] = fresh.version or 0
     view["deleted_at"] = fresh.deleted_at.isoformat() if fresh.deleted_at else None
     return view

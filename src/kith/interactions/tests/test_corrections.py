@@ -141,6 +141,11 @@ def test_the_api_corrects_only_what_the_caller_may_see(world: dict[str, Any]) ->
     )
     assert Interaction.objects.get(pk=hidden.id).deleted_at is None
     assert selectors.check_correctable(viewer_of(other), hidden.id) == hidden.id
+    mixed = log("call", world["jane"], secret, subject="Shared call")
+    for method, path in (("DELETE", ""), ("POST", "/restore")):  # deleted, then live
+        code, answer = call(method, f"/interactions/{mixed.id}{path}", {} if path else None)
+        assert code == 200 and "Secret Sam" not in json.dumps(answer)
+        assert [p["name"] for p in answer["participants"]] == ["Jane Doe"]
 
 
 def test_a_future_interaction_is_planned_and_one_before_1900_is_refused(
