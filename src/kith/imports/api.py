@@ -13,11 +13,9 @@ from pydantic import Field
 
 from kith.accounts.selectors import viewer_of
 from kith.core.errors import ValidationError
-from kith.core.services import audit
-from kith.imports.jobs import import_audited
+from kith.imports.jobs import export_audited, import_audited
 from kith.imports.schemas import ImportReportOut
 from kith.imports.scratch import scratch
-from kith.imports.selectors import export as write
 from kith.server.auth import acting, client_ip, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
@@ -81,12 +79,13 @@ def export(request: HttpRequest, format: str = "csv", type: str | None = None) -
             f"format: {format!r} is not one of {', '.join(EXPORT_TYPES)}", field="format"
         )
     out = io.StringIO()
-    count = write(viewer_of(user), out, fmt=format, type_key=type)
-    audit(
-        "export",
+    export_audited(
+        viewer=viewer_of(user),
+        out=out,
+        fmt=format,
+        type_key=type,
+        via="api",
         actor=user.username,
-        target=format,
         ip=client_ip(request),
-        detail={"records": count, "type": type},
     )
     return HttpResponse(out.getvalue(), content_type=EXPORT_TYPES[format])

@@ -156,7 +156,7 @@ def cmd_export(
     """Export records as CSV, vCard or JSON that `kith import` reads back."""
     open_workspace()
     from kith.core.viewer import SYSTEM
-    from kith.imports.selectors import export
+    from kith.imports.jobs import export_audited
 
     if output:
         n = _export_to_file(output, fmt, type_key)
@@ -165,7 +165,7 @@ def cmd_export(
         else:
             console(stderr=True).print(f"exported {n} records to {_escape(output)}")
     else:
-        export(SYSTEM, sys.stdout, fmt=fmt, type_key=type_key)
+        export_audited(viewer=SYSTEM, out=sys.stdout, fmt=fmt, type_key=type_key, via="cli")
 
 
 def _export_to_file(output: str, fmt: str, type_key: str | None) -> int:
@@ -175,7 +175,7 @@ def _export_to_file(output: str, fmt: str, type_key: str | None) -> int:
 
     from kith.core.errors import ValidationError
     from kith.core.viewer import SYSTEM
-    from kith.imports.selectors import export
+    from kith.imports.jobs import export_audited
 
     target = Path(output).expanduser()
     if target.is_dir():
@@ -185,7 +185,7 @@ def _export_to_file(output: str, fmt: str, type_key: str | None) -> int:
     tmp = target.with_name(target.name + ".part")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            n = export(SYSTEM, fh, fmt=fmt, type_key=type_key)
+            n = export_audited(viewer=SYSTEM, out=fh, fmt=fmt, type_key=type_key, via="cli")
         os.replace(tmp, target)
     except OSError as exc:
         raise ValidationError(

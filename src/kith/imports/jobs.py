@@ -20,7 +20,7 @@ import os
 import re
 import threading
 import time
-from typing import Any
+from typing import IO, Any
 
 from django.db import DatabaseError, OperationalError, connection, connections, transaction
 
@@ -35,7 +35,13 @@ from kith.imports.detect import FORMATS, normalize_format
 from kith.imports.models import ImportJob
 from kith.imports.reading import estimate_total
 from kith.imports.scratch import scratch
-from kith.imports.selectors import import_beat_path, import_job_file, import_status, preview_file
+from kith.imports.selectors import (
+    export,
+    import_beat_path,
+    import_job_file,
+    import_status,
+    preview_file,
+)
 from kith.imports.services import ImportFailed, Progress, import_file
 
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
@@ -73,6 +79,28 @@ def audit_import(
             "bad": int(report.get("bad_count") or 0),
         },
     )
+
+
+def export_audited(
+    *,
+    viewer: Viewer,
+    out: IO[str],
+    fmt: str,
+    via: str,
+    type_key: str | None = None,
+    actor: str | None = None,
+    ip: str | None = None,
+) -> int:
+    """Write the export of what ``viewer`` may see to ``out`` and audit it; how many records."""
+    count = export(viewer, out, fmt=fmt, type_key=type_key)
+    audit(
+        "export",
+        actor=actor,
+        target=fmt,
+        ip=ip,
+        detail={"records": count, "type": type_key, "via": via},
+    )
+    return count
 
 
 def import_audited(

@@ -167,15 +167,10 @@ def cmd_team(
 ) -> None:
     """List our team: the people who work at the home organisation."""
     open_workspace()
-    from kith.records.models import Record
-    from kith.records.selectors import record_summary
-    from kith.relationships.selectors import team_ids, validate_as_of
+    from kith.core.viewer import SYSTEM
+    from kith.relationships.selectors import team, validate_as_of
 
-    ids = team_ids(validate_as_of(as_of))
-    rows = [
-        record_summary(r)
-        for r in Record.objects.filter(pk__in=ids).prefetch_related("contacts").order_by("name_key")
-    ]
+    rows = team(SYSTEM, validate_as_of(as_of))
     emit(
         rows,
         as_json,

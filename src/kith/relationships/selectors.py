@@ -15,7 +15,7 @@ from kith.core.parse import parse_date
 from kith.core.selectors import change_view
 from kith.core.viewer import Viewer
 from kith.records.models import ContactPoint, Record
-from kith.records.selectors import home_org, visible_q
+from kith.records.selectors import home_org, record_summary, visible_q
 from kith.relationships.models import Relationship, RelationshipType
 
 
@@ -243,6 +243,12 @@ def team_ids(as_of: dt.date | None = None) -> list[str]:
         active_on(day), to_record=home, type__rollup=True, from_record__deleted_at__isnull=True
     )
     return sorted(set(qs.values_list("from_record_id", flat=True)))
+
+
+def team(viewer: Viewer, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """Our team as of a day (default today), the people ``viewer`` may see, by name."""
+    qs = Record.objects.filter(visible_q(viewer), pk__in=team_ids(as_of))
+    return [record_summary(r) for r in qs.prefetch_related("contacts").order_by("name_key")]
 
 
 def validate_as_of(value: str | dt.date | None) -> dt.date | None:

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from kith.core.errors import KithError
-from kith.core.models import Change
+from kith.core.models import AuditEvent, Change
 from kith.core.viewer import SYSTEM
 from kith.imports.selectors import export, export_views
 from kith.imports.services import ImportFailed, import_file
@@ -331,6 +331,10 @@ def test_cli_export_to_a_bad_place_is_one_line_and_leaves_no_file(cli, tmp_path:
     )
     code, _out, _err = cli("export", "--output", str(tmp_path / "ok.csv"))
     assert code == 0 and [p.name for p in tmp_path.iterdir()] == ["ok.csv"]
+    # only the export that was written is audited, as the API's is (one audit, every shell)
+    ((entry,),) = [list(AuditEvent.objects.filter(action="export"))]
+    assert entry.target == "csv" and entry.detail["via"] == "cli"
+    assert entry.detail["records"] == Record.objects.count()
 
 
 def test_format_xlsx_reads_a_workbook_of_any_name_and_refuses_a_non_workbook(
