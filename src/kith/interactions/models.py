@@ -98,3 +98,20 @@ class InteractionLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id} ~ {self.interaction_id}"
+
+
+class OutcomeType(models.Model):
+    """A named outcome an interaction can have (its ``outcome`` equal to the key), with a
+    polarity; a value event (go-live, ROI reported, ...) is an outcome goals can measure."""
+
+    key = models.SlugField(primary_key=True, max_length=40)
+    label = models.CharField(max_length=100)
+    polarity = models.CharField(max_length=8, default="neutral")  # positive|neutral|negative
+    value_event = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key

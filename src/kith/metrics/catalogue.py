@@ -495,3 +495,7 @@ def _matching(ctx: Context) -> Result:
         f"(of {seen})"
     ]
     return Result(float(len(found)), seen, reasons, found[:EVIDENCE_CAP])
+
+
+# metrics in their own modules register on import (the plans app's register in its ready())
+from kith.metrics import outcomes as _outcomes  # noqa: E402, F401

@@ -34,7 +34,8 @@ class PlanIn(Schema):
     owner: str | None = Field(None, max_length=320)
     start: dt.date | None = None
     end: dt.date | None = None
-    review_every: int | None = Field(30, ge=1, le=366)
+    review_every: int | None = Field(None, ge=1, le=366, description="default 30 or the template's")
+    template: str | None = Field(None, max_length=40)
     status: str = Field("active", max_length=10)
     sections: dict[str, str] = Field(default_factory=dict)
     team: list[list[str]] = Field(default_factory=list, description="[[email, role], ...]")
@@ -145,6 +146,7 @@ def add_plan(request: HttpRequest, payload: PlanIn) -> Any:
             status=payload.status,
             sections=payload.sections,
             team=team,
+            template=payload.template,
         )
     return _made(plan)
 

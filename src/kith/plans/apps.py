@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,6 @@ class PlansConfig(AppConfig):
     label = "plans"
     verbose_name = "Kith relationship plans"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        import_module("kith.plans.metrics")  # registers roles.filled and roles.warm

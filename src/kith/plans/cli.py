@@ -43,7 +43,10 @@ def cmd_plan_add(
     name: Annotated[str, typer.Option("--name", help="The plan's name.")],
     start: Annotated[str | None, typer.Option("--start", help="First day (default today).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last day.")] = None,
-    review_every: Annotated[int, typer.Option("--review-every", help="Days between reviews.")] = 30,
+    review_every: Annotated[
+        int | None,
+        typer.Option("--review-every", help="Days between reviews (default 30 or the template's)."),
+    ] = None,
     owner: Annotated[str | None, typer.Option("--owner", help="One of our people.")] = None,
     status: Annotated[str, typer.Option("--status", help="draft, active or closed.")] = "active",
     team: Annotated[
@@ -53,9 +56,13 @@ def cmd_plan_add(
     priorities: Annotated[str, typer.Option("--priorities")] = "",
     risks: Annotated[str, typer.Option("--risks")] = "",
     competitors: Annotated[str, typer.Option("--competitors")] = "",
+    template: Annotated[
+        str | None,
+        typer.Option("--template", help="Goals, measures, initiatives from a template."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Start a relationship plan for an account."""
+    """Start a relationship plan for an account (from a template: kith plan template list)."""
     open_workspace()
     from kith.plans.services import add_plan
 
@@ -76,6 +83,7 @@ def cmd_plan_add(
             "competitors": competitors,
         },
         team=members,
+        template=template,
     )
     _created("plan", plan, as_json)
 
@@ -459,7 +467,78 @@ def cmd_next(
     emit(next_conversations(_system(), member=member, as_of=as_of), as_json, render_next)
 
 
+template_app = typer.Typer(help="Plan templates.", no_args_is_help=True)
+
+
+@template_app.command("list")
+def cmd_template_list(as_json: JsonOpt = False) -> None:
+    """The plan templates: built-in and saved."""
+    open_workspace()
+    from kith.plans.templates import list_templates
+
+    emit(
+        list_templates(_system()),
+        as_json,
+        lambda v: table(
+            "plan templates",
+            ["key", "name", "goals", "measures", "initiatives", "review every", "built-in"],
+            [
+                (
+                    t["key"],
+                    t["name"],
+                    t["goals"],
+                    t["measures"],
+                    t["initiatives"],
+                    t["review_every"] or "-",
+                    "yes" if t["builtin"] else "",
+                )
+                for t in v
+            ],
+        ),
+    )
+
+
+@template_app.command("show")
+def cmd_template_show(
+    key: Annotated[str, typer.Argument(metavar="KEY")], as_json: JsonOpt = False
+) -> None:
+    """A template's goals, measures and initiatives (days from the plan's start)."""
+    open_workspace()
+    import json
+
+    from kith.plans.templates import get_template
+
+    body = get_template(key)
+    emit(body, as_json, lambda v: say(json.dumps(v, indent=2)))
+
+
+@template_app.command("save")
+def cmd_template_save(
+    key: Annotated[str, typer.Argument(metavar="KEY")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The template as JSON.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Save a template from a JSON file (see kith plan template show expand)."""
+    open_workspace()
+    from pathlib import Path
+
+    from kith.core.errors import ValidationError
+    from kith.plans.templates import save_template
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"file: cannot read {file!r} ({exc})", field="file") from None
+    t = save_template(viewer=_system(), key=key, body=text)
+    emit(
+        {"key": t.key, "name": t.body.get("name", "")},
+        as_json,
+        lambda v: say(f"template {v['key']}: {v['name']}"),
+    )
+
+
 def register(app: typer.Typer) -> None:
+    plan_app.add_typer(template_app, name="template")
     app.add_typer(plan_app, name="plan")
     app.add_typer(goal_app, name="goal")
     app.add_typer(measure_app, name="measure")

@@ -126,3 +126,15 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id} review {self.on}"
+
+
+class PlanTemplate(models.Model):
+    """A saved plan template: goals, measures and initiatives with offsets from the start
+    (the JSON shape of ``kith.plans.templates``; built-in templates live in code)."""
+
+    key = models.CharField(primary_key=True, max_length=40)
+    body = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return self.key

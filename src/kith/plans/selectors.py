@@ -15,6 +15,7 @@ from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
 from kith.core.parse import parse_date
 from kith.core.viewer import Viewer
+from kith.metrics.catalogue import get_metric
 from kith.metrics.selectors import measure
 from kith.plans.models import Measure, PlanMember, Reading, Review
 from kith.plans.stakeholders import stakeholders_state
@@ -119,6 +120,21 @@ def _names(ids: set[str], viewer: Viewer) -> dict[str, Record]:
 # -- measures -----------------------------------------------------------------------------
 
 
+def metric_scope(m: Measure, account: Record) -> Record:
+    """The record a measure's metric is computed for: its plan for a plan metric
+    (``roles.warm``), else the plan's account."""
+    if m.metric and "plan" in get_metric(m.metric).scopes:
+        rel = (
+            Relationship.objects.filter(from_record_id=m.goal_id, type_id="goal_of")
+            .select_related("to_record")
+            .order_by("id")
+            .first()
+        )
+        if rel is not None:
+            return rel.to_record
+    return account
+
+
 def measure_state(
     viewer: Viewer, m: Measure, account: Record, day: dt.date, *, live: bool = True
 ) -> dict[str, Any]:
@@ -128,7 +144,8 @@ def measure_state(
     points = [(r.on, r.value) for r in rows if r.value is not None]
     current: dict[str, Any] | None = None
     if m.metric and live:
-        res = measure(viewer, m.metric, account, as_of=day, window=m.window_days, params=m.params)
+        scope = metric_scope(m, account)
+        res = measure(viewer, m.metric, scope, as_of=day, window=m.window_days, params=m.params)
         points = [p for p in points if p[0] != day]
         if res.value is not None:
             points.append((day, res.value))
@@ -181,12 +198,13 @@ def readings(viewer: Viewer, measure_id: str, *, recompute: bool = False) -> dic
     each reading's day beside what was taken."""
     m = get_measure(viewer, measure_id)
     _, account = goal_plan(viewer, m.goal)
+    scope = metric_scope(m, account)
     out = []
     for r in m.readings.order_by("on", "id"):
         item = reading_view(r)
         if recompute and m.metric:
             res = measure(
-                viewer, m.metric, account, as_of=r.on, window=m.window_days, params=m.params
+                viewer, m.metric, scope, as_of=r.on, window=m.window_days, params=m.params
             )
             item["recomputed"] = res.value
         out.append(item)

@@ -30,8 +30,10 @@ from kith.plans.selectors import (
     get_plan,
     goal_plan,
     member_record,
+    metric_scope,
 )
 from kith.plans.suggestions import suggestion_task
+from kith.plans.templates import get_template, offset
 from kith.records.models import ContactPoint, Record
 from kith.records.selectors import resolve
 from kith.records.services import add_record, update_record
@@ -71,12 +73,22 @@ def add_plan(
     owner: str | None = None,
     start: str | dt.date | None = None,
     end: str | dt.date | None = None,
-    review_every: int | None = 30,
+    review_every: int | None = None,
     status: str | None = "active",
     sections: Mapping[str, str] | None = None,
     team: Iterable[tuple[str, str]] = (),
+    template: str | None = None,
 ) -> Record:
-    """A plan for an account ``viewer`` may see (usually an organisation)."""
+    """A plan for an account ``viewer`` may see (usually an organisation); with a
+    ``template``, its goals, measures and initiatives, dated from the plan's start."""
+    body = get_template(template) if template else None
+    if review_every is None:  # the template's cadence, else monthly
+        review_every = int((body or {}).get("review_every") or 30)
+    if body is not None:
+        sections = {
+            **{k: str(body[k]) for k in SECTIONS if body.get(k)},
+            **{k: v for k, v in (sections or {}).items() if v},
+        }
     acct = resolve(viewer, account, field="account")
     if acct.type_id in ("plan", "goal", "initiative"):
         raise ValidationError(f"account: {acct.name!r} is a {acct.type_id}", field="account")
@@ -112,8 +124,71 @@ def add_plan(
     for ref, role in team:
         person = member_record(viewer, ref, field="team")
         PlanMember.objects.get_or_create(plan=plan, person=person, defaults={"role": role[:80]})
-    audit("plan.created", target=plan.id, detail={"account": acct.id, "name": plan.name})
+    audit(
+        "plan.created",
+        target=plan.id,
+        detail={"account": acct.id, "name": plan.name, "template": template or None},
+    )
+    if body is not None:
+        _apply_template(viewer, plan, acct, body, day_start, fields.get("owner"))
     return plan
+
+
+def _apply_template(
+    viewer: Viewer,
+    plan: Record,
+    account: Record,
+    body: dict[str, Any],
+    start: dt.date,
+    owner: str | None,
+) -> None:
+    """The template's goals, measures and initiatives on a new plan, dated from ``start``;
+    a ``target_delta`` is added to the baseline the metric has on the start day."""
+    for g in body.get("goals", []):
+        goal = add_goal(
+            viewer=viewer,
+            plan=plan.id,
+            text=g["text"],
+            due=offset(start, g.get("due_days")),
+            priority=g.get("priority") or "normal",
+            owner=owner,
+        )
+        for m in g.get("measures", []):
+            target = m.get("target")
+            baseline: str | float | None = m.get("baseline", "auto" if m.get("metric") else None)
+            if m.get("target_delta") is not None:
+                found = get_metric(m["metric"])
+                scope = plan if "plan" in found.scopes else account
+                day = min(start, clock.today())
+                res = measure(
+                    viewer,
+                    found.key,
+                    scope,
+                    as_of=day,
+                    window=parse_window(m.get("window")),
+                    params=parse_params(m.get("filter")),
+                )
+                target = (res.value or 0.0) + float(m["target_delta"])
+            add_measure(
+                viewer=viewer,
+                goal=goal.id,
+                target=float(target or 0.0),
+                by=offset(start, m["by_days"]) or start,
+                metric=m.get("metric") or None,
+                baseline=baseline,
+                direction=m.get("direction") or "increase",
+                params=m.get("filter"),
+                window=m.get("window"),
+                label=m.get("label", ""),
+            )
+        for ini in g.get("initiatives", []):
+            add_initiative(
+                viewer=viewer,
+                goal=goal.id,
+                title=ini["title"],
+                owner=owner,
+                due=offset(start, ini.get("due_days")),
+            )
 
 
 @transaction.atomic
@@ -159,7 +234,8 @@ def _baseline(
 ) -> tuple[float | None, dt.date | None]:
     if start > clock.today():
         return None, None  # taken by the worker when the plan starts
-    res = measure(viewer, m.metric, account, as_of=start, window=m.window_days, params=m.params)
+    scope = metric_scope(m, account)
+    res = measure(viewer, m.metric, scope, as_of=start, window=m.window_days, params=m.params)
     return res.value, start
 
 
@@ -197,7 +273,7 @@ def add_measure(
     )
     if metric:
         found = get_metric(metric, field="metric")
-        check_scope(found, account, field="metric")
+        check_scope(found, plan if "plan" in found.scopes else account, field="metric")
         m.metric = found.key
         m.label = (label or f"{found.label} at {account.name}")[:200]
     else:
@@ -253,7 +329,8 @@ def record_reading(
 
 
 def _take(m: Measure, account: Record, day: dt.date, source: str) -> Reading:
-    res = measure(SYSTEM, m.metric, account, as_of=day, window=m.window_days, params=m.params)
+    scope = metric_scope(m, account)
+    res = measure(SYSTEM, m.metric, scope, as_of=day, window=m.window_days, params=m.params)
     values = {
         "value": res.value,
         "n": res.n,
