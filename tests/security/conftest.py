@@ -43,6 +43,7 @@ class Live:
     env: dict[str, str]
     process: subprocess.Popen[str]
     tokens: dict[str, str] = field(default_factory=dict)
+    home: Path = Path()
 
     def call(
         self,
@@ -137,7 +138,15 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def live(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def server_env() -> dict[str, str]:
+    """Settings a module gives its server (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def live(
+    database: str, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Live]:
     """`kith serve` on a free loopback port with an admin and a viewer (tokens), one for
     the module: the tests leave each other's data alone."""
     port = free_port()
@@ -150,6 +159,7 @@ def live(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
     }
     for name in ("DJANGO_SETTINGS_MODULE", "KITH_WEBHOOK_ALLOW", "KITH_TRUSTED_PROXIES"):
         env.pop(name, None)
+    env.update(server_env)
 
     def cli(*args: str) -> str:
         done = subprocess.run([KITH, *args], env=env, capture_output=True, text=True, timeout=120)
@@ -181,7 +191,7 @@ def live(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
                 assert server.poll() is None, f"the server exited:\n{said}"
                 assert time.monotonic() < deadline, f"the server did not start:\n{said}"
                 time.sleep(0.3)
-        yield Live(base=base, env=env, process=server, tokens=tokens)
+        yield Live(base=base, env=env, process=server, tokens=tokens, home=tmp_path)
     finally:  # also when it never came up: no server is left behind
         server.terminate()
         try:

@@ -225,9 +225,16 @@ def _record(delivery: Delivery, outcome: Outcome) -> Attempt:
         )
         delivery.attempts += 1
         delivery.claimed_until = None
+        # its webhook may have been deactivated while the request was out: then it stays
+        # cancelled (the in-memory status read before sending would put it back in the queue)
+        current = Delivery.objects.filter(pk=delivery.pk).values_list("status", flat=True)
+        if current.first() == Delivery.CANCELLED:
+            delivery.status = Delivery.CANCELLED
         if outcome.delivered:
             delivery.status = Delivery.DELIVERED
             delivery.delivered_at = now
+        elif delivery.status == Delivery.CANCELLED:
+            pass
         elif delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = Delivery.FAILED
         else:
