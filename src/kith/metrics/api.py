@@ -6,14 +6,15 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kith.accounts.selectors import viewer_of
+from kith.interactions.outcomes import define_outcome, outcome_types
 from kith.metrics import selectors
-from kith.metrics.schemas import MetricOut, MetricResultOut
-from kith.server.auth import require
-from kith.server.schemas import READ_ERRORS
+from kith.metrics.schemas import MetricOut, MetricResultOut, OutcomeOut
+from kith.server.auth import acting, require
+from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
 router = Router(tags=["metrics"])
 
@@ -22,6 +23,36 @@ class MetricQuery(Schema):
     as_of: dt.date | None = None
     window: str | None = Field(None, max_length=10)
     filter: str | None = Field(None, max_length=4000)
+
+
+class OutcomeIn(Schema):
+    key: str = Field(..., max_length=40)
+    label: str = Field("", max_length=100)
+    polarity: str = Field("neutral", max_length=10)
+    value_event: bool = False
+
+
+@router.get("/outcomes", response={200: list[OutcomeOut], **READ_ERRORS})
+def outcomes(request: HttpRequest, value_events: bool = False) -> Any:
+    """The outcome vocabulary of interactions (types with a polarity; value events)."""
+    require(request, "viewer")
+    return outcome_types(value_event=True if value_events else None)
+
+
+@router.post("/outcomes", response={201: OutcomeOut, **WRITE_ERRORS})
+def add_outcome(request: HttpRequest, payload: OutcomeIn) -> Any:
+    """Add or change an outcome type (admins: it changes what every metric counts)."""
+    with acting(request, "admin"):
+        o = define_outcome(
+            key=payload.key,
+            label=payload.label,
+            polarity=payload.polarity,
+            value_event=payload.value_event,
+        )
+    return Status(
+        201,
+        {"key": o.key, "label": o.label, "polarity": o.polarity, "value_event": o.value_event},
+    )
 
 
 @router.get("/metrics", response={200: list[MetricOut], **READ_ERRORS})

@@ -63,5 +63,57 @@ def cmd_show(
     emit(show(SYSTEM, key, ref, as_of=as_of, window=window, params=filter_), as_json, render_result)
 
 
+outcome_app = typer.Typer(
+    help="The outcome vocabulary of interactions (kith log --outcome KEY).", no_args_is_help=True
+)
+
+
+@outcome_app.command("list")
+def cmd_outcome_list(
+    value_events: Annotated[
+        bool, typer.Option("--value-events", help="Only the value events.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The outcome types with their polarity; value events are what goals can measure."""
+    open_workspace()
+    from kith.interactions.outcomes import outcome_types
+
+    emit(
+        outcome_types(value_event=True if value_events else None),
+        as_json,
+        lambda v: table(
+            "outcomes",
+            ["key", "label", "polarity", "value event"],
+            [(o["key"], o["label"], o["polarity"], "yes" if o["value_event"] else "") for o in v],
+        ),
+    )
+
+
+@outcome_app.command("add")
+def cmd_outcome_add(
+    key: Annotated[str, typer.Argument(metavar="KEY", help="e.g. demo_booked.")],
+    polarity: Annotated[
+        str, typer.Option("--polarity", help="positive, neutral or negative.")
+    ] = "neutral",
+    label: Annotated[str, typer.Option("--label")] = "",
+    value_event: Annotated[
+        bool, typer.Option("--value-event", help="A value event goals can measure.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add or change an outcome type."""
+    open_workspace()
+    from kith.interactions.outcomes import define_outcome
+
+    o = define_outcome(key=key, label=label, polarity=polarity, value_event=value_event)
+    emit(
+        {"key": o.key, "label": o.label, "polarity": o.polarity, "value_event": o.value_event},
+        as_json,
+        lambda v: say(f"outcome {v['key']}: {v['polarity']}"),
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(metric_app, name="metric")
+    app.add_typer(outcome_app, name="outcome")

@@ -34,3 +34,10 @@ class MetricResultOut(Out):
     n: int
     reasons: list[str]
     evidence: list[str]
+
+
+class OutcomeOut(Out):
+    key: str
+    label: str
+    polarity: str
+    value_event: bool

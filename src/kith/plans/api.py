@@ -18,9 +18,13 @@ from kith.plans.schemas import (
     PlanSummaryOut,
     ReadingOut,
     ReadingsOut,
+    StakeholdersOut,
     TaskMadeOut,
+    TemplateOut,
 )
 from kith.plans.suggestions import next_conversations
+from kith.plans.templates import list_templates
+from kith.plans.templates import save_template as save_plan_template
 from kith.server.auth import acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
@@ -50,6 +54,16 @@ class PlansQuery(Schema):
 
 class PlanAsOf(Schema):
     as_of: dt.date | None = None
+
+
+class StakeholdersQuery(Schema):
+    as_of: dt.date | None = None
+    gaps: bool = False
+
+
+class TemplateIn(Schema):
+    key: str = Field(..., max_length=40)
+    body: dict[str, Any]
 
 
 class GoalIn(Schema):
@@ -156,6 +170,27 @@ def plan(request: HttpRequest, ref: str, q: Query[PlanAsOf]) -> Any:
     """A plan as of a day: goals and measures with status sentences, initiatives,
     stakeholders and gaps, reviews."""
     return selectors.plan_view(viewer_of(require(request, "viewer")), ref, as_of=q.as_of)
+
+
+@router.get("/plans/{ref}/stakeholders", response={200: StakeholdersOut, **READ_ERRORS})
+def stakeholders(request: HttpRequest, ref: str, q: Query[StakeholdersQuery]) -> Any:
+    """The plan's stakeholder map, its coverage and gaps (``gaps``: only the gaps)."""
+    viewer = viewer_of(require(request, "viewer"))
+    return selectors.plan_stakeholders(viewer, ref, gaps_only=q.gaps, as_of=q.as_of)
+
+
+@router.get("/plan-templates", response={200: list[TemplateOut], **READ_ERRORS})
+def templates(request: HttpRequest) -> Any:
+    """Plan templates: built-in and saved, each with its body."""
+    return list_templates(viewer_of(require(request, "viewer")))
+
+
+@router.post("/plan-templates", response={201: CreatedOut, **WRITE_ERRORS})
+def save_template(request: HttpRequest, payload: TemplateIn) -> Any:
+    """Save (or replace) a plan template; its body is checked path by path."""
+    with acting(request) as user:
+        t = save_plan_template(viewer=viewer_of(user), key=payload.key, body=payload.body)
+    return Status(201, {"id": t.key, "name": str(t.body.get("name", ""))})
 
 
 @router.post("/plans/{ref}/goals", response={201: CreatedOut, **WRITE_ERRORS})

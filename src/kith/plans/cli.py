@@ -148,14 +148,7 @@ def cmd_plan_stakeholders(
 ) -> None:
     """The stakeholder map with derived strength, contact against cadence, and gaps."""
     open_workspace()
-    from kith.plans.selectors import plan_view
-
-    v = plan_view(_system(), plan, as_of=as_of)
-    data: dict[str, Any] = {"plan": v["id"], "as_of": v["as_of"], "gaps": v["gaps"]}
-    if not gaps:
-        data["stakeholders"] = v["stakeholders"]
-    coverage = v["health"]
-    data["coverage"] = {k: coverage[k] for k in ("roles_filled", "roles_missing", "roles_cold")}
+    from kith.plans.selectors import plan_stakeholders
 
     def render(d: dict[str, Any]) -> None:
         if "stakeholders" in d:
@@ -166,7 +159,7 @@ def cmd_plan_stakeholders(
             if not d["gaps"]:
                 say("no gaps")
 
-    emit(data, as_json, render)
+    emit(plan_stakeholders(_system(), plan, gaps_only=gaps, as_of=as_of), as_json, render)
 
 
 @plan_app.command("review")

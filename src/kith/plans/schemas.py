@@ -75,3 +75,22 @@ class NextOut(Out):
     as_of: str
     label: str
     people: list[dict[str, Any]]
+
+
+class StakeholdersOut(Out):
+    plan: str
+    as_of: str
+    coverage: dict[str, Any]
+    gaps: list[dict[str, Any]]
+    stakeholders: list[dict[str, Any]] | None = None
+
+
+class TemplateOut(Out):
+    key: str
+    builtin: bool
+    name: str
+    review_every: int | None
+    goals: int
+    measures: int
+    initiatives: int
+    body: dict[str, Any]

@@ -330,6 +330,25 @@ def plan_view(viewer: Viewer, ref: str, *, as_of: str | dt.date | None = None) -
     }
 
 
+def plan_stakeholders(
+    viewer: Viewer, ref: str, *, gaps_only: bool = False, as_of: str | dt.date | None = None
+) -> dict[str, Any]:
+    """A plan's stakeholder map as of a day (derived strength, contact against cadence, who
+    is warm), its coverage of the required roles, and the gaps (suggestions)."""
+    day = parse_date(as_of, field="as_of") or clock.today()
+    plan, account = get_plan(viewer, ref)
+    stake = stakeholders_state(viewer, plan, account, day)
+    out: dict[str, Any] = {
+        "plan": plan.id,
+        "as_of": day.isoformat(),
+        "coverage": stake["coverage"],
+        "gaps": stake["gaps"],
+    }
+    if not gaps_only:
+        out["stakeholders"] = stake["stakeholders"]
+    return out
+
+
 def _health_sentence(health: dict[str, Any], every: Any, last: dt.date | None) -> str:
     g = health["goals"]
     parts = [f"goals: {g['on track']} on track, {g['at risk']} at risk, {g['off track']} off track"]
