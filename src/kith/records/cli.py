@@ -130,6 +130,24 @@ def type_add(
     )
 
 
+@type_app.command("field")
+def type_field(
+    name: Annotated[str, typer.Argument(help="Type name, e.g. person.")],
+    spec: Annotated[
+        str, typer.Argument(help="NAME:KIND (text number date choice:a|b email url bool).")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a typed field to an existing record type."""
+    open_workspace()
+    from kith.records.selectors import list_types
+    from kith.records.services import add_field
+
+    fdef = add_field(type_key=name, spec=spec)
+    view = next(t for t in list_types() if t["key"] == fdef.record_type_id)
+    emit(view, as_json, lambda v: say(f"added field {spec} to {v['key']}"))
+
+
 @type_app.command("list")
 def type_list(as_json: JsonOpt = False) -> None:
     """List record types and their fields."""

@@ -308,6 +308,16 @@ def _rel_type(value: Any, path: str) -> str:
     return key
 
 
+def _tag_scope(trigger: Mapping[str, Any]) -> str:
+    """The record type an add_tag action writes, for the hint (TYPE when not one type)."""
+    on = str(trigger["on"])
+    if on.startswith("relationship.") or on.startswith("list."):
+        return "TYPE"
+    if on == "no_contact":
+        return "person"
+    return str(trigger.get("type") or "TYPE")
+
+
 def check_action(
     raw: Any, path: str, trigger: Mapping[str, Any], fields: Mapping[str, conditions.Field]
 ) -> dict[str, Any]:
@@ -379,7 +389,7 @@ def check_action(
             raise _err(
                 f"{path}.tag",
                 "add_tag writes the text field 'tags'; add it to the record type first "
-                "(kith type field TYPE tags:text)",
+                f"(kith type field {_tag_scope(trigger)} tags:text)",
             )
     elif do in ("start_relationship", "end_relationship"):
         out["type"] = _rel_type(raw["type"], f"{path}.type")
