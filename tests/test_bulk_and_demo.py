@@ -22,12 +22,29 @@ SMALL = Spec(
 
 def _snapshot(spec: Spec) -> tuple[object, ...]:
     data = generate(spec)
-    return (data.records, data.contacts, data.relationships, list(data.interactions))
+    return (list(data.records), list(data.contacts), list(data.relationships),
+            list(data.interactions))  # fmt: skip
 
 
 def test_demo_data_is_deterministic_per_seed_and_end_date() -> None:
     assert _snapshot(SMALL) == _snapshot(SMALL)
     assert _snapshot(SMALL) != _snapshot(dataclasses.replace(SMALL, seed=8))
+
+
+def test_each_kind_of_row_streams_again_the_same_and_the_team_comes_first() -> None:
+    data = generate(SMALL)
+    records = list(data.records)
+    assert records == list(data.records) and len(records) == 1 + 20 + 200
+    assert len(list(data.relationships)) == 600
+    assert sum(1 for _ in data.interactions) == 1500
+    people = [r[0] for r in records if r[1] == "person"]
+    assert data.team == people[:10]
+    orgs = [r[0] for r in records if r[1] == "organization"]
+    assert (data.home_id, data.anchor_org) == (orgs[0], orgs[1])
+    attached = generate(dataclasses.replace(SMALL, home_id="org_home"))
+    their_orgs = [r[0] for r in attached.records if r[1] == "organization"]
+    assert attached.home_id == "org_home" and attached.anchor_org == their_orgs[0]
+    assert "org_home" not in their_orgs and len(their_orgs) == 20
 
 
 def test_demo_meets_the_shape_the_issue_asks_for() -> None:

@@ -1,21 +1,26 @@
 """A realistic, deterministic data set for trying Kith and for the benchmarks.
 
 Everything comes from one seeded ``random.Random`` and a fixed end date, so the same
-arguments always give the same workspace. Rows are produced as the bulk loader's tuples;
-interactions are a generator, so a million of them stream in constant memory.
+arguments always give the same workspace. Rows are produced as the bulk loader's tuples,
+as they are read: each kind (records, contact points, relationships, interactions) replays
+the seed, so a million people and ten million interactions stream in memory that grows
+with the number of ids (who works where), not with the rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from kith.bulk.rows import ContactRow, InteractionBundle, RecordRow, RelationshipRow
 from kith.core import clock
 from kith.core.ids import new_id
 from kith.demo import names
+
+T = TypeVar("T")
 
 KIND_WEIGHTS = [
     ("email", 50),
@@ -43,15 +48,40 @@ class Spec:
     anchor_size: int = 0  # employees of the largest org; 0 picks people // 15 (max 1000)
 
 
+class Stream(Iterable[T]):
+    """Rows of one kind, produced again from the seed each time they are iterated.
+
+    Nothing is kept between passes: a million-record data set streams in memory that
+    grows with the number of ids (who works where), not with the rows.
+    """
+
+    def __init__(self, produce: Callable[[], Iterator[T]]) -> None:
+        self._produce = produce
+
+    def __iter__(self) -> Iterator[T]:
+        return self._produce()
+
+
 @dataclass
 class Dataset:
     home_id: str
-    records: list[RecordRow]
-    contacts: list[ContactRow]
-    relationships: list[RelationshipRow]
-    interactions: Iterator[InteractionBundle]
+    records: Stream[RecordRow]
+    contacts: Stream[ContactRow]
+    relationships: Stream[RelationshipRow]
+    interactions: Stream[InteractionBundle]
     team: list[str]
     anchor_org: str
+
+
+@dataclass
+class _People:
+    """What the interactions are drawn from, once the structure has been walked."""
+
+    rng: random.Random
+    team: list[str]
+    people: list[str]
+    employer: dict[str, str]
+    start: dt.date
 
 
 def _slug(text: str) -> str:
@@ -59,12 +89,59 @@ def _slug(text: str) -> str:
 
 
 def generate(spec: Spec) -> Dataset:
-    """Build the demo data set described by ``spec``."""
+    """Describe the demo data set of ``spec``; its rows are produced as they are read."""
+    home, anchor = spec.home_id or "", ""
+    team: list[str] = []
+    for tag, row in _walk(spec):  # the team and the anchor come early: stop there
+        if tag == "people" or (row[1] == "person" and len(team) >= spec.team):
+            break
+        if tag != "record":
+            continue
+        if row[1] == "person":
+            team.append(row[0])
+        elif not home:
+            home = row[0]
+        elif not anchor:
+            anchor = row[0]
+
+    def rows(kind: str) -> Callable[[], Iterator[Any]]:
+        def produce() -> Iterator[Any]:
+            for tag, row in _walk(spec):
+                if tag == kind:
+                    yield row
+                elif tag == "people" and kind != "rel":
+                    return  # records and contact points are all out by now
+
+        return produce
+
+    def interactions() -> Iterator[InteractionBundle]:
+        state: list[_People] = []
+        for _ in _walk(spec, state):
+            pass
+        s = state[0]
+        yield from _interactions(spec, s.rng, s.team, s.people, s.employer, s.start)
+
+    return Dataset(
+        home_id=home,
+        records=Stream(rows("record")),
+        contacts=Stream(rows("contact")),
+        relationships=Stream(rows("rel")),
+        interactions=Stream(interactions),
+        team=team,
+        anchor_org=anchor or home,
+    )
+
+
+def _walk(spec: Spec, state: list[_People] | None = None) -> Iterator[tuple[str, Any]]:
+    """Records, contact points and relationships, tagged, in the seed's one order.
+
+    ``("people", None)`` marks the end of the records and contact points; at the end,
+    ``state`` receives what the interactions need (the generator's state included).
+    """
     rng = random.Random(spec.seed)
     start = spec.end - dt.timedelta(days=spec.days)
-    records: list[RecordRow] = []
-    contacts: list[ContactRow] = []
-    rels: list[RelationshipRow] = []
+    made = 0  # relationships drawn; past ``limit`` they are drawn (the seed's order) unkept
+    limit = -1
 
     def rel(
         kind: str,
@@ -73,8 +150,11 @@ def generate(spec: Spec) -> Dataset:
         role: str = "",
         since: dt.date | None = None,
         until: dt.date | None = None,
-    ) -> None:
-        rels.append((new_id("rel", rng), kind, a, b, role, since, until))
+    ) -> tuple[str, Any] | None:
+        nonlocal made
+        row = (new_id("rel", rng), kind, a, b, role, since, until)
+        made += 1
+        return ("rel", row) if limit < 0 or made <= limit else None
 
     def day_between(lo: dt.date, hi: dt.date) -> dt.date:
         return lo + dt.timedelta(days=rng.randrange(max((hi - lo).days, 1)))
@@ -85,8 +165,8 @@ def generate(spec: Spec) -> Dataset:
         home = spec.home_id
     else:
         home = new_id("org", rng)
-        records.append((home, "organization", "Northwind Relations", {"industry": "consulting"}))
-        contacts.append((home, "domain", home_domain, home_domain, True))
+        yield ("record", (home, "organization", "Northwind Relations", {"industry": "consulting"}))
+        yield ("contact", (home, "domain", home_domain, home_domain, True))
     combos = [(a, b) for a in names.ORG_A for b in names.ORG_B]
     rng.shuffle(combos)
     orgs: list[str] = []
@@ -105,18 +185,13 @@ def generate(spec: Spec) -> Dataset:
         used.add(domain)
         orgs.append(oid)
         org_domain[oid] = domain
-        records.append(
-            (
-                oid,
-                "organization",
-                name,
-                {
-                    "industry": rng.choice(names.INDUSTRIES),
-                    "size": rng.choice([10, 50, 200, 1000, 5000]),
-                },
-            )
-        )
-        contacts.append((oid, "domain", domain, domain, True))
+        fields = {
+            "industry": rng.choice(names.INDUSTRIES),
+            "size": rng.choice([10, 50, 200, 1000, 5000]),
+        }
+        yield ("record", (oid, "organization", name, fields))
+        yield ("contact", (oid, "domain", domain, domain, True))
+    del used
 
     # people: our team at the home organisation, the rest spread over the organisations
     team: list[str] = []
@@ -127,12 +202,16 @@ def generate(spec: Spec) -> Dataset:
         first, last = rng.choice(names.FIRST), rng.choice(names.LAST)
         pid = new_id("per", rng)
         title = rng.choice(names.JOB_TITLES)
-        fields: dict[str, object] = {"title": title}
-        records.append((pid, "person", f"{first} {last}", fields))
+        yield ("record", (pid, "person", f"{first} {last}", {"title": title}))
+        made_rels = []
         if i < spec.team:
             team.append(pid)
             email = f"{first}.{last}{i}@{home_domain}".lower()
-            rel("works_at", pid, home, title, day_between(start - dt.timedelta(days=900), start))
+            made_rels.append(
+                rel(
+                    "works_at", pid, home, title, day_between(start - dt.timedelta(days=900), start)
+                )
+            )
         else:
             people.append(pid)
             org = orgs[0] if len(people) <= anchor_size else rng.choice(orgs)
@@ -140,83 +219,83 @@ def generate(spec: Spec) -> Dataset:
             email = f"{first}.{last}{i}@{org_domain[org]}".lower()
             since = day_between(start - dt.timedelta(days=2000), spec.end - dt.timedelta(days=30))
             role = rng.choice(names.KEY_ROLES) if rng.random() < 0.08 else title
-            rel("works_at", pid, org, role, since)
+            made_rels.append(rel("works_at", pid, org, role, since))
             if rng.random() < 0.15:  # an earlier job, ended
                 prev = rng.choice(orgs)
                 if prev != org:
                     began = since - dt.timedelta(days=rng.randrange(200, 2000))
-                    rel("works_at", pid, prev, rng.choice(names.JOB_TITLES), began, since)
+                    made_rels.append(
+                        rel("works_at", pid, prev, rng.choice(names.JOB_TITLES), began, since)
+                    )
             if rng.random() < 0.05:  # a second organisation at the same time
                 other = rng.choice(orgs)
                 if other != org:
-                    rel(
-                        rng.choice(["board_member_of", "advisor_to"]),
-                        pid,
-                        other,
-                        "board member",
-                        day_between(start, spec.end),
+                    made_rels.append(
+                        rel(
+                            rng.choice(["board_member_of", "advisor_to"]),
+                            pid,
+                            other,
+                            "board member",
+                            day_between(start, spec.end),
+                        )
                     )
-        contacts.append((pid, "email", email, email, True))
+        yield ("contact", (pid, "email", email, email, True))
         if rng.random() < 0.3:
             phone = f"+1202555{rng.randrange(10_000):04d}"
-            contacts.append((pid, "phone", phone, phone, True))
+            yield ("contact", (pid, "phone", phone, phone, True))
+        yield from (r for r in made_rels if r)
+    del org_domain
+    yield ("people", None)
 
     # everyone's employment is kept whatever --relationships says (it only bounds the rest)
-    employment = len(rels)
+    limit = max(spec.relationships, made)
+
+    def kept(*made_rels: tuple[str, Any] | None) -> Iterator[tuple[str, Any]]:
+        return (r for r in made_rels if r)
 
     # structure between people and between organisations
     by_org: dict[str, list[str]] = {}
     for pid in people:
         by_org.setdefault(employer[pid], []).append(pid)
     for i, member in enumerate(team[1:], 1):
-        rel("reports_to", member, team[(i - 1) // 3])
+        yield from kept(rel("reports_to", member, team[(i - 1) // 3]))
     for members in by_org.values():
         boss = members[0]
         for pid in members[1:]:
             if rng.random() < 0.4:
-                rel("reports_to", pid, boss)
+                yield from kept(rel("reports_to", pid, boss))
+    del by_org
     for pid in people:
         if rng.random() < 0.03:
             friend = rng.choice(people)
             if friend != pid:  # nobody refers themself
-                rel("referred", pid, friend, since=day_between(start, spec.end))
+                yield from kept(rel("referred", pid, friend, since=day_between(start, spec.end)))
     for oid in orgs:
         if rng.random() < 0.3:
-            rel(
-                "customer_of",
-                oid,
-                home,
-                since=day_between(start - dt.timedelta(days=700), spec.end),
-            )
+            since = day_between(start - dt.timedelta(days=700), spec.end)
+            yield from kept(rel("customer_of", oid, home, since=since))
         if rng.random() < 0.03:
             parent = rng.choice(orgs)
             if parent != oid:
-                rel("subsidiary_of", oid, parent)
+                yield from kept(rel("subsidiary_of", oid, parent))
         if rng.random() < 0.03:
             partner = rng.choice(orgs)
             if partner != oid:
-                rel("partner_of", oid, partner)
+                yield from kept(rel("partner_of", oid, partner))
     for member in team:  # our people know some of theirs
         for pid in rng.sample(people, min(len(people), 5)):
-            rel("knows", member, pid, since=day_between(start - dt.timedelta(days=700), start))
+            since = day_between(start - dt.timedelta(days=700), start)
+            yield from kept(rel("knows", member, pid, since=since))
     fillers = ["knows", "knows", "colleague_of", "friend_of"]
-    while len(rels) < spec.relationships and len(people) > 1:
+    while made < spec.relationships and len(people) > 1:
         a, b = rng.sample(people, 2)
         kind = rng.choice(fillers)
         if kind == "colleague_of" and employer[a] != employer[b]:
             kind = "knows"
-        rel(kind, a, b, since=day_between(start - dt.timedelta(days=1500), spec.end))
-    del rels[max(spec.relationships, employment) :]
-
-    return Dataset(
-        home_id=home,
-        records=records,
-        contacts=contacts,
-        relationships=rels,
-        interactions=_interactions(spec, rng, team, people, employer, start),
-        team=team,
-        anchor_org=orgs[0] if orgs else home,
-    )
+        since = day_between(start - dt.timedelta(days=1500), spec.end)
+        yield from kept(rel(kind, a, b, since=since))
+    if state is not None:
+        state.append(_People(rng, team, people, employer, start))
 
 
 def _interactions(
