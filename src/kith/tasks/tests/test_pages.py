@@ -109,3 +109,26 @@ def test_hidden_records_tasks_are_not_on_any_page(
         assert "Secret Sam" in owner_client.get(url).content.decode(), url
         assert "Secret Sam" not in other_client.get(url).content.decode(), url
     assert other_client.get(f"/records/{secret.id}/tasks").status_code == 404
+
+
+def test_an_overdue_cadence_on_home_opens_one_task(
+    world, make_client: Callable[..., Client]
+) -> None:  # type: ignore[no-untyped-def]
+    client = make_client("member", csrf=True)
+    cadence = set_cadence(viewer=SYSTEM, ref="Jane Doe", every=30, max_days=45)
+    home = client.get("/").content.decode()
+    action = f'action="/cadences/{cadence.id}/task"'
+    assert action in home and "Open a task" in home  # the form on the overdue row
+    token = _csrf(client, "/")
+    resp = client.post(f"/cadences/{cadence.id}/task", {"next": "/", "csrfmiddlewaretoken": token})
+    assert (resp.status_code, resp["Location"]) == (302, "/")
+    task = Task.objects.get()
+    assert (task.source, task.source_ref, task.status) == ("cadence", cadence.id, "open")
+    assert [link.record_id for link in task.links.all()] == [world["jane"].id]
+    assert "last two-way contact 75 days ago" in task.notes
+    resp = client.post(
+        f"/cadences/{cadence.id}/task", {"csrfmiddlewaretoken": token}, HTTP_HX_REQUEST="true"
+    )
+    assert resp.status_code == 200 and task.id in resp.content.decode()
+    assert Task.objects.count() == 1  # opened again: the same open task, updated
+    assert task.title in client.get("/").content.decode()  # now among the overdue tasks
