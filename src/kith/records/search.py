@@ -1,22 +1,51 @@
-"""How records are searched: by name, email, phone (any punctuation) or domain.
+"""How records are searched: by name, email, phone (any punctuation), domain, and, in the
+ranked search, by a name a typo away and by the subjects of their interactions.
 
-The one rule: ``kith.records.selectors.search_records`` (the web's search box),
-``records_page`` (``GET /api/v1/records?q=``), ``list_records`` (``kith list --search``) and
-the web's lists all match through ``search_q``, so a person is found alike everywhere.
+The one rule: ``search_q`` is the match every list filters by (``records_page`` for
+``GET /api/v1/records?q=`` and the web's suggestions, ``list_records`` for
+``kith list --search``, the web's lists in ``kith.lists``); ``search_records`` ranks those
+matches (the header's search, the search page, ``kith search``, ``GET /api/v1/search``)
+and, when they do not fill the page, adds names a typo away and then the records that
+took part in interactions whose subject has the words typed.
+
+Both read the search index (``kith.records.search_index``: FTS5 trigram tables on SQLite,
+``pg_trgm`` on PostgreSQL), so the cost follows the matches, not the workspace.
+Visibility is in the query: the matches are ids filtered by the viewer's ``visible_q``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from kith.core.errors import ValidationError
 from kith.records.models import ContactPoint, Record
 from kith.records.normalize import name_key
+from kith.records.search_index import has_trigram
 
 SEARCH_MAX = 300
+TYPO_MIN = 4  # shorter terms are matched exactly only
+TYPO_SCORE = 80  # least likeness (0-100) of a name, or of its words, a typo away
+TYPO_CANDIDATES = 300
 _PHONE_LIKE = re.compile(r"[\d\s().+\-/]+")
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+_TOP = "\U0010ffff"
+
+# More ways to find records, registered by apps above records (interactions: subjects):
+# each takes the term and a limit and answers record ids, best first.
+Source = Callable[[str, int], list[str]]
+_sources: list[Source] = []
+
+
+def register_source(source: Source) -> None:
+    """Let ``search_records`` find records through ``source`` after its own matches."""
+    if source not in _sources:
+        _sources.append(source)
 
 
 def check_search(text: str | None, *, field: str = "q") -> str:
@@ -27,18 +56,143 @@ def check_search(text: str | None, *, field: str = "q") -> str:
     return term
 
 
+def fts_phrase(text: str) -> str:
+    """``text`` as one FTS5 phrase (any character allowed inside the quotes)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _sqlite() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def _names_containing(key: str) -> Q:
+    """Records whose ``name_key`` contains ``key`` (from the index when it has 3+ chars)."""
+    if _sqlite() and len(key) >= 3:
+        sql = (
+            "SELECT id FROM records_record WHERE rowid IN "
+            "(SELECT rowid FROM records_name_fts WHERE records_name_fts MATCH %s)"
+        )
+        return Q(pk__in=RawSQL(sql, [fts_phrase(key)]))
+    return Q(name_key__contains=key)  # PostgreSQL: the pg_trgm index answers LIKE
+
+
+def _contacts_containing(value: str, *, kind: str | None = None) -> Any:
+    """Record ids with a contact value (of ``kind``) containing ``value``."""
+    if _sqlite() and len(value) >= 3:
+        where = "kind = %s AND " if kind else ""
+        sql = (
+            f"SELECT record_id FROM records_contactpoint WHERE {where}id IN "
+            "(SELECT rowid FROM records_contact_fts WHERE records_contact_fts MATCH %s)"
+        )
+        return RawSQL(sql, [*([kind] if kind else []), fts_phrase(value)])
+    found = ContactPoint.objects.filter(normalized__contains=value)
+    if kind:
+        found = found.filter(kind=kind)
+    return found.values("record_id")
+
+
 def search_q(text: str) -> Q:
     """Records whose name contains ``text`` or with an email, phone or domain containing it.
 
     A phone is matched on its digits, so "415 555" and "(415) 555" find +1 (415) 555-0199.
     """
     term = text.strip().lower()
-    contact = Q(normalized__contains=term)
+    found = _names_containing(name_key(text)) | Q(pk__in=_contacts_containing(term))
     digits = re.sub(r"\D", "", term)
-    if len(digits) >= 3 and _PHONE_LIKE.fullmatch(term):
-        contact |= Q(kind="phone", normalized__contains=digits)
-    by_contact = ContactPoint.objects.filter(contact).values("record_id")
-    return Q(name_key__contains=name_key(text)) | Q(pk__in=by_contact)
+    if len(digits) >= 3 and _PHONE_LIKE.fullmatch(term) and digits != term:
+        found |= Q(pk__in=_contacts_containing(digits, kind="phone"))
+    return found
+
+
+def _starting_with(key: str) -> Q:
+    if _sqlite():  # a range on the name_key index (BINARY order: every "key…" is inside)
+        return Q(name_key__gte=key, name_key__lt=key + _TOP)
+    return Q(name_key__startswith=key)
+
+
+def typo_score(key: str, name: str) -> float:
+    """0-100: how alike ``key`` is to ``name`` or to as many of its words as ``key`` has."""
+    from rapidfuzz import fuzz  # noqa: PLC0415 - rapidfuzz costs 61 ms to import
+
+    best = float(fuzz.ratio(key, name))
+    words, n = name.split(), max(1, len(key.split()))
+    for i in range(max(0, len(words) - n + 1)):
+        best = max(best, float(fuzz.ratio(key, " ".join(words[i : i + n]))))
+    return best
+
+
+def _typo_candidates(base: QuerySet[Record], key: str) -> list[tuple[str, str]]:
+    """(id, name_key) of records sharing trigrams with ``key``, likeliest first."""
+    grams = sorted({key[i : i + 3] for i in range(len(key) - 2)} - {"   "})
+    if not grams:
+        return []
+    if _sqlite():
+        sql = (
+            "SELECT id FROM records_record WHERE rowid IN (SELECT rowid FROM records_name_fts "
+            "WHERE records_name_fts MATCH %s ORDER BY rank LIMIT %s)"
+        )
+        match = " OR ".join(fts_phrase(g) for g in grams)
+        qs = base.filter(pk__in=RawSQL(sql, [match, TYPO_CANDIDATES]))
+    else:
+        near = Q()
+        for g in grams:
+            near |= Q(name_key__contains=g)
+        qs = base.filter(near)
+        if has_trigram():
+            qs = qs.annotate(near=RawSQL("word_similarity(%s, records_record.name_key)", [key]))
+            qs = qs.order_by("-near", "id")
+        qs = qs[:TYPO_CANDIDATES]
+    return list(qs.values_list("id", "name_key"))
+
+
+def _typo_ids(base: QuerySet[Record], key: str, skip: set[str]) -> list[str]:
+    scored = [
+        (score, nk, rid)
+        for rid, nk in _typo_candidates(base, key)
+        if rid not in skip and (score := typo_score(key, nk)) >= TYPO_SCORE
+    ]
+    return [rid for _, _, rid in sorted(scored, key=lambda s: (-s[0], s[1], s[2]))]
+
+
+def ranked_ids(base: QuerySet[Record], term: str, limit: int) -> list[str]:
+    """Ids of the records of ``base`` matching ``term``, best first, at most ``limit``:
+    the exact name, names starting with it, a word of the name starting with it, a name or
+    contact containing it, names a typo away, then what other sources find (subjects)."""
+    key = name_key(term)
+    ids: list[str] = []
+    seen: set[str] = set()
+
+    def take(found: Iterable[str]) -> None:
+        for rid in found:
+            if rid not in seen and len(ids) < limit:
+                seen.add(rid)
+                ids.append(rid)
+
+    def page(q: Q) -> list[str]:
+        wanted = limit - len(ids) + len(seen)
+        qs = base.filter(q).order_by("name_key", "id").values_list("id", flat=True)
+        return list(qs[:wanted])
+
+    take(base.filter(name_key=key).order_by("id").values_list("id", flat=True)[:limit])
+    steps: list[Callable[[], Iterable[str]]] = [
+        lambda: page(_starting_with(key)),
+        lambda: page(_names_containing(" " + key)),
+        lambda: page(search_q(term)),
+    ]
+    if len(key) >= TYPO_MIN:
+        steps.append(lambda: _typo_ids(base, key, seen))
+
+    def visible(found: list[str]) -> list[str]:
+        ok = set(base.filter(pk__in=found).values_list("id", flat=True))
+        return [rid for rid in found if rid in ok]
+
+    for source in _sources:
+        steps.append(lambda source=source: visible(source(term, limit * 4)))  # type: ignore[misc]
+    for step in steps:
+        if len(ids) >= limit:
+            break
+        take(step())
+    return ids
 
 
 def with_contacts(qs: QuerySet[Record]) -> QuerySet[Record]:

@@ -12,7 +12,7 @@ from kith.core.paging import keyset, parse_sort
 from kith.core.viewer import SYSTEM, Viewer
 from kith.records.models import ContactPoint, FieldDef, Record, RecordType, WorkspaceSettings
 from kith.records.normalize import name_key
-from kith.records.search import check_search, search_q, with_contacts
+from kith.records.search import check_search, ranked_ids, search_q, with_contacts
 
 TYPE_ALIASES = {
     "people": "person",
@@ -267,7 +267,9 @@ def records_page(
 def search_records(
     viewer: Viewer, text: str, *, limit: int = 8, type_key: str | None = None
 ) -> list[Record]:
-    """Live records ``viewer`` may see matching ``text``, names starting with it first."""
+    """Live records ``viewer`` may see matching ``text``, best first (``search.ranked_ids``:
+    the exact name, names starting with it, words starting with it, names and contacts
+    containing it, names a typo away, then records in interactions with that subject)."""
     term = check_search(text)
     if not term:
         return []
@@ -276,12 +278,9 @@ def search_records(
     base = Record.objects.filter(visible_q(viewer), deleted_at__isnull=True)
     if type_key:
         base = base.filter(type_id=get_type(type_key).key)
-    base = with_contacts(base.select_related("type")).order_by("name_key", "id")
-    found = list(base.filter(name_key__startswith=name_key(term))[:limit])
-    if len(found) < limit:
-        more = base.filter(search_q(term)).exclude(pk__in=[r.id for r in found])
-        found += list(more[: limit - len(found)])
-    return found
+    ids = ranked_ids(base, term, limit)
+    found = {r.id: r for r in with_contacts(base.select_related("type")).filter(pk__in=ids)}
+    return [found[i] for i in ids if i in found]
 
 
 def list_types() -> list[dict[str, Any]]:
