@@ -19,7 +19,9 @@ from kith.metrics.catalogue import get_metric
 from kith.metrics.selectors import measure
 from kith.plans.models import Measure, PlanMember, Reading, Review
 from kith.plans.stakeholders import stakeholders_state
-from kith.plans.trend import assess
+from kith.plans.trend import assess, theil_sen
+
+SERIES_CAP = 104  # readings a measure's sparkline shows (two years of weekly ones)
 from kith.records.models import Record
 from kith.records.selectors import resolve, visible_q
 from kith.relationships.models import Relationship
@@ -162,6 +164,15 @@ def measure_state(
         points=[(d, float(v)) for d, v in points],
         as_of=day,
     )
+    series = sorted((d, float(v)) for d, v in points)
+    line = theil_sen(series)
+    trend = None
+    if line is not None and a.projected is not None:
+        fit, origin = line
+        trend = {
+            "from": {"on": origin.isoformat(), "value": round(fit.at(origin, origin), 2)},
+            "to": {"on": max(m.target_on, day).isoformat(), "value": a.projected},
+        }
     return {
         "id": m.id,
         "label": m.label,
@@ -177,6 +188,8 @@ def measure_state(
         "status": a.status,
         "sentence": a.sentence,
         "readings": len(points),
+        "series": [[d.isoformat(), v] for d, v in series[-SERIES_CAP:]],
+        "trend": trend,
         "now": current,
     }
 

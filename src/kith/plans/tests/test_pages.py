@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.test import Client
 from kith.core.viewer import SYSTEM
 from kith.plans import services as svc
 from kith.plans.tests.web_clients import _no_rate_limit, make_client, member, viewer
+from kith.tasks.models import Task
 from kith.web.tests.test_accessibility import check
 
 __all__ = ["_no_rate_limit", "make_client", "member", "viewer"]
@@ -41,3 +43,73 @@ def test_the_plan_section(world: dict[str, Any], member: Client) -> None:
     assert (
         "No plan for Mia Chen" in member.get(f"/records/{world['mia'].id}/plans").content.decode()
     )
+
+
+def _busy_plan(time_travel: Any) -> tuple[Any, Any]:
+    """A plan begun on 2026-06-01 with weekly computed readings to 2026-06-15 and a review."""
+    plan = svc.add_plan(
+        viewer=SYSTEM, account="Acme", name="Acme FY27", owner="mia@our.test", start="2026-06-01"
+    )
+    goal = svc.add_goal(viewer=SYSTEM, plan=plan.id, text="More calls", due="2026-12-31")
+    m = svc.add_measure(
+        viewer=SYSTEM,
+        goal=goal.id,
+        metric="interactions.two_way",
+        target=8,
+        by="2026-12-31",
+        params={"kind": "call"},
+    )
+    svc.add_stakeholder(
+        viewer=SYSTEM,
+        plan=plan.id,
+        person="Lee Park",
+        role="economic_buyer",
+        owner="mia@our.test",
+        topics=["budget"],
+        every=30,
+    )
+    svc.add_initiative(viewer=SYSTEM, goal=goal.id, title="Pilot in Ops", state="in_progress")
+    svc.add_review(viewer=SYSTEM, plan=plan.id, notes="kick-off", on="2026-06-08")
+    return plan, m
+
+
+def test_plans_list_plan_page_and_this_week(
+    world: dict[str, Any], member: Client, time_travel: Any
+) -> None:
+    plan, _ = _busy_plan(time_travel)
+    svc.take_readings(as_of=dt.date(2026, 6, 15))
+    listed = member.get("/plans").content.decode()
+    assert "Acme FY27" in listed and f"/plans/{plan.id}" in listed
+    check(listed, "/plans")
+    assert "Acme FY27" not in member.get("/plans?status=closed").content.decode()
+    html = member.get(f"/plans/{plan.id}").content.decode()
+    # a sparkline with the trend and the target, the grid, the board, the review log
+    assert 'class="spark"' in html and "<polyline" in html and "spark-target" in html
+    assert "economic buyer" in html and "Lee Park" in html and "topics: budget" in html
+    assert 'aria-label="Initiatives by state"' in html and "in progress (1)" in html
+    assert f"/plans/{plan.id}?as_of=2026-06-08" in html and "kick-off" in html
+    check(html, f"/plans/{plan.id}")
+    then = member.get(f"/plans/{plan.id}?as_of=2026-06-08").content.decode()
+    assert "As of 2026-06-08" in then
+    week = member.get("/next?all=1").content.decode()
+    assert "suggestion" in week and "Talk to" in week and "Lee Park" in week
+    assert "no one on our team is warm with the economic buyer Lee Park" in week
+    check(week, "/next")
+    key = f"next:{plan.id}:{world['lee'].id}:gap"
+    assert key in week
+    resp = member.post("/next/tasks", {"key": key, "next": "/next?all=1"})
+    assert resp.status_code == 302 and resp["Location"] == "/next?all=1"
+    member.post("/next/tasks", {"key": key})
+    made = Task.objects.filter(dedupe_key=key)
+    assert made.count() == 1 and made[0].title.startswith("Talk to Lee Park (Acme)")
+
+
+def test_a_viewer_sees_suggestions_but_makes_no_task(
+    world: dict[str, Any], viewer: Client, time_travel: Any
+) -> None:
+    plan, _ = _busy_plan(time_travel)
+    week = viewer.get("/next").content.decode()
+    assert "Lee Park" in week and "Make a task" not in week
+    key = f"next:{plan.id}:{world['lee'].id}:gap"
+    assert viewer.post("/next/tasks", {"key": key}).status_code == 403
+    assert not Task.objects.exists()
