@@ -20,12 +20,12 @@ from kith.metrics.selectors import measure
 from kith.plans.models import Measure, PlanMember, Reading, Review
 from kith.plans.stakeholders import stakeholders_state
 from kith.plans.trend import assess, theil_sen
-
-SERIES_CAP = 104  # readings a measure's sparkline shows (two years of weekly ones)
 from kith.records.models import Record
 from kith.records.selectors import resolve, visible_q
 from kith.relationships.models import Relationship
 from kith.relationships.selectors import team_ids
+
+SERIES_CAP = 104  # readings a measure's sparkline shows (two years of weekly ones)
 
 
 def _date(value: Any) -> dt.date | None:
