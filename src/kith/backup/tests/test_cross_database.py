@@ -41,6 +41,8 @@ def pg_url() -> Iterator[str]:
     try:
         admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True)
     except psycopg.OperationalError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no PostgreSQL server at {PG_SERVER}, and CI requires it")
         pytest.skip(f"no PostgreSQL server at {PG_SERVER}")
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
