@@ -402,16 +402,16 @@ def plans_list(
     if status:
         rels = rels.filter(from_record__fields__status=status.strip().lower())
     rows = list(rels.select_related("from_record", "to_record").order_by("from_record__name_key"))
+    goals_of = plan_goals(viewer, [r.from_record_id for r in rows])
+    tracks = goal_tracks([g.id for gs in goals_of.values() for g in gs], day)
     out = []
     for rel in rows:
         plan, acct = rel.from_record, rel.to_record
-        goals = _children(plan, "goal_of", "goal", viewer)
         counts = {"on track": 0, "at risk": 0, "off track": 0, "unknown": 0}
-        for g in goals:
+        for g in goals_of[plan.id]:
             if g.fields.get("status") == "closed":
                 continue
-            track = _goal_view_stored(viewer, g, acct, day)
-            counts[track] += 1
+            counts[tracks[g.id]["track"]] += 1
         item = {
             "id": plan.id,
             "name": plan.name,
@@ -427,15 +427,56 @@ def plans_list(
     return out
 
 
-def _goal_view_stored(viewer: Viewer, goal: Record, account: Record, day: dt.date) -> str:
-    states = [
-        measure_state(viewer, m, account, day, live=False)["status"]
-        for m in Measure.objects.filter(goal=goal)
-    ]
-    for worst in ("off track", "at risk", "on track"):
-        if worst in states:
-            return worst
-    return "unknown"
+def goal_tracks(goal_ids: list[str], day: dt.date) -> dict[str, dict[str, Any]]:
+    """Each goal's track from its measures' stored readings up to ``day`` (the worker's
+    daily readings, reviews' and hand-entered ones), in three queries for any number of
+    goals: goal id -> {"track", "measures": [{"id", "label", "status", "sentence"}]}."""
+    measures = list(Measure.objects.filter(goal_id__in=goal_ids).order_by("created_at", "id"))
+    points: dict[str, list[tuple[dt.date, float]]] = {m.id: [] for m in measures}
+    for mid, on, value in (
+        Reading.objects.filter(measure_id__in=list(points), on__lte=day)
+        .exclude(value=None)
+        .values_list("measure_id", "on", "value")
+    ):
+        if value is not None:
+            points[mid].append((on, float(value)))
+    out: dict[str, dict[str, Any]] = {g: {"track": "unknown", "measures": []} for g in goal_ids}
+    for m in measures:
+        a = assess(
+            label=m.label,
+            direction=m.direction,
+            baseline=m.baseline_value,
+            baseline_on=m.baseline_on,
+            target=m.target_value,
+            target_on=m.target_on,
+            points=points[m.id],
+            as_of=day,
+        )
+        out[m.goal_id]["measures"].append(
+            {"id": m.id, "label": m.label, "status": a.status, "sentence": a.sentence}
+        )
+    for g in out.values():
+        states = {m["status"] for m in g["measures"]}
+        g["track"] = next(
+            (w for w in ("off track", "at risk", "on track") if w in states), "unknown"
+        )
+    return out
+
+
+def plan_goals(viewer: Viewer, plan_ids: list[str]) -> dict[str, list[Record]]:
+    """The goals ``viewer`` may see of many plans, in one query: plan id -> goals."""
+    out: dict[str, list[Record]] = {p: [] for p in plan_ids}
+    rels = (
+        Relationship.objects.filter(
+            type_id="goal_of", to_record_id__in=plan_ids, from_record__deleted_at=None
+        )
+        .filter(visible_q(viewer, "from_record__"), from_record__type_id="goal")
+        .select_related("from_record")
+        .order_by("from_record__created_at", "from_record_id")
+    )
+    for rel in rels:
+        out[rel.to_record_id].append(rel.from_record)
+    return out
 
 
 def plans_of(viewer: Viewer, record: Record) -> list[str]:

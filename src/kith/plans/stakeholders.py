@@ -31,15 +31,27 @@ def stakeholders_state(
     viewer: Viewer, plan: Record, account: Record, day: dt.date
 ) -> dict[str, Any]:
     """The plan's stakeholders (those ``viewer`` may see), their derived state and the gaps."""
+    return stakeholders_states(viewer, [(plan, account)], day)[plan.id]
+
+
+def stakeholders_states(
+    viewer: Viewer, plans: list[tuple[Record, Record]], day: dt.date
+) -> dict[str, dict[str, Any]]:
+    """``stakeholders_state`` of many plans at once (plan id -> state): one scoring of
+    every stakeholder, one read of the pair table, employment and names for them all."""
     viewer = effective_viewer(viewer)
-    rows = list(
-        Stakeholder.objects.filter(plan=plan, person__deleted_at=None)
+    by_plan: dict[str, list[Stakeholder]] = {p.id: [] for p, _ in plans}
+    rows = (
+        Stakeholder.objects.filter(plan_id__in=list(by_plan), person__deleted_at=None)
         .filter(visible_q(viewer, "person__"))
-        .select_related("person", "owner")
+        .select_related("person")
         .order_by("created_at", "id")
     )
+    for s in rows:
+        by_plan[s.plan_id].append(s)
+    every = [s for items in by_plan.values() for s in items]
     cfg = model_config()
-    ids = tuple(s.person_id for s in rows)
+    ids = tuple(sorted({s.person_id for s in every}))
     team = team_ids(day)
     unseen = hidden_ids(viewer, team)
     team = [m for m in team if m not in unseen]
@@ -53,54 +65,63 @@ def stakeholders_state(
         seen = last_by.get(person)
         if seen is None or (last_day, member) > seen:
             last_by[person] = (last_day, member)
-    employed = {p for p, _, _ in agg.employment(day, account.id, viewer=viewer)}
+    accounts = tuple(sorted({a.id for _, a in plans}))
+    employed = (
+        {(p, o) for p, o, _ in agg.employment(day, accounts, viewer=viewer)} if every else set()
+    )
     names = agg.names(
-        set(team) | {s.owner_id for s in rows if s.owner_id} | set(ids), viewer=viewer
+        set(team) | {s.owner_id for s in every if s.owner_id} | set(ids), viewer=viewer
     )
     floor = cfg["engaged_strength"]
-    out = []
-    for s in rows:
-        pid = s.person_id
-        score = snap.person(pid, explain_tie=True) if snap else None
-        ties = snap.ties.get(pid, []) if snap else []
-        warm = [
-            {"id": m, "name": names.get(m, m), "strength": round(st, 1)}
-            for st, m in ties
-            if st >= floor
-        ]
-        last = last_by.get(pid)
-        days = (day - last[0]).days if last else None
-        past = bool(s.every_days and (days is None or days > s.every_days))
-        out.append(
-            {
-                "id": s.id,
-                "person": {"id": pid, "name": s.person.name},
-                "role": s.role,
-                "stance": s.stance,
-                "influence": s.influence,
-                "owner": (
-                    {"id": s.owner_id, "name": names.get(s.owner_id, s.owner_id)}
-                    if s.owner_id and s.owner_id in names
-                    else None
-                ),
-                "topics": s.topics,
-                "every_days": s.every_days,
-                "health": round(score.score, 1) if score else 0.0,
-                "band": score.band if score else "cold",
-                "reasons": score.reasons if score else [],
-                "last_two_way": last[0].isoformat() if last else None,
-                "last_two_way_by": (
-                    {"id": last[1], "name": names.get(last[1], last[1])} if last else None
-                ),
-                "days_since": days,
-                "past_cadence": past,
-                "works_there": pid in employed,
-                "warm": warm,
-            }
-        )
     order = {r: i for i, r in enumerate(conf.buying_roles())}
-    out.sort(key=lambda s: (order.get(s["role"], 99), -s["influence"], s["person"]["name"]))
-    return {"stakeholders": out, **_coverage(out, account)}
+    out: dict[str, dict[str, Any]] = {}
+    scores: dict[str, Any] = {}
+    for plan, account in plans:
+        items = []
+        for s in by_plan[plan.id]:
+            pid = s.person_id
+            if pid not in scores:
+                scores[pid] = snap.person(pid, explain_tie=True) if snap else None
+            score = scores[pid]
+            ties = snap.ties.get(pid, []) if snap else []
+            warm = [
+                {"id": m, "name": names.get(m, m), "strength": round(st, 1)}
+                for st, m in ties
+                if st >= floor
+            ]
+            last = last_by.get(pid)
+            days = (day - last[0]).days if last else None
+            past = bool(s.every_days and (days is None or days > s.every_days))
+            items.append(
+                {
+                    "id": s.id,
+                    "person": {"id": pid, "name": s.person.name},
+                    "role": s.role,
+                    "stance": s.stance,
+                    "influence": s.influence,
+                    "owner": (
+                        {"id": s.owner_id, "name": names.get(s.owner_id, s.owner_id)}
+                        if s.owner_id and s.owner_id in names
+                        else None
+                    ),
+                    "topics": s.topics,
+                    "every_days": s.every_days,
+                    "health": round(score.score, 1) if score else 0.0,
+                    "band": score.band if score else "cold",
+                    "reasons": score.reasons if score else [],
+                    "last_two_way": last[0].isoformat() if last else None,
+                    "last_two_way_by": (
+                        {"id": last[1], "name": names.get(last[1], last[1])} if last else None
+                    ),
+                    "days_since": days,
+                    "past_cadence": past,
+                    "works_there": (pid, account.id) in employed,
+                    "warm": warm,
+                }
+            )
+        items.sort(key=lambda s: (order.get(s["role"], 99), -s["influence"], s["person"]["name"]))
+        out[plan.id] = {"stakeholders": items, **_coverage(items, account)}
+    return out
 
 
 def _coverage(items: list[dict[str, Any]], account: Record) -> dict[str, Any]:

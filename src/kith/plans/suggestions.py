@@ -27,8 +27,8 @@ from kith.core.errors import NotFound, ValidationError
 from kith.core.parse import parse_date
 from kith.core.viewer import Viewer
 from kith.network.selectors import path
-from kith.plans.selectors import _goal_view, active_plans, member_record
-from kith.plans.stakeholders import stakeholders_state
+from kith.plans.selectors import active_plans, goal_tracks, member_record, plan_goals
+from kith.plans.stakeholders import stakeholders_states
 from kith.records.models import Record
 from kith.records.selectors import visible_q
 from kith.relationships.models import Relationship
@@ -92,14 +92,37 @@ def _add(
 def next_conversations(
     viewer: Viewer, *, member: str | None = None, as_of: str | dt.date | None = None
 ) -> dict[str, Any]:
-    """For each of our people (or one), the conversations to have, with why and evidence."""
+    """For each of our people (or one), the conversations to have, with why and evidence.
+
+    Set-based for the whole team: the stakeholders of every active plan are scored in one
+    computation, the goals' tracks come from their measures' stored readings (the worker
+    takes them daily; reviews too), the initiatives in one query."""
     day = parse_date(as_of, field="as_of") or clock.today()
     only = member_record(viewer, member, field="member").id if member else None
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for plan, account in active_plans(viewer):
+    plans = active_plans(viewer)
+    states = stakeholders_states(viewer, plans, day)
+    goals_of = plan_goals(viewer, [p.id for p, _ in plans])
+    open_goals = [g for gs in goals_of.values() for g in gs if g.fields.get("status") != "closed"]
+    tracks = goal_tracks([g.id for g in open_goals], day)
+    inits: dict[str, list[Record]] = defaultdict(list)
+    for rel in (
+        Relationship.objects.filter(
+            type_id="advances", to_record__in=open_goals, from_record__deleted_at=None
+        )
+        .filter(visible_q(viewer, "from_record__"))
+        .select_related("from_record")
+        .order_by("from_record__created_at", "from_record_id")
+    ):
+        inits[rel.to_record_id].append(rel.from_record)
+    theirs_ids = {str(i.fields.get("their_owner")) for rows in inits.values() for i in rows} - {
+        "",
+        "None",
+    }
+    theirs = {r.id: r for r in Record.objects.filter(visible_q(viewer), pk__in=theirs_ids)}
+    for plan, account in plans:
         owner = str(plan.fields.get("owner") or "") or None
-        stake = stakeholders_state(viewer, plan, account, day)
-        items = [s for s in stake["stakeholders"] if s["works_there"]]
+        items = [s for s in states[plan.id]["stakeholders"] if s["works_there"]]
         for s in items:
             who = s["owner"]["id"] if s["owner"] else owner
             role = s["role"].replace("_", " ")
@@ -135,18 +158,11 @@ def next_conversations(
                 _add(
                     out, who, plan, account, s["person"], why, "cadence", _topics(plan, s), evidence
                 )
-        goals = Record.objects.filter(
-            visible_q(viewer),
-            type_id="goal",
-            deleted_at=None,
-            outgoing__type_id="goal_of",
-            outgoing__to_record=plan,
-        ).order_by("created_at", "id")
         ranked = sorted(items, key=lambda s: (-s["influence"], s["person"]["name"]))
-        for g in goals:
+        for g in goals_of[plan.id]:
             if g.fields.get("status") == "closed":
                 continue
-            view = _goal_view(viewer, g, account, day)
+            view = tracks[g.id]
             if view["track"] not in ("at risk", "off track"):
                 continue
             sentences = [m["sentence"] for m in view["measures"] if m["status"] == view["track"]]
@@ -163,35 +179,29 @@ def next_conversations(
                 _topics(plan, target),
                 [g.id] + [m["id"] for m in view["measures"]],
             )
-        for rel in (
-            Relationship.objects.filter(
-                type_id="advances", to_record__in=goals, from_record__deleted_at=None
-            )
-            .filter(visible_q(viewer, "from_record__"))
-            .select_related("from_record")
-        ):
-            ini = rel.from_record
-            f = ini.fields
-            due = parse_date(str(f.get("due") or ""), field="due") if f.get("due") else None
-            if due is None or f.get("state") in ("done", "cancelled"):
-                continue
-            if (due - day).days > DUE_DAYS:
-                continue
-            theirs = Record.objects.filter(visible_q(viewer), pk=f.get("their_owner") or "").first()
-            when = "overdue since" if due < day else "due"
-            why = f"initiative {ini.name!r} is {when} {due.isoformat()}"
-            person = {"id": theirs.id, "name": theirs.name} if theirs else None
-            _add(
-                out,
-                str(f.get("owner") or "") or owner,
-                plan,
-                account,
-                person,
-                why,
-                "initiative",
-                _topics(plan, None),
-                [ini.id],
-            )
+        for g in goals_of[plan.id]:
+            for ini in inits.get(g.id, []):
+                f = ini.fields
+                due = parse_date(str(f.get("due") or ""), field="due") if f.get("due") else None
+                if due is None or f.get("state") in ("done", "cancelled"):
+                    continue
+                if (due - day).days > DUE_DAYS:
+                    continue
+                them = theirs.get(str(f.get("their_owner") or ""))
+                when = "overdue since" if due < day else "due"
+                why = f"initiative {ini.name!r} is {when} {due.isoformat()}"
+                person = {"id": them.id, "name": them.name} if them else None
+                _add(
+                    out,
+                    str(f.get("owner") or "") or owner,
+                    plan,
+                    account,
+                    person,
+                    why,
+                    "initiative",
+                    _topics(plan, None),
+                    [ini.id],
+                )
     names = {r.id: r.name for r in Record.objects.filter(visible_q(viewer), pk__in=list(out))}
     people = []
     for mid in sorted(out, key=lambda m: names.get(m, m)):

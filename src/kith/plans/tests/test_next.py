@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kith.accounts.services import add_user
 from kith.core.errors import NotFound
 from kith.core.viewer import SYSTEM
 from kith.plans import services as svc
+from kith.plans.selectors import plans_list
 from kith.plans.suggestions import next_conversations
 from kith.relationships.services import relate
 from kith.tasks.models import Task
-from kith.testing import make_person
+from kith.testing import log, make_org, make_person
 
 
 def _setup(world: dict[str, Any]) -> Any:
@@ -119,3 +122,42 @@ def test_a_suggestion_becomes_one_task(world: dict[str, Any], settings: Any) -> 
     assert t1.source == "plan"
     with pytest.raises(NotFound, match="key: no suggestion 'next:x'"):
         svc.suggestion_to_task(viewer=SYSTEM, key="next:x")
+
+
+def _account_plan(n: int, tom: Any) -> None:
+    """Another account with a plan: a stakeholder Tom knows, a goal off track, an initiative."""
+    org = make_org(f"Org {n}")
+    them = make_person(f"Buyer {n}", org=org, role="CFO")
+    log("meeting", tom, them, at="2026-06-01T10:00Z")
+    plan = svc.add_plan(viewer=SYSTEM, account=org.id, name=f"Plan {n}", owner="tom@our.test")
+    svc.add_stakeholder(viewer=SYSTEM, plan=plan.id, person=them.id, role="champion", every=7)
+    goal = svc.add_goal(viewer=SYSTEM, plan=plan.id, text=f"Goal {n}", owner="tom@our.test")
+    m = svc.add_measure(viewer=SYSTEM, goal=goal.id, target=10, by="2027-01-01", baseline=0)
+    svc.record_reading(viewer=SYSTEM, measure_id=m.id, value=0, on="2026-06-01")
+    svc.record_reading(viewer=SYSTEM, measure_id=m.id, value=0.1, on="2026-06-10")
+    svc.add_initiative(
+        viewer=SYSTEM, goal=goal.id, title=f"Step {n}", due="2026-06-20", their_owner=them.id
+    )
+
+
+def test_next_and_the_plans_list_cost_the_same_queries_for_more_plans(
+    world: dict[str, Any],
+) -> None:
+    def cost() -> tuple[int, int, int]:
+        with CaptureQueriesContext(connection) as nxt:
+            got = next_conversations(SYSTEM)
+        with CaptureQueriesContext(connection) as listed:
+            plans_list(SYSTEM)
+        said = sum(len(p["conversations"]) for p in got["people"])
+        return len(nxt.captured_queries), len(listed.captured_queries), said
+
+    for n in range(2):
+        _account_plan(n, world["tom"])
+    few = cost()
+    for n in range(2, 6):
+        _account_plan(n, world["tom"])
+    many = cost()
+    # every plan says three things (cadence, goal off track, initiative due) ...
+    assert (few[2], many[2]) == (6, 18)
+    # ... in the same number of queries
+    assert many[:2] == few[:2]
