@@ -20,3 +20,13 @@ class IntelligenceConfig(AppConfig):
         subscribe("bulk.loaded", services.on_bulk_loaded)
         for event in ("record.updated", "record.deleted", "record.restored"):
             subscribe(event, services.on_record_changed)
+        # the kept scores, after the pair table they read (handlers run in this order)
+        kept = import_module("kith.intelligence.kept_services")
+        subscribe("interaction.logged", kept.on_interaction_logged)
+        subscribe("interaction.changed", kept.on_interaction_changed)
+        subscribe("relationship.started", kept.on_relationship_changed)
+        subscribe("relationship.ended", kept.on_relationship_changed)
+        subscribe("records.imported", kept.on_records_imported)
+        subscribe("bulk.loaded", kept.on_bulk_loaded)
+        for event in ("record.created", "record.updated", "record.deleted", "record.restored"):
+            subscribe(event, kept.on_record_changed)

@@ -21,8 +21,9 @@ from kith.core.viewer import Viewer
 from kith.intelligence import aggregates as agg
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import compute
+from kith.intelligence.kept_selectors import at_risk_candidates, kept_for, kept_scores
 from kith.intelligence.scoring import pair_strength
-from kith.intelligence.selectors import at_risk
+from kith.intelligence.selectors import at_risk, risk_entry
 from kith.intelligence.services import data_version
 from kith.records.models import Record
 from kith.records.selectors import effective_viewer, visible_q
@@ -65,6 +66,8 @@ def health_scores(viewer: Viewer, type_key: str) -> dict[str, float]:
     may see. Everyone who is hidden nothing shares one cached computation (the system's);
     a viewer with hidden records gets their own, so hidden people neither score nor count.
     """
+    if kept_for(viewer, type_key):
+        return kept_scores(type_key)
     viewer = effective_viewer(viewer)
 
     def scores() -> dict[str, dict[str, float]]:
@@ -84,6 +87,8 @@ def page_scores(viewer: Viewer, type_key: str, ids: list[str]) -> dict[str, floa
     :func:`health_scores`."""
     if not ids or type_key not in SCORED_TYPES:
         return {}
+    if kept_for(viewer, type_key):
+        return kept_scores(type_key, ids)
     viewer = effective_viewer(viewer)
     if type_key == "person":
         snap = compute(model_config(), today(), ("people", tuple(ids)), viewer=viewer)
@@ -140,7 +145,9 @@ def my_attention(viewer: Viewer, person_id: str, *, limit: int = 10) -> list[dic
 def at_risk_by_type(viewer: Viewer, limit: int) -> dict[str, list[dict[str, Any]]]:
     """At-risk organisations and people built from what the viewer may see; at most
     ``limit`` of each, four reasons each. Everyone who is hidden nothing shares one
-    cached ranking (the system's)."""
+    cached ranking (the system's), read from the kept scores when they are current."""
+    if kept_for(viewer, "organization"):  # nothing is hidden from the viewer
+        return kept_at_risk(limit)
     viewer = effective_viewer(viewer)
     if viewer.sees_everything:
         rows = memo("at_risk", lambda: at_risk(viewer, limit=10_000))
@@ -151,4 +158,26 @@ def at_risk_by_type(viewer: Viewer, limit: int) -> dict[str, list[dict[str, Any]
         bucket = out.setdefault(r["type"], [])
         if len(bucket) < limit:
             bucket.append({**r, "reasons": [w for w in r["reasons"] if w][:4]})
+    return out
+
+
+def kept_at_risk(limit: int) -> dict[str, list[dict[str, Any]]]:
+    """The at-risk organisations and people of the kept scores (the system's view), at most
+    ``limit`` of each: the ranking is read with the index, and only the records shown are
+    scored again for their reasons (the same entries ``at_risk`` gives)."""
+    cfg, day = model_config(), today()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for type_key, scope in (("organization", "orgs"), ("person", "people")):
+        out[type_key] = []
+        found = at_risk_candidates(type_key)
+        previous = {rid: prev for rid, prev in found}
+        shown = [rid for rid, _ in found]
+        while shown and len(out[type_key]) < limit:
+            page, shown = shown[: limit * 2], shown[limit * 2 :]
+            snap = compute(cfg, day, (scope, tuple(page)))
+            for rid in page:
+                entry = risk_entry(cfg, snap, rid, type_key, previous[rid])
+                if entry is not None and len(out[type_key]) < limit:
+                    reasons = [w for w in entry["reasons"] if w][:4]
+                    out[type_key].append({**entry, "reasons": reasons})
     return out

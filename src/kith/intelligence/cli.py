@@ -150,12 +150,36 @@ def cmd_at_risk(
 
 
 def cmd_rescore(as_json: JsonOpt = False) -> None:
-    """Rebuild the interaction statistics behind every score from scratch."""
+    """Rebuild the interaction statistics behind every score, then every kept score."""
+    import sys
+
     open_workspace()
+    from kith.intelligence.kept_services import rescore
     from kith.intelligence.services import rebuild_pairstats
 
-    rows = rebuild_pairstats()
-    emit({"pair_rows": rows}, as_json, lambda d: say(f"rebuilt {d['pair_rows']} pair rows"))
+    if as_json or not sys.stdout.isatty():
+        rows = rebuild_pairstats()
+        kept = rescore()
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, transient=True) as bar:
+            task = bar.add_task("counting interactions", total=None)
+            rows = rebuild_pairstats()
+
+            def step(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            kept = rescore(progress=step)
+    data = {"pair_rows": rows, **kept}
+
+    def render(d: dict[str, Any]) -> None:
+        say(f"rebuilt {d['pair_rows']} pair rows")
+        say(f"kept the health of {d['people']} people and {d['organizations']} organisations")
+        say(f"as of {d['as_of']}")
+
+    emit(data, as_json, render)
 
 
 def register(app: typer.Typer) -> None:

@@ -59,3 +59,35 @@ class BandState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id} {self.band}"
+
+
+class KeptScore(models.Model):
+    """A record's health as of ``day`` as the system sees it, kept by the event handlers.
+
+    One row per person with a score and per live organisation (what ``engine.compute``
+    scores): the score, its band, the last two-way contact, the score ``trend_days``
+    earlier, the value (engagement) and the newest risk event, so lists sort and filter by
+    health and the at-risk ranking is read with an index instead of scoring the workspace.
+    """
+
+    # no foreign key: a merge moves every row that points at the merged record, and this
+    # table is rescored by the merge's events instead
+    record_id = models.CharField(primary_key=True, max_length=40)
+    type_key = models.CharField(max_length=64)
+    score = models.FloatField(default=0.0)
+    band = models.CharField(max_length=20)
+    last_two_way = models.DateField(null=True)
+    previous = models.FloatField(default=0.0)  # the score trend_days before ``day``
+    value = models.FloatField(default=0.0)
+    risk = models.BooleanField(default=False)  # a risk event in its window (organisations)
+    newest_event = models.CharField(max_length=10, default="")  # newest risk event or contact
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["type_key", "score"], name="keptscore_type_score"),
+            models.Index(fields=["type_key", "band"], name="keptscore_type_band"),
+            models.Index(fields=["type_key", "last_two_way"], name="keptscore_type_last"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} {self.score:.1f} {self.band}"

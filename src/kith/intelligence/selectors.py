@@ -218,45 +218,58 @@ def at_risk(
     now = compute(cfg, day, viewer=viewer)
     then = past_snapshot(cfg, before_day, viewer)
     out: list[dict[str, Any]] = []
-    for rid, t, score in _ranked(now, kinds):
+    for rid, t, _ in _ranked(now, kinds):
         if t == "organization":
             prev_org = then.orgs.get(rid)
             prev_score = prev_org.score if prev_org else 0.0
-            events = list(now.orgs[rid].extra.get("risk_events", []))
         else:
             prev_score = then.person_score.get(rid, 0.0)
-            events = []
-        drop = prev_score - score
-        low = score < cfg["at_risk_health"] <= prev_score
-        falling = drop >= cfg["falling_points"]
-        if not (falling or events or low):
-            continue
-        s = _full(now, rid, t)
-        why = []
-        if falling:
-            why.append(trend_reason(score, prev_score, before_day, cfg) or "")
-        elif low:
-            why.append(f"health is {s.band} ({score:.0f})")
-        why += [e["event"] for e in events]
-        why += [r for r in s.reasons if r not in why and not r.startswith("average survey")]
-        newest = max([e["date"] for e in events] + [_last_contact(s)], default="")
-        out.append(
-            {
-                "id": rid,
-                "name": now.names.get(rid, rid),
-                "type": t,
-                "score": round(score, 1),
-                "band": s.band,
-                "previous": round(prev_score, 1),
-                "change": round(-drop, 1),
-                "value": round(now.value.get(rid, 0.0), 1),
-                "newest_event": newest,
-                "reasons": why,
-                "factors": s.factors,
-            }
-        )
+        entry = risk_entry(cfg, now, rid, t, prev_score)
+        if entry is not None:
+            out.append(entry)
     out.sort(key=lambda r: (r["newest_event"], -r["change"], r["value"], r["id"]), reverse=True)
     return out[:limit]
+
+
+def risk_entry(
+    cfg: dict[str, Any], now: Snapshot, rid: str, t: str, prev_score: float
+) -> dict[str, Any] | None:
+    """``rid``'s at-risk entry (with its reasons) if it is at risk, given its score
+    ``trend_days`` earlier; None when its health neither fell nor hit a risk event."""
+    before_day = now.as_of - dt.timedelta(days=cfg["trend_days"])
+    if t == "organization":
+        score = now.orgs[rid].score
+        events = list(now.orgs[rid].extra.get("risk_events", []))
+    else:
+        score = now.person_score.get(rid, 0.0)
+        events = []
+    drop = prev_score - score
+    low = score < cfg["at_risk_health"] <= prev_score
+    falling = drop >= cfg["falling_points"]
+    if not (falling or events or low):
+        return None
+    s = _full(now, rid, t)
+    why = []
+    if falling:
+        why.append(trend_reason(score, prev_score, before_day, cfg) or "")
+    elif low:
+        why.append(f"health is {s.band} ({score:.0f})")
+    why += [e["event"] for e in events]
+    why += [r for r in s.reasons if r not in why and not r.startswith("average survey")]
+    newest = max([e["date"] for e in events] + [_last_contact(s)], default="")
+    return {
+        "id": rid,
+        "name": now.names.get(rid, rid),
+        "type": t,
+        "score": round(score, 1),
+        "band": s.band,
+        "previous": round(prev_score, 1),
+        "change": round(-drop, 1),
+        "value": round(now.value.get(rid, 0.0), 1),
+        "newest_event": newest,
+        "reasons": why,
+        "factors": s.factors,
+    }
 
 
 _PAST: dict[tuple[Any, ...], Snapshot] = {}

@@ -27,6 +27,7 @@ from kith.core.errors import KithError, ValidationError
 from kith.core.viewer import Viewer
 from kith.intelligence.attention import SCORED_TYPES, health_scores, page_scores, today
 from kith.intelligence.conf import band, model_config
+from kith.intelligence.kept_selectors import in_band, kept_for, kept_scores, order_by_health
 from kith.interactions.models import InteractionLink, Participant
 from kith.lists.models import SavedView
 from kith.records.models import FieldDef, Record
@@ -262,6 +263,8 @@ def member_ids(viewer: Viewer, view: SavedView) -> set[str]:
         field, message = next(iter(errors.items()))
         raise ValidationError(message, field=field)
     qs = _filtered(viewer, query, defs)
+    if query.band and kept_for(viewer, query.type_key):
+        return set(in_band(qs, query.band).values_list("id", flat=True))
     scores = health_scores(viewer, query.type_key) if query.band else None
     return set(_banded(qs, query, scores, model_config()).values_list("id", flat=True))
 
@@ -274,9 +277,16 @@ def list_page(
     qs = _filtered(viewer, query, defs)
     cfg = model_config()
     field, desc = query.sort.lstrip("-"), query.sort.startswith("-")
-    # every score only to filter or sort by it; a column needs just the page's records
-    scores = health_scores(viewer, key) if query.band or field == "health" else None
-    qs = _banded(qs, query, scores, cfg)
+    wants_health = bool(query.band) or field == "health" or "health" in query.cols
+    # the kept scores (an index) when they are the viewer's; else computed: every score
+    # only to filter or sort by it, and a column needs just the page's records
+    kept = wants_health and key in SCORED_TYPES and kept_for(viewer, key)
+    scores = None
+    if kept:
+        qs = in_band(qs, query.band) if query.band else qs
+    else:
+        scores = health_scores(viewer, key) if query.band or field == "health" else None
+        qs = _banded(qs, query, scores, cfg)
     if field == "last" or "last" in query.cols:
         qs = qs.annotate(last_contact=_last_contact(key))
     total = qs.count()
@@ -284,7 +294,9 @@ def list_page(
     if query.page > pages:
         raise ValidationError(f"page: {query.page} is past the last page ({pages})", field="page")
     start = (query.page - 1) * size
-    if field == "health" and scores is not None:
+    if field == "health" and kept:
+        records = list(with_contacts(order_by_health(qs, desc=desc))[start : start + size])
+    elif field == "health" and scores is not None:
         ranked = scores
         keyed = sorted(
             qs.values_list("id", "name_key"),
@@ -301,7 +313,9 @@ def list_page(
         if desc:
             order = [f"-{o}" for o in order]
         records = list(with_contacts(qs.order_by(*order))[start : start + size])
-    if scores is None and "health" in query.cols:
+    if kept and "health" in query.cols:
+        scores = kept_scores(key, [r.id for r in records])
+    elif scores is None and "health" in query.cols:
         scores = page_scores(viewer, key, [r.id for r in records])
     jobs = employers(viewer, [r.id for r in records], day=today()) if "org" in query.cols else {}
     kinds = [d.name for d in defs]

@@ -1,0 +1,275 @@
+"""Writes of the kept scores: every record's current health, kept by the events that move it.
+
+``rescore`` computes the whole table (the system's scores as of today, and as of
+``trend_days`` earlier for the at-risk ranking) with the same engine as every other read;
+``kith rescore`` and the worker run it (daily, once the day turns, and after a change too
+large to follow record by record). The event handlers keep it exact in between, inside the
+writer's transaction: a change names the records it touched, and those records, with the
+organisations they work or worked at, are scored again (``rescore_records``) -- the
+same numbers a full computation gives, at the cost of what the change touched. A change
+that touches more than ``PATCH_AT_MOST`` records marks the table stale instead and queues
+a full rescore on commit; reads fall back to computing from the data until it has run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import transaction
+
+from kith.core import clock, jobs
+from kith.intelligence.conf import band, model_config
+from kith.intelligence.engine import Snapshot, compute
+from kith.intelligence.kept_selectors import CONFIG, DAY, config_key, is_current
+from kith.intelligence.models import IntelState, KeptScore, PairStat
+from kith.interactions.models import Participant
+from kith.records.models import Record
+from kith.records.selectors import home_org
+from kith.relationships.models import Relationship
+
+PATCH_AT_MOST = 2_000  # records one change may rescore in place; more: a full rescore
+QUEUED = "rescore_queued"
+CHUNK = 500
+BATCH = 5_000
+
+Progress = Callable[[str, int, int], None]
+
+
+def _before(cfg: dict[str, Any], day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=int(cfg["trend_days"]))
+
+
+def _person_row(cfg: dict[str, Any], now: Snapshot, then: Snapshot | None, pid: str) -> KeptScore:
+    score = now.person_score[pid]
+    last = now.person_last.get(pid, "")
+    return KeptScore(
+        record_id=pid,
+        type_key="person",
+        score=score,
+        band=band(cfg, score),
+        last_two_way=dt.date.fromisoformat(last) if last else None,
+        previous=then.person_score.get(pid, 0.0) if then is not None else 0.0,
+        value=now.value.get(pid, 0.0),
+        risk=False,
+        newest_event=last,
+    )
+
+
+def _org_row(cfg: dict[str, Any], now: Snapshot, then: Snapshot | None, oid: str) -> KeptScore:
+    s = now.orgs[oid]
+    last = str(s.extra.get("last_two_way", ""))
+    events = [str(e["date"]) for e in s.extra.get("risk_events", [])]
+    before = then.orgs.get(oid) if then is not None else None
+    return KeptScore(
+        record_id=oid,
+        type_key="organization",
+        score=s.score,
+        band=s.band,
+        last_two_way=dt.date.fromisoformat(last) if last else None,
+        previous=before.score if before is not None else 0.0,
+        value=now.value.get(oid, 0.0),
+        risk=bool(events),
+        newest_event=max([*events, last]),
+    )
+
+
+def _set_state(day: str) -> None:
+    IntelState.objects.update_or_create(key=DAY, defaults={"value": day})
+    IntelState.objects.update_or_create(key=CONFIG, defaults={"value": config_key()})
+
+
+@transaction.atomic
+def rescore(*, progress: Progress | None = None) -> dict[str, Any]:
+    """Compute every kept score again (the system's view as of today); ``progress(stage,
+    done, total)`` is told how far it got."""
+    step = progress or (lambda *_: None)
+    cfg, day = model_config(), clock.today()
+    IntelState.objects.filter(key=QUEUED).delete()
+    step("scoring today", 0, 2)
+    now = compute(cfg, day)
+    step("scoring the trend window's start", 1, 2)
+    then = compute(cfg, _before(cfg, day))
+    step("scored", 2, 2)
+    people = set(Record.objects.filter(type_id="person").values_list("id", flat=True))
+    rows = [_person_row(cfg, now, then, p) for p in sorted(now.person_score) if p in people]
+    rows += [_org_row(cfg, now, then, o) for o in sorted(now.orgs)]
+    KeptScore.objects.all().delete()
+    for i in range(0, len(rows), BATCH):
+        KeptScore.objects.bulk_create(rows[i : i + BATCH])
+        step("writing", min(i + BATCH, len(rows)), len(rows))
+    _set_state(day.isoformat())
+    n_orgs = len(now.orgs)
+    return {"as_of": day.isoformat(), "people": len(rows) - n_orgs, "organizations": n_orgs}
+
+
+def mark_stale() -> None:
+    """The kept scores can no longer be patched: reads compute until a full rescore ran,
+    which is queued once (it runs when this transaction commits)."""
+    IntelState.objects.filter(key=DAY).update(value="")
+    request_rescore()
+
+
+def request_rescore() -> None:
+    """Queue one full rescore (unless one is queued already)."""
+    _, created = IntelState.objects.get_or_create(key=QUEUED, defaults={"value": "1"})
+    if created:
+        jobs.enqueue(rescore_job)
+
+
+@jobs.job(timeout=3600, max_attempts=3)
+def rescore_job() -> dict[str, Any]:
+    """Rescore every record, unless another run already made the kept scores current."""
+    if is_current():
+        IntelState.objects.filter(key=QUEUED).delete()
+        return {"skipped": "current"}
+    return rescore()
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+def _types(ids: list[str]) -> dict[str, tuple[str, bool]]:
+    out: dict[str, tuple[str, bool]] = {}
+    for chunk in _chunks(ids):
+        for rid, type_key, deleted in Record.objects.filter(pk__in=chunk).values_list(
+            "id", "type_id", "deleted_at"
+        ):
+            out[rid] = (type_key, deleted is None)
+    return out
+
+
+def _workplaces(people: list[str]) -> set[str]:
+    """Every record a rollup tie (works_at) from these people points to, at any time."""
+    out: set[str] = set()
+    for chunk in _chunks(people):
+        out.update(
+            Relationship.objects.filter(from_record_id__in=chunk, type__rollup=True).values_list(
+                "to_record_id", flat=True
+            )
+        )
+    return out
+
+
+@transaction.atomic
+def rescore_records(
+    *, ids: Iterable[str], since: dt.date | None = None, orgs_only: bool = False
+) -> int:
+    """Score these records again, with the organisations their people work or worked at
+    (an organisation's health reads its people's); returns how many were scored.
+
+    ``since``: the first day the change reaches; when it is inside the trend window the
+    scores ``trend_days`` ago cannot have moved and are kept. Too many records: the table
+    is marked stale and a full rescore queued instead.
+    """
+    if not is_current():
+        if IntelState.objects.filter(key=DAY).exists():
+            request_rescore()  # kept before, now a day or a configuration behind: catch up
+        return 0
+    wanted = sorted({i for i in ids if i})
+    if len(wanted) > PATCH_AT_MOST:
+        mark_stale()
+        return 0
+    types = _types(wanted)
+    people = [] if orgs_only else [i for i in wanted if types.get(i, ("", False))[0] == "person"]
+    org_ids = {i for i in wanted if types.get(i, ("", False))[0] == "organization"}
+    org_ids |= _workplaces(people)
+    if len(people) + len(org_ids) > PATCH_AT_MOST:
+        mark_stale()
+        return 0
+    more = sorted(org_ids - set(types))
+    types.update(_types(more))
+    home = home_org()
+    live_orgs = sorted(
+        o
+        for o in org_ids
+        if types.get(o) == ("organization", True) and (home is None or o != home.id)
+    )
+    cfg, day = model_config(), clock.today()
+    before = _before(cfg, day)
+    keep_previous = since is not None and since > before
+    previous: dict[str, float] = {}
+    if keep_previous:
+        previous = dict(
+            KeptScore.objects.filter(record_id__in=[*people, *live_orgs]).values_list(
+                "record_id", "previous"
+            )
+        )
+    for chunk in _chunks(people):
+        now = compute(cfg, day, ("people", tuple(chunk)))
+        then = None if keep_previous else compute(cfg, before, ("people", tuple(chunk)))
+        rows = [_person_row(cfg, now, then, p) for p in chunk if p in now.person_score]
+        _replace(chunk, rows, previous if keep_previous else None)
+    _drop(sorted(org_ids))  # dead or home organisations keep no score
+    for chunk in _chunks(live_orgs):
+        now = compute(cfg, day, ("orgs", tuple(chunk)))
+        then = None if keep_previous else compute(cfg, before, ("orgs", tuple(chunk)))
+        rows = [_org_row(cfg, now, then, o) for o in chunk if o in now.orgs]
+        _replace(chunk, rows, previous if keep_previous else None)
+    return len(people) + len(live_orgs)
+
+
+def _drop(ids: list[str]) -> None:
+    for chunk in _chunks(ids):
+        KeptScore.objects.filter(record_id__in=chunk).delete()
+
+
+def _replace(ids: list[str], rows: list[KeptScore], previous: dict[str, float] | None) -> None:
+    if previous is not None:
+        for row in rows:
+            row.previous = previous.get(row.record_id, 0.0)
+    KeptScore.objects.filter(record_id__in=ids).delete()
+    KeptScore.objects.bulk_create(rows)
+
+
+# --- event handlers (run inside the writer's transaction, after the pair table's) ----------
+
+
+def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
+    rows = list(
+        Participant.objects.filter(interaction_id=interaction_id).values_list("record_id", "at")
+    )
+    if rows:
+        day = min(at for _, at in rows).astimezone(dt.UTC).date()
+        rescore_records(ids=[r for r, _ in rows], since=day)
+
+
+def on_interaction_changed(*, record_ids: list[str], since: str, **_: Any) -> None:
+    rescore_records(ids=record_ids, since=dt.date.fromisoformat(since))
+
+
+def on_relationship_changed(*, relationship_id: str, **_: Any) -> None:
+    """A works_at moves an organisation's staff; one to our organisation moves our team,
+    and with it the health of everyone the new (or former) member is in touch with."""
+    rel = Relationship.objects.select_related("type").filter(pk=relationship_id).first()
+    if rel is None or not rel.type.rollup:
+        return  # only rollup ties (works_at) enter a score
+    ids = {rel.from_record_id, rel.to_record_id}
+    home = home_org()
+    if home is not None and rel.to_record_id == home.id:
+        member = rel.from_record_id
+        touched = PairStat.objects.filter(member_id=member).values("person_id").distinct()
+        ids.update(touched.values_list("person_id", flat=True)[: PATCH_AT_MOST + 1])
+    rescore_records(ids=ids)
+
+
+def on_record_changed(*, record_id: str, **_: Any) -> None:
+    """Created, renamed, merged, deleted or restored: score it (and its workplaces) again."""
+    rescore_records(ids=[record_id])
+
+
+def on_records_imported(*, created_ids: list[str], updated_ids: list[str], **_: Any) -> None:
+    """An import batch: its organisations now (its people once their pairs are counted,
+    on ``bulk.loaded``)."""
+    rescore_records(ids=[*created_ids, *updated_ids], orgs_only=True)
+
+
+def on_bulk_loaded(*, people: list[str] | None = None, **_: Any) -> None:
+    """A small import names the people it touched: score them; a bulk load: rescore all."""
+    if people is not None and len(people) <= PATCH_AT_MOST:
+        rescore_records(ids=people)
+    else:
+        mark_stale()
