@@ -10,6 +10,7 @@ from django.test import Client
 
 from kith.core.viewer import SYSTEM
 from kith.plans import services as svc
+from kith.plans.models import Review
 from kith.plans.tests.web_clients import _no_rate_limit, make_client, member, viewer
 from kith.tasks.models import Task
 from kith.web.tests.test_accessibility import check
@@ -113,3 +114,23 @@ def test_a_viewer_sees_suggestions_but_makes_no_task(
     key = f"next:{plan.id}:{world['lee'].id}:gap"
     assert viewer.post("/next/tasks", {"key": key}).status_code == 403
     assert not Task.objects.exists()
+
+
+def test_a_review_from_the_plan_page(
+    world: dict[str, Any], member: Client, viewer: Client, time_travel: Any
+) -> None:
+    plan, m = _busy_plan(time_travel)
+    resp = member.post(
+        f"/plans/{plan.id}/reviews", {"on": "2026-06-12", "notes": "went well", "decisions": "go"}
+    )
+    assert resp.status_code == 302 and resp["Location"] == f"/plans/{plan.id}?as_of=2026-06-12"
+    review = Review.objects.get(plan=plan, notes="went well")
+    assert (review.on.isoformat(), review.decisions) == ("2026-06-12", "go")
+    # the computed measure got a reading on the review's day
+    assert m.readings.filter(on="2026-06-12", source="review").count() == 1
+    before = Review.objects.count()
+    resp = member.post(f"/plans/{plan.id}/reviews", {"on": "2026-07-01", "notes": "later"})
+    assert resp.status_code == 302 and Review.objects.count() == before  # the future: refused
+    assert "is in the future" in member.get(resp["Location"]).content.decode()
+    assert viewer.post(f"/plans/{plan.id}/reviews", {"notes": "x"}).status_code == 403
+    assert Review.objects.count() == before

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kith.core.errors import KithError
 from kith.plans.conf import INITIATIVE_STATES, buying_roles
 from kith.plans.selectors import member_record, plan_view, plans_list, plans_of
+from kith.plans.services import add_review as add_plan_review
 from kith.plans.services import suggestion_to_task
 from kith.plans.suggestions import next_conversations
 from kith.web.views.base import notify, page, safe_next, signed_in, viewer
@@ -148,14 +149,35 @@ def next_task(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(safe_next(request, "/next"))
 
 
-def as_of_url(pid: str, day: str) -> str:
-    return f"/plans/{pid}?" + urlencode({"as_of": day})
+@require_POST
+@signed_in("member")
+def add_review(request: HttpRequest, pid: str) -> HttpResponse:
+    """Record a review of the plan (its computed measures get a reading that day)."""
+    back = f"/plans/{pid}"
+    try:
+        values = {
+            name: text_input(request.POST, name, max_len=size)
+            for name, size in {"notes": 20000, "decisions": 20000, "on": 10}.items()
+        }
+        review = add_plan_review(
+            viewer=viewer(request),
+            plan=pid,
+            notes=values["notes"],
+            decisions=values["decisions"],
+            on=values["on"] or None,
+        )
+    except KithError as exc:
+        notify(request, f"No review recorded: {exc.message}")
+        return HttpResponseRedirect(back)
+    notify(request, f"Review of {review.on.isoformat()} recorded.")
+    return HttpResponseRedirect(back + "?" + urlencode({"as_of": review.on.isoformat()}))
 
 
 urlpatterns = [
     path("records/<str:rid>/plans", record_plans, name="record-plans"),
     path("plans", plans_page, name="plans"),
     path("plans/<str:pid>", plan_page, name="plan"),
+    path("plans/<str:pid>/reviews", add_review, name="plan-review"),
     path("next", next_page, name="next"),
     path("next/tasks", next_task, name="next-task"),
 ]
