@@ -45,9 +45,28 @@ GROUP BY t.interaction_id {{having}}
 ORDER BY MAX(t.at) DESC, t.interaction_id DESC
 LIMIT %s
 """
-# Look back this many days first, widening until the page is full: the cost follows the
-# page, not the whole history (a home organisation's timeline holds everything).
-_WINDOWS_DAYS = (1, 7, 30, 120, 365, None)
+# The newest time on that timeline (under the same bounds): one index seek per branch, and
+# one per holder of a rollup tie (e.g. per employee).
+_NEWEST_SQL = f"""
+SELECT MAX(t.m) FROM (
+    SELECT MAX(at) AS m FROM {_P} WHERE record_id = %s {{span}}
+    UNION ALL
+    SELECT MAX(at) AS m FROM {_L} WHERE record_id = %s {{span}}
+    UNION ALL
+    SELECT (
+        SELECT MAX(p.at) FROM {_P} p
+        WHERE p.record_id = r.from_record_id
+          AND (r.since IS NULL OR p.at >= r.since)
+          AND (r.until IS NULL OR p.at < r.until) {{span_p}}
+    ) AS m
+    FROM {_R} r
+    WHERE r.to_record_id = %s
+      AND r.type_key IN (SELECT key FROM {_T} WHERE rollup = %s) {{hide}}
+) t
+"""
+# Look back this long from the newest item first, widening until the page is full: the cost
+# follows the page, not the whole history (a home organisation's timeline holds everything).
+_WINDOWS = tuple(dt.timedelta(hours=h) for h in (1, 24, 30 * 24, 365 * 24))
 
 
 def get_interaction(interaction_id: str) -> Interaction:
@@ -115,6 +134,38 @@ def parse_timeline_cursor(text: str, *, field: str = "cursor") -> TimelineKey:
     return at, value[1][:64]
 
 
+def _bounds(
+    upper: dt.datetime | None, older_than: TimelineKey | None
+) -> tuple[str, str, list[Any]]:
+    """The upper time bounds as SQL for the branches (``at``, ``p.at``) and their values."""
+    span, span_p, bounds = "", "", []
+    bound_at = [("<", upper)]
+    if older_than is not None:
+        bound_at.append(("<=", older_than[0]))
+    for op, value in bound_at:
+        if value is not None:
+            span += f" AND at {op} %s"
+            span_p += f" AND p.at {op} %s"
+            bounds.append(connection.ops.adapt_datetimefield_value(value))
+    return span, span_p, bounds
+
+
+def _newest(
+    viewer: Viewer, record: Record, upper: dt.datetime | None, older_than: TimelineKey | None
+) -> dt.datetime | None:
+    """The time of the newest item on ``record``'s timeline below the bounds, if any."""
+    span, span_p, bounds = _bounds(upper, older_than)
+    hide, hide_params = hidden_sql(viewer, "r.from_record_id")
+    params = [record.id, *bounds, record.id, *bounds, *bounds, record.id, True, *hide_params]
+    with connection.cursor() as cur:
+        cur.execute(_NEWEST_SQL.format(span=span, span_p=span_p, hide=hide), params)
+        value = cur.fetchone()[0]
+    if value is None:
+        return None
+    newest = dt.datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
+    return newest if newest.tzinfo else newest.replace(tzinfo=dt.UTC)
+
+
 def _timeline_rows(
     viewer: Viewer,
     record: Record,
@@ -124,15 +175,11 @@ def _timeline_rows(
     older_than: TimelineKey | None,
     kinds: list[str],
 ) -> list[tuple[Any, ...]]:
-    span, span_p, bounds = "", "", []
-    bound_at = [(">=", lower), ("<", upper)]
-    if older_than is not None:
-        bound_at.append(("<=", older_than[0]))
-    for op, value in bound_at:
-        if value is not None:
-            span += f" AND at {op} %s"
-            span_p += f" AND p.at {op} %s"
-            bounds.append(connection.ops.adapt_datetimefield_value(value))
+    span, span_p, bounds = _bounds(upper, older_than)
+    if lower is not None:
+        span += " AND at >= %s"
+        span_p += " AND p.at >= %s"
+        bounds.append(connection.ops.adapt_datetimefield_value(lower))
     having, having_params = "", []
     if older_than is not None:  # at the cursor's second only the ids below it remain
         having = "HAVING MAX(t.at) < %s OR t.interaction_id < %s"
@@ -169,10 +216,10 @@ def timeline(
     if limit < 1 or limit > 10_000:
         raise ValidationError("limit: must be between 1 and 10000", field="limit")
     kind_list = sorted({k.strip().lower() for k in kinds if k.strip()})
-    top = min(t for t in (before, older_than and older_than[0], clock.now()) if t is not None)
+    newest = _newest(viewer, record, before, older_than)
     rows: list[tuple[Any, ...]] = []
-    for days in _WINDOWS_DAYS:
-        lower = top - dt.timedelta(days=days) if days is not None else None
+    for window in (*_WINDOWS, None) if newest is not None else ():
+        lower = newest - window if newest is not None and window is not None else None
         rows = _timeline_rows(viewer, record, limit, lower, before, older_than, kind_list)
         if len(rows) >= limit:
             break

@@ -125,6 +125,26 @@ def test_timeline_pages_filters_and_reaches_old_history() -> None:
         selectors.timeline(SYSTEM, jane, limit=0)
 
 
+def test_an_old_quiet_organisation_timeline_starts_at_its_newest_item() -> None:
+    # the windows start from the newest item on the timeline, not from today: a timeline
+    # whose history ended years ago (or holds a planned meeting) still pages in order
+    acme = testing.make_org("Acme")
+    ann = testing.make_person("Ann", org=acme, since="2020-01-01")
+    end_relationship(rel_id=ann.outgoing.get().id, on="2023-01-01")
+    for day in range(1, 31):
+        testing.log("call", ann, at=f"2022-06-{day:02d}T10:00Z", subject=f"june {day}")
+    testing.log("call", ann, at="2024-01-05T10:00Z", subject="after she left")
+    testing.log("meeting", ann, links=(acme,), at=clock.now() + dt.timedelta(days=9),
+                subject="planned")  # fmt: skip
+    subjects = _subjects(acme, limit=5)
+    assert subjects == ["planned", "june 30", "june 29", "june 28", "june 27"]
+    assert "after she left" not in _subjects(acme, limit=100)
+    assert _subjects(acme, limit=3, before=dt.datetime(2022, 6, 3, tzinfo=dt.UTC)) == [
+        "june 2",
+        "june 1",
+    ]
+
+
 def test_timeline_query_count_does_not_grow_with_the_page(django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
     acme = testing.make_org("Acme")
     people = [testing.make_person(f"P{i}", org=acme) for i in range(5)]
