@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from kith.core import jobs
+from kith.core import jobs, worker
 
 
 @pytest.fixture(autouse=True)
 def _only_the_tests_periodic_jobs(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    worker.discover()  # every app's jobs module registers now, not into the emptied schedule
     monkeypatch.setattr(jobs, "_PERIODIC", {})
     env = getattr(request.module, "ENV", None)
     if isinstance(env, dict):
