@@ -56,6 +56,18 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
         False,
     ),
     ("POST", "/plans/{plan}/reviews", {"notes": "ok"}, "write", False),
+    ("GET", "/plans/{plan}/stakeholders", None, "read", False),
+    ("GET", "/plans/{private_plan}/stakeholders", None, "read", True),
+    ("GET", "/plan-templates", None, "read", False),
+    (
+        "POST",
+        "/plan-templates",
+        {"key": "mine", "body": {"name": "M", "goals": [{"text": "G"}]}},
+        "write",
+        False,
+    ),
+    ("GET", "/outcomes", None, "read", False),
+    ("POST", "/outcomes", {"key": "churned", "polarity": "negative"}, "admin", False),
     ("POST", "/goals/{goal}/close", {"closure": "achieved"}, "write", False),
     (
         "POST",
