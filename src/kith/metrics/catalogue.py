@@ -90,6 +90,9 @@ class Metric:
     params: dict[str, str]  # name -> what it means
     fn: Callable[[Context], Result]
     as_of_exact: bool = True
+    # the metric for many records of one viewer, day, window and parameters at once (the
+    # worker's daily readings): the same results as ``fn`` for each, from shared reads
+    many: Callable[[list[Context]], list[Result]] | None = None
 
     def view(self) -> dict[str, Any]:
         return {
@@ -120,6 +123,22 @@ def metric(
 
     def wrap(fn: Callable[[Context], Result]) -> Callable[[Context], Result]:
         REGISTRY[key] = Metric(key, label, unit, scopes, better, params or {}, fn, as_of_exact)
+        return fn
+
+    return wrap
+
+
+Many = Callable[[list["Context"]], list[Result]]
+
+
+def batch(key: str) -> Callable[[Many], Many]:
+    """Register the many-records form of the metric ``key`` (see ``Metric.many``)."""
+
+    def wrap(fn: Many) -> Many:
+        m = REGISTRY[key]
+        REGISTRY[key] = Metric(
+            m.key, m.label, m.unit, m.scopes, m.better, m.params, m.fn, m.as_of_exact, fn
+        )
         return fn
 
     return wrap
@@ -204,31 +223,72 @@ def _health(ctx: Context) -> Result:
 @metric("people.engaged", "People engaged", unit="people", scopes=("organization",))
 def _engaged(ctx: Context) -> Result:
     """People at the account whose health reaches the engaged band (weak or better)."""
-    cfg, rec = model_config(), ctx.record
-    _not_home(rec)
-    snap = compute(cfg, ctx.as_of, ("org", rec.id), viewer=ctx.viewer)
+    return _engaged_many([ctx])[0]
+
+
+def _org_snapshot(ctxs: list[Context]) -> tuple[Any, dict[str, list[tuple[str, str]]]]:
+    """One health computation for the organisations of ``ctxs`` (one viewer and day), and
+    each one's outside people that day."""
+    c0 = ctxs[0]
+    for c in ctxs:
+        _not_home(c.record)
+    ids = tuple(sorted({c.record.id for c in ctxs}))
+    scope: agg.Scope = ("org", ids[0]) if len(ids) == 1 else ("org", ids)
+    snap = compute(model_config(), c0.as_of, scope, viewer=c0.viewer)
+    team = set(team_ids(c0.as_of))
+    staff: dict[str, list[tuple[str, str]]] = {i: [] for i in ids}
+    for p, o, role in agg.employment(c0.as_of, ids if len(ids) > 1 else ids[0], viewer=c0.viewer):
+        if p not in team and o in staff:
+            staff[o].append((p, role))
+    return snap, staff
+
+
+@batch("people.engaged")
+def _engaged_many(ctxs: list[Context]) -> list[Result]:
+    cfg = model_config()
+    snap, staff = _org_snapshot(ctxs)
     floor = cfg["bands"][-2][0]
-    people = people_of(ctx)
-    engaged = sorted(
-        (p for p, _ in people if snap.person_score.get(p, 0.0) >= floor),
-        key=lambda p: (-snap.person_score.get(p, 0.0), p),
-    )
-    names = snap.names
-    reasons = [f"{len(engaged)} of the {_plural(len(people), 'person', 'people')} at {rec.name}"]
-    if engaged:
-        top = ", ".join(f"{names.get(p, p)} ({round(snap.person_score[p])})" for p in engaged[:5])
-        reasons.append(f"engaged: {top}" + (" ..." if len(engaged) > 5 else ""))
-    return Result(float(len(engaged)), len(people), reasons, engaged[:EVIDENCE_CAP])
+    out = []
+    for ctx in ctxs:
+        rec, people = ctx.record, staff[ctx.record.id]
+        engaged = sorted(
+            (p for p, _ in people if snap.person_score.get(p, 0.0) >= floor),
+            key=lambda p: (-snap.person_score.get(p, 0.0), p),
+        )
+        names = snap.names
+        reasons = [
+            f"{len(engaged)} of the {_plural(len(people), 'person', 'people')} at {rec.name}"
+        ]
+        if engaged:
+            top = ", ".join(
+                f"{names.get(p, p)} ({round(snap.person_score[p])})" for p in engaged[:5]
+            )
+            reasons.append(f"engaged: {top}" + (" ..." if len(engaged) > 5 else ""))
+        out.append(Result(float(len(engaged)), len(people), reasons, engaged[:EVIDENCE_CAP]))
+    return out
 
 
 @metric("team.in_touch", "Our people in touch", unit="people", scopes=("organization", "person"))
 def _in_touch(ctx: Context) -> Result:
     """Our people with an engaged tie (strength >= engaged_strength) to someone there."""
     cfg, rec = model_config(), ctx.record
-    _not_home(rec)
-    scope: agg.Scope = ("person", rec.id) if rec.type_id == "person" else ("org", rec.id)
-    snap = compute(cfg, ctx.as_of, scope, viewer=ctx.viewer)
-    people = [p for p, _ in people_of(ctx)]
+    if rec.type_id != "person":
+        return _in_touch_many([ctx])[0]
+    snap = compute(cfg, ctx.as_of, ("person", rec.id), viewer=ctx.viewer)
+    return _touch_result(ctx, snap, [p for p, _ in people_of(ctx)], cfg)
+
+
+@batch("team.in_touch")
+def _in_touch_many(ctxs: list[Context]) -> list[Result]:
+    if any(c.record.type_id == "person" for c in ctxs):
+        return [_in_touch(c) for c in ctxs]
+    cfg = model_config()
+    snap, staff = _org_snapshot(ctxs)
+    return [_touch_result(c, snap, [p for p, _ in staff[c.record.id]], cfg) for c in ctxs]
+
+
+def _touch_result(ctx: Context, snap: Any, people: list[str], cfg: dict[str, Any]) -> Result:
+    rec = ctx.record
     members: dict[str, float] = {}
     for p in people:
         for s, m in snap.ties.get(p, ()):

@@ -14,14 +14,14 @@ from django.db.models import Q
 from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
 from kith.core.parse import parse_date
-from kith.core.viewer import Viewer
+from kith.core.viewer import SYSTEM, Viewer
 from kith.metrics.catalogue import get_metric
 from kith.metrics.selectors import measure
 from kith.plans.models import Measure, PlanMember, Reading, Review
 from kith.plans.stakeholders import stakeholders_state
 from kith.plans.trend import assess, theil_sen
 from kith.records.models import Record
-from kith.records.selectors import resolve, visible_q
+from kith.records.selectors import effective_viewer, resolve, visible_q
 from kith.relationships.models import Relationship
 from kith.relationships.selectors import team_ids
 
@@ -140,12 +140,27 @@ def metric_scope(m: Measure, account: Record) -> Record:
 def measure_state(
     viewer: Viewer, m: Measure, account: Record, day: dt.date, *, live: bool = True
 ) -> dict[str, Any]:
-    """A measure as of ``day``: its readings up to then (and, when ``live``, the metric
-    recomputed for that day), the trend, the status and its sentence."""
+    """A measure as of ``day``: its readings up to then, the trend, the status and its
+    sentence. The stored computed readings are the whole workspace's (the system's view):
+
+    - a viewer hidden nothing gets them as they are; with ``live``, the day's value is the
+      day's stored reading when the worker (or a review) took one, else it is computed;
+    - a viewer some records are hidden from gets no stored computed reading (they could
+      count what is hidden): the metric is computed for them on the baseline day and on
+      ``day``, beside the readings entered by hand.
+    """
     rows = list(m.readings.filter(on__lte=day).order_by("on", "id"))
+    shared = effective_viewer(viewer) is SYSTEM
+    if not shared and m.metric:
+        rows = [r for r in rows if r.source == "manual"]
     points = [(r.on, r.value) for r in rows if r.value is not None]
     current: dict[str, Any] | None = None
-    if m.metric and live:
+    baseline = m.baseline_value
+    taken = next((r for r in reversed(rows) if r.on == day and r.source != "manual"), None)
+    if m.metric and live and shared and taken is not None:
+        current = {"value": taken.value, "n": taken.n, "reasons": taken.reasons}
+        current["evidence"] = taken.evidence
+    elif m.metric and (live or not shared):
         scope = metric_scope(m, account)
         res = measure(viewer, m.metric, scope, as_of=day, window=m.window_days, params=m.params)
         points = [p for p in points if p[0] != day]
@@ -153,7 +168,13 @@ def measure_state(
             points.append((day, res.value))
         current = {"value": res.value, "n": res.n, "reasons": res.reasons}
         current["evidence"] = res.evidence
-    baseline = m.baseline_value
+        if not shared and m.baseline_on is not None and m.baseline_on < day:
+            base = measure(
+                viewer, m.metric, scope, as_of=m.baseline_on, window=m.window_days, params=m.params
+            )
+            baseline = base.value
+            if base.value is not None:
+                points.append((m.baseline_on, base.value))
     a = assess(
         label=m.label,
         direction=m.direction,
@@ -403,7 +424,8 @@ def plans_list(
         rels = rels.filter(from_record__fields__status=status.strip().lower())
     rows = list(rels.select_related("from_record", "to_record").order_by("from_record__name_key"))
     goals_of = plan_goals(viewer, [r.from_record_id for r in rows])
-    tracks = goal_tracks([g.id for gs in goals_of.values() for g in gs], day)
+    accounts = {g.id: r.to_record for r in rows for g in goals_of[r.from_record_id]}
+    tracks = goal_tracks(viewer, list(accounts), day, accounts)
     out = []
     for rel in rows:
         plan, acct = rel.from_record, rel.to_record
@@ -427,11 +449,17 @@ def plans_list(
     return out
 
 
-def goal_tracks(goal_ids: list[str], day: dt.date) -> dict[str, dict[str, Any]]:
+def goal_tracks(
+    viewer: Viewer, goal_ids: list[str], day: dt.date, accounts: dict[str, Record] | None = None
+) -> dict[str, dict[str, Any]]:
     """Each goal's track from its measures' stored readings up to ``day`` (the worker's
     daily readings, reviews' and hand-entered ones), in three queries for any number of
-    goals: goal id -> {"track", "measures": [{"id", "label", "status", "sentence"}]}."""
+    goals: goal id -> {"track", "measures": [{"id", "label", "status", "sentence"}]}. For a
+    viewer some records are hidden from, each computed measure is computed for them
+    (``measure_state``; ``accounts``: goal id -> the plan's account)."""
     measures = list(Measure.objects.filter(goal_id__in=goal_ids).order_by("created_at", "id"))
+    if effective_viewer(viewer) is not SYSTEM:
+        return _tracks_for(viewer, measures, goal_ids, day, accounts or {})
     points: dict[str, list[tuple[dt.date, float]]] = {m.id: [] for m in measures}
     for mid, on, value in (
         Reading.objects.filter(measure_id__in=list(points), on__lte=day)
@@ -455,6 +483,25 @@ def goal_tracks(goal_ids: list[str], day: dt.date) -> dict[str, dict[str, Any]]:
         out[m.goal_id]["measures"].append(
             {"id": m.id, "label": m.label, "status": a.status, "sentence": a.sentence}
         )
+    for g in out.values():
+        states = {m["status"] for m in g["measures"]}
+        g["track"] = next(
+            (w for w in ("off track", "at risk", "on track") if w in states), "unknown"
+        )
+    return out
+
+
+def _tracks_for(
+    viewer: Viewer,
+    measures: list[Measure],
+    goal_ids: list[str],
+    day: dt.date,
+    accounts: dict[str, Record],
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {g: {"track": "unknown", "measures": []} for g in goal_ids}
+    for m in measures:
+        st = measure_state(viewer, m, accounts[m.goal_id], day, live=False)
+        out[m.goal_id]["measures"].append({k: st[k] for k in ("id", "label", "status", "sentence")})
     for g in out.values():
         states = {m["status"] for m in g["measures"]}
         g["track"] = next(

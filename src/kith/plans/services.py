@@ -7,6 +7,7 @@ relationships (``plan_for``, ``goal_of``, ``advances``); every write here is aud
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,7 +22,13 @@ from kith.core.parse import parse_date
 from kith.core.services import audit
 from kith.core.viewer import SYSTEM, Viewer
 from kith.metrics.catalogue import get_metric
-from kith.metrics.selectors import check_scope, measure, parse_params, parse_window
+from kith.metrics.selectors import (
+    check_scope,
+    measure,
+    measure_many,
+    parse_params,
+    parse_window,
+)
 from kith.plans import conf
 from kith.plans.models import Measure, PlanMember, Reading, Review, Stakeholder
 from kith.plans.selectors import (
@@ -37,6 +44,7 @@ from kith.plans.templates import get_template, offset
 from kith.records.models import ContactPoint, Record
 from kith.records.selectors import resolve
 from kith.records.services import add_record, update_record
+from kith.relationships.models import Relationship
 from kith.relationships.services import relate
 from kith.tasks.models import Task
 from kith.tasks.services import create_task
@@ -350,34 +358,80 @@ def _take(m: Measure, account: Record, day: dt.date, source: str) -> Reading:
 def take_readings(*, as_of: dt.date | None = None) -> dict[str, int]:
     """Take today's reading of every computed measure of the active plans (one a day: a
     second run the same day updates it) and the automatic baselines of plans starting today
-    or before. The readings are the whole workspace's (the system's view)."""
+    or before. The readings are the whole workspace's (the system's view).
+
+    Set-based: the measures' plans and accounts are read in three queries, and measures of
+    one metric, window and parameters are computed together (``measure_many``: one health
+    computation for all their accounts where the metric has a many-records form)."""
     day = as_of or clock.today()
     taken = baselines = 0
-    for m in Measure.objects.exclude(metric="").select_related("goal").order_by("id"):
-        found = _plan_of_measure(m)
-        if found is None:
-            continue
-        plan, account = found
-        if plan.fields.get("status") != "active":
+    measures = list(Measure.objects.exclude(metric="").filter(goal__deleted_at=None).order_by("id"))
+    plan_of: dict[str, str] = {}
+    for goal_id, plan_id in (
+        Relationship.objects.filter(
+            type_id="goal_of", from_record_id__in={m.goal_id for m in measures}
+        )
+        .order_by("-id")
+        .values_list("from_record_id", "to_record_id")
+    ):
+        plan_of[goal_id] = plan_id  # the first relationship wins (read last)
+    plans = {
+        r.id: r
+        for r in Record.objects.filter(
+            pk__in=set(plan_of.values()), type_id="plan", deleted_at=None
+        )
+    }
+    account_of: dict[str, Record] = {}
+    for rel in (
+        Relationship.objects.filter(type_id="plan_for", from_record_id__in=list(plans))
+        .select_related("to_record")
+        .order_by("-id")
+    ):
+        if rel.to_record.deleted_at is None:
+            account_of[rel.from_record_id] = rel.to_record
+        else:
+            account_of.pop(rel.from_record_id, None)
+    groups: dict[tuple[str, int, str], list[tuple[Measure, Record]]] = {}
+    for m in measures:
+        plan = plans.get(plan_of.get(m.goal_id, ""))
+        account = account_of.get(plan.id) if plan else None
+        if plan is None or account is None or plan.fields.get("status") != "active":
             continue
         start = parse_date(str(plan.fields.get("start") or ""), field="start") or day
-        if m.baseline_auto and m.baseline_value is None and start <= day:
+        if start > day:
+            continue
+        if m.baseline_auto and m.baseline_value is None:
             m.baseline_value, m.baseline_on = _baseline(SYSTEM, m, account, start)
             m.save(update_fields=["baseline_value", "baseline_on"])
             baselines += 1
-        if start <= day:
-            _take(m, account, day, "computed")
+        scope = plan if "plan" in get_metric(m.metric).scopes else account
+        key = (m.metric, m.window_days, json.dumps(m.params, sort_keys=True))
+        groups.setdefault(key, []).append((m, scope))
+    now = clock.now()
+    for (metric, window, _), items in groups.items():
+        results = measure_many(
+            SYSTEM,
+            metric,
+            [scope for _, scope in items],
+            as_of=day,
+            window=window,
+            params=items[0][0].params,
+        )
+        for (m, _), res in zip(items, results, strict=True):
+            Reading.objects.update_or_create(
+                measure=m,
+                on=day,
+                source="computed",
+                defaults={
+                    "value": res.value,
+                    "n": res.n,
+                    "reasons": res.reasons,
+                    "evidence": res.evidence,
+                    "taken_at": now,
+                },
+            )
             taken += 1
     return {"readings": taken, "baselines": baselines}
-
-
-def _plan_of_measure(m: Measure) -> tuple[Record, Record] | None:
-    if m.goal.deleted_at is not None:
-        return None
-    try:
-        return goal_plan(SYSTEM, m.goal)
-    except (ValidationError, Conflict):
-        return None
 
 
 @transaction.atomic

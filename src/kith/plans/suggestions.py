@@ -104,7 +104,9 @@ def next_conversations(
     states = stakeholders_states(viewer, plans, day)
     goals_of = plan_goals(viewer, [p.id for p, _ in plans])
     open_goals = [g for gs in goals_of.values() for g in gs if g.fields.get("status") != "closed"]
-    tracks = goal_tracks([g.id for g in open_goals], day)
+    account_of = {p.id: a for p, a in plans}
+    accounts = {g.id: account_of[pid] for pid, gs in goals_of.items() for g in gs}
+    tracks = goal_tracks(viewer, [g.id for g in open_goals], day, accounts)
     inits: dict[str, list[Record]] = defaultdict(list)
     for rel in (
         Relationship.objects.filter(

@@ -13,7 +13,7 @@ from kith.accounts.selectors import get_user, viewer_of
 from kith.accounts.services import add_owned_record, add_user
 from kith.core.errors import NotFound, ValidationError
 from kith.core.viewer import SYSTEM
-from kith.metrics.selectors import list_metrics, parse_window, show
+from kith.metrics.selectors import list_metrics, measure, measure_many, parse_window, show
 from kith.records.services import add_field, update_record
 from kith.relationships.models import Relationship
 from kith.relationships.services import add_person_at, end_relationship, relate
@@ -230,3 +230,23 @@ def test_a_metric_as_of_a_past_day_equals_what_it_said_that_day(time_travel: Any
     for day, key, params, value, n, reasons in said:
         again = show(SYSTEM, key, acme.id, params=params, window="30d", as_of=day)
         assert (again["value"], again["n"], again["reasons"]) == (value, n, reasons), (day, key)
+
+
+def test_many_records_at_once_equal_one_at_a_time(world: dict[str, Any]) -> None:
+    """The worker's batched form gives what each record's own computation gives."""
+    zeta = make_org("Zeta")
+    zed = make_person("Zed Ko", org=zeta, role="CEO")
+    log("meeting", world["mia"], zed, at="2026-06-05T10:00Z")
+    log("call", world["tom"], zed, at="2026-06-09T10:00Z")
+    empty = make_org("Nobody Inc")
+    orgs = [world["acme"], zeta, empty]
+    day = dt.date(2026, 6, 15)
+    for key in ("people.engaged", "team.in_touch", "interactions.two_way", "health"):
+        many = measure_many(SYSTEM, key, orgs, as_of=day, window=90)
+        one = [measure(SYSTEM, key, o, as_of=day, window=90) for o in orgs]
+        assert many == one, key
+    assert [r.value for r in measure_many(SYSTEM, "people.engaged", orgs, as_of=day)] == [
+        2.0,
+        1.0,
+        0.0,
+    ]
