@@ -26,6 +26,7 @@ class DuplicateQuery(Schema):
     min_score: int = Field(50, ge=0, le=100)
     limit: int = Field(100, ge=1, le=1000)
     as_of: dt.date | None = None
+    after: str | None = Field(None, max_length=200, description="The cursor of the next page")
 
 
 class MergeIn(Schema):
@@ -40,10 +41,15 @@ class MergeQuery(Schema):
 
 @router.get("/duplicates", response={200: DuplicatesOut, **READ_ERRORS})
 def duplicates(request: HttpRequest, q: Query[DuplicateQuery]) -> Any:
-    """Likely duplicate pairs, best first, with a score and reasons."""
+    """Likely duplicate pairs, best first, with a score and reasons; ``next`` pages on."""
     viewer = viewer_of(require(request, "viewer"))
     return find_duplicates(
-        viewer, type_key=q.type, min_score=q.min_score, limit=q.limit, as_of=q.as_of
+        viewer,
+        type_key=q.type,
+        min_score=q.min_score,
+        limit=q.limit,
+        as_of=q.as_of,
+        after=q.after,
     )
 
 

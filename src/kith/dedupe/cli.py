@@ -16,6 +16,9 @@ def cmd_duplicates(
     ] = None,
     min_score: Annotated[int, typer.Option("--min-score", help="Least score shown (0-100).")] = 50,
     limit: Annotated[int, typer.Option("--limit", help="Most pairs shown.")] = 100,
+    after: Annotated[
+        str | None, typer.Option("--after", help="Cursor of the next page (from 'next').")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List likely duplicate pairs with a score and the reasons."""
@@ -24,10 +27,14 @@ def cmd_duplicates(
     from kith.dedupe.selectors import find_duplicates
 
     if as_json or not sys.stdout.isatty():
-        result = find_duplicates(SYSTEM, type_key=type_key, min_score=min_score, limit=limit)
+        result = find_duplicates(
+            SYSTEM, type_key=type_key, min_score=min_score, limit=limit, after=after
+        )
     else:
         with console().status("looking for duplicates ..."):
-            result = find_duplicates(SYSTEM, type_key=type_key, min_score=min_score, limit=limit)
+            result = find_duplicates(
+                SYSTEM, type_key=type_key, min_score=min_score, limit=limit, after=after
+            )
 
     def render(r: dict[str, Any]) -> None:
         if not r["pairs"]:
@@ -51,6 +58,8 @@ def cmd_duplicates(
         say(f"{shown}{more} pairs; merge one with: kith merge KEEP OTHER")
         if r["skipped_count"]:
             say(f"{r['skipped_count']} shared values were too common to count as evidence")
+        if r.get("next"):
+            say(f"next page: --after {r['next']}")
 
     emit(result, as_json, render)
 
@@ -140,8 +149,26 @@ def cmd_merges(
     )
 
 
+def cmd_rebuild_duplicates(as_json: JsonOpt = False) -> None:
+    """Rebuild the kept duplicate pairs whole (they are kept as records change; the worker
+    rebuilds them daily)."""
+    open_workspace()
+    from kith.dedupe.services import rebuild_duplicates
+
+    result = rebuild_duplicates()
+    emit(
+        result,
+        as_json,
+        lambda r: say(
+            f"{r['pairs']} pairs kept from {r['keys']} keys of {r['records']} records; "
+            f"{r['capped']} blocks capped"
+        ),
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("duplicates")(cmd_duplicates)
+    app.command("rebuild-duplicates")(cmd_rebuild_duplicates)
     app.command("merge")(cmd_merge)
     app.command("unmerge")(cmd_unmerge)
     app.command("merges")(cmd_merges)

@@ -16,13 +16,11 @@ from kith.core.errors import NotFound
 from kith.core.viewer import Viewer
 from kith.dedupe.models import Merge
 from kith.dedupe.selectors import find_duplicates, merge_view
-from kith.intelligence.attention import memo
 from kith.interactions.models import Interaction, InteractionLink, Participant
 from kith.records.models import ContactPoint, Record
 from kith.records.selectors import (
     can_see,
     contacts_of,
-    effective_viewer,
     hidden_records,
     resolve,
     visible_q,
@@ -31,25 +29,20 @@ from kith.relationships.models import Relationship
 from kith.relationships.selectors import active_on
 
 MERGES_SHOWN = 20
+PAIRS_SHOWN = 50
 
 
 def duplicate_pairs(
-    viewer: Viewer, *, type_key: str | None = None, min_score: int = 50, limit: int = 100
+    viewer: Viewer,
+    *,
+    type_key: str | None = None,
+    min_score: int = 50,
+    limit: int = PAIRS_SHOWN,
+    after: str | None = None,
 ) -> dict[str, Any]:
-    """Likely duplicate pairs among the records the viewer may see, best first.
-
-    The search scores every candidate pair of the workspace, so for everyone who is hidden
-    nothing its answer is kept while the data it reads is unchanged (``memo``); a viewer
-    with hidden records gets pairs found among what they see, not shared, not kept.
-    """
-    viewer = effective_viewer(viewer)
-    if not viewer.sees_everything:
-        return find_duplicates(viewer, type_key=type_key, min_score=min_score, limit=limit)
-    found: dict[str, Any] = memo(
-        f"duplicates:{type_key or ''}:{min_score}:{limit}",
-        lambda: find_duplicates(viewer, type_key=type_key, min_score=min_score, limit=limit),
-    )
-    return dict(found)
+    """A page of likely duplicate pairs among the records the viewer may see, best first
+    (the kept pairs, ``find_duplicates``; ``next`` is the cursor of the following page)."""
+    return find_duplicates(viewer, type_key=type_key, min_score=min_score, limit=limit, after=after)
 
 
 def _visible(viewer: Viewer, ref: str, field: str) -> Record:

@@ -23,6 +23,7 @@ class DuplicatesOut(Out):
     records: int
     skipped: list[str] = Field(description="Values too common to be evidence (50 at most)")
     skipped_count: int
+    next: str | None = Field(None, description="Pass as after= for the next page")
 
 
 class FieldConflictOut(Out):

@@ -38,8 +38,9 @@ from kith.core.errors import Conflict, NotFound, ValidationError
 from kith.core.events import publish
 from kith.core.ids import new_id
 from kith.core.models import Change
-from kith.core.services import record_change
+from kith.core.services import audit, record_change
 from kith.core.viewer import SYSTEM, Viewer
+from kith.dedupe import kept
 from kith.dedupe.models import Merge
 from kith.interactions.models import InteractionLink, Participant
 from kith.records.models import ContactPoint, Record
@@ -368,6 +369,13 @@ def merge_records(*, keep: str, other: str, viewer: Viewer = SYSTEM) -> dict[str
     publish("record.updated", record_id=keep_rec.id)
     publish("record.deleted", record_id=other_rec.id)
     return summary
+
+
+def rebuild_duplicates() -> dict[str, int]:
+    """Rebuild the kept duplicate pairs whole, audited (``kith.dedupe.kept.rebuild``)."""
+    result = kept.rebuild()
+    audit("duplicates.rebuilt", detail=result)
+    return result
 
 
 def find_merge(ref: str, viewer: Viewer = SYSTEM) -> Merge:

@@ -42,8 +42,17 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 
     type_key, min_score, errors = _filters(request)
     who = viewer(request)
+    after = request.GET.get("after", "").strip()[:200] or None
+    try:
+        found = pairs.duplicate_pairs(
+            who, type_key=type_key or None, min_score=min_score, after=after
+        )
+    except KithError as exc:
+        errors["after"], after = exc.message, None
+        found = pairs.duplicate_pairs(who, type_key=type_key or None, min_score=min_score)
     context = {
-        "found": pairs.duplicate_pairs(who, type_key=type_key or None, min_score=min_score),
+        "found": found,
+        "after": after,
         "merges": pairs.recent_merges(who, may_undo=_may_undo(request)),
         "types": [(t["key"], t["label"]) for t in list_types()],
         "type_key": type_key,
