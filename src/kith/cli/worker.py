@@ -24,6 +24,7 @@ def cmd_worker(
         float, typer.Option("--interval", help="Seconds between looks at an empty queue.")
     ] = 1.0,
     parent: Annotated[int | None, typer.Option("--parent", hidden=True)] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run queued background jobs and the periodic scheduler until Ctrl-C.
 
@@ -69,10 +70,15 @@ def cmd_worker(
             worker.worker_id, concurrency, connection.vendor, where,
         )  # fmt: skip
     counts = worker.run(once=once, inline=once and concurrency == 1)
-    if once:
-        say(
-            f"ran {sum(counts.values())} job(s): {counts.get('succeeded', 0)} succeeded, "
-            f"{counts.get('failed', 0)} failed, {counts.get('retry', 0)} to retry"
+    if once or as_json:
+        outcome = {k: counts.get(k, 0) for k in ("succeeded", "failed", "retry")}
+        emit(
+            {"ran": sum(outcome.values()), **outcome},
+            as_json,
+            lambda v: say(
+                f"ran {v['ran']} job(s): {v['succeeded']} succeeded, "
+                f"{v['failed']} failed, {v['retry']} to retry"
+            ),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -219,3 +220,13 @@ def test_a_periodic_guard_skips_runs_with_nothing_to_do(time_travel: clock.Trip)
         assert worker.schedule_due() == ["test.guarded"]
     finally:
         jobs.unregister_periodic("test.guarded")
+
+
+def test_worker_once_reports_its_outcomes_as_json(cli) -> None:  # type: ignore[no-untyped-def]
+    jobs.enqueue(sample_jobs.record, tag="j")
+    code, out, err = cli("worker", "--once", "--concurrency", "1", "--json")  # inline
+    assert code == 0, err
+    assert json.loads(out) == {"ran": 1, "succeeded": 1, "failed": 0, "retry": 0}
+    assert sample_jobs.CALLS == ["j"]
+    code, out, _ = cli("worker", "--once", "--concurrency", "1")
+    assert out.strip() == "ran 0 job(s): 0 succeeded, 0 failed, 0 to retry"
