@@ -143,6 +143,11 @@ def server_settings() -> dict[str, Any]:
         "MESSAGE_STORAGE": "django.contrib.messages.storage.session.SessionStorage",
         # uploads above this go to a temporary file instead of memory
         "FILE_UPLOAD_MAX_MEMORY_SIZE": 5 * 1024 * 1024,
+        # ... in Kith's private scratch folder in the data directory, not the shared /tmp
+        "FILE_UPLOAD_HANDLERS": [
+            "django.core.files.uploadhandler.MemoryFileUploadHandler",
+            "kith.server.uploads.ScratchUploadHandler",
+        ],
         "DATA_UPLOAD_MAX_NUMBER_FIELDS": 5000,
         "PASSWORD_HASHERS": [
             "django.contrib.auth.hashers.Argon2PasswordHasher",

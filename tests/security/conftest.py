@@ -7,8 +7,11 @@ fails the run."""
 
 from __future__ import annotations
 
+import base64
+import http.cookiejar
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -20,13 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
 KITH = str(Path(sys.executable).parent / "kith")
 PG = os.environ.get("KITH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD = "correct horse battery staple"  # of the users tests add through the API
 
 
 def free_port() -> int:
@@ -90,9 +94,70 @@ class Live:
         return max(peaks, default=0.0)
 
 
+class Browser:
+    """A cookie jar signed in through the API or the web's form, from address ``ip``."""
+
+    def __init__(self, live: Live, ip: str) -> None:
+        self.live, self.ip = live, ip
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
+        )
+
+    def request(
+        self, method: str, path: str, body: Any = None, form: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        headers = {"X-Forwarded-For": self.ip, "Origin": self.live.base}
+        data = None
+        if body is not None:
+            data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+        if form is not None:
+            data = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if csrf := self.cookie("csrftoken"):
+            headers["X-CSRFToken"] = csrf
+        req = urllib.request.Request(self.live.base + path, data, headers, method=method)
+        try:
+            with self.opener.open(req, timeout=60) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.jar if c.name == name), None)
+
+    def api_sign_in(self, email: str, password: str = PASSWORD) -> int:
+        return self.request("POST", "/api/v1/auth/login", {"email": email, "password": password})[0]
+
+    def web_sign_in(self, email: str, password: str = PASSWORD) -> int:
+        code, page = self.request("GET", "/login")
+        assert code == 200, page
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token, "no CSRF field on the sign-in page"
+        form = {"csrfmiddlewaretoken": token.group(1), "email": email, "password": password}
+        return self.request("POST", "/login", form=form)[0]
+
+    def api_ok(self) -> bool:
+        return self.request("GET", "/api/v1/auth/me")[0] == 200
+
+    def web_ok(self) -> bool:
+        code, _ = self.request("GET", "/people")
+        return code == 200  # signed out: a redirect to /login
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _b64(value: Any) -> str:
+    """``value`` as a cursor is spelled: URL-safe base64 of its JSON (for forging them)."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
 def _decode(raw: bytes) -> Any:

@@ -64,14 +64,20 @@ def keyset(
     direction = "lt" if desc else "gt"
     if cursor:
         value = decode(cursor)
-        if not isinstance(value, list) or len(value) != 2:
+        if (  # [sort value, id]: plain values only (a forged null, list or object is no key)
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(v, str | int | float) for v in value)
+            or any(isinstance(v, str) and "\x00" in v for v in value)  # PostgreSQL refuses NUL
+        ):
             raise ValidationError("cursor: not a cursor of this list", field="cursor")
         last, pk = value
-        qs = qs.filter(
-            Q(**{f"{field}__{direction}": last}) | Q(**{field: last, f"pk__{direction}": pk})
-        )
     order = [f"-{field}", "-pk"] if desc else [field, "pk"]
     try:
+        if cursor:
+            qs = qs.filter(
+                Q(**{f"{field}__{direction}": last}) | Q(**{field: last, f"pk__{direction}": pk})
+            )
         rows = list(qs.order_by(*order)[: limit + 1])
     except (DjangoValidationError, ValueError, TypeError, OverflowError):
         raise ValidationError("cursor: not a cursor of this list", field="cursor") from None

@@ -29,8 +29,6 @@ def _render(report: dict[str, Any], failed: bool = False) -> None:
         say(f"{verb} {report.get('imported', 0)} of {report.get('units', 0)} from {source}")
         for key, value in counts.items():
             say(f"  {key.replace('_', ' ')}: {value}")
-    if report.get("encoding") and not str(report["encoding"]).startswith(("utf-8", "utf-16")):
-        say(f"  read as {report['encoding']} text: the file is not UTF-8 (check accented names)")
     if report.get("ignored_columns"):
         say(f"  columns not imported: {', '.join(report['ignored_columns'])}")
     for bad in report.get("bad", []):

@@ -1,7 +1,8 @@
 """Where an import's working copies live: a private folder in Kith's data directory.
 
 An uploaded file is kept in the database (the import job); to be read it is written to
-a scratch folder, as are the bad rows an import sets aside. Those folders are made in
+a scratch folder, as are the bad rows an import sets aside (and the server spools an upload
+too big for memory there: kith.server.uploads). Those folders are made in
 ``<data dir>/scratch`` (mode 0700), not the shared /tmp, and removed when the import ends;
 one left behind by a killed process is removed by the next import once it is older than
 twice the import time budget (no import can still be using it).
@@ -29,13 +30,18 @@ def scratch_root() -> Path:
 
 
 def sweep(root: Path, *, older_than: float) -> int:
-    """Remove scratch folders not touched for ``older_than`` seconds; how many."""
+    """Remove scratch folders (and uploads spooled there) not touched for ``older_than``
+    seconds; how many."""
     cutoff, removed = time.time() - older_than, 0
     for entry in root.iterdir():
         with contextlib.suppress(OSError):
-            if entry.is_dir() and entry.stat().st_mtime < cutoff:
+            if entry.stat().st_mtime >= cutoff:
+                continue
+            if entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
-                removed += 1
+            else:
+                entry.unlink()
+            removed += 1
     return removed
 
 

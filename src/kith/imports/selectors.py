@@ -32,6 +32,7 @@ from kith.imports.models import ImportJob
 from kith.imports.preview import preview
 from kith.imports.reading import MAX_LISTED, parse_map, unit_chunks
 from kith.imports.scratch import scratch
+from kith.imports.tabular import encoding_note
 from kith.imports.validate import FieldSpecs, validate
 from kith.imports.vcard import write_card
 from kith.records.models import ContactPoint, FieldDef, Record
@@ -228,7 +229,7 @@ def check_file(
         bad_count=bad_count,
         bad=[b.as_dict() for b in bad],
         counts=dict(sorted(counts.items())),
-        warnings=warnings[:MAX_LISTED],
+        warnings=encoding_note(report) + warnings[:MAX_LISTED],
     )
     return report
 

@@ -31,6 +31,7 @@ from kith.imports.reading import (
     parse_map,
     unit_chunks,
 )
+from kith.imports.tabular import encoding_note
 from kith.imports.validate import FieldSpecs, reltype_for, validate
 from kith.imports.writer import Writer
 
@@ -229,7 +230,7 @@ def _run(
             bad_count=bad_count,
             bad=[b.as_dict() for b in bad],
             counts=counts,
-            warnings=writer.warnings[:MAX_LISTED],
+            warnings=encoding_note(report) + writer.warnings[:MAX_LISTED],
         )
         report.pop("header", None)
         if bad_count and not skip_bad:

@@ -365,3 +365,12 @@ def read_units(
                 rec.add(target, header, read_cell(value.strip()))
         unit.record = rec
         yield unit
+
+
+def encoding_note(report: dict[str, Any]) -> list[str]:
+    """The warning that a CSV was not UTF-8 and which encoding it was read as (every
+    interface shows the report's warnings), or nothing."""
+    enc = str(report.get("encoding") or "")
+    if not enc or enc.startswith(("utf-8", "utf-16")):
+        return []
+    return [f"read as {enc} text: the file is not UTF-8 (check accented names)"]

@@ -246,14 +246,18 @@ def test_working_copies_live_in_the_data_directory_and_leftovers_are_swept(
     left = root / "import-killed"
     left.mkdir()
     (left / "contacts.csv").write_text("name,email\nPat,pat@x.test\n")
+    spooled = root / "tmpkilled.upload.csv"  # an upload the server spooled, then was killed
+    spooled.write_text("name,email\nPat,pat@x.test\n")
     fresh = root / "import-running"
     fresh.mkdir()
+    (root / "tmpnow.upload.csv").write_text("name\n")  # an upload arriving now
     old = time.time() - 3 * 3600
     os.utime(left, (old, old))
+    os.utime(spooled, (old, old))
     with scratch("import-") as folder:
         assert Path(folder).parent == root
     assert not left.exists() and fresh.exists()  # the running one (recent) is left alone
-    assert sorted(p.name for p in root.iterdir()) == ["import-running"]
+    assert sorted(p.name for p in root.iterdir()) == ["import-running", "tmpnow.upload.csv"]
 
 
 def test_an_unclosed_quote_names_its_line_and_imports_nothing(tmp_path: Path) -> None:
