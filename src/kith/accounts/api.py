@@ -74,6 +74,7 @@ class UserPatch(Schema):
 
 class PasswordIn(Schema):
     password: str = Field(..., max_length=1000)
+    revoke_tokens: bool = Field(False, description="Revoke the user's API tokens too")
 
 
 class TokenIn(Schema):
@@ -199,14 +200,20 @@ def change_user(request: HttpRequest, email: str, payload: UserPatch) -> Any:
 
 @router.post("/users/{email}/password", response={200: UserOut, **WRITE_ERRORS})
 def set_password(request: HttpRequest, email: str, payload: PasswordIn) -> Any:
-    """Set a password: your own, or anyone's as an admin."""
+    """Set a password: your own, or anyone's as an admin. The user's other sessions end
+    (not the one asking); ``revoke_tokens`` revokes their API tokens too."""
     with acting(request, "viewer") as caller:
         own = email.strip().lower() == caller.username
         if not own and not is_admin(caller):  # before any lookup: a 404 would tell who exists
             raise Forbidden("only admins can set another user's password")
         target = get_user(email)
         session = request.session.session_key if own and hasattr(request, "session") else None
-        user = set_pw(email=target.username, password=payload.password, keep_session=session)
+        user = set_pw(
+            email=target.username,
+            password=payload.password,
+            keep_session=session,
+            revoke_tokens=payload.revoke_tokens,
+        )
         if session:  # this session stays signed in with the new password
             update_session_auth_hash(request, user)
     return user_view(user)

@@ -53,15 +53,22 @@ def user_add(
 
 @user_app.command("passwd")
 def user_passwd(
-    email: Email, password_stdin: PasswordStdin = False, as_json: JsonOpt = False
+    email: Email,
+    password_stdin: PasswordStdin = False,
+    revoke_tokens: Annotated[
+        bool, typer.Option("--revoke-tokens", help="Revoke the user's API tokens too.")
+    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Set a user's password (prompted, or read from standard input)."""
+    """Set a user's password (prompted, or read from standard input); their sessions end."""
     open_workspace()
     from kith.accounts.selectors import get_user, user_view
     from kith.accounts.services import set_password
 
     get_user(email)  # an unknown user is an error before any password is asked for
-    user = set_password(email=email, password=_read_password(password_stdin))
+    user = set_password(
+        email=email, password=_read_password(password_stdin), revoke_tokens=revoke_tokens
+    )
     emit(user_view(user), as_json, lambda v: say(f"password changed for {v['email']}"))
 
 
@@ -74,6 +81,17 @@ def user_disable(email: Email, as_json: JsonOpt = False) -> None:
 
     user = disable_user(email=email)
     emit(user_view(user), as_json, lambda v: say(f"disabled {v['email']}"))
+
+
+@user_app.command("enable")
+def user_enable(email: Email, as_json: JsonOpt = False) -> None:
+    """Let a disabled user sign in again (sessions and tokens ended by disabling stay ended)."""
+    open_workspace()
+    from kith.accounts.selectors import user_view
+    from kith.accounts.services import change_user
+
+    user = change_user(email=email, active=True)
+    emit(user_view(user), as_json, lambda v: say(f"enabled {v['email']}"))
 
 
 @user_app.command("role")
