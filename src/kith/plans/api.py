@@ -78,6 +78,11 @@ class CloseIn(Schema):
     note: str = Field("", max_length=2000)
 
 
+class MilestoneIn(Schema):
+    on: dt.date
+    value: float
+
+
 class MeasureIn(Schema):
     target: float
     by: dt.date
@@ -87,6 +92,7 @@ class MeasureIn(Schema):
     filter: dict[str, Any] | None = None
     window: str | None = Field(None, max_length=10)
     label: str = Field("", max_length=200)
+    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=50)
 
 
 class ReadingIn(Schema):
@@ -266,6 +272,7 @@ def add_measure(request: HttpRequest, ref: str, payload: MeasureIn) -> Any:
             params=payload.filter,
             window=payload.window,
             label=payload.label,
+            milestones=[(x.on, x.value) for x in payload.milestones],
         )
     return _made(m)
 

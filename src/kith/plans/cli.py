@@ -276,6 +276,10 @@ def cmd_measure_add(
     ] = None,
     window: Annotated[str | None, typer.Option("--window", help="e.g. 90d.")] = None,
     label: Annotated[str, typer.Option("--label")] = "",
+    milestone: Annotated[
+        list[str] | None,
+        typer.Option("--milestone", help="DATE=VALUE on the glide path (repeatable)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Measure a goal: computed from a metric, or entered by hand."""
@@ -293,6 +297,7 @@ def cmd_measure_add(
         params=filter_,
         window=window,
         label=label,
+        milestones=milestone or [],
     )
     extra = {
         "baseline": m.baseline_value,

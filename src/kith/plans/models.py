@@ -31,6 +31,8 @@ class Measure(models.Model):
     baseline_on = models.DateField(null=True, blank=True)
     target_value = models.FloatField()
     target_on = models.DateField()
+    # the glide path's milestones between baseline and target: [["YYYY-MM-DD", value], ...]
+    milestones = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:

@@ -184,6 +184,7 @@ def measure_state(
         target_on=m.target_on,
         points=[(d, float(v)) for d, v in points],
         as_of=day,
+        milestones=milestones_of(m),
     )
     series = sorted((d, float(v)) for d, v in points)
     line = theil_sen(series)
@@ -203,6 +204,7 @@ def measure_state(
         "direction": m.direction,
         "baseline": {"value": baseline, "on": m.baseline_on.isoformat() if m.baseline_on else None},
         "target": {"value": m.target_value, "by": m.target_on.isoformat()},
+        "milestones": [{"on": d, "value": v} for d, v in m.milestones],
         "current": a.current,
         "projected": a.projected,
         "pace_per_month": a.slope_per_month,
@@ -213,6 +215,10 @@ def measure_state(
         "trend": trend,
         "now": current,
     }
+
+
+def milestones_of(m: Measure) -> list[tuple[dt.date, float]]:
+    return [(dt.date.fromisoformat(d), float(v)) for d, v in m.milestones or []]
 
 
 def reading_view(r: Reading) -> dict[str, Any]:
@@ -479,6 +485,7 @@ def goal_tracks(
             target_on=m.target_on,
             points=points[m.id],
             as_of=day,
+            milestones=milestones_of(m),
         )
         out[m.goal_id]["measures"].append(
             {"id": m.id, "label": m.label, "status": a.status, "sentence": a.sentence}

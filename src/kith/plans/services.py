@@ -260,6 +260,7 @@ def add_measure(
     params: str | dict[str, Any] | None = None,
     window: str | int | None = None,
     label: str = "",
+    milestones: Iterable[str | tuple[Any, Any] | Mapping[str, Any]] = (),
 ) -> Measure:
     """A measure on a goal: a catalogue metric of the plan's account (or manual, without
     ``metric``), a direction, a baseline (``auto``: the metric on the plan's start day), a
@@ -310,9 +311,46 @@ def add_measure(
             f"by: {target_on.isoformat()} is not after the plan's start {start.isoformat()}",
             field="by",
         )
+    m.milestones = _milestones(milestones, start, target_on)
     m.save(force_insert=True)
     audit("plan.measure_added", target=m.id, detail={"goal": goal_rec.id, "metric": m.metric})
     return m
+
+
+def _milestones(
+    items: Iterable[str | tuple[Any, Any] | Mapping[str, Any]], start: dt.date, end: dt.date
+) -> list[list[Any]]:
+    """Milestones as ``DATE=VALUE``, (date, value) or {"on", "value"}: days strictly between
+    the plan's start and the target day, one a day, as [["YYYY-MM-DD", value], ...]."""
+    out: dict[dt.date, float] = {}
+    day_text: Any
+    value_text: Any
+    for item in items:
+        if isinstance(item, str):
+            day_text, sep, value_text = item.partition("=")
+            if not sep:
+                raise ValidationError(
+                    f"milestone: {item!r} is not DATE=VALUE (e.g. 2026-12-31=7)", field="milestone"
+                )
+        elif isinstance(item, Mapping):
+            day_text, value_text = item.get("on"), item.get("value")
+        else:
+            day_text, value_text = item
+        day = _day(day_text if isinstance(day_text, dt.date) else str(day_text), field="milestone")
+        try:
+            value = float(value_text)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"milestone: {value_text!r} is not a number", field="milestone"
+            ) from None
+        if day is None or not start < day < end:
+            raise ValidationError(
+                f"milestone: {day_text} is not between the start {start.isoformat()} and the "
+                f"target day {end.isoformat()}",
+                field="milestone",
+            )
+        out[day] = value
+    return [[d.isoformat(), v] for d, v in sorted(out.items())]
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ distance from the target kept within a tolerance):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import statistics
 from dataclasses import dataclass
 
@@ -98,8 +99,11 @@ def assess(
     target_on: dt.date,
     points: list[tuple[dt.date, float]],
     as_of: dt.date,
+    milestones: list[tuple[dt.date, float]] | None = None,
 ) -> Assessment:
-    """Status and sentence of a measure from its readings up to ``as_of``."""
+    """Status and sentence of a measure from its readings up to ``as_of``. With milestones
+    (a glide path from the baseline through them to the target), the trend is also held to
+    each milestone still ahead: the status is the worst of the target's and theirs."""
     pts = sorted((d, v) for d, v in points if d <= as_of)
     current = pts[-1][1] if pts else None
     base = baseline if baseline is not None else (pts[0][1] if pts else None)
@@ -123,5 +127,44 @@ def assess(
     status = status_of(share)
     pace = f"{per_month:+.1f} a month"
     verb = "you reach" if target_on >= as_of else "the trend stood at"
-    sentence = f"{frame}; at the current pace ({pace}) {verb} {fmt(projected)}: {status}."
+    sentence = f"{frame}; at the current pace ({pace}) {verb} {fmt(projected)}"
+    ahead = sorted((d, v) for d, v in (milestones or []) if as_of <= d < target_on)
+    if ahead:
+        on_path = glide(base, base_day or as_of, target, target_on, milestones or [], as_of)
+        sentence += f" (glide path {fmt(on_path)} today)"
+        for d, v in ahead:
+            got = trend.at(origin, d)
+            mark = status_of(progress(direction, base, v, got))
+            if RANK[mark] > RANK[status]:
+                status, share = mark, min(share, progress(direction, base, v, got))
+                sentence += f"; milestone {fmt(v)} by {d.isoformat()}: you reach {fmt(got)}"
+                break
+    sentence += f": {status}."
     return Assessment(status, current, round(projected, 2), round(per_month, 2), share, sentence)
+
+
+RANK = {"on track": 0, "at risk": 1, "off track": 2}
+
+
+def glide(
+    baseline: float,
+    baseline_on: dt.date,
+    target: float,
+    target_on: dt.date,
+    milestones: list[tuple[dt.date, float]],
+    day: dt.date,
+) -> float:
+    """The glide path's value on ``day``: straight lines from the baseline through the
+    milestones to the target (flat before the baseline and after the target)."""
+    knots = sorted(
+        [(baseline_on, baseline)]
+        + [(d, v) for d, v in milestones if baseline_on < d < target_on]
+        + [(target_on, target)]
+    )
+    if day <= knots[0][0]:
+        return knots[0][1]
+    for (d1, v1), (d2, v2) in itertools.pairwise(knots):
+        if day <= d2:
+            span = (d2 - d1).days or 1
+            return v1 + (v2 - v1) * (day - d1).days / span
+    return knots[-1][1]

@@ -166,3 +166,35 @@ def test_outcomes_and_value_events(world: dict[str, Any]) -> None:
     assert status == 403
     status, body = member.call("GET", "/outcomes", None, value_events=True)
     assert status == 200 and {o["key"] for o in body} >= {"go_live", "pilot_signed"}
+
+
+def test_milestones_from_the_cli_and_the_api(cli: Any, world: dict[str, Any]) -> None:
+    plan = svc.add_plan(viewer=SYSTEM, account="Acme", name="Glide", start="2026-06-01")
+    goal = svc.add_goal(viewer=SYSTEM, plan=plan.id, text="Refs")
+    args = ["measure", "add", goal.id, "--target", "10", "--by", "2027-06-01", "--baseline", "0"]
+    code, _, err = cli(*args, "--milestone", "2026-12-01=4", "--milestone", "2026-09-01=2")
+    assert code == 0, err
+    m = Measure.objects.get(goal=goal)
+    assert m.milestones == [["2026-09-01", 2.0], ["2026-12-01", 4.0]]
+    for bad, said in [
+        ("2027-07-01=5", "error: milestone: 2027-07-01 is not between the start 2026-06-01"),
+        ("2026-09-01", "error: milestone: '2026-09-01' is not DATE=VALUE"),
+        ("2026-09-01=lots", "error: milestone: 'lots' is not a number"),
+    ]:
+        code, _, err = cli(*args, "--milestone", bad)
+        assert code == 1 and err.startswith(said), err
+    assert Measure.objects.filter(goal=goal).count() == 1
+    member = make_caller("member@our.test", "member")
+    status, body = member.call(
+        "POST",
+        f"/goals/{goal.id}/measures",
+        {
+            "target": 10,
+            "by": "2027-06-01",
+            "baseline": "0",
+            "milestones": [{"on": "2026-10-01", "value": 3}],
+        },
+    )
+    assert status == 201, body
+    shown = plan_view(SYSTEM, plan.id)["goals"][0]["measures"]
+    assert {"on": "2026-10-01", "value": 3.0} in [x for s in shown for x in s["milestones"]]

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from kith.plans.trend import assess, progress, status_of, theil_sen
+from kith.plans.trend import assess, glide, progress, status_of, theil_sen
 
 D0 = dt.date(2026, 1, 1)
 
@@ -87,3 +87,35 @@ def test_the_sentence_of_the_issue() -> None:
         as_of=D0,
     )
     assert none.status == "unknown" and "not enough readings" in none.sentence
+
+
+def test_a_milestone_behind_makes_an_on_track_target_at_risk() -> None:
+    # 0 on 2026-01-01 rising 1 a month: about 12 by 2027-01-01, past the target of 11 ...
+    pts = [(D0 + dt.timedelta(days=7 * i), 7 * i / 30.44) for i in range(10)]
+    base = {
+        "label": "Refs",
+        "direction": "increase",
+        "baseline": 0.0,
+        "baseline_on": D0,
+        "target": 11.0,
+        "target_on": dt.date(2027, 1, 1),
+        "points": pts,
+        "as_of": pts[-1][0],
+    }
+    assert assess(**base).status == "on track"  # type: ignore[arg-type]
+    # ... but a milestone of 9 by 2026-06-30 is far above where the trend is then (about 6)
+    a = assess(**base, milestones=[(dt.date(2026, 6, 30), 9.0)])  # type: ignore[arg-type]
+    assert a.status == "off track"
+    assert "milestone 9 by 2026-06-30: you reach 5.9" in a.sentence
+    assert "(glide path 3.15 today)" in a.sentence  # 9 * 63 / 180 days
+    # a milestone the trend meets changes nothing
+    ok = assess(**base, milestones=[(dt.date(2026, 6, 30), 5.5)])  # type: ignore[arg-type]
+    assert ok.status == "on track" and "milestone" not in ok.sentence
+    # the glide path: straight lines baseline -> milestones -> target, flat outside
+    path = [(dt.date(2026, 7, 1), 9.0)]
+    assert glide(0, D0, 12, dt.date(2027, 1, 1), path, dt.date(2025, 6, 1)) == 0
+    assert glide(0, D0, 12, dt.date(2027, 1, 1), path, dt.date(2026, 7, 1)) == 9
+    assert glide(0, D0, 12, dt.date(2027, 1, 1), path, dt.date(2028, 1, 1)) == 12
+    assert glide(0, D0, 12, dt.date(2027, 1, 1), [], dt.date(2026, 7, 2)) == pytest.approx(
+        12 * 182 / 365
+    )
