@@ -23,7 +23,8 @@ from kith.records import conditions
 from kith.records.models import Record
 from kith.records.selectors import can_see, resolve, visible_q
 from kith.relationships.models import Relationship
-from kith.rules import engine
+from kith.rules import engine, replays
+from kith.rules.matching import sentiment_word
 from kith.rules.models import Rule, RuleRun
 from kith.rules.services import get_rule
 from kith.rules.spec import EVENT_TRIGGERS, render
@@ -242,9 +243,81 @@ def _history(rule: Rule, since: dt.datetime) -> list[tuple[str, dict[str, Any], 
         for i in Interaction.objects.filter(at__gte=since, deleted_at__isnull=True).order_by(
             "at", "id"
         )[:cap]:
-            payload = {"interaction_id": i.id, "kind": i.kind, "direction": i.direction}
+            payload = {
+                "interaction_id": i.id,
+                "kind": i.kind,
+                "direction": i.direction,
+                "sentiment_word": sentiment_word(i.sentiment),
+            }
             out.append((on, payload, i.at))
     return out
+
+
+def _limited(limits: dict[str, Any], times: list[dt.datetime], at: dt.datetime) -> bool:
+    """Whether the rule's limits stop a replayed firing at ``at`` (``times``: its earlier
+    firings for the same record within the replay)."""
+    reenrol = limits["reenrol"]
+    if reenrol == "never" and times:
+        return True
+    if (
+        isinstance(reenrol, dict)
+        and times
+        and at < times[-1] + dt.timedelta(days=reenrol["after_days"])
+    ):
+        return True
+    rate = limits.get("per_record")
+    if rate:
+        recent = [t for t in times if t > at - dt.timedelta(hours=rate["per_hours"])]
+        if len(recent) >= rate["max"]:
+            return True
+    return False
+
+
+def _replay_time(
+    viewer: Viewer, rule: Rule, compiled: engine.Compiled, *, since: dt.datetime, now: dt.datetime
+) -> dict[str, Any]:
+    """The replay of a time-based rule (``kith.rules.replays``): its firings in the period."""
+    on = rule.spec["trigger"]["on"]
+    found = replays.firings(viewer, rule, since=since, now=now, cap=MAX_REPLAY_EVENTS)
+    records = Record.objects.in_bulk({rid for _, rid, _ in found})
+    shown: list[dict[str, Any]] = []
+    n_fired = skipped = 0
+    acted: dict[str, list[dt.datetime]] = {}
+    for at, record_id, payload in found:
+        record = records.get(record_id)
+        if record is None:
+            continue
+        times = acted.setdefault(record_id, [])
+        if _limited(compiled.limits, times, at):
+            skipped += 1
+            continue
+        times.append(at)
+        n_fired += 1
+        if len(shown) >= 500:
+            continue
+        steps: list[dict[str, Any]] = []
+        if compiled.condition is not None:  # held in the query; shown with their inputs
+            _, steps = compiled.condition.explain(conditions.snapshot(record), today=at.date())
+        ctx = engine.context_of(compiled, record, on, {"record_id": record_id, **payload})
+        shown.append(
+            {
+                "at": at.isoformat(),
+                "event": on,
+                "record": {"id": record.id, "name": record.name},
+                "trigger": payload,
+                "conditions": steps,
+                "actions": _would(compiled, record, ctx),
+            }
+        )
+    return {
+        "rule": rule.name,
+        "since": since.isoformat(),
+        "events": len(found),
+        "would_fire": n_fired,
+        "not_matched_or_limited": skipped,
+        "firings": shown,
+        "capped": len(found) >= MAX_REPLAY_EVENTS,
+    }
 
 
 def _passes(rule: Rule, event: str, payload: dict[str, Any]) -> bool:
@@ -274,7 +347,10 @@ def _passes(rule: Rule, event: str, payload: dict[str, Any]) -> bool:
             payload["role"] or ""
         )
     if event == "interaction.logged":
-        return all(trigger.get(k, payload[k]) == payload[k] for k in ("kind", "direction"))
+        mood = payload["sentiment_word"]
+        return trigger.get("sentiment", mood) == mood and all(
+            trigger.get(k, payload[k]) == payload[k] for k in ("kind", "direction")
+        )
     return True
 
 
@@ -289,13 +365,10 @@ def replay(viewer: Viewer, ref: str, *, days: int) -> dict[str, Any]:
     rule = get_rule(ref)
     compiled = engine.compile_rule(rule)
     on = rule.spec["trigger"]["on"]
+    now = clock.now()
+    since = now - dt.timedelta(days=days)
     if on not in EVENT_TRIGGERS:
-        raise ValidationError(
-            f"since: a {on} rule is time-based; replay works for event triggers "
-            "(use rule test --record for one record)",
-            field="since",
-        )
-    since = clock.now() - dt.timedelta(days=days)
+        return _replay_time(viewer, rule, compiled, since=since, now=now)
     fired: list[dict[str, Any]] = []
     skipped = 0
     acted: dict[str, list[dt.datetime]] = {}
@@ -317,15 +390,7 @@ def replay(viewer: Viewer, ref: str, *, days: int) -> dict[str, Any]:
                     skipped += 1
                     continue
             times = acted.setdefault(record_id, [])
-            if limits["reenrol"] == "never" and times:
-                skipped += 1
-                continue
-            rate = limits.get("per_record")
-            if (
-                rate
-                and len([t for t in times if t > at - dt.timedelta(hours=rate["per_hours"])])
-                >= rate["max"]
-            ):
+            if _limited(limits, times, at):
                 skipped += 1
                 continue
             times.append(at)
