@@ -47,6 +47,9 @@ def rule_add(
 
 
 def _show_rules(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        say("no rules yet (kith rule add --file RULE.yaml; docs/RULES.md)")
+        return
     table(
         "rules",
         ["name", "id", "enabled", "trigger", "actions", "runs"],
@@ -118,6 +121,9 @@ def rule_delete(ref: RuleRef, as_json: JsonOpt = False) -> None:
 
 
 def _show_runs(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        say("no runs")
+        return
     table(
         "runs",
         ["run", "started", "record", "trigger", "status", "reason"],

@@ -371,6 +371,8 @@ def test_replay_history(deal_type: RecordType, make_rule: Any, cli: Any) -> None
 
 
 def test_cli_add_list_enable_runs(deal_type: RecordType, cli: Any, tmp_path: Any) -> None:
+    assert cli("rule", "list")[1].startswith("no rules yet")  # not an empty table
+    assert json.loads(cli("rule", "list", "--json")[1]) == []
     path = tmp_path / "rule.yaml"
     path.write_text(
         "name: tag-new\n"
@@ -406,6 +408,7 @@ def test_cli_add_list_enable_runs(deal_type: RecordType, cli: Any, tmp_path: Any
     assert json.loads(out)[0]["status"] == "succeeded"
     code, out, _ = cli("rule", "runs", "tag-new", "--failed", "--json")
     assert json.loads(out) == []
+    assert cli("rule", "runs", "tag-new", "--failed")[1].strip() == "no runs"
 
 
 def test_a_failed_command_changes_nothing(deal_type: RecordType) -> None:
