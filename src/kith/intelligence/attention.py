@@ -168,16 +168,23 @@ def kept_at_risk(limit: int) -> dict[str, list[dict[str, Any]]]:
     cfg, day = model_config(), today()
     out: dict[str, list[dict[str, Any]]] = {}
     for type_key, scope in (("organization", "orgs"), ("person", "people")):
-        out[type_key] = []
-        found = at_risk_candidates(type_key)
-        previous = {rid: prev for rid, prev in found}
-        shown = [rid for rid, _ in found]
-        while shown and len(out[type_key]) < limit:
-            page, shown = shown[: limit * 2], shown[limit * 2 :]
-            snap = compute(cfg, day, (scope, tuple(page)))
-            for rid in page:
-                entry = risk_entry(cfg, snap, rid, type_key, previous[rid])
-                if entry is not None and len(out[type_key]) < limit:
-                    reasons = [w for w in entry["reasons"] if w][:4]
-                    out[type_key].append({**entry, "reasons": reasons})
+        found: list[dict[str, Any]] = []
+        offset, size = 0, limit * 2
+        while len(found) < limit:
+            page = dict(at_risk_candidates(type_key, offset=offset, size=size))
+            offset += size
+            if not page:
+                break
+            live = set(
+                Record.objects.filter(pk__in=list(page), deleted_at__isnull=True).values_list(
+                    "id", flat=True
+                )
+            )
+            ids = [rid for rid in page if rid in live]
+            snap = compute(cfg, day, (scope, tuple(ids))) if ids else None
+            for rid in ids:
+                entry = risk_entry(cfg, snap, rid, type_key, page[rid]) if snap else None
+                if entry is not None and len(found) < limit:
+                    found.append({**entry, "reasons": [w for w in entry["reasons"] if w][:4]})
+        out[type_key] = found
     return out

@@ -16,7 +16,9 @@ import hashlib
 import json
 from typing import Any
 
-from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import connection
+from django.db.models import FloatField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from kith.core import clock
@@ -62,11 +64,13 @@ def kept_for(viewer: Viewer, type_key: str) -> bool:
 
 
 def kept_scores(type_key: str, ids: list[str] | None = None) -> dict[str, float]:
-    """Kept health of the records of ``type_key`` (or of just ``ids``), by id."""
-    rows = KeptScore.objects.filter(type_key=type_key)
-    if ids is not None:
-        rows = rows.filter(record_id__in=ids)
-    return dict(rows.values_list("record_id", "score"))
+    """Kept health of the records of ``type_key`` (or of just ``ids``, by primary key)."""
+    if ids is None:
+        rows = KeptScore.objects.filter(type_key=type_key).values_list("record_id", "score")
+        return dict(rows)
+    found = KeptScore.objects.filter(record_id__in=ids)
+    rows = found.values_list("record_id", "score", "type_key")
+    return {rid: score for rid, score, kind in rows if kind == type_key}
 
 
 def order_by_health(qs: QuerySet[Record], *, desc: bool) -> QuerySet[Record]:
@@ -77,35 +81,106 @@ def order_by_health(qs: QuerySet[Record], *, desc: bool) -> QuerySet[Record]:
     return qs.annotate(kept_health=health).order_by(*(f"-{o}" if desc else o for o in order))
 
 
-def in_band(qs: QuerySet[Record], band: str) -> QuerySet[Record]:
+def in_band(qs: QuerySet[Record], type_key: str, band: str) -> QuerySet[Record]:
     """``qs`` narrowed to a kept health band (records without a score are cold)."""
+    rows = KeptScore.objects.filter(type_key=type_key)
     if band == "cold":
-        warm = KeptScore.objects.exclude(band="cold").values("record_id")
-        return qs.exclude(pk__in=warm)
-    return qs.filter(pk__in=KeptScore.objects.filter(band=band).values("record_id"))
+        return qs.exclude(pk__in=rows.exclude(band="cold").values("record_id"))
+    return qs.filter(pk__in=rows.filter(band=band).values("record_id"))
 
 
-def at_risk_candidates(type_key: str) -> list[tuple[str, float]]:
-    """(id, score ``trend_days`` earlier) of the live records of ``type_key`` whose kept
-    health fell by ``falling_points``, dropped below ``at_risk_health`` or hit a risk event,
-    in the at-risk order: newest event (or last contact) first, then the largest drop, the
-    value, the id."""
-    cfg = model_config()
-    low, falling = float(cfg["at_risk_health"]), float(cfg["falling_points"])
-    dead = Record.objects.filter(deleted_at__isnull=False).values("id")
-    found = (
-        KeptScore.objects.filter(
-            Q(risk=True)
-            | Q(previous__gte=F("score") + falling)
-            | Q(score__lt=low, previous__gte=low),
-            type_key=type_key,
-        )
-        .exclude(record_id__in=dead)
-        .values_list("record_id", "newest_event", "score", "previous", "value")
+REC = Record._meta.db_table
+KEPT = KeptScore._meta.db_table
+
+
+def _where(qs: QuerySet[Record]) -> tuple[str, list[Any]]:
+    """``qs``'s condition on the records table, for a query driven by the kept index: its
+    own WHERE when it reads that table alone, else ``id IN (its ids)``."""
+    query = qs.query
+    joined = [a for a in list(query.alias_map)[1:] if query.alias_refcount.get(a)]
+    if not joined and not query.annotations and query.base_table == REC:
+        try:
+            where, params = query.get_compiler(connection=connection).compile(query.where)
+            return f"({where})", list(params)
+        except FullResultSet:
+            return "1 = 1", []
+        except EmptyResultSet:
+            return "1 = 0", []
+    inner, inner_params = qs.values("id").query.sql_with_params()
+    return f"{REC}.id IN ({inner})", list(inner_params)
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def count_in_band(qs: QuerySet[Record], type_key: str, band: str) -> int:
+    """How many records of ``qs`` are in a kept band other than cold (read from the band
+    index, each checked against ``qs``)."""
+    where, params = _where(qs)
+    sql = (
+        f"SELECT COUNT(*) FROM {KEPT} k JOIN {REC} ON {REC}.id = k.record_id "
+        f"WHERE k.type_key = %s AND k.band = %s AND {where}"
     )
-    rows = [
-        (rid, newest, round(score - prev, 1), round(value, 1), prev)
-        for rid, newest, score, prev, value in found
-    ]
-    rows.sort(key=lambda r: (r[1], -r[2], r[3], r[0]), reverse=True)
-    return [(r[0], r[4]) for r in rows]
+    return int(_fetch(sql, [type_key, band, *params])[0][0])
+
+
+def health_page(
+    qs: QuerySet[Record], type_key: str, *, band: str, desc: bool, offset: int, size: int
+) -> list[str]:
+    """Ids of one page of ``qs`` by kept health (then name key, id), read from the score
+    index: the scored records walked in order, then (or first, ascending) those without
+    a score, by name. ``band``: only that band (not cold)."""
+    where, params = _where(qs)
+    d = "DESC" if desc else "ASC"
+    scored = (
+        f"FROM {KEPT} k JOIN {REC} ON {REC}.id = k.record_id "
+        f"WHERE k.type_key = %s AND {where} AND " + ("k.band = %s" if band else "k.score > %s")
+    )
+    scored_params = [type_key, *params, band or 0.0]
+
+    def scored_slice(start: int, n: int) -> list[str]:
+        sql = (
+            f"SELECT k.record_id {scored} ORDER BY k.score {d}, {REC}.name_key {d}, {REC}.id {d} "
+            "LIMIT %s OFFSET %s"
+        )
+        return [r[0] for r in _fetch(sql, [*scored_params, n, start])]
+
+    if band:
+        return scored_slice(offset, size)
+    unscored = qs.exclude(
+        pk__in=KeptScore.objects.filter(type_key=type_key, score__gt=0).values("record_id")
+    ).order_by(*(f"-{o}" if desc else o for o in ("name_key", "id")))
+
+    def unscored_slice(start: int, n: int) -> list[str]:
+        return list(unscored.values_list("id", flat=True)[start : start + n])
+
+    if desc:
+        ids = scored_slice(offset, size)
+        if len(ids) == size:
+            return ids
+        n_scored = (
+            offset + len(ids)
+            if ids
+            else int(_fetch(f"SELECT COUNT(*) {scored}", scored_params)[0][0])
+        )
+        return ids + unscored_slice(max(offset - n_scored, 0), size - len(ids))
+    n_scored = int(_fetch(f"SELECT COUNT(*) {scored}", scored_params)[0][0])
+    n_unscored = qs.count() - n_scored
+    ids = unscored_slice(offset, size) if offset < n_unscored else []
+    return ids + scored_slice(max(offset - n_unscored, 0), size - len(ids))
+
+
+def at_risk_candidates(type_key: str, *, offset: int, size: int) -> list[tuple[str, float]]:
+    """(id, score ``trend_days`` earlier) of records of ``type_key`` whose kept health fell
+    by ``falling_points``, dropped below ``at_risk_health`` or hit a risk event, in the
+    at-risk order (newest event or contact first, then the largest drop, the value, the id),
+    deleted ones included (the caller leaves them out): one page, read with the index."""
+    found = (
+        KeptScore.objects.filter(type_key=type_key, at_risk=1)
+        .order_by("-newest_event", "change", "-value", "-record_id")
+        .values_list("record_id", "previous")
+    )
+    return list(found[offset : offset + size])

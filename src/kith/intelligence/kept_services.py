@@ -41,20 +41,31 @@ def _before(cfg: dict[str, Any], day: dt.date) -> dt.date:
     return day - dt.timedelta(days=int(cfg["trend_days"]))
 
 
+def _finish(cfg: dict[str, Any], row: KeptScore) -> KeptScore:
+    """Fill what follows from the score and the earlier score: the change, and whether the
+    record is at risk (the same tests as ``selectors.risk_entry``)."""
+    drop = row.previous - row.score
+    low = row.score < cfg["at_risk_health"] <= row.previous
+    row.change = round(-drop, 1)
+    row.at_risk = int(drop >= cfg["falling_points"] or low or row.risk)
+    return row
+
+
 def _person_row(cfg: dict[str, Any], now: Snapshot, then: Snapshot | None, pid: str) -> KeptScore:
     score = now.person_score[pid]
     last = now.person_last.get(pid, "")
-    return KeptScore(
+    row = KeptScore(
         record_id=pid,
         type_key="person",
         score=score,
         band=band(cfg, score),
         last_two_way=dt.date.fromisoformat(last) if last else None,
         previous=then.person_score.get(pid, 0.0) if then is not None else 0.0,
-        value=now.value.get(pid, 0.0),
+        value=round(now.value.get(pid, 0.0), 1),
         risk=False,
         newest_event=last,
     )
+    return _finish(cfg, row)
 
 
 def _org_row(cfg: dict[str, Any], now: Snapshot, then: Snapshot | None, oid: str) -> KeptScore:
@@ -62,17 +73,18 @@ def _org_row(cfg: dict[str, Any], now: Snapshot, then: Snapshot | None, oid: str
     last = str(s.extra.get("last_two_way", ""))
     events = [str(e["date"]) for e in s.extra.get("risk_events", [])]
     before = then.orgs.get(oid) if then is not None else None
-    return KeptScore(
+    row = KeptScore(
         record_id=oid,
         type_key="organization",
         score=s.score,
         band=s.band,
         last_two_way=dt.date.fromisoformat(last) if last else None,
         previous=before.score if before is not None else 0.0,
-        value=now.value.get(oid, 0.0),
+        value=round(now.value.get(oid, 0.0), 1),
         risk=bool(events),
         newest_event=max([*events, last]),
     )
+    return _finish(cfg, row)
 
 
 def _set_state(day: str) -> None:
@@ -202,13 +214,13 @@ def rescore_records(
         now = compute(cfg, day, ("people", tuple(chunk)))
         then = None if keep_previous else compute(cfg, before, ("people", tuple(chunk)))
         rows = [_person_row(cfg, now, then, p) for p in chunk if p in now.person_score]
-        _replace(chunk, rows, previous if keep_previous else None)
+        _replace(cfg, chunk, rows, previous if keep_previous else None)
     _drop(sorted(org_ids))  # dead or home organisations keep no score
     for chunk in _chunks(live_orgs):
         now = compute(cfg, day, ("orgs", tuple(chunk)))
         then = None if keep_previous else compute(cfg, before, ("orgs", tuple(chunk)))
         rows = [_org_row(cfg, now, then, o) for o in chunk if o in now.orgs]
-        _replace(chunk, rows, previous if keep_previous else None)
+        _replace(cfg, chunk, rows, previous if keep_previous else None)
     return len(people) + len(live_orgs)
 
 
@@ -217,10 +229,13 @@ def _drop(ids: list[str]) -> None:
         KeptScore.objects.filter(record_id__in=chunk).delete()
 
 
-def _replace(ids: list[str], rows: list[KeptScore], previous: dict[str, float] | None) -> None:
+def _replace(
+    cfg: dict[str, Any], ids: list[str], rows: list[KeptScore], previous: dict[str, float] | None
+) -> None:
     if previous is not None:
         for row in rows:
             row.previous = previous.get(row.record_id, 0.0)
+            _finish(cfg, row)
     KeptScore.objects.filter(record_id__in=ids).delete()
     KeptScore.objects.bulk_create(rows)
 

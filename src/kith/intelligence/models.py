@@ -78,15 +78,21 @@ class KeptScore(models.Model):
     band = models.CharField(max_length=20)
     last_two_way = models.DateField(null=True)
     previous = models.FloatField(default=0.0)  # the score trend_days before ``day``
-    value = models.FloatField(default=0.0)
+    value = models.FloatField(default=0.0)  # rounded to 0.1, as the at-risk order reads it
     risk = models.BooleanField(default=False)  # a risk event in its window (organisations)
     newest_event = models.CharField(max_length=10, default="")  # newest risk event or contact
+    change = models.FloatField(default=0.0)  # score - previous, rounded to 0.1
+    # 1: fell, dropped below the floor, or a risk event (a number: "= 1" uses the index)
+    at_risk = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [
             models.Index(fields=["type_key", "score"], name="keptscore_type_score"),
             models.Index(fields=["type_key", "band"], name="keptscore_type_band"),
             models.Index(fields=["type_key", "last_two_way"], name="keptscore_type_last"),
+            models.Index(
+                fields=["type_key", "at_risk", "newest_event"], name="keptscore_type_risk"
+            ),
         ]
 
     def __str__(self) -> str:

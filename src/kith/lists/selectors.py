@@ -27,7 +27,14 @@ from kith.core.errors import KithError, ValidationError
 from kith.core.viewer import Viewer
 from kith.intelligence.attention import SCORED_TYPES, health_scores, page_scores, today
 from kith.intelligence.conf import band, model_config
-from kith.intelligence.kept_selectors import in_band, kept_for, kept_scores, order_by_health
+from kith.intelligence.kept_selectors import (
+    count_in_band,
+    health_page,
+    in_band,
+    kept_for,
+    kept_scores,
+    order_by_health,
+)
 from kith.interactions.models import InteractionLink, Participant
 from kith.lists.models import SavedView
 from kith.records.models import FieldDef, Record
@@ -264,7 +271,7 @@ def member_ids(viewer: Viewer, view: SavedView) -> set[str]:
         raise ValidationError(message, field=field)
     qs = _filtered(viewer, query, defs)
     if query.band and kept_for(viewer, query.type_key):
-        return set(in_band(qs, query.band).values_list("id", flat=True))
+        return set(in_band(qs, query.type_key, query.band).values_list("id", flat=True))
     scores = health_scores(viewer, query.type_key) if query.band else None
     return set(_banded(qs, query, scores, model_config()).values_list("id", flat=True))
 
@@ -281,20 +288,28 @@ def list_page(
     # the kept scores (an index) when they are the viewer's; else computed: every score
     # only to filter or sort by it, and a column needs just the page's records
     kept = wants_health and key in SCORED_TYPES and kept_for(viewer, key)
-    scores = None
+    scores, total, ids = None, None, None
+    start = (query.page - 1) * size
     if kept:
-        qs = in_band(qs, query.band) if query.band else qs
+        # read from the score and band indexes, each row checked against the filters
+        if field == "health" and query.band != "cold":
+            ids = health_page(qs, key, band=query.band, desc=desc, offset=start, size=size)
+        if query.band and query.band != "cold":
+            total = count_in_band(qs, key, query.band)
+        qs = in_band(qs, key, query.band) if query.band else qs
     else:
         scores = health_scores(viewer, key) if query.band or field == "health" else None
         qs = _banded(qs, query, scores, cfg)
     if field == "last" or "last" in query.cols:
         qs = qs.annotate(last_contact=_last_contact(key))
-    total = qs.count()
+    total = qs.count() if total is None else total
     pages = max((total + size - 1) // size, 1)
     if query.page > pages:
         raise ValidationError(f"page: {query.page} is past the last page ({pages})", field="page")
-    start = (query.page - 1) * size
-    if field == "health" and kept:
+    if ids is not None:
+        by_id = {r.id: r for r in with_contacts(qs.filter(pk__in=ids))}
+        records = [by_id[i] for i in ids if i in by_id]
+    elif field == "health" and kept:  # the cold band (mostly records without a score)
         records = list(with_contacts(order_by_health(qs, desc=desc))[start : start + size])
     elif field == "health" and scores is not None:
         ranked = scores

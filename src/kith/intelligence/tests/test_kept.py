@@ -4,6 +4,7 @@ sequences of changes; reads use them only for viewers whose scores they are."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from typing import Any
 
@@ -228,3 +229,18 @@ def test_a_change_too_large_to_patch_queues_a_full_rescore(world: dict[str, Any]
     assert not is_current()
     run_pending()
     assert_exact()
+
+
+def test_kith_rescore_rebuilds_the_pair_table_and_the_kept_scores(
+    world: dict[str, Any], cli: Any
+) -> None:
+    KeptScore.objects.all().delete()
+    code, out, _ = cli("rescore", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["as_of"] == "2026-11-30" and data["pair_rows"] > 0
+    assert data["people"] == KeptScore.objects.filter(type_key="person").count() >= 3
+    assert data["organizations"] == 2
+    assert_exact()
+    code, out, _ = cli("rescore")
+    assert code == 0 and "kept the health of 3 people and 2 organisations" in out
