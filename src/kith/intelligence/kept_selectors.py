@@ -66,11 +66,10 @@ def kept_for(viewer: Viewer, type_key: str) -> bool:
 def kept_scores(type_key: str, ids: list[str] | None = None) -> dict[str, float]:
     """Kept health of the records of ``type_key`` (or of just ``ids``, by primary key)."""
     if ids is None:
-        rows = KeptScore.objects.filter(type_key=type_key).values_list("record_id", "score")
-        return dict(rows)
+        return dict(KeptScore.objects.filter(type_key=type_key).values_list("record_id", "score"))
     found = KeptScore.objects.filter(record_id__in=ids)
-    rows = found.values_list("record_id", "score", "type_key")
-    return {rid: score for rid, score, kind in rows if kind == type_key}
+    typed = found.values_list("record_id", "score", "type_key")
+    return {rid: score for rid, score, kind in typed if kind == type_key}
 
 
 def order_by_health(qs: QuerySet[Record], *, desc: bool) -> QuerySet[Record]:
