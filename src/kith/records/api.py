@@ -13,7 +13,7 @@ from kith.accounts.services import add_owned_record, set_private
 from kith.core.errors import Conflict, ValidationError
 from kith.core.limits import MAX_CONTACTS_PER_KIND
 from kith.records import selectors, services
-from kith.records.schemas import ChangePage, RecordOut, RecordPage
+from kith.records.schemas import ChangePage, RecordOut, RecordPage, RecordSummaryOut
 from kith.records.selectors import resolve
 from kith.relationships.selectors import record_history as record_history_of
 from kith.server.auth import Forbidden, acting, require
@@ -50,6 +50,12 @@ class RecordFilters(Schema):
     limit: int = Field(50, ge=1, le=500)
 
 
+class SearchQuery(Schema):
+    q: str = Field(..., max_length=300, description="Name, email, phone, domain or subject")
+    type: str | None = Field(None, max_length=60)
+    limit: int = Field(20, ge=1, le=200)
+
+
 class TypeIn(Schema):
     key: str = Field(..., max_length=60)
     label: str | None = Field(None, max_length=80)
@@ -83,6 +89,15 @@ class HistoryFilters(Schema):
 def detail(user: Any, record: Any) -> dict[str, Any]:
     """The JSON form of ``record`` as stored now, as ``user`` may see it."""
     return selectors.record_detail(record, viewer_of(user))
+
+
+@router.get("/search", response={200: list[RecordSummaryOut], **READ_ERRORS})
+def search(request: HttpRequest, q: Query[SearchQuery]) -> Any:
+    """Records you may see matching ``q``, best first: the exact name, names and words
+    starting with it, names and contacts containing it, names a typo away, then records
+    in interactions with that subject (the web's search, ``kith search``)."""
+    user = require(request, "viewer")
+    return selectors.search_summaries(viewer_of(user), q.q, limit=q.limit, type_key=q.type)
 
 
 @router.get("/records", response={200: RecordPage, **READ_ERRORS})

@@ -365,6 +365,32 @@ def cmd_restore(ref: Ref, as_json: JsonOpt = False) -> None:
     )
 
 
+def cmd_search(
+    text: Annotated[str, typer.Argument(help="Name, email, phone, domain or subject words.")],
+    type_name: Annotated[str | None, typer.Option("--type", help="Only this record type.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-1000).")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search records, best match first (typos and interaction subjects included)."""
+    open_workspace()
+    from kith.core.viewer import SYSTEM
+    from kith.records.selectors import search_summaries
+
+    rows = search_summaries(SYSTEM, text, limit=limit, type_key=type_name)
+    if not rows and not as_json:
+        say(f"no record matches {text.strip()!r}")
+        return
+    emit(
+        rows,
+        as_json,
+        lambda rs: table(
+            None,
+            ["id", "type", "name", "email / domain", "phone"],
+            [(r["id"], r["type"], r["name"], r["email"] or r["domain"], r["phone"]) for r in rs],
+        ),
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("init")(cmd_init)
     app.add_typer(person_app, name="person")
@@ -373,6 +399,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(record_app, name="record")
     app.command("show")(cmd_show)
     app.command("list")(cmd_list)
+    app.command("search")(cmd_search)
     app.command("edit")(cmd_edit)
     app.command("delete")(cmd_delete)
     app.command("restore")(cmd_restore)

@@ -283,6 +283,14 @@ def search_records(
     return [found[i] for i in ids if i in found]
 
 
+def search_summaries(
+    viewer: Viewer, text: str, *, limit: int = 20, type_key: str | None = None
+) -> list[dict[str, Any]]:
+    """``search_records`` as JSON-ready summaries (``kith search``, ``GET /api/v1/search``)."""
+    found = search_records(viewer, text, limit=limit, type_key=type_key)
+    return [{**record_summary(r), "private": r.private} for r in found]
+
+
 def list_types() -> list[dict[str, Any]]:
     """Every record type with its fields."""
     types = RecordType.objects.prefetch_related("fields").order_by("-builtin", "key")

@@ -21,7 +21,7 @@ from kith.interactions.models import Interaction
 from kith.records.models import Record
 from kith.records.services import add_organization, add_person, update_record
 from kith.server.tests.conftest import Caller, make_caller
-from kith.testing import make_person, relate
+from kith.testing import log, make_person, relate
 from kith.web.views import records as record_views
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -89,6 +89,28 @@ def test_search_by_domain_and_privacy_agree(cli: Cli, api: Caller, web: Client) 
     # the CLI acts for the whole workspace; a member never finds another's private record
     assert _cli_search(cli, "415 555") == {secret.id}
     assert _api_search(api, "415 555") == set() == _web_search(web, "415 555")
+
+
+def test_the_ranked_search_is_the_same_in_all_three(cli: Cli, api: Caller, web: Client) -> None:
+    margaret = make_person("Margaret Hale", email="mh@north.test")
+    mark = make_person("Mark Ode")
+    omar = make_person("Omar Nasri")
+    log("call", omar, subject="Renewal pricing")
+    for text, expected in [
+        ("mar", [margaret.id, mark.id, omar.id]),  # starts two names, is inside one
+        ("margret", [margaret.id]),  # a typo away
+        ("renewal", [omar.id]),  # an interaction's subject
+        ("north.test", [margaret.id]),
+    ]:
+        code, out, err = cli("search", text, "--json")
+        assert code == 0, err
+        by_cli = [r["id"] for r in json.loads(out)]
+        code, found = api.call("GET", "/search", q=text)
+        assert code == 200, found
+        by_api = [r["id"] for r in found]
+        html = web.get("/search", {"q": text}).content.decode()
+        by_web = list(dict.fromkeys(re.findall(r'href="/records/([A-Za-z0-9_]+)"', html)))
+        assert by_cli == by_api == by_web == expected, text
 
 
 def _api_history(api: Caller, rid: str, limit: int) -> tuple[list[int], int]:
