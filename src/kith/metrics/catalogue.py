@@ -190,9 +190,10 @@ def _names(ids: set[str], viewer: Viewer) -> dict[str, str]:
     return agg.names(ids, viewer=viewer) if ids else {}
 
 
-def _not_home(rec: Record) -> None:
-    home = home_org()
-    if home is not None and home.id == rec.id:
+def _not_home(rec: Record, home: Record | bool | None = False) -> None:
+    """Refuse our own organisation (``home``: the home organisation read by the caller)."""
+    found = home_org() if home is False else home
+    if isinstance(found, Record) and found.id == rec.id:
         raise ValidationError(
             f"ref: {rec.name} is our own organisation; metrics measure outside relationships",
             field="ref",
@@ -230,8 +231,9 @@ def _org_snapshot(ctxs: list[Context]) -> tuple[Any, dict[str, list[tuple[str, s
     """One health computation for the organisations of ``ctxs`` (one viewer and day), and
     each one's outside people that day."""
     c0 = ctxs[0]
+    home = home_org()
     for c in ctxs:
-        _not_home(c.record)
+        _not_home(c.record, home)
     ids = tuple(sorted({c.record.id for c in ctxs}))
     scope: agg.Scope = ("org", ids[0]) if len(ids) == 1 else ("org", ids)
     snap = compute(model_config(), c0.as_of, scope, viewer=c0.viewer)
@@ -314,34 +316,61 @@ def _two_way(
     (visible) team and the scope's (visible) people (or some of them), oldest first."""
     if people is None:
         people = {p for p, _ in people_of(ctx)}
-    team = set(visible_team(ctx))
-    if not people or not team:
-        return []
+    return _two_way_groups(ctx, kinds, {"": people}, set(visible_team(ctx)))[""]
+
+
+def _two_way_groups(
+    ctx: Context, kinds: set[str] | None, groups: dict[str, set[str]], team: set[str]
+) -> dict[str, list[tuple[str, str, dt.datetime]]]:
+    """``_two_way`` for several groups of people at once (one window and viewer): two
+    queries in all; a group's interaction is two-way by what its own people did in it."""
+    out: dict[str, list[tuple[str, str, dt.datetime]]] = {g: [] for g in groups}
+    group_of: dict[str, list[str]] = {}
+    for g, people in groups.items():
+        for p in people:
+            group_of.setdefault(p, []).append(g)
+    if not group_of or not team:
+        return out
     cfg = model_config()
     by_nature = set(cfg["two_way_kinds"])
     window = Q(at__gte=_midnight(ctx.start), at__lt=_midnight(ctx.as_of + dt.timedelta(days=1)))
     theirs = (
-        Participant.objects.filter(window, record_id__in=people, interaction__deleted_at=None)
+        Participant.objects.filter(
+            window, record_id__in=list(group_of), interaction__deleted_at=None
+        )
         .exclude(role="mentioned")
-        .values_list("interaction_id", "role", "interaction__kind", "interaction__direction", "at")
+        .values_list(
+            "interaction_id",
+            "record_id",
+            "role",
+            "interaction__kind",
+            "interaction__direction",
+            "at",
+        )
     )
     if kinds:
         theirs = theirs.filter(interaction__kind__in=kinds)
-    found: dict[str, tuple[str, dt.datetime, bool]] = {}
-    for iid, role, kind, direction, at in theirs:
+    found: dict[tuple[str, str], tuple[str, dt.datetime, bool]] = {}
+    for iid, rid, role, kind, direction, at in theirs:
         two = kind in by_nature or direction == "in" or role == "from"
-        was = found.get(iid)
-        found[iid] = (kind, at, two or (was[2] if was else False))
+        for g in group_of[rid]:
+            was = found.get((g, iid))
+            found[(g, iid)] = (kind, at, two or (was[2] if was else False))
     if not found:
-        return []
+        return out
     ours = set(
-        Participant.objects.filter(window, interaction_id__in=list(found), record_id__in=team)
+        Participant.objects.filter(
+            window, interaction_id__in=list({i for _, i in found}), record_id__in=team
+        )
         .exclude(role="mentioned")
         .values_list("interaction_id", flat=True)
     )
-    rows = [(i, k, at) for i, (k, at, two) in found.items() if two and i in ours]
-    rows.sort(key=lambda r: (r[2], r[0]))
-    return rows
+    for (g, i), (k, at, two) in found.items():
+        if two and i in ours:
+            out[g].append((i, k, at))
+    for rows in out.values():
+        rows.sort(key=lambda r: (r[2], r[0]))
+    return out
 
 
 def _kinds_param(ctx: Context) -> set[str] | None:
@@ -365,7 +394,30 @@ def _kinds_param(ctx: Context) -> set[str] | None:
 )
 def _interactions(ctx: Context) -> Result:
     """Two-way interactions between our team and the scope's people in the window."""
-    rows = _two_way(ctx, _kinds_param(ctx))
+    return _interactions_result(ctx, _two_way(ctx, _kinds_param(ctx)))
+
+
+@batch("interactions.two_way")
+def _interactions_many(ctxs: list[Context]) -> list[Result]:
+    c0 = ctxs[0]
+    kinds = _kinds_param(c0)
+    team_now = set(team_ids(c0.as_of))
+    orgs = tuple(sorted({c.record.id for c in ctxs if c.record.type_id != "person"}))
+    groups: dict[str, set[str]] = {c.record.id: set() for c in ctxs}
+    for c in ctxs:
+        if c.record.type_id == "person":
+            groups[c.record.id] = {c.record.id}
+    if orgs:
+        for p, o, _ in agg.employment(
+            c0.as_of, orgs if len(orgs) > 1 else orgs[0], viewer=c0.viewer
+        ):
+            if p not in team_now and o in groups:
+                groups[o].add(p)
+    rows = _two_way_groups(c0, kinds, groups, set(visible_team(c0)))
+    return [_interactions_result(c, rows[c.record.id]) for c in ctxs]
+
+
+def _interactions_result(ctx: Context, rows: list[tuple[str, str, dt.datetime]]) -> Result:
     by_kind = Counter(k for _, k, _ in rows)
     span = f"in the {ctx.window} days to {ctx.as_of.isoformat()}"
     reasons = [f"{_plural(len(rows), 'two-way interaction')} with {ctx.record.name} {span}"]

@@ -16,12 +16,12 @@ from django.db import transaction
 
 from kith.core import clock
 from kith.core.context import current_actor
-from kith.core.errors import Conflict, ValidationError
+from kith.core.errors import Conflict, KithError, ValidationError
 from kith.core.ids import new_id
 from kith.core.parse import parse_date
 from kith.core.services import audit
 from kith.core.viewer import SYSTEM, Viewer
-from kith.metrics.catalogue import get_metric
+from kith.metrics.catalogue import Result, get_metric
 from kith.metrics.selectors import (
     check_scope,
     measure,
@@ -42,7 +42,7 @@ from kith.plans.selectors import (
 from kith.plans.suggestions import suggestion_task
 from kith.plans.templates import get_template, offset
 from kith.records.models import ContactPoint, Record
-from kith.records.selectors import resolve
+from kith.records.selectors import home_org, resolve
 from kith.records.services import add_record, update_record
 from kith.relationships.models import Relationship
 from kith.relationships.services import relate
@@ -283,6 +283,13 @@ def add_measure(
     if metric:
         found = get_metric(metric, field="metric")
         check_scope(found, plan if "plan" in found.scopes else account, field="metric")
+        home = home_org()
+        if "plan" not in found.scopes and home is not None and account.id == home.id:
+            raise ValidationError(
+                f"metric: {account.name} is our own organisation; metrics measure outside "
+                "relationships",
+                field="metric",
+            )
         m.metric = found.key
         m.label = (label or f"{found.label} at {account.name}")[:200]
     else:
@@ -315,6 +322,28 @@ def add_measure(
     m.save(force_insert=True)
     audit("plan.measure_added", target=m.id, detail={"goal": goal_rec.id, "metric": m.metric})
     return m
+
+
+def _many_or_each(
+    metric: str,
+    scopes: list[Record],
+    day: dt.date,
+    window: int,
+    items: list[tuple[Measure, Record]],
+) -> list[Result]:
+    """The group's results at once; when one of them cannot be computed (a record changed
+    since: merged, moved home), each alone, the failing ones read as no value with why."""
+    params = items[0][0].params
+    try:
+        return measure_many(SYSTEM, metric, scopes, as_of=day, window=window, params=params)
+    except KithError:
+        out = []
+        for scope in scopes:
+            try:
+                out.append(measure(SYSTEM, metric, scope, as_of=day, window=window, params=params))
+            except KithError as exc:
+                out.append(Result(None, 0, [exc.message], []))
+        return out
 
 
 def _milestones(
@@ -446,29 +475,26 @@ def take_readings(*, as_of: dt.date | None = None) -> dict[str, int]:
         key = (m.metric, m.window_days, json.dumps(m.params, sort_keys=True))
         groups.setdefault(key, []).append((m, scope))
     now = clock.now()
+    ids = [m.id for items in groups.values() for m, _ in items]
+    existing = {
+        r.measure_id: r
+        for r in Reading.objects.filter(measure_id__in=ids, on=day, source="computed")
+    }
+    fresh: list[Reading] = []
     for (metric, window, _), items in groups.items():
-        results = measure_many(
-            SYSTEM,
-            metric,
-            [scope for _, scope in items],
-            as_of=day,
-            window=window,
-            params=items[0][0].params,
-        )
+        results = _many_or_each(metric, [scope for _, scope in items], day, window, items)
         for (m, _), res in zip(items, results, strict=True):
-            Reading.objects.update_or_create(
-                measure=m,
-                on=day,
-                source="computed",
-                defaults={
-                    "value": res.value,
-                    "n": res.n,
-                    "reasons": res.reasons,
-                    "evidence": res.evidence,
-                    "taken_at": now,
-                },
-            )
+            row = existing.get(m.id) or Reading(measure=m, on=day, source="computed")
+            row.value, row.n = res.value, res.n
+            row.reasons, row.evidence = res.reasons, res.evidence
+            row.taken_at = now
+            if row.pk is None:
+                fresh.append(row)
             taken += 1
+    Reading.objects.bulk_update(
+        list(existing.values()), ["value", "n", "reasons", "evidence", "taken_at"], batch_size=500
+    )
+    Reading.objects.bulk_create(fresh, batch_size=500)
     return {"readings": taken, "baselines": baselines}
 
 

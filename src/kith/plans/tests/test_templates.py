@@ -198,3 +198,25 @@ def test_milestones_from_the_cli_and_the_api(cli: Any, world: dict[str, Any]) ->
     assert status == 201, body
     shown = plan_view(SYSTEM, plan.id)["goals"][0]["measures"]
     assert {"on": "2026-10-01", "value": 3.0} in [x for s in shown for x in s["milestones"]]
+
+
+def test_one_measure_that_cannot_be_computed_does_not_stop_the_daily_readings(
+    world: dict[str, Any],
+) -> None:
+    home = svc.add_plan(viewer=SYSTEM, account="Our Co", name="Ours", start="2026-06-01")
+    goal = svc.add_goal(viewer=SYSTEM, plan=home.id, text="G")
+    with pytest.raises(ValidationError, match="metric: Our Co is our own organisation"):
+        svc.add_measure(
+            viewer=SYSTEM, goal=goal.id, metric="people.engaged", target=3, by="2027-01-01"
+        )
+    acme = svc.add_plan(viewer=SYSTEM, account="Acme", name="Theirs", start="2026-06-01")
+    other = svc.add_goal(viewer=SYSTEM, plan=acme.id, text="G")
+    good = svc.add_measure(
+        viewer=SYSTEM, goal=other.id, metric="people.engaged", target=3, by="2027-01-01"
+    )
+    bad = svc.add_measure(viewer=SYSTEM, goal=goal.id, target=3, by="2027-01-01", baseline=0)
+    Measure.objects.filter(pk=bad.pk).update(metric="people.engaged")  # as data from before
+    assert svc.take_readings()["readings"] == 2
+    assert good.readings.get().value == 2.0
+    said = bad.readings.get()
+    assert said.value is None and "our own organisation" in said.reasons[0]
