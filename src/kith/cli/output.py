@@ -1,7 +1,13 @@
-"""Shared CLI plumbing: the ``--json`` option, JSON and Rich output, workspace opening."""
+"""Shared CLI plumbing: the ``--json`` option, JSON and Rich output, workspace opening.
+
+On a terminal, text goes through Rich (tables drawn in boxes, wrapped to the width). Into a
+pipe or a file it is plain lines, a table's columns padded with spaces: nothing there to
+draw, and not importing Rich is a good part of a short command's run time.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +32,10 @@ def open_workspace() -> None:
     setup(_db_url)
 
 
+@functools.cache
 def console(stderr: bool = False) -> Any:
+    """One Rich console per stream for the whole run (it writes to the sys.stdout or
+    sys.stderr of the moment, so a replaced stream is followed)."""
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
@@ -44,7 +53,27 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
         render(data)
 
 
+def _plain() -> bool:
+    """Whether stdout is not a terminal (a pipe, a file, a test's capture)."""
+    try:
+        return not sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced or closed
+        return True
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else " ".join(str(value).splitlines())
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    if _plain():
+        cells = [list(columns), *([_cell(v) for v in row] for row in rows)]
+        widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+        lines = [title] if title else []
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                  for r in cells]  # fmt: skip
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
     from rich.table import Table
 
     t = Table(title=title, title_justify="left", show_lines=False)
@@ -63,6 +92,9 @@ def error(message: str) -> None:
 
 
 def say(text: str) -> None:
+    if _plain():
+        sys.stdout.write(text + "\n")
+        return
     from rich.markup import escape
 
     console().print(escape(text))
