@@ -21,7 +21,7 @@ from kith.intelligence.models import PairStat
 from kith.interactions.models import Interaction
 from kith.records import conditions
 from kith.records.models import Record
-from kith.records.selectors import can_see, resolve, visible_q
+from kith.records.selectors import resolve, visible_q
 from kith.relationships.models import Relationship
 from kith.rules import engine, replays
 from kith.rules.matching import sentiment_word
@@ -240,9 +240,9 @@ def _history(rule: Rule, since: dt.datetime) -> list[tuple[str, dict[str, Any], 
             }
             out.append((on, payload, at))
     elif on == "interaction.logged":
-        for i in Interaction.objects.filter(at__gte=since, deleted_at__isnull=True).order_by(
-            "at", "id"
-        )[:cap]:
+        logged = Interaction.objects.filter(at__gte=since, deleted_at__isnull=True)
+        logged = logged.filter(**{k: trigger[k] for k in ("kind", "direction") if k in trigger})
+        for i in logged.order_by("at", "id")[:cap]:
             payload = {
                 "interaction_id": i.id,
                 "kind": i.kind,
@@ -320,13 +320,17 @@ def _replay_time(
     }
 
 
-def _passes(rule: Rule, event: str, payload: dict[str, Any]) -> bool:
+def _named(payload: dict[str, Any]) -> list[str]:
+    """The records a historical event's payload names."""
+    return [payload[k] for k in ("record_id", "from", "to") if payload.get(k)]
+
+
+def _passes(rule: Rule, event: str, payload: dict[str, Any], records: dict[str, Record]) -> bool:
     """Whether the trigger's own filters take a historical event (as matching does)."""
     trigger = rule.spec["trigger"]
     if event.startswith("record."):
-        rtype = (
-            Record.objects.filter(pk=payload["record_id"]).values_list("type_id", flat=True).first()
-        )
+        found = records.get(payload["record_id"])
+        rtype = found.type_id if found is not None else None
         if "type" in trigger and trigger["type"] != rtype:
             return False
         if event == "record.updated" and "field" in trigger:
@@ -374,12 +378,21 @@ def replay(viewer: Viewer, ref: str, *, days: int) -> dict[str, Any]:
     acted: dict[str, list[dt.datetime]] = {}
     limits = compiled.limits
     history = _history(rule, since)
+    by_interaction = engine.interaction_subjects(
+        rule.spec["trigger"], [p["interaction_id"] for _, p, _ in history if "interaction_id" in p]
+    )
+    ids = {r for _, p, _ in history for r in _named(p)} | set().union(*by_interaction.values())
+    records = Record.objects.filter(visible_q(viewer)).in_bulk(ids)  # what the viewer sees
     for event, payload, at in history:
-        if not _passes(rule, event, payload):
+        if not _passes(rule, event, payload, records):
             continue
-        for record_id in engine.subjects(compiled, event, payload):
-            record = Record.objects.filter(pk=record_id).first()
-            if record is None or not can_see(viewer, record):
+        if "interaction_id" in payload:
+            subjects = by_interaction.get(payload["interaction_id"], [])
+        else:
+            subjects = engine.subjects(compiled, event, payload)
+        for record_id in subjects:
+            record = records.get(record_id)
+            if record is None:
                 continue
             steps: list[dict[str, Any]] = []
             if compiled.condition is not None:

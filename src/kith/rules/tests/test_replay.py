@@ -132,3 +132,28 @@ def test_event_replay_keeps_the_sentiment_filter(make_rule: Any) -> None:
     log("call", jane, sentiment=-0.9)
     out = selectors.replay(SYSTEM, "sad", days=30)
     assert out["would_fire"] == 1
+
+
+def test_event_replay_reads_do_not_grow_with_the_events(make_rule: Any) -> None:
+    make_home()
+    me = make_person("Me", email="me@our.test", org=Record.objects.get(name="Our Co"))
+    make_rule(
+        name="calls",
+        trigger={"on": "interaction.logged", "kind": "call", "type": "person"},
+        actions=[{"do": "log_note", "body": "x"}],
+    )
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            out = selectors.replay(SYSTEM, "calls", days=30)
+        assert out["would_fire"] == out["events"]  # one outside person on each call
+        return len(ctx.captured_queries)
+
+    for i in range(3):
+        log("call", me, make_person(f"P{i}", email=f"p{i}@x.test"))
+        log("email", me, make_person(f"E{i}", email=f"e{i}@x.test"))  # not a call
+    few = queries()
+    for i in range(3, 12):
+        log("call", me, make_person(f"P{i}", email=f"p{i}@x.test"))
+    assert queries() == few
+    assert selectors.replay(SYSTEM, "calls", days=30)["events"] == 12  # the emails left out
