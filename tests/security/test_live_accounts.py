@@ -179,3 +179,16 @@ def test_api_sign_in_sets_no_session_for_another_site(live: Live) -> None:
         )
         assert code in (400, 403, 415), (content_type, code)
         assert "sessionid" not in answer_headers.get("Set-Cookie", "")
+
+
+def test_https_through_a_trusted_proxy_gets_hsts_and_secure_cookies(live: Live) -> None:
+    forwarded = {"X-Forwarded-For": "198.51.100.40"}
+    code, _, secure = live.call(
+        "GET", "/login", who=None, headers={**forwarded, "X-Forwarded-Proto": "https"}
+    )
+    assert code == 200
+    assert secure["Strict-Transport-Security"].startswith("max-age=")
+    assert "csrftoken=" in secure["Set-Cookie"] and "Secure" in secure["Set-Cookie"]
+    code, _, plain = live.call("GET", "/login", who=None, headers=forwarded)
+    assert code == 200 and "Strict-Transport-Security" not in plain
+    assert "csrftoken=" in plain["Set-Cookie"] and "Secure" not in plain["Set-Cookie"]

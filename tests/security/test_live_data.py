@@ -25,7 +25,7 @@ import pytest
 from kith.core.limits import MAX_CONTACTS_PER_KIND
 from kith.imports.tests.hostile import NS, cells, sheet, workbook
 
-from .conftest import Browser, Live, _b64
+from .conftest import Browser, Live, _b64, upload
 
 pytestmark = pytest.mark.slow
 FORMULAS = ['=HYPERLINK("http://x.example","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
@@ -40,28 +40,6 @@ def system_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server_env(system_tmp: Path) -> dict[str, str]:
     return {"TMPDIR": str(system_tmp)}
-
-
-def upload(live: Live, name: str, content: bytes, **fields: str) -> tuple[int, Any]:
-    boundary = secrets.token_hex(12)
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n".encode()
-        + content
-        + b"\r\n"
-    )
-    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    code, answer, _ = live.call(
-        "POST",
-        "/api/v1/imports",
-        data=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    return code, answer
 
 
 def _refused(live: Live, name: str, content: bytes, needle: str) -> None:

@@ -127,6 +127,13 @@ def test_a_foreign_host_is_refused(live: Live) -> None:
     assert code == 400
 
 
+def test_a_forwarded_https_is_ignored_from_an_untrusted_peer(live: Live) -> None:
+    """Without KITH_TRUSTED_PROXIES anyone could claim HTTPS: the header is ignored."""
+    code, _, headers = live.call("GET", "/login", who=None, headers={"X-Forwarded-Proto": "https"})
+    assert code == 200 and "Strict-Transport-Security" not in headers
+    assert "Secure" not in headers.get("Set-Cookie", "")
+
+
 @pytest.mark.parametrize(
     "url",
     [

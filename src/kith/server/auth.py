@@ -51,6 +51,12 @@ def _trusted(address: str, nets: list[ipaddress.IPv4Network | ipaddress.IPv6Netw
     return any(ip in net for net in nets)
 
 
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the peer that sent ``request`` is one of ``KITH_TRUSTED_PROXIES``."""
+    nets = _trusted_proxies()
+    return bool(nets) and _trusted(str(request.META.get("REMOTE_ADDR") or ""), nets)
+
+
 def client_ip(request: HttpRequest) -> str:
     """The client's address: ``X-Forwarded-For`` counts only when a trusted proxy sent it.
 

@@ -170,6 +170,9 @@ def run(*, host: str, port: int, workers: int, threads: int) -> None:
                 "errorlog": "-",
                 "loglevel": os.environ.get("KITH_LOG_LEVEL", "warning"),
                 "post_fork": _post_fork,
+                # gunicorn would take X-Forwarded-Proto from any loopback peer; Kith takes
+                # it only from KITH_TRUSTED_PROXIES (kith.server.middleware)
+                "secure_scheme_headers": {},
             }
             for key, value in options.items():
                 if value is not None:
