@@ -21,12 +21,18 @@ from kith.core.viewer import Viewer
 from kith.intelligence import aggregates as agg
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import compute
-from kith.intelligence.kept_selectors import at_risk_candidates, kept_for, kept_scores
+from kith.intelligence.kept_selectors import (
+    at_risk_candidates,
+    is_current,
+    kept_for,
+    kept_scores,
+)
 from kith.intelligence.scoring import pair_strength
 from kith.intelligence.selectors import at_risk, risk_entry
 from kith.intelligence.services import data_version
 from kith.records.models import Record
-from kith.records.selectors import effective_viewer, visible_q
+from kith.records.selectors import effective_viewer, hidden_ids, hidden_records, visible_q
+from kith.relationships.models import Relationship
 from kith.relationships.selectors import employers, team_ids
 
 T = TypeVar("T")
@@ -68,6 +74,8 @@ def health_scores(viewer: Viewer, type_key: str) -> dict[str, float]:
     """
     if kept_for(viewer, type_key):
         return kept_scores(type_key)
+    if type_key == "organization" and (patched := kept_orgs_for(viewer)) is not None:
+        return patched
     viewer = effective_viewer(viewer)
 
     def scores() -> dict[str, dict[str, float]]:
@@ -89,12 +97,40 @@ def page_scores(viewer: Viewer, type_key: str, ids: list[str]) -> dict[str, floa
         return {}
     if kept_for(viewer, type_key):
         return kept_scores(type_key, ids)
+    if type_key == "organization" and (patched := kept_orgs_for(viewer, ids)) is not None:
+        return patched
     viewer = effective_viewer(viewer)
     if type_key == "person":
         snap = compute(model_config(), today(), ("people", tuple(ids)), viewer=viewer)
         return dict(snap.person_score)
     snap = compute(model_config(), today(), ("orgs", tuple(ids)), viewer=viewer)
     return {rid: s.score for rid, s in snap.orgs.items()}
+
+
+PATCHED_AT_MOST = 500  # organisations a viewer's hidden people work at, scored for them
+
+
+def kept_orgs_for(viewer: Viewer, ids: list[str] | None = None) -> dict[str, float] | None:
+    """Organisations' health for a viewer from whom private people are hidden (none of our
+    team): the kept scores, except those of the organisations a hidden person works or
+    worked at, which are computed from what the viewer sees (the only ones a hidden person
+    can move). None when the kept scores cannot serve (not current, a hidden member of our
+    team moves every score, too many organisations touched)."""
+    if viewer.sees_everything or not is_current():
+        return None
+    if hidden_ids(viewer, team_ids(today())):
+        return None
+    hidden = hidden_records(viewer).values("id")
+    rollup = Relationship.objects.filter(from_record_id__in=hidden, type__rollup=True)
+    touched = set(rollup.values_list("to_record_id", flat=True)[: PATCHED_AT_MOST + 1])
+    if len(touched) > PATCHED_AT_MOST:
+        return None
+    scores = kept_scores("organization", ids)
+    mine = sorted(o for o in touched if o in scores)  # live organisations of this page
+    if mine:
+        snap = compute(model_config(), today(), ("orgs", tuple(mine)), viewer=viewer)
+        scores.update({o: snap.orgs[o].score for o in mine})
+    return scores
 
 
 def my_attention(viewer: Viewer, person_id: str, *, limit: int = 10) -> list[dict[str, Any]]:

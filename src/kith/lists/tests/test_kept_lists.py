@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from kith.core.errors import ValidationError
 from kith.core.viewer import SYSTEM, Viewer
-from kith.intelligence.attention import at_risk_by_type
+from kith.intelligence.attention import at_risk_by_type, health_scores
+from kith.intelligence.conf import model_config
+from kith.intelligence.engine import compute
 from kith.intelligence.kept_selectors import DAY, is_current
 from kith.intelligence.kept_services import rescore
 from kith.intelligence.models import IntelState, KeptScore
@@ -129,3 +131,26 @@ def test_a_viewer_with_hidden_records_gets_their_own_scores(world: dict[str, Any
         r["id"]: r for r in list_records(SYSTEM, "person", {"cols": ["health"]}, size=50)["rows"]
     }
     assert seen[p1]["cells"]["health"] != all_[p1]["cells"]["health"]
+
+
+def test_hidden_people_move_only_their_organisations_which_are_computed_for_the_viewer(
+    world: dict[str, Any],
+) -> None:
+    """With private people (none of our team) hidden from a viewer, people's kept scores are
+    theirs, and so are organisations' but for those a hidden person works or worked at:
+    those are computed from what the viewer sees; the lists equal a computation throughout."""
+    users = get_user_model().objects
+    owner = users.create_user(username="owner@our.test")
+    viewer = Viewer(user_id=users.create_user(username="other@our.test").pk)
+    hidden = [world["people"][4], world["people"][3]]  # Org 0's; Org 3's champion who left
+    Record.objects.filter(pk__in=[p.pk for p in hidden]).update(private=True, owner=owner)
+    mine = health_scores(viewer, "organization")
+    theirs = compute(model_config(), dt.date(2026, 11, 30), viewer=viewer)
+    assert mine == {o: s.score for o, s in theirs.orgs.items()}
+    system = health_scores(SYSTEM, "organization")
+    assert mine[world["orgs"][0].id] != system[world["orgs"][0].id]
+    assert mine[world["orgs"][3].id] != system[world["orgs"][3].id]  # no departure for them
+    assert mine[world["orgs"][1].id] == system[world["orgs"][1].id]  # kept as it is
+    kept_pages = _pages(viewer)
+    _stale()
+    assert _pages(viewer) == kept_pages
