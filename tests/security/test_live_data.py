@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import os
 import re
 import secrets
@@ -271,6 +272,7 @@ def test_a_backup_is_readable_by_its_owner_only(live: Live, tmp_path: Path) -> N
         os.umask(old)
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o600  # once 0644
+    assert json.loads(done.stdout)["mode"] == "0600"  # and it says so
 
 
 @pytest.mark.parametrize(

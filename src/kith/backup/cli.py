@@ -85,7 +85,15 @@ def backup_create(
 
     with _progress(_total_rows() if sys.stdout.isatty() else 0, as_json, "backing up") as bar:
         result = create_backup(file, overwrite=force, progress=bar)
-    emit(result, as_json, _render("saved"))
+
+    def render(r: dict[str, Any]) -> None:
+        _render("saved")(r)
+        say(
+            f"  mode {r['mode']}: only you can read it (it holds password hashes, API token "
+            "digests and the server's signing secret); keep it that way"
+        )
+
+    emit(result, as_json, render)
 
 
 @backup_app.command("restore")

@@ -181,6 +181,7 @@ def create_backup(
     return {
         "file": str(target),
         "bytes": target.stat().st_size,
+        "mode": f"{target.stat().st_mode & 0o777:04o}",  # 0600: it holds secrets
         "tables": counts,
         "rows": sum(counts.values()),
     }

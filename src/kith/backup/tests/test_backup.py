@@ -149,7 +149,7 @@ def test_cli_spellings(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-
     code, out, _ = cli("backup", str(first), "--json")
     assert code == 0 and json.loads(out)["tables"]["records.record"] == 1
     code, out, _ = cli("backup", "create", str(second))
-    assert code == 0 and "saved" in out
+    assert code == 0 and "saved" in out and "mode 0600: only you can read it" in out
     code, _, err = cli("backup", str(first))
     assert code == 1 and "exists" in err
     code, _, err = cli("backup", "restore", str(first))
