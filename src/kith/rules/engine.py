@@ -105,10 +105,13 @@ def drain(*, limit: int = 500) -> int:
         batch, until = claim(limit, clock.now())
         if not batch:
             return done
-        records = _prefetch(batch)
+        known = interaction_candidates(
+            e.payload["interaction_id"] for e in batch if e.event == "interaction.logged"
+        )
+        records = _prefetch(batch, {rid for rows in known.values() for rid, _ in rows})
         skipped: list[RuleRun] = []
         for event in batch:
-            run_event(event, rules, records=records, skipped=skipped)
+            run_event(event, rules, records=records, skipped=skipped, known=known)
         insert_runs(skipped)
         RuleEvent.objects.filter(status=RuleEvent.PENDING, claimed_until=until).update(
             status=RuleEvent.DONE, claimed_until=None
@@ -126,9 +129,10 @@ def _rule(rule_id: str, cache: dict[str, Compiled | None]) -> Compiled | None:
     return cache[rule_id]
 
 
-def _prefetch(batch: list[RuleEvent]) -> dict[str, Record]:
-    """The records a batch of events names, read in one query (relationship ends too)."""
-    ids: set[str] = set()
+def _prefetch(batch: list[RuleEvent], extra: set[str] | None = None) -> dict[str, Record]:
+    """The records a batch of events names, read in one query (relationship ends, and
+    ``extra``: the interactions' subjects, too)."""
+    ids: set[str] = set(extra or ())
     for event in batch:
         payload = event.payload
         ids.update(payload.get("record_ids") or ())
@@ -201,6 +205,7 @@ def run_event(
     *,
     records: dict[str, Record] | None = None,
     skipped: list[RuleRun] | None = None,
+    known: Candidates | None = None,
 ) -> list[RuleRun]:
     """Evaluate each rule ``event`` passed for each record it concerns; returns the runs.
 
@@ -214,7 +219,7 @@ def run_event(
         compiled = _rule(rule_id, cache)
         if compiled is None:
             continue
-        for record_id in subjects(compiled, event.event, event.payload):
+        for record_id in subjects(compiled, event.event, event.payload, known):
             run = evaluate(
                 compiled,
                 record_id,
@@ -233,8 +238,14 @@ def run_event(
     return runs + sink
 
 
-def subjects(compiled: Compiled, event: str, payload: Mapping[str, Any]) -> list[str]:
-    """The records an event concerns for a rule (the subject its conditions read)."""
+def subjects(
+    compiled: Compiled,
+    event: str,
+    payload: Mapping[str, Any],
+    known: Candidates | None = None,
+) -> list[str]:
+    """The records an event concerns for a rule (the subject its conditions read);
+    ``known``: the batch's interactions' candidates, read at once (``drain``)."""
     trigger = compiled.spec["trigger"]
     if "record_ids" in payload:  # a scan's batch
         return list(payload["record_ids"])
@@ -242,6 +253,8 @@ def subjects(compiled: Compiled, event: str, payload: Mapping[str, Any]) -> list
         return [payload[trigger.get("subject", "to")]]
     if event == "interaction.logged":
         iid = payload["interaction_id"]
+        if known is not None and iid in known:
+            return _of_type(trigger, known[iid])
         ids = set(
             Participant.objects.filter(interaction_id=iid).values_list("record_id", flat=True)
         )
@@ -257,23 +270,38 @@ def subjects(compiled: Compiled, event: str, payload: Mapping[str, Any]) -> list
     return [payload["record_id"]]
 
 
-def interaction_subjects(trigger: Mapping[str, Any], ids: list[str]) -> dict[str, list[str]]:
-    """``subjects`` of many interaction events at once (a replay): four queries in all."""
+Candidates = dict[str, list[tuple[str, str]]]  # interaction id -> [(record id, type)]
+
+
+def interaction_candidates(ids: Iterable[str]) -> Candidates:
+    """The records many interactions concern (not our team or home; live), with their types,
+    in four queries whatever the number: what ``subjects`` reads one interaction at a time."""
     found: dict[str, set[str]] = {iid: set() for iid in ids}
+    if not found:
+        return {}
     for model in (Participant, InteractionLink):
-        rows = model.objects.filter(interaction_id__in=ids).values_list(
+        rows = model.objects.filter(interaction_id__in=list(found)).values_list(
             "interaction_id", "record_id"
         )
         for iid, rid in rows:
             found[iid].add(rid)
     home = home_org()
     ours = set(team_ids()) | ({home.id} if home else set())
-    wanted = set().union(*found.values()) - ours if found else set()
-    live = Record.objects.filter(pk__in=wanted, deleted_at__isnull=True)
-    if "type" in trigger:
-        live = live.filter(type_id=trigger["type"])
-    keep = set(live.values_list("id", flat=True))
-    return {iid: sorted(rids & keep)[:MAX_SUBJECTS] for iid, rids in found.items()}
+    wanted = set().union(*found.values()) - ours
+    types = dict(
+        Record.objects.filter(pk__in=wanted, deleted_at__isnull=True).values_list("id", "type_id")
+    )
+    return {iid: sorted((r, types[r]) for r in rids if r in types) for iid, rids in found.items()}
+
+
+def interaction_subjects(trigger: Mapping[str, Any], ids: list[str]) -> dict[str, list[str]]:
+    """``subjects`` of many interaction events at once (a replay)."""
+    return {iid: _of_type(trigger, rows) for iid, rows in interaction_candidates(ids).items()}
+
+
+def _of_type(trigger: Mapping[str, Any], rows: list[tuple[str, str]]) -> list[str]:
+    kind = trigger.get("type")
+    return [rid for rid, t in rows if kind is None or t == kind][:MAX_SUBJECTS]
 
 
 # -- one run ---------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kith.accounts.selectors import viewer_of
 from kith.accounts.services import add_user
@@ -21,7 +23,7 @@ from kith.relationships.models import Relationship
 from kith.rules import engine, scans
 from kith.rules.models import RuleRun
 from kith.rules.services import add_rule
-from kith.testing import make_home, make_org, make_person
+from kith.testing import log, make_home, make_org, make_person
 from kith.webhooks.models import Delivery
 from kith.webhooks.services import add_webhook, delete_webhook
 from kith.webhooks.tests.test_webhooks import Receiver
@@ -201,3 +203,27 @@ def test_the_command_an_add_tag_error_names_adds_the_field(cli: Any) -> None:
     assert add_rule(doc=doc).name == "tag-new"
     code, _, err = cli("type", "field", "person", "tags:text")
     assert (code, err.strip()) == (1, "error: --field: person already has a field 'tags'")
+
+
+def test_draining_interaction_events_reads_do_not_grow_with_the_events(make_rule: Any) -> None:
+    home = make_home()
+    me = make_person("Me", email="me@our.test", org=home)
+    make_rule(
+        name="vip-calls",
+        trigger={"on": "interaction.logged", "kind": "call", "type": "person"},
+        conditions={"field": "name", "op": "starts_with", "value": "VIP"},
+        actions=[{"do": "log_note", "body": "x"}],
+    )
+
+    def drained(n: int, start: int) -> int:
+        for i in range(start, start + n):
+            person = make_person(f"P{i}", email=f"p{i}@x.test")
+            log("call", me, person, links=(make_org(f"Org {i}"),))
+        with CaptureQueriesContext(connection) as ctx:
+            assert engine.drain() == n
+        return len(ctx.captured_queries)
+
+    assert drained(2, 0) == drained(8, 2)  # the subjects are read for the batch at once
+    runs = RuleRun.objects.filter(rule__name="vip-calls")
+    assert runs.count() == 10  # one per person: not our Me, not the organisations
+    assert set(runs.values_list("status", "reason")) == {("skipped", "conditions not met")}
