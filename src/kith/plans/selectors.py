@@ -17,6 +17,7 @@ from kith.core.parse import parse_date
 from kith.core.viewer import SYSTEM, Viewer
 from kith.metrics.catalogue import get_metric
 from kith.metrics.selectors import measure
+from kith.plans.conf import PLAN_STATUSES
 from kith.plans.models import Measure, PlanMember, Reading, Review
 from kith.plans.stakeholders import stakeholders_state
 from kith.plans.trend import assess, theil_sen
@@ -427,7 +428,12 @@ def plans_list(
         person = member_record(viewer, owner, field="owner")
         rels = rels.filter(from_record__fields__owner=person.id)
     if status:
-        rels = rels.filter(from_record__fields__status=status.strip().lower())
+        wanted = status.strip().lower()
+        if wanted not in PLAN_STATUSES:
+            raise ValidationError(
+                f"status: {status!r} is not one of {', '.join(PLAN_STATUSES)}", field="status"
+            )
+        rels = rels.filter(from_record__fields__status=wanted)
     rows = list(rels.select_related("from_record", "to_record").order_by("from_record__name_key"))
     goals_of = plan_goals(viewer, [r.from_record_id for r in rows])
     accounts = {g.id: r.to_record for r in rows for g in goals_of[r.from_record_id]}

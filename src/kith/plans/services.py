@@ -45,6 +45,7 @@ from kith.records.models import ContactPoint, Record
 from kith.records.selectors import home_org, resolve
 from kith.records.services import add_record, update_record
 from kith.relationships.models import Relationship
+from kith.relationships.selectors import team_ids
 from kith.relationships.services import relate
 from kith.tasks.models import Task
 from kith.tasks.services import create_task
@@ -514,6 +515,11 @@ def add_stakeholder(
     """A person on the customer's side in a plan, with a buying role and stance."""
     rec, _ = get_plan(viewer, plan)
     who = resolve(viewer, person, type_key="person", field="person")
+    if who.id in team_ids(clock.today()):
+        raise ValidationError(
+            f"person: {who.name} is on our team; stakeholders are on the customer's side",
+            field="person",
+        )
     roles = conf.buying_roles()
     if Stakeholder.objects.filter(plan=rec, person=who).exists():
         raise Conflict(f"person: {who.name} is already a stakeholder of {rec.name}", field="person")

@@ -181,3 +181,20 @@ def test_bad_input_is_one_line(cli: Any, world: dict[str, Any]) -> None:
         code, _, err = cli(*args)
         assert (code == 1 and err.strip() == said) or err.strip().startswith(said), (args, err)
         assert "Traceback" not in err
+
+
+def test_more_bad_input_is_one_line_and_writes_nothing(cli: Any, world: dict[str, Any]) -> None:
+    code, out, _ = cli("plan", "add", "Acme", "--name", "P", "--json")
+    plan = json.loads(out)["id"]
+    for args, said in [
+        (("plans", "--status", "bogus"), "error: status: 'bogus' is not one of draft, active"),
+        (
+            ("stakeholder", "add", plan, "Mia Chen", "--role", "champion"),
+            "error: person: Mia Chen is on our team; stakeholders are on the customer's side",
+        ),
+        (("plan", "add", "Acme", "--name", "Q", "--template", "nope"), "error: template: unknown"),
+    ]:
+        code, _, err = cli(*args)
+        assert code == 1 and err.startswith(said), (args, err)
+    code, out, _ = cli("plans", "--json")
+    assert [p["name"] for p in json.loads(out)] == ["P"]
