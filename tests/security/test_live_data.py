@@ -80,6 +80,9 @@ def test_a_csv_that_is_not_utf8_says_which_encoding_it_was_read_as(live: Live) -
     assert [r["name"] for r in found] == ["José Müller"]  # not mojibake
     code, report = upload(live, "plain.csv", b"Name,Email\nAna Lopez,ana@enc.test\n")
     assert code == 200 and not any("read as" in w for w in report["warnings"]), report
+    rows = "".join(f"Late {n},late{n}@enc.test\n" for n in range(4000))
+    late = b"Name,Email\n" + rows.encode() + "José Late,jl@enc.test\n".encode("cp1252")
+    _refused(live, "late.csv", late, "line 4002: bytes that are not utf-8 text")
 
 
 def test_a_card_of_a_thousand_emails_keeps_the_cap_and_says_so(live: Live) -> None:

@@ -243,6 +243,20 @@ class Sheet:
         )
 
 
+def _undecodable_line(path: str, enc: str) -> int | None:
+    """The first physical line of ``path`` that is not ``enc`` text (None for UTF-16,
+    whose characters may hold a newline byte)."""
+    if enc.startswith("utf-16"):
+        return None
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                raw.decode(enc)
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
 def csv_sheet(path: str, *, name: str) -> Sheet:
     fh, enc = open_text(path, name=name)
     sample = fh.read(65536)  # type: ignore[attr-defined]
@@ -264,8 +278,10 @@ def csv_sheet(path: str, *, name: str) -> Sheet:
                 yield start, row
                 start = reader.line_num + 1
         except UnicodeDecodeError as exc:
+            line = _undecodable_line(path, enc) or start  # text is decoded ahead, in blocks
             raise ValidationError(
-                f"{name}: line {start}: bytes that are not {enc} text ({exc.reason})",
+                f"{name}: line {line}: bytes that are not {enc} text ({exc.reason}); "
+                "nothing imported (save the file as UTF-8)",
                 field="file",
             ) from None
         except csv.Error as exc:

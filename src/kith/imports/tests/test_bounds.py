@@ -117,6 +117,21 @@ def test_a_csv_that_is_not_utf8_says_which_encoding_was_assumed(cli, tmp_path: P
     assert code == 0 and "read as" not in out
 
 
+def test_a_csv_that_stops_being_utf8_after_its_start_is_refused_at_that_line(
+    tmp_path: Path,
+) -> None:
+    """The encoding is judged on the first 64 KB: a legacy byte after it is refused naming
+    its own line (text is decoded in blocks, which named a line thousands earlier)."""
+    late = tmp_path / "late.csv"
+    rows = "".join(f"Person {n},p{n}@late.example\n" for n in range(4000))
+    late.write_bytes(
+        b"Name,Email\n" + rows.encode() + "José Late,j@late.example\n".encode("cp1252")
+    )
+    with pytest.raises(KithError, match=r"late.csv: line 4002: bytes that are not utf-8 text"):
+        import_file(viewer=SYSTEM, path=str(late))
+    assert not Record.objects.filter(type_id="person").exists()
+
+
 FORMULAS = ['=HYPERLINK("http://x.example","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
 
 
