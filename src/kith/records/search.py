@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from kith.core.errors import ValidationError
@@ -32,6 +31,7 @@ SEARCH_MAX = 300
 TYPO_MIN = 4  # shorter terms are matched exactly only
 TYPO_SCORE = 80  # least likeness (0-100) of a name, or of its words, a typo away
 TYPO_CANDIDATES = 300
+DENSE = 2000  # FTS matches from which a term counts as common (read in order instead)
 _PHONE_LIKE = re.compile(r"[\d\s().+\-/]+")
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 _TOP = "\U0010ffff"
@@ -65,42 +65,73 @@ def _sqlite() -> bool:
     return connection.vendor == "sqlite"
 
 
-def _names_containing(key: str) -> Q:
-    """Records whose ``name_key`` contains ``key`` (from the index when it has 3+ chars)."""
-    if _sqlite() and len(key) >= 3:
-        sql = (
-            "SELECT id FROM records_record WHERE rowid IN "
-            "(SELECT rowid FROM records_name_fts WHERE records_name_fts MATCH %s)"
+def _fts_hits(table: str, match: str) -> int:
+    """How many rows of the FTS ``table`` match, counted up to ``DENSE`` (cheap)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH %s LIMIT %s)",
+            [match, DENSE],
         )
-        return Q(pk__in=RawSQL(sql, [fts_phrase(key)]))
+        row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _names_containing(key: str) -> Q:
+    """Records whose ``name_key`` contains ``key``: on SQLite from the index when few
+    names hold it; when many do, walking the names in order finds a page sooner."""
+    if _sqlite() and len(key) >= 3:
+        match = fts_phrase(key)
+        if _fts_hits("records_name_fts", match) < DENSE:
+            return Q(pk__in=RawSQL(_NAME_IDS, [match]))
     return Q(name_key__contains=key)  # PostgreSQL: the pg_trgm index answers LIKE
 
 
-def _contacts_containing(value: str, *, kind: str | None = None) -> Any:
-    """Record ids with a contact value (of ``kind``) containing ``value``."""
-    if _sqlite() and len(value) >= 3:
-        where = "kind = %s AND " if kind else ""
-        sql = (
-            f"SELECT record_id FROM records_contactpoint WHERE {where}id IN "
-            "(SELECT rowid FROM records_contact_fts WHERE records_contact_fts MATCH %s)"
-        )
-        return RawSQL(sql, [*([kind] if kind else []), fts_phrase(value)])
-    found = ContactPoint.objects.filter(normalized__contains=value)
-    if kind:
-        found = found.filter(kind=kind)
-    return found.values("record_id")
+_NAME_IDS = (
+    "SELECT id FROM records_record WHERE rowid IN "
+    "(SELECT rowid FROM records_name_fts WHERE records_name_fts MATCH %s)"
+)
+_CONTACT_IDS = (
+    "SELECT record_id FROM records_contactpoint WHERE {where}id IN "
+    "(SELECT rowid FROM records_contact_fts WHERE records_contact_fts MATCH %s)"
+)
 
 
 def search_q(text: str) -> Q:
     """Records whose name contains ``text`` or with an email, phone or domain containing it.
 
     A phone is matched on its digits, so "415 555" and "(415) 555" find +1 (415) 555-0199.
+    On SQLite a term that few names and contacts hold is looked up in the FTS5 index (one
+    list of ids); a term that thousands hold is tested row by row while a page is read in
+    order, which stops early. PostgreSQL plans the ``LIKE`` with its trigram indexes.
     """
     term = text.strip().lower()
-    found = _names_containing(name_key(text)) | Q(pk__in=_contacts_containing(term))
+    key = name_key(text)
     digits = re.sub(r"\D", "", term)
-    if len(digits) >= 3 and _PHONE_LIKE.fullmatch(term) and digits != term:
-        found |= Q(pk__in=_contacts_containing(digits, kind="phone"))
+    phone = len(digits) >= 3 and bool(_PHONE_LIKE.fullmatch(term)) and digits != term
+    if _sqlite() and len(key) >= 3 and len(term) >= 3:
+        parts = [(_NAME_IDS, fts_phrase(key), "records_name_fts")]
+        parts.append((_CONTACT_IDS.format(where=""), fts_phrase(term), "records_contact_fts"))
+        if phone:
+            parts.append((_CONTACT_IDS.format(where="kind = 'phone' AND "), fts_phrase(digits), ""))
+        if all(_fts_hits(table, match) < DENSE for _, match, table in parts if table):
+            sql = " UNION ALL ".join(part for part, _, _ in parts)
+            return Q(pk__in=RawSQL(sql, [match for _, match, _ in parts]))
+    if not _sqlite():  # PostgreSQL: the pg_trgm indexes answer these LIKEs
+        found = Q(name_key__contains=key)
+        found |= Q(
+            pk__in=ContactPoint.objects.filter(normalized__contains=term).values("record_id")
+        )
+        if phone:
+            by_digits = ContactPoint.objects.filter(kind="phone", normalized__contains=digits)
+            found |= Q(pk__in=by_digits.values("record_id"))
+        return found
+    contact = ContactPoint.objects.filter(record_id=OuterRef("pk"), normalized__contains=term)
+    found = Q(name_key__contains=key) | Q(Exists(contact))
+    if phone:
+        by_digits = ContactPoint.objects.filter(
+            record_id=OuterRef("pk"), kind="phone", normalized__contains=digits
+        )
+        found |= Q(Exists(by_digits))
     return found
 
 
@@ -179,8 +210,8 @@ def ranked_ids(base: QuerySet[Record], term: str, limit: int) -> list[str]:
         lambda: page(_names_containing(" " + key)),
         lambda: page(search_q(term)),
     ]
-    if len(key) >= TYPO_MIN:
-        steps.append(lambda: _typo_ids(base, key, seen))
+    if len(key) >= TYPO_MIN:  # "did you mean": only when nothing matched as typed
+        steps.append(lambda: [] if ids else _typo_ids(base, key, seen))
 
     def visible(found: list[str]) -> list[str]:
         ok = set(base.filter(pk__in=found).values_list("id", flat=True))

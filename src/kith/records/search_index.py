@@ -119,6 +119,42 @@ def _create_pg(conn: BaseDatabaseWrapper) -> None:
     conn.__dict__.pop("_kith_trgm", None)
 
 
+# What the SQLite query planner is told of the records tables while nobody has run
+# ANALYZE (real statistics, once gathered, replace these): a type or a kind holds many
+# rows, a name, a value or an id few. Without them it takes ``type_key = ?`` for a few rows
+# and walks every person to test a search's short list of ids.
+_PLANNER_HINTS = {
+    "records_record": {"type_key": 100_000, "name_key": 2, "id": 1},
+    "records_contactpoint": {"kind": 300_000, "normalized": 2, "record_id": 3, "id": 1},
+}
+
+
+def _hint_planner(cur: Any) -> None:
+    cur.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+    if cur.fetchone() is None:
+        cur.execute("ANALYZE records_recordtype")  # creates sqlite_stat1 (a tiny table)
+    rows = []
+    for table, spread in _PLANNER_HINTS.items():
+        cur.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = %s", [table])
+        if cur.fetchone()[0]:
+            continue  # analysed: real statistics
+        cur.execute(f"SELECT name FROM pragma_index_list('{table}')")
+        for (index,) in cur.fetchall():
+            cur.execute(f"SELECT name FROM pragma_index_info('{index}') ORDER BY seqno")
+            columns = [r[0] for r in cur.fetchall()]
+            if not columns or columns[0] not in spread:
+                continue
+            steps, rows_left = [], 1_000_000
+            for column in columns:
+                rows_left = min(rows_left, spread.get(column, 10))
+                steps.append(str(rows_left))
+            rows.append((table, index, " ".join(["1000000", *steps])))
+    for row in rows:
+        cur.execute("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, %s, %s)", list(row))
+    if rows:
+        cur.execute("ANALYZE sqlite_schema")  # load them on this connection
+
+
 def ensure_search_index(
     conn: BaseDatabaseWrapper | None = None, *, rebuild: bool = False
 ) -> list[str]:
@@ -148,6 +184,7 @@ def ensure_search_index(
             if fresh or missing or rebuild:
                 _fill(cur, fts)
                 refilled.append(fts)
+        _hint_planner(cur)
     return refilled
 
 

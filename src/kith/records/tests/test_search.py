@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
@@ -11,6 +12,7 @@ from kith.bulk.services import load
 from kith.core.viewer import SYSTEM, Viewer
 from kith.dedupe.services import merge_records, unmerge
 from kith.interactions.services import edit_interaction
+from kith.records import search
 from kith.records.models import Record
 from kith.records.search_index import ensure_search_index
 from kith.records.selectors import list_records, search_records
@@ -139,3 +141,17 @@ def test_a_lost_trigger_is_put_back_and_the_index_refilled() -> None:
     assert [r["name"] for r in list_records(SYSTEM, search="ndexed pers")] == ["Unindexed Person"]
     add_person(name="Indexed Again")
     assert _names("indexed again") == ["Indexed Again"]
+
+
+def test_a_common_term_read_in_order_finds_what_the_index_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _people()
+    add_person(name="Marta Phone", phones=["+1 415 555 0100"])
+    terms = ("mar", "north.test", "415 555", "acme", "ode", "zz")
+    by_index = {t: [r["id"] for r in list_records(SYSTEM, search=t)] for t in terms}
+    ranked = {t: _names(t) for t in terms}
+    monkeypatch.setattr(search, "DENSE", 1)  # every term now counts as common
+    assert {t: [r["id"] for r in list_records(SYSTEM, search=t)] for t in terms} == by_index
+    assert {t: _names(t) for t in terms} == ranked
+    assert by_index["415 555"] and by_index["mar"] and by_index["north.test"]
