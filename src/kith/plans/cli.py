@@ -185,10 +185,18 @@ def cmd_plan_review(
         on=on,
         attendees=attendee or [],
     )
+    from kith.plans.selectors import plan_view
+
+    state = plan_view(_system(), plan, as_of=r.on)  # recomputed for that day, not a copy
     emit(
-        {"id": r.id, "on": r.on.isoformat()},
+        {
+            "id": r.id,
+            "on": r.on.isoformat(),
+            "health": state["health"],
+            "summary": state["summary"],
+        },
         as_json,
-        lambda v: say(f"review {v['id']} on {v['on']}"),
+        lambda v: say(f"review {v['id']} on {v['on']}: {v['summary']}"),
     )
 
 
