@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
 from kith.core import clock
+from kith.core.bulk import execute_many, time_adapter
 from kith.core.context import acting_as, running_rule
 from kith.core.errors import KithError
 from kith.core.ids import new_id
@@ -167,8 +168,29 @@ def insert_runs(runs: list[RuleRun]) -> None:
     """Write many runs at once (PostgreSQL: one JSON parameter through jsonb_to_recordset)."""
     if not runs:
         return
-    if connection.vendor != "postgresql":
-        RuleRun.objects.bulk_create(runs, batch_size=500)
+    if connection.vendor != "postgresql":  # plain executemany: bulk_create's per-value
+        at = time_adapter()  # preparation was a third of a drain's time
+        execute_many(
+            RuleRun,
+            _RUN_COLUMNS,
+            [
+                (
+                    r.id,
+                    r.rule_id,
+                    r.record_id,
+                    r.trigger,
+                    r.event_id,
+                    r.status,
+                    r.reason,
+                    r.depth,
+                    json.dumps(_jsonable(r.trace)),
+                    at(r.started_at),
+                    at(r.deadline_at),
+                    at(r.finished_at) if r.finished_at else None,
+                )
+                for r in runs
+            ],
+        )
         return
     rows = [
         {
