@@ -132,3 +132,24 @@ def test_an_overdue_cadence_on_home_opens_one_task(
     assert resp.status_code == 200 and task.id in resp.content.decode()
     assert Task.objects.count() == 1  # opened again: the same open task, updated
     assert task.title in client.get("/").content.decode()  # now among the overdue tasks
+
+
+def test_a_task_added_on_the_web_can_close_itself_on_a_call(world, member: Client) -> None:  # type: ignore[no-untyped-def]
+    assert 'name="done_when"' in member.get("/tasks").content.decode()
+    resp = member.post(
+        "/tasks/add",
+        {"title": "Call Jane", "about": "Jane Doe", "done_when": "call"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert resp.status_code == 200
+    task = Task.objects.get()
+    assert task.complete_on == {"kind": "call", "two_way": True}
+    log("email", world["mia"], world["jane"], direction="out")  # one-way, not a call
+    task.refresh_from_db()
+    assert task.status == "open"
+    log("call", world["mia"], world["jane"], direction="out")
+    task.refresh_from_db()
+    assert (task.status, task.evidence != "") == ("done", True)
+    resp = member.post("/tasks/add", {"title": "x", "done_when": "a call!"}, HTTP_HX_REQUEST="true")
+    assert resp.status_code == 400 and "complete_on: &#39;a call!&#39;" in resp.content.decode()
+    assert Task.objects.count() == 1

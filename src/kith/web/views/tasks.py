@@ -90,7 +90,8 @@ def add(request: HttpRequest) -> HttpResponse:
     """Add a task; htmx gets the new row (or the error in the form's error slot)."""
     values: dict[str, str] = {}
     try:
-        for name, size in {"title": 300, "due": 20, "about": 320, "priority": 10}.items():
+        sizes = {"title": 300, "due": 20, "about": 320, "priority": 10, "done_when": 20}
+        for name, size in sizes.items():
             values[name] = text_input(request.POST, name, max_len=size)
         task = create_task(
             viewer=viewer(request),
@@ -100,6 +101,7 @@ def add(request: HttpRequest) -> HttpResponse:
             about=[values["about"]] if values["about"] else [],
             priority=values["priority"] or "normal",
             party="theirs" if request.POST.get("theirs") else "ours",
+            complete_on=values["done_when"] or None,
         )
     except KithError as exc:
         if is_htmx(request):
