@@ -154,19 +154,21 @@ def raw_pg(built_url: str, raw_url: str) -> tuple[float, int, list[str]]:
         tables = _pg_tables(built, dst)
         dst.commit()
         for table in tables:
-            cols = [
-                r[0]
-                for r in built.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-                    "ORDER BY ordinal_position",
-                    (table,),
-                ).fetchall()
-            ]
-            names = ", ".join(f'"{c}"' for c in cols)
-            sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join(["%s"] * len(cols))})'
+            cols = built.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = %s AND table_schema = 'public' ORDER BY ordinal_position",
+                (table,),
+            ).fetchall()
+            names = ", ".join(f'"{c}"' for c, _ in cols)
+            # JSON goes as its text both ways (read as Python, a list would go back an array)
+            reads = ", ".join(f'"{c}"::text' if t in ("json", "jsonb") else f'"{c}"'
+                              for c, t in cols)  # fmt: skip
+            marks = ", ".join("%s::jsonb" if t == "jsonb" else "%s::json" if t == "json"
+                              else "%s" for _, t in cols)  # fmt: skip
+            sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
             with built.cursor(name=f"read_{table}") as cur:  # server side: streamed
                 cur.itersize = CHUNK
-                cur.execute(f'SELECT {names} FROM "{table}" ORDER BY ctid')
+                cur.execute(f'SELECT {reads} FROM "{table}" ORDER BY ctid')
                 while rows := cur.fetchmany(CHUNK):
                     started = time.perf_counter()
                     with dst.cursor() as out:

@@ -3,8 +3,9 @@
 Builds the benchmark workspace (100,000 people, 10,000 orgs, 300,000 relationships,
 1,000,000 interactions; ``--small`` for a tenth) with Kith's bulk loader, and the same rows
 with raw ``sqlite3`` ``executemany`` into a copy of the same schema, in the same run.
-``--scale=xl`` (optionally ``--fraction=F``) skips the load comparison (see ``python -m
-benchmarks build``) and measures the queries and processes on the cached XL workspace.
+``--scale=xl`` (optionally ``--fraction=F``), or ``--cached`` with any scale, skips the load
+comparison (see ``python -m benchmarks build``) and measures the queries and processes on
+the cached workspace of that scale (built if missing).
 
 A whole ``kith show`` process is compared with the floor, measured in the same run: a
 minimal process that sets up Kith's Django apps (``kith.bootstrap.setup``) and runs one
@@ -202,7 +203,7 @@ def _opt(argv: list[str], name: str, default: str) -> str:
 
 def main(argv: list[str]) -> None:
     scale = "small" if "--small" in argv else _opt(argv, "--scale", "full")
-    if scale in ("full", "small"):
+    if scale in ("full", "small") and "--cached" not in argv:
         build_and_measure(scale)
     else:
         from benchmarks.workspace import ensure_workspace
