@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 
 from kith.core import clock, jobs
 from kith.intelligence.conf import band, model_config
@@ -168,14 +169,20 @@ def _workplaces(people: list[str]) -> set[str]:
 
 @transaction.atomic
 def rescore_records(
-    *, ids: Iterable[str], since: dt.date | None = None, orgs_only: bool = False
+    *,
+    ids: Iterable[str],
+    since: dt.date | None = None,
+    orgs_only: bool = False,
+    inline: bool = False,
 ) -> int:
     """Score these records again, with the organisations their people work or worked at
     (an organisation's health reads its people's); returns how many were scored.
 
     ``since``: the first day the change reaches; when it is inside the trend window the
     scores ``trend_days`` ago cannot have moved and are kept. Too many records: the table
-    is marked stale and a full rescore queued instead.
+    is marked stale and a full rescore queued instead. An organisation of more than
+    ``INLINE_STAFF`` people is left to the worker (a job queued on commit), unless
+    ``inline``: a write is not made to wait for a thousand people's scores.
     """
     if not is_current():
         if IntelState.objects.filter(key=DAY).exists():
@@ -200,6 +207,12 @@ def rescore_records(
         for o in org_ids
         if types.get(o) == ("organization", True) and (home is None or o != home.id)
     )
+    _drop(sorted(org_ids - set(live_orgs)))  # dead or home organisations keep no score
+    if not inline:
+        big = _big(live_orgs)
+        if big:
+            queue_orgs(big)
+            live_orgs = [o for o in live_orgs if o not in big]
     cfg, day = model_config(), clock.today()
     before = _before(cfg, day)
     keep_previous = since is not None and since > before
@@ -215,13 +228,46 @@ def rescore_records(
         then = None if keep_previous else compute(cfg, before, ("people", tuple(chunk)))
         rows = [_person_row(cfg, now, then, p) for p in chunk if p in now.person_score]
         _replace(cfg, chunk, rows, previous if keep_previous else None)
-    _drop(sorted(org_ids))  # dead or home organisations keep no score
     for chunk in _chunks(live_orgs):
         now = compute(cfg, day, ("orgs", tuple(chunk)))
         then = None if keep_previous else compute(cfg, before, ("orgs", tuple(chunk)))
         rows = [_org_row(cfg, now, then, o) for o in chunk if o in now.orgs]
         _replace(cfg, chunk, rows, previous if keep_previous else None)
     return len(people) + len(live_orgs)
+
+
+INLINE_STAFF = 200  # people at an organisation rescored in the writer's transaction
+
+
+def _big(orgs: list[str]) -> set[str]:
+    """Which of these organisations employ more than ``INLINE_STAFF`` people now."""
+    if not orgs:
+        return set()
+    staff = (
+        Relationship.objects.filter(to_record_id__in=orgs, type__rollup=True, until__isnull=True)
+        .values("to_record_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=INLINE_STAFF)
+    )
+    return set(staff.values_list("to_record_id", flat=True))
+
+
+def queue_orgs(orgs: Iterable[str]) -> None:
+    """Ask the worker to rescore these organisations (once each while one is queued)."""
+    fresh = []
+    for oid in sorted(orgs):
+        _, created = IntelState.objects.get_or_create(key=f"org:{oid}"[:40])
+        if created:
+            fresh.append(oid)
+    if fresh:
+        jobs.enqueue(rescore_orgs_job, ids=fresh)
+
+
+@jobs.job(timeout=600, max_attempts=3)
+def rescore_orgs_job(*, ids: list[str]) -> int:
+    """Rescore organisations a write left to the worker (now and ``trend_days`` earlier)."""
+    IntelState.objects.filter(key__in=[f"org:{oid}"[:40] for oid in ids]).delete()
+    return rescore_records(ids=ids, inline=True)
 
 
 def _drop(ids: list[str]) -> None:

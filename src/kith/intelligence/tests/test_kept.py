@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django_tasks_db.models import DBTaskResult
 
 from kith.core import clock
 from kith.core.viewer import SYSTEM, Viewer
 from kith.core.worker import run_pending
 from kith.dedupe.services import merge_records
+from kith.intelligence import kept_services
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import compute
 from kith.intelligence.kept_selectors import is_current, kept_for
@@ -244,3 +246,19 @@ def test_kith_rescore_rebuilds_the_pair_table_and_the_kept_scores(
     assert_exact()
     code, out, _ = cli("rescore")
     assert code == 0 and "kept the health of 3 people and 2 organisations" in out
+
+
+def test_a_big_organisation_is_rescored_by_the_worker_after_the_write(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kept_services, "INLINE_STAFF", 1)  # Acme's two people are "many"
+    acme = world["acme"].id
+    before = kept()[acme]
+    log("meeting", world["ben"], world["ann"], at="2026-11-29T10:00:00+00:00")
+    log("call", world["mia"], world["bob"], at="2026-11-29T11:00:00+00:00")
+    assert kept()[acme] == before  # not in the writer's transaction
+    queued = DBTaskResult.objects.filter(task_path__endswith="rescore_orgs_job", status="READY")
+    assert queued.count() == 1  # once while one is queued
+    run_pending()
+    assert kept()[acme] != before
+    assert_exact()
