@@ -439,8 +439,11 @@ def render_next(v: dict[str, Any]) -> None:
             say(f"  - talk to {c['person']['name']} ({c['account']['name']}): {c['why']}")
             if c["topics"]:
                 say(f"    topics: {'; '.join(c['topics'])}")
-            if c["introduction"]:
-                say(f"    introduction: {c['introduction']['via']}")
+            intro = c["introduction"]
+            if intro and intro.get("via"):
+                say(f"    introduction: {intro['via']}")
+            elif intro:
+                say(f"    introduction: not searched here; {intro['find']}")
             say(f"    key: {c['key']}")
 
 

@@ -321,6 +321,8 @@ def add_measure(
         )
     m.milestones = _milestones(milestones, start, target_on)
     m.save(force_insert=True)
+    if m.metric and start <= clock.today() and plan.fields.get("status") == "active":
+        _take(m, account, clock.today(), "computed")  # today's, as the worker would take it
     audit("plan.measure_added", target=m.id, detail={"goal": goal_rec.id, "metric": m.metric})
     return m
 
@@ -629,8 +631,9 @@ def suggestion_to_task(
     notes = f"Suggested by the plan {s['plan']['name']}: {s['why']}"
     if topics:
         notes += f"\nTopics: {topics}"
-    if s["introduction"]:
-        notes += f"\nIntroduction: {s['introduction']['via']}"
+    intro = s["introduction"]
+    if intro:
+        notes += f"\nIntroduction: {intro.get('via') or intro.get('find')}"
     return create_task(
         viewer=viewer,
         title=f"Talk to {s['person']['name']} ({s['account']['name']})"

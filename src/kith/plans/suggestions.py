@@ -34,6 +34,7 @@ from kith.records.selectors import visible_q
 from kith.relationships.models import Relationship
 
 DUE_DAYS = 14
+INTRO_PATHS = 25  # introduction paths searched in one call (each is a graph search)
 LABEL = "suggestion"
 
 
@@ -100,6 +101,7 @@ def next_conversations(
     day = parse_date(as_of, field="as_of") or clock.today()
     only = member_record(viewer, member, field="member").id if member else None
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    paths_left = INTRO_PATHS
     plans = active_plans(viewer)
     states = stakeholders_states(viewer, plans, day)
     goals_of = plan_goals(viewer, [p.id for p, _ in plans])
@@ -138,7 +140,12 @@ def next_conversations(
                     if s["every_days"]:
                         why += f", cadence {s['every_days']}"
                 else:
-                    intro = _intro(viewer, s["person"]["id"], day)
+                    # a path search each: bounded per call (kith path PERSON finds the rest)
+                    if paths_left > 0:
+                        paths_left -= 1
+                        intro = _intro(viewer, s["person"]["id"], day)
+                    else:
+                        intro = {"via": None, "find": f"kith path {s['person']['id']}"}
                     why += "; nobody has had two-way contact with them yet"
                 _add(
                     out,

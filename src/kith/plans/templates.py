@@ -178,6 +178,8 @@ def check_template(body: Any) -> dict[str, Any]:
             if m.get("window") is not None:
                 parse_window(m["window"], field=f"{mp}.window")
             if m.get("filter") is not None:
+                if not isinstance(m["filter"], dict):
+                    raise ValidationError(f"{mp}.filter: must be a JSON object")
                 parse_params(m["filter"], field=f"{mp}.filter")
         for j, ini in enumerate(_list(g, "initiatives", gp)):
             ip = f"{gp}.initiatives[{j}]"

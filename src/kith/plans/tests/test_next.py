@@ -12,6 +12,7 @@ from kith.accounts.services import add_user
 from kith.core.errors import NotFound
 from kith.core.viewer import SYSTEM
 from kith.plans import services as svc
+from kith.plans import suggestions as sug
 from kith.plans.selectors import plans_list
 from kith.plans.suggestions import next_conversations
 from kith.relationships.services import relate
@@ -161,3 +162,22 @@ def test_next_and_the_plans_list_cost_the_same_queries_for_more_plans(
     assert (few[2], many[2]) == (6, 18)
     # ... in the same number of queries
     assert many[:2] == few[:2]
+
+
+def test_introduction_paths_are_bounded_per_call(world: dict[str, Any], monkeypatch: Any) -> None:
+    plan = svc.add_plan(viewer=SYSTEM, account="Acme", name="P", owner="mia@our.test")
+    strangers = [make_person(f"Stranger {i}", org=world["acme"]) for i in range(3)]
+    for p in strangers:
+        svc.add_stakeholder(viewer=SYSTEM, plan=plan.id, person=p.id, role="user")
+    monkeypatch.setattr(sug, "INTRO_PATHS", 1)  # a limit, not a mock: the real search runs
+    got = next_conversations(SYSTEM)
+    intros = [
+        c["introduction"]
+        for person in got["people"]
+        for c in person["conversations"]
+        if c["person"]["name"].startswith("Stranger")
+    ]
+    searched = [i for i in intros if i is None or "find" not in i]
+    told = [i for i in intros if i is not None and "find" in i]
+    assert len(intros) == 3 and len(searched) == 1 and len(told) == 2
+    assert all(i["find"].startswith("kith path per_") for i in told)

@@ -172,7 +172,8 @@ def test_initiatives_reviews_and_overdue(world: dict[str, Any], time_travel: Any
     )
     assert review.on == dt.date(2026, 6, 15)
     assert not plan_view(SYSTEM, plan.id)["health"]["review_overdue"]
-    assert [r["source"] for r in readings(SYSTEM, m.id)["readings"]] == ["review"]
+    # today's reading taken when the measure was added, then the review's
+    assert [r["source"] for r in readings(SYSTEM, m.id)["readings"]] == ["computed", "review"]
     then = plan_view(SYSTEM, plan.id, as_of="2026-06-14")
     assert then["reviews"] == [] and then["health"]["review_overdue"]
     svc.close_goal(viewer=SYSTEM, goal=goal.id, closure="achieved", note="done early")
