@@ -121,7 +121,7 @@ def test_api_and_web_say_the_database_cannot_be_reached(database: str, tmp_path:
         deadline = time.monotonic() + 240  # a loaded machine imports slowly
         while True:
             try:
-                urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2).close()
+                urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=30).close()
                 break
             except OSError:
                 assert time.monotonic() < deadline, "server did not start"
