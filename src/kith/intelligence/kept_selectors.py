@@ -115,9 +115,12 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(cur.fetchall())
 
 
-def count_in_band(qs: QuerySet[Record], type_key: str, band: str) -> int:
-    """How many records of ``qs`` are in a kept band other than cold (read from the band
-    index, each checked against ``qs``)."""
+def count_in_band(qs: QuerySet[Record], type_key: str, band: str, *, plain: bool) -> int:
+    """How many records of ``qs`` are in a kept band other than cold: read from the band
+    index, each row checked against ``qs``; ``plain``: ``qs`` is every live record of the
+    type (no filter, nothing hidden), counted from the index alone."""
+    if plain:
+        return KeptScore.objects.filter(type_key=type_key, band=band, live=1).count()
     where, params = _where(qs)
     sql = (
         f"SELECT COUNT(*) FROM {KEPT} k JOIN {REC} ON {REC}.id = k.record_id "

@@ -106,7 +106,10 @@ def rescore(*, progress: Progress | None = None) -> dict[str, Any]:
     then = compute(cfg, _before(cfg, day))
     step("scored", 2, 2)
     people = set(Record.objects.filter(type_id="person").values_list("id", flat=True))
+    dead = set(Record.objects.filter(deleted_at__isnull=False).values_list("id", flat=True))
     rows = [_person_row(cfg, now, then, p) for p in sorted(now.person_score) if p in people]
+    for row in rows:
+        row.live = 0 if row.record_id in dead else 1
     rows += [_org_row(cfg, now, then, o) for o in sorted(now.orgs)]
     KeptScore.objects.all().delete()
     for i in range(0, len(rows), BATCH):
@@ -227,6 +230,8 @@ def rescore_records(
         now = compute(cfg, day, ("people", tuple(chunk)))
         then = None if keep_previous else compute(cfg, before, ("people", tuple(chunk)))
         rows = [_person_row(cfg, now, then, p) for p in chunk if p in now.person_score]
+        for row in rows:
+            row.live = 1 if types[row.record_id][1] else 0
         _replace(cfg, chunk, rows, previous if keep_previous else None)
     for chunk in _chunks(live_orgs):
         now = compute(cfg, day, ("orgs", tuple(chunk)))

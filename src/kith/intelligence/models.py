@@ -84,11 +84,12 @@ class KeptScore(models.Model):
     change = models.FloatField(default=0.0)  # score - previous, rounded to 0.1
     # 1: fell, dropped below the floor, or a risk event (a number: "= 1" uses the index)
     at_risk = models.PositiveSmallIntegerField(default=0)
+    live = models.PositiveSmallIntegerField(default=1)  # 0: the record is deleted
 
     class Meta:
         indexes = [
             models.Index(fields=["type_key", "score"], name="keptscore_type_score"),
-            models.Index(fields=["type_key", "band"], name="keptscore_type_band"),
+            models.Index(fields=["type_key", "band", "live"], name="keptscore_type_band_live"),
             models.Index(fields=["type_key", "last_two_way"], name="keptscore_type_last"),
             models.Index(
                 fields=["type_key", "at_risk", "newest_event"], name="keptscore_type_risk"

@@ -39,7 +39,7 @@ from kith.interactions.models import InteractionLink, Participant
 from kith.lists.models import SavedView
 from kith.records.models import FieldDef, Record
 from kith.records.search import check_search, search_q, with_contacts
-from kith.records.selectors import contacts_of, field_defs, resolve, visible_q
+from kith.records.selectors import contacts_of, field_defs, hides_any, resolve, visible_q
 from kith.relationships.models import Relationship
 from kith.relationships.selectors import active_on, employers
 
@@ -263,6 +263,12 @@ def _banded(
     return qs.filter(pk__in=in_band)
 
 
+def _plain(viewer: Viewer, query: ListQuery) -> bool:
+    """Whether the list is every live record of its type, with nothing hidden from viewer."""
+    filtered = query.q or query.org_id or query.fields or query.deleted
+    return not filtered and (viewer.sees_everything or not hides_any(viewer))
+
+
 def member_ids(viewer: Viewer, view: SavedView) -> set[str]:
     """Every record a saved view lists for ``viewer`` (all pages), by id."""
     query, errors, defs = parse_list_query(viewer, view.type_key, view.query)
@@ -295,7 +301,7 @@ def list_page(
         if field == "health" and query.band != "cold":
             ids = health_page(qs, key, band=query.band, desc=desc, offset=start, size=size)
         if query.band and query.band != "cold":
-            total = count_in_band(qs, key, query.band)
+            total = count_in_band(qs, key, query.band, plain=_plain(viewer, query))
         qs = in_band(qs, key, query.band) if query.band else qs
     else:
         scores = health_scores(viewer, key) if query.band or field == "health" else None

@@ -43,6 +43,7 @@ def kept() -> dict[str, Row]:
             round(k.value, 6),
             k.risk,
             k.newest_event,
+            k.live,
         )
         for k in KeptScore.objects.all()
     }

@@ -21,6 +21,7 @@ from kith.intelligence.kept_services import rescore
 from kith.intelligence.models import IntelState, KeptScore
 from kith.lists.selectors import list_records
 from kith.records.models import Record
+from kith.records.services import delete_record
 from kith.relationships.models import Relationship
 from kith.relationships.services import end_relationship
 from kith.testing import log, make_home, make_org, make_person
@@ -85,6 +86,8 @@ def test_lists_and_at_risk_read_the_kept_scores_and_match_the_computed_ones(
     world: dict[str, Any],
 ) -> None:
     assert is_current() and KeptScore.objects.filter(type_key="person").count() >= 8
+    delete_record(ref=world["people"][1].id)  # a deleted person in a band is not counted
+    assert KeptScore.objects.get(record_id=world["people"][1].id).live == 0
     kept_pages, kept_risk = _pages(SYSTEM), at_risk_by_type(SYSTEM, 8)
     listed = [r for page in kept_pages if len(page) == 4 for r in page[3]]
     assert any(r["cells"]["health"]["score"] > 0 for r in listed)
