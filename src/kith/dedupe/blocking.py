@@ -16,7 +16,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 
 from kith.core.viewer import Viewer
@@ -81,12 +83,20 @@ class Info:
     type: str
     name: str
     key: str
-    created_at: dt.datetime
+    created_at: Any  # as the database returns it (compared within one database only)
     block: str = ""
     contacts: set[tuple[str, str]] = field(default_factory=set)
     orgs: set[str] = field(default_factory=set)
+    made: dict[int, frozenset[str]] = field(default_factory=dict)  # keys by least score
 
-    def keys(self, min_score: int) -> set[str]:
+    def keys(self, min_score: int) -> frozenset[str]:
+        """The record's blocking keys (worked out once: contacts and orgs are loaded first)."""
+        found = self.made.get(min_score)
+        if found is None:
+            found = self.made[min_score] = frozenset(self._keys(min_score))
+        return found
+
+    def _keys(self, min_score: int) -> set[str]:
         out = {f"{kind}:{value}" for kind, value in self.contacts}
         words = tokens(self.key)
         if words and self.type == "person":
@@ -125,8 +135,14 @@ def load_infos(
         rows = Record.objects.filter(where).values_list(
             "id", "type_id", "name", "name_key", "created_at"
         )
-        for rid, tkey, name, nkey, created in rows.iterator(chunk_size=20_000):
-            infos[rid] = Info(rid, tkey, name, nkey, created, name_block(nkey, tkey))
+        # created_at as stored (only compared, to propose the older record): converting
+        # every value to a datetime costs more than reading it
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            while batch := cur.fetchmany(20_000):
+                for rid, tkey, name, nkey, created in batch:
+                    infos[rid] = Info(rid, tkey, name, nkey, created, name_block(nkey, tkey))
         if not infos:
             continue
         contacts = ContactPoint.objects.filter(
@@ -172,7 +188,7 @@ def score_pair(
     are ``usable`` (held by at most ``MAX_BLOCK`` records); None below ``min_score``."""
     if a.type != b.type:
         return None
-    shared = sorted(usable & a.keys(min_score) & b.keys(min_score))
+    shared = sorted(a.keys(min_score) & b.keys(min_score) & usable)
     if not shared:
         return None
     reasons: list[str] = []

@@ -115,15 +115,17 @@ def _kept(
     viewer: Viewer, tkey: str | None, min_score: int, limit: int, after: str | None
 ) -> dict[str, Any]:
     """A page of the kept pairs both of whose records ``viewer`` may see (in the query)."""
-    qs = DupPair.objects.filter(score__gte=min_score, a__deleted_at=None, b__deleted_at=None)
+    # kept pairs and keys are of live records only (refresh drops a deleted record's), so
+    # the count reads the score index alone; hidden records (private ones: few) go by id
+    qs = DupPair.objects.filter(score__gte=min_score)
     records = Record.objects.filter(visible_q(viewer), deleted_at__isnull=True)
     capped = DupKey.objects.filter(
         key__in=DupBlock.objects.filter(size__gt=MAX_BLOCK).values("key"),
-        record__deleted_at__isnull=True,
     )
     if not viewer.sees_everything:
-        qs = qs.filter(visible_q(viewer, "a__"), visible_q(viewer, "b__"))
-        capped = capped.filter(visible_q(viewer, "record__"))
+        hidden = hidden_records(viewer).values("id")
+        qs = qs.exclude(a_id__in=hidden).exclude(b_id__in=hidden)
+        capped = capped.exclude(record_id__in=hidden)
     if tkey:
         qs, records = qs.filter(type_key=tkey), records.filter(type_id=tkey)
         capped = capped.filter(record__type_id=tkey)
