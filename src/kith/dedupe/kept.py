@@ -240,9 +240,12 @@ def on_imported(created_ids: list[str], updated_ids: list[str], **_: Any) -> Non
 
 def on_bulk_loaded(counts: dict[str, int] | None = None, **payload: Any) -> None:
     """Refresh what the load touched when it says (``people``, ``record_ids``); else
-    rebuild whole, once, at the end of the load."""
+    rebuild whole, once, at the end of the load (a load of interactions only changes no
+    duplicate: nothing to do)."""
     ids = payload.get("record_ids", payload.get("people"))
     if ids is not None:
         refresh(ids)
-    elif is_built():
+        return
+    tables = ("records", "contacts", "relationships")
+    if is_built() and (counts is None or any(counts.get(t) for t in tables)):
         rebuild()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth import get_user_model
 
 from kith.bulk.services import load
@@ -10,7 +12,7 @@ from kith.dedupe.blocking import MAX_BLOCK
 from kith.dedupe.kept import expected, kept, rebuild
 from kith.dedupe.selectors import find_duplicates
 from kith.dedupe.services import merge_records, unmerge
-from kith.records.models import Record
+from kith.records.models import ContactPoint, Record
 from kith.records.services import (
     add_organization,
     add_person,
@@ -121,3 +123,25 @@ def test_kept_page_pages_and_hides_private_records() -> None:
     whole = find_duplicates(SYSTEM, min_score=0, limit=100)
     strong = {(p["keep"]["id"], p["other"]["id"]) for p in whole["pairs"] if p["score"] >= 50}
     assert strong == {(p["keep"]["id"], p["other"]["id"]) for p in everything["pairs"]}
+
+
+def test_a_bulk_load_of_interactions_only_leaves_the_kept_pairs_alone() -> None:
+    a = add_person(name="Lee Park", phones=["+1 202 555 0177"])
+    b = add_person(name="Lee Park", phones=["+1 202 555 0177"])
+    before = _same()
+    assert frozenset((a.id, b.id)) in _ids(before)
+    # a row the events never saw: only a whole rebuild would find it
+    unseen = Record.objects.create(
+        id="per_unseen", type_id="person", name="Lee Park", name_key="lee park"
+    )
+    ContactPoint.objects.create(
+        record=unseen, kind="phone", value="+1 202 555 0177", normalized="+12025550177"
+    )
+    when = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+    load(
+        interactions=[(("int_bulk1", "call", when, "Hello", "out", None, None), [(a.id, "to")], [])]
+    )
+    assert kept() == before  # nothing rebuilt for interactions
+    load(records=[("per_other", "person", "Someone Else", {})])
+    assert kept() == expected()  # a load of records rebuilds
+    assert frozenset((a.id, "per_unseen")) in _ids(kept())
