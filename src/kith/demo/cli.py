@@ -57,9 +57,11 @@ def cmd_demo(
             result = load_demo(spec=spec, progress=lambda table, n: bar.advance(task, n))
 
     from kith.plans.demo import seed_demo_plan
+    from kith.tasks.demo import seed_demo_tasks
 
     if result["anchor_org"] != result["home"]:
         result["plan"] = seed_demo_plan(result["anchor_org"])["plan"]
+        result["keep_in_touch"] = seed_demo_tasks(result["anchor_org"])
 
     def render(r: dict[str, Any]) -> None:
         say(
@@ -69,7 +71,7 @@ def cmd_demo(
         )
         say("try: kith team | kith list --type org --limit 10 | kith timeline " + r["anchor_org"])
         if r.get("plan"):
-            say(f"      kith plan show {r['plan']} | kith next")
+            say(f"      kith plan show {r['plan']} | kith next | kith due | kith tasks")
 
     emit(result, as_json, render)
 
