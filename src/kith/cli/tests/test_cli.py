@@ -237,3 +237,23 @@ def test_help_and_a_bare_kith_still_show_help(cli) -> None:  # type: ignore[no-u
     assert code == 0 and "Usage: kith show" in out
     code, _out, err = cli()
     assert code == 2 and "Usage: kith" in err and "Commands" in err
+
+
+def test_into_a_pipe_tables_are_plain_aligned_lines_and_nothing_is_cut(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("init", "--home", "Our Co", "--domain", "our.test")
+    long_name = "Organisation With A Name Far Longer Than Eighty Columns Would Hold In A Box"
+    cli("org", "add", long_name, "--domain", "long.test")
+    cli("person", "add", "Jane Doe", "--org", long_name, "--role", "CEO [founder]")
+    code, out, err = cli("show", long_name)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(long_name + "  [organization org_")  # never wrapped
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["id", "relation"])
+    assert lines[header - 1] == "relationships"
+    row = lines[header + 1]
+    assert "Jane Doe" in row and "CEO [founder]" in row  # markup-looking text as typed
+    # the columns line up: each starts where its header starts
+    for column in ("relation", "with", "role"):
+        at = lines[header].index(column)
+        assert row[at - 1] == " " and row[at] != " "
+    assert not any(ch in out for ch in "│┃━─")
