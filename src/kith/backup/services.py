@@ -47,6 +47,8 @@ SEEDED = {
     "accounts.ratecounter",
     "accounts.serversecret",
     "records.workspacesettings",
+    "interactions.outcometype",  # the outcome vocabulary a migration seeds
+    "dedupe.dupstate",  # when the kept duplicate pairs were last rebuilt (one row)
 }
 
 Progress = Callable[[str, int], None]
