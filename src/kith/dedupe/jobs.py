@@ -13,3 +13,10 @@ REBUILD = "dedupe.rebuild"
 def rebuild_daily() -> dict[str, int]:
     """Rebuild every kept key, block and pair."""
     return rebuild()
+
+
+@jobs.job(timeout=3600, max_attempts=2)
+def rebuild_after_load() -> dict[str, int]:
+    """Rebuild the kept pairs after a bulk load too big to rebuild them in (see
+    ``kept.INLINE_MAX``)."""
+    return rebuild()

@@ -42,6 +42,7 @@ from kith.records.models import Record
 from kith.relationships.models import Relationship
 
 KEPT_MIN = 50  # pairs scoring less are not kept (a lower --min-score searches whole)
+INLINE_MAX = 50_000  # a bulk load of more records rebuilds in the worker, not in the load
 _CHUNK = 500
 _K = DupKey._meta.db_table
 _B = DupBlock._meta.db_table
@@ -61,6 +62,11 @@ def _chunks(items: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
 
 def is_built() -> bool:
     return DupState.objects.filter(pk=1, rebuilt_at__isnull=False).exists()
+
+
+def is_stale() -> bool:
+    """Whether a rebuild is queued (the kept pairs are as they were before a big load)."""
+    return DupState.objects.filter(pk=1, stale=True).exists()
 
 
 def _pair_row(a: Info, b: Info, score: int, reasons: list[str]) -> tuple[Any, ...]:
@@ -118,7 +124,7 @@ def rebuild() -> dict[str, int]:
         (_pair_row(found.infos[a], found.infos[b], s, r) for s, a, b, r in found.pairs),
     )
     DupState.objects.update_or_create(
-        pk=1, defaults={"rebuilt_at": clock.now(), "capped": len(found.capped)}
+        pk=1, defaults={"rebuilt_at": clock.now(), "capped": len(found.capped), "stale": False}
     )
     return {
         "records": len(found.infos),
@@ -143,8 +149,8 @@ def _usable(size: int) -> bool:
 def refresh(ids: Iterable[str]) -> None:
     """Bring the kept keys, blocks and pairs up to date for the records ``ids``."""
     touched = {i for i in ids if i}
-    if not touched or not is_built():
-        return
+    if not touched or not is_built() or is_stale():
+        return  # nothing kept yet, or a queued rebuild will see these changes
     orgs = list(Record.objects.filter(pk__in=touched, type_id="organization").values("id"))
     if orgs:  # an organisation's people hold keys that name it
         staff = Relationship.objects.filter(to_record_id__in=[o["id"] for o in orgs])
@@ -247,5 +253,13 @@ def on_bulk_loaded(counts: dict[str, int] | None = None, **payload: Any) -> None
         refresh(ids)
         return
     tables = ("records", "contacts", "relationships")
-    if is_built() and (counts is None or any(counts.get(t) for t in tables)):
-        rebuild()
+    if not is_built() or (counts is not None and not any(counts.get(t) for t in tables)):
+        return
+    if counts is not None and counts.get("records", 0) > INLINE_MAX:
+        from kith.core import jobs  # noqa: PLC0415
+        from kith.dedupe.jobs import rebuild_after_load  # noqa: PLC0415
+
+        DupState.objects.filter(pk=1).update(stale=True)
+        jobs.enqueue(rebuild_after_load)
+        return
+    rebuild()

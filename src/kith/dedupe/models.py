@@ -90,6 +90,8 @@ class DupState(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
     capped = models.PositiveIntegerField(default=0)
+    # a big bulk load queued a rebuild: events wait for it, reads show the pairs as they were
+    stale = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"rebuilt {self.rebuilt_at}"

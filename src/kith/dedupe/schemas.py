@@ -24,6 +24,7 @@ class DuplicatesOut(Out):
     skipped: list[str] = Field(description="Values too common to be evidence (50 at most)")
     skipped_count: int
     next: str | None = Field(None, description="Pass as after= for the next page")
+    stale: bool = Field(False, description="A rebuild after a big bulk load is queued")
 
 
 class FieldConflictOut(Out):

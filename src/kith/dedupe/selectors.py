@@ -30,7 +30,7 @@ from kith.dedupe.blocking import (
     ordered,
     tokens,
 )
-from kith.dedupe.kept import KEPT_MIN, is_built
+from kith.dedupe.kept import KEPT_MIN, is_built, is_stale
 from kith.dedupe.models import DupBlock, DupKey, DupPair, Merge
 from kith.records.models import Record
 from kith.records.selectors import get_type, hidden_records, visible_q
@@ -93,6 +93,7 @@ def find_duplicates(
         "skipped": sorted(skipped)[:50],
         "skipped_count": len(skipped),
         "next": None,
+        "stale": False,
     }
 
 
@@ -165,6 +166,7 @@ def _kept(
         "skipped": sorted(skipped)[:50],
         "skipped_count": len(skipped),
         "next": nxt,
+        "stale": is_stale(),
     }
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.contrib.auth import get_user_model
 
 from kith.bulk.services import load
 from kith.core.viewer import SYSTEM, Viewer
+from kith.core.worker import run_pending
+from kith.dedupe import kept as kept_module
 from kith.dedupe.blocking import MAX_BLOCK
 from kith.dedupe.kept import expected, kept, rebuild
 from kith.dedupe.selectors import find_duplicates
@@ -145,3 +148,24 @@ def test_a_bulk_load_of_interactions_only_leaves_the_kept_pairs_alone() -> None:
     load(records=[("per_other", "person", "Someone Else", {})])
     assert kept() == expected()  # a load of records rebuilds
     assert frozenset((a.id, "per_unseen")) in _ids(kept())
+
+
+def test_a_big_bulk_load_queues_the_rebuild_and_shows_the_pairs_as_they_were(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a = add_person(name="Kim Lo", phones=["+1 202 555 0166"])
+    b = add_person(name="Kim Lo", phones=["+1 202 555 0166"])
+    before = _same()
+    monkeypatch.setattr(kept_module, "INLINE_MAX", 1)  # two records count as a big load
+    load(
+        records=[("per_big1", "person", "Kim Lo", {}), ("per_big2", "person", "Zed Q", {})],
+        contacts=[("per_big1", "phone", "+1 202 555 0166", "+12025550166", True)],
+    )
+    shown = find_duplicates(SYSTEM, min_score=50)
+    assert shown["stale"] and kept() == before  # the load's pairs wait for the worker
+    update_record(ref=a.id, values={"title": "x"})  # events wait for the rebuild too
+    assert kept() == before
+    run_pending(periodic=False)
+    assert not find_duplicates(SYSTEM, min_score=50)["stale"]
+    now = _same()
+    assert frozenset((b.id, "per_big1")) in _ids(now)
