@@ -22,17 +22,18 @@ TaskId = Annotated[str, typer.Argument(help="The task's id (tsk_...).")]
 Member = Annotated[str | None, typer.Option("--member", help="One of our people (email or name).")]
 
 
-def _line(t: dict[str, Any]) -> str:
+def _line(t: dict[str, Any], *, status: bool = True) -> str:
     due = f" due {t['due']}" + (f" {t['due_time']}" if t["due_time"] else "") if t["due"] else ""
     about = ", ".join(a["name"] for a in t["about"])
     party = " (theirs)" if t["party"] == "theirs" else ""
-    return f"{t['status']} {t['id']} {t['title']}{party}{due}" + (
-        f" about {about}" if about else ""
-    )
+    head = f"{t['status']} " if status else ""
+    return f"{head}{t['id']} {t['title']}{party}{due}" + (f" about {about}" if about else "")
 
 
 def _say_task(verb: str) -> Any:
-    return lambda t: say(f"{verb} {_line(t)}")
+    # a transition's verb is the new status: saying both printed "done done ..."
+    transition = verb in ("done", "reopened", "cancelled")
+    return lambda t: say(f"{verb} {_line(t, status=not transition)}")
 
 
 def _view(task_id: str) -> dict[str, Any]:
