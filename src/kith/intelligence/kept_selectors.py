@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
-from django.db.models import FloatField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, FloatField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from kith.core import clock
@@ -81,11 +81,12 @@ def order_by_health(qs: QuerySet[Record], *, desc: bool) -> QuerySet[Record]:
 
 
 def in_band(qs: QuerySet[Record], type_key: str, band: str) -> QuerySet[Record]:
-    """``qs`` narrowed to a kept health band (records without a score are cold)."""
-    rows = KeptScore.objects.filter(type_key=type_key)
+    """``qs`` narrowed to a kept health band (records without a score are cold): each
+    record probes its kept row, so a page in name order stops after its rows."""
+    rows = KeptScore.objects.filter(record_id=OuterRef("pk"), type_key=type_key)
     if band == "cold":
-        return qs.exclude(pk__in=rows.exclude(band="cold").values("record_id"))
-    return qs.filter(pk__in=rows.filter(band=band).values("record_id"))
+        return qs.exclude(Exists(rows.exclude(band="cold")))
+    return qs.filter(Exists(rows.filter(band=band)))
 
 
 REC = Record._meta.db_table

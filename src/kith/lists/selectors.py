@@ -306,6 +306,8 @@ def list_page(
     else:
         scores = health_scores(viewer, key) if query.band or field == "health" else None
         qs = _banded(qs, query, scores, cfg)
+    plain_qs = qs  # without the last-contact column: ordered by name or creation, a page's
+    # ids are found first, so the column is computed for that page only
     if field == "last" or "last" in query.cols:
         qs = qs.annotate(last_contact=_last_contact(key))
     total = qs.count() if total is None else total
@@ -333,7 +335,13 @@ def list_page(
         )
         if desc:
             order = [f"-{o}" for o in order]
-        records = list(with_contacts(qs.order_by(*order))[start : start + size])
+        if field == "last":
+            records = list(with_contacts(qs.order_by(*order))[start : start + size])
+        else:
+            ordered = plain_qs.order_by(*order).values_list("id", flat=True)
+            page = list(ordered[start : start + size])
+            by_id = {r.id: r for r in with_contacts(qs.filter(pk__in=page))}
+            records = [by_id[i] for i in page if i in by_id]
     if kept and "health" in query.cols:
         scores = kept_scores(key, [r.id for r in records])
     elif scores is None and "health" in query.cols:
