@@ -25,6 +25,7 @@ from kith.intelligence.conf import band, model_config
 from kith.intelligence.engine import Snapshot, compute
 from kith.intelligence.kept_selectors import CONFIG, DAY, config_key, is_current
 from kith.intelligence.models import IntelState, KeptScore, PairStat
+from kith.intelligence.services import data_version
 from kith.interactions.models import Participant
 from kith.records.models import Record
 from kith.records.selectors import home_org
@@ -93,13 +94,19 @@ def _set_state(day: str) -> None:
     IntelState.objects.update_or_create(key=CONFIG, defaults={"value": config_key()})
 
 
-@transaction.atomic
 def rescore(*, progress: Progress | None = None) -> dict[str, Any]:
     """Compute every kept score again (the system's view as of today); ``progress(stage,
-    done, total)`` is told how far it got."""
+    done, total)`` is told how far it got.
+
+    The scoring reads outside any transaction and only the writing is one (on SQLite a
+    transaction open for the minutes a big workspace takes to score would hold every
+    writer off). A change committed meanwhile (the data version moved) may be missing
+    from what was scored: the table is then written but left stale, and another rescore
+    queued, so reads keep computing until a rescore saw no change land during it.
+    """
     step = progress or (lambda *_: None)
     cfg, day = model_config(), clock.today()
-    IntelState.objects.filter(key=QUEUED).delete()
+    version = data_version()
     step("scoring today", 0, 2)
     now = compute(cfg, day)
     step("scoring the trend window's start", 1, 2)
@@ -111,11 +118,15 @@ def rescore(*, progress: Progress | None = None) -> dict[str, Any]:
     for row in rows:
         row.live = 0 if row.record_id in dead else 1
     rows += [_org_row(cfg, now, then, o) for o in sorted(now.orgs)]
-    KeptScore.objects.all().delete()
-    for i in range(0, len(rows), BATCH):
-        KeptScore.objects.bulk_create(rows[i : i + BATCH])
-        step("writing", min(i + BATCH, len(rows)), len(rows))
-    _set_state(day.isoformat())
+    with transaction.atomic():
+        IntelState.objects.filter(key=QUEUED).delete()
+        KeptScore.objects.all().delete()
+        for i in range(0, len(rows), BATCH):
+            KeptScore.objects.bulk_create(rows[i : i + BATCH])
+            step("writing", min(i + BATCH, len(rows)), len(rows))
+        _set_state(day.isoformat())
+        if data_version() != version:
+            mark_stale()
     n_orgs = len(now.orgs)
     return {"as_of": day.isoformat(), "people": len(rows) - n_orgs, "organizations": n_orgs}
 
