@@ -298,8 +298,16 @@ def _replace(
         for row in rows:
             row.previous = previous.get(row.record_id, 0.0)
             _finish(cfg, row)
-    KeptScore.objects.filter(record_id__in=ids).delete()
-    KeptScore.objects.bulk_create(rows)
+    # an upsert, not delete-then-insert: two writers rescoring the same record at once
+    # (PostgreSQL) would otherwise both insert it, and the second would fail on its key
+    kept = {row.record_id for row in rows}
+    KeptScore.objects.filter(record_id__in=[i for i in ids if i not in kept]).delete()
+    KeptScore.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["record_id"],
+        update_fields=[f.name for f in KeptScore._meta.concrete_fields if not f.primary_key],
+    )
 
 
 # --- event handlers (run inside the writer's transaction, after the pair table's) ----------

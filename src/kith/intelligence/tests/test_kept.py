@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import threading
+import time
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connections, transaction
 from django_tasks_db.models import DBTaskResult
 
 from kith.core import clock
@@ -275,4 +278,34 @@ def test_a_change_landing_while_rescoring_leaves_the_table_to_another_rescore(
     rescore(progress=meanwhile)
     assert not is_current()  # what was scored may lack that call: reads compute
     run_pending()
+    assert_exact()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_rescoring_one_record_at_once_both_commit(world: dict[str, Any]) -> None:
+    """Two transactions rescore the same person; the second waits for the first and then
+    writes its row too (delete-then-insert failed it on the key on PostgreSQL: a 409)."""
+    ann = world["ann"].id
+    first_wrote, errors = threading.Event(), []
+
+    def writer(first: bool) -> None:
+        try:
+            if not first:
+                first_wrote.wait(10)
+            with transaction.atomic():
+                rescore_records(ids=[ann])
+                if first:
+                    first_wrote.set()
+                    time.sleep(0.5)  # the other writer reaches the same row meanwhile
+        except Exception as exc:  # what the test reports
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(f,)) for f in (True, False)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
     assert_exact()
