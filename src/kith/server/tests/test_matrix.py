@@ -83,6 +83,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("POST", "/next/tasks", {"key": "{suggestion}"}, "write", False),
     ("POST", "/auth/logout", None, "any", False),
     ("GET", "/records", None, "read", False),
+    ("GET", "/search?q=sam", None, "read", False),
     ("POST", "/records", {"name": "New One"}, "write", False),
     ("GET", "/records/{shared}", None, "read", False),
     ("PATCH", "/records/{shared}", {"set": {"name": "Changed"}}, "write", False),
