@@ -109,6 +109,8 @@ def main() -> None:
                 ("admin.png", "/admin"),
                 ("tasks.png", "/tasks"),
                 ("rules.png", "/rules"),
+                ("plans.png", "/plans"),
+                ("next.png", "/next?all=1"),
             ]
             for name, path in shots:
                 page.goto(path)
