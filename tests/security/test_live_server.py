@@ -4,10 +4,8 @@ CSRF, user-existence oracles, foreign hosts, webhook targets, forwarded addresse
 
 from __future__ import annotations
 
-import secrets
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,33 +13,11 @@ from kith.core.limits import MAX_PARTICIPANTS
 from kith.imports.tests.hostile import cells, sheet, workbook
 from kith.imports.workbook import MAX_COLUMNS, MAX_ROWS
 
-from .conftest import Live
+from .conftest import Live, upload
 
 pytestmark = pytest.mark.slow
 
 MEMORY_BUDGET_MB = 300  # what a hostile upload may add to the server's peak memory
-
-
-def _upload(live: Live, name: str, content: bytes, **fields: str) -> tuple[int, Any]:
-    boundary = secrets.token_hex(12)
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n".encode()
-        + content
-        + b"\r\n"
-    )
-    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    code, answer, _ = live.call(
-        "POST",
-        "/api/v1/imports",
-        data=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    return code, answer
 
 
 def test_hostile_uploads_are_refused_in_bounded_memory_and_time(live: Live, tmp_path: Path) -> None:
@@ -54,7 +30,7 @@ def test_hostile_uploads_are_refused_in_bounded_memory_and_time(live: Live, tmp_
     base = live.peak_mb()
     for book, needle in ((wide, f"{MAX_COLUMNS:,} columns"), (long, f"{MAX_ROWS:,} rows")):
         started = time.monotonic()
-        code, answer = _upload(live, book.name, book.read_bytes())
+        code, answer = upload(live, book.name, book.read_bytes())
         took = time.monotonic() - started
         assert code == 422, answer
         assert needle in answer["message"] and answer["field"] == "file"
@@ -71,7 +47,7 @@ def test_a_message_to_thousands_keeps_the_cap_and_says_so(live: Live) -> None:
         "From: sender@far.test\r\nTo: " + recipients + "\r\nSubject: hi\r\n"
         "Message-ID: <many@far.test>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nbody\r\n"
     ).encode()
-    code, report = _upload(live, "many.eml", mail)
+    code, report = upload(live, "many.eml", mail)
     assert code == 200, report
     assert any(str(MAX_PARTICIPANTS) in w for w in report["warnings"])
     code, page, _ = live.call("GET", "/api/v1/interactions?limit=5")
