@@ -18,8 +18,8 @@ from kith.core.viewer import SYSTEM, Viewer
 from kith.metrics.catalogue import get_metric
 from kith.metrics.selectors import measure
 from kith.plans.conf import PLAN_STATUSES
-from kith.plans.models import Measure, PlanMember, Reading, Review
-from kith.plans.stakeholders import stakeholders_state
+from kith.plans.models import Measure, PlanMember, Reading, Review, Stakeholder
+from kith.plans.stakeholders import stakeholders_state, stakeholders_states
 from kith.plans.trend import assess, theil_sen
 from kith.records.models import Record
 from kith.records.selectors import effective_viewer, resolve, visible_q
@@ -564,3 +564,56 @@ def active_plans(viewer: Viewer) -> list[tuple[Record, Record]]:
         .order_by("from_record_id")
     )
     return [(r.from_record, r.to_record) for r in rels]
+
+
+def map_stakeholders(
+    viewer: Viewer, record: Record, *, as_of: dt.date | None = None
+) -> dict[str, Any] | None:
+    """The stakeholder overlay of a relationship map: for the active plans of ``record`` (an
+    account with a plan, or a person who is a stakeholder in one) that ``viewer`` may see,
+    each stakeholder ``viewer`` may see with buying role, stance and warmth (the band of the
+    plan's stakeholder grid) as of ``as_of``. None when there is no such plan."""
+    viewer = effective_viewer(viewer)
+    day = as_of or clock.today()
+    rels = (
+        Relationship.objects.filter(
+            type_id="plan_for", from_record__deleted_at=None, to_record__deleted_at=None
+        )
+        .filter(visible_q(viewer, "from_record__"), visible_q(viewer, "to_record__"))
+        .filter(from_record__fields__status="active")
+        .filter(
+            Q(to_record=record)
+            | Q(from_record__in=Stakeholder.objects.filter(person=record).values("plan_id"))
+        )
+        .select_related("from_record", "to_record")
+        .order_by("from_record__created_at", "from_record_id")
+    )
+    plans = [(r.from_record, r.to_record) for r in rels]
+    if not plans:
+        return None
+    states = stakeholders_states(viewer, plans, day)
+    people: list[dict[str, Any]] = []
+    for plan, _ in plans:
+        for s in states[plan.id]["stakeholders"]:
+            people.append(
+                {
+                    "id": s["person"]["id"],
+                    "name": s["person"]["name"],
+                    "plan": plan.id,
+                    "plan_name": plan.name,
+                    "role": s["role"],
+                    "role_label": s["role"].replace("_", " "),
+                    "stance": s["stance"],
+                    "band": s["band"],
+                    "health": s["health"],
+                    "warm_with": [w["name"] for w in s["warm"]],
+                    "works_there": s["works_there"],
+                }
+            )
+    return {
+        "as_of": day.isoformat(),
+        "plans": [
+            {"id": p.id, "name": p.name, "account": {"id": a.id, "name": a.name}} for p, a in plans
+        ],
+        "stakeholders": people,
+    }

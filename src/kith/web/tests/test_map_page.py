@@ -10,8 +10,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kith.accounts.selectors import get_user
+from kith.accounts.selectors import get_user, viewer_of
 from kith.accounts.services import add_owned_record
+from kith.core.viewer import SYSTEM
+from kith.plans import services as plan_services
 from kith.records.services import delete_record
 from kith.testing import log, make_home, make_org, make_person, relate
 
@@ -224,3 +226,116 @@ def test_map_queries_do_not_grow(
         member.get(url)
     with django_assert_max_num_queries(40):
         member.get(f"/records/{jane.id}/map.json?depth=2&to=Zoe+Far")
+
+
+def _plan_world(world: dict[str, Any]) -> Any:
+    """An active plan for Acme: Jane (talks with Sam often) the champion, Ann the buyer."""
+    plan = plan_services.add_plan(viewer=SYSTEM, account=world["acme"].id, name="Acme growth")
+    plan_services.add_stakeholder(
+        viewer=SYSTEM, plan=plan.id, person=world["jane"].id, role="champion", stance="supporter"
+    )
+    plan_services.add_stakeholder(
+        viewer=SYSTEM,
+        plan=plan.id,
+        person=world["boss"].id,
+        role="economic buyer",
+        stance="detractor",
+    )
+    return plan
+
+
+def test_stakeholder_overlay_on_the_map(member: Client, world: dict[str, Any]) -> None:
+    plan = _plan_world(world)
+    acme, jane, boss = world["acme"], world["jane"], world["boss"]
+    # off by default: the control is there, unchecked, and the list is hidden
+    html = body(member.get(f"/records/{acme.id}/map"))
+    assert 'id="map-stakeholders" name="stakeholders" value="1" >' in html
+    assert (
+        '<section class="card" id="stakeholder-list" aria-labelledby="stakeholders-h" hidden>'
+        in html
+    )
+    assert f'href="/plans/{plan.id}"' in html
+    # on (state in the URL): stakeholders listed as links with role, stance and warmth
+    html = body(member.get(f"/records/{acme.id}/map", {"stakeholders": "1"}))
+    assert (
+        'value="1" checked>' in html
+        and 'id="stakeholder-list" aria-labelledby="stakeholders-h" >' in html
+    )
+    data = json.loads(member.get(f"/records/{acme.id}/map.json").content)
+    got = {s["name"]: s for s in data["overlay"]["stakeholders"]}
+    assert set(got) == {"Jane Doe", "Ann Boss"}
+    assert (got["Jane Doe"]["role"], got["Jane Doe"]["stance"]) == ("champion", "supporter")
+    assert (got["Ann Boss"]["role"], got["Ann Boss"]["stance"]) == ("economic_buyer", "detractor")
+    assert got["Ann Boss"]["band"] == "cold"  # nobody on our team ever talked to her
+    assert got["Jane Doe"]["band"] != "cold" and got["Jane Doe"]["warm_with"] == ["Sam Seller"]
+    for name, s in got.items():
+        link = f'<a class="band band-{s["band"]}" href="/records/{s["id"]}">{name}</a>'
+        assert link in html
+        assert f"{s['role_label']}, {s['stance']}, {round(s['health'])} {s['band']}" in html
+    assert "economic buyer, detractor" in html
+    # the JSON the script fetches carries the overlay whatever the box says
+    url = f'data-src="/records/{acme.id}/map.json"'
+    assert url in html
+    # a person who is a stakeholder shows the overlay of the plan too
+    data = json.loads(member.get(f"/records/{jane.id}/map.json").content)
+    assert [p["id"] for p in data["overlay"]["plans"]] == [plan.id]
+    assert 'id="map-stakeholders"' in body(member.get(f"/records/{boss.id}/map"))
+
+
+def test_no_plan_no_overlay(member: Client, world: dict[str, Any]) -> None:
+    for rec in (world["acme"], world["jane"], world["bob"]):
+        html = body(member.get(f"/records/{rec.id}/map", {"stakeholders": "1"}))
+        assert 'id="map-stakeholders"' not in html and 'id="stakeholder-list"' not in html
+        assert json.loads(member.get(f"/records/{rec.id}/map.json").content)["overlay"] is None
+    # a plan that is not active has no overlay either
+    plan_services.add_plan(viewer=SYSTEM, account=world["acme"].id, name="Old", status="closed")
+    assert 'id="map-stakeholders"' not in body(member.get(f"/records/{world['acme'].id}/map"))
+
+
+def test_private_stakeholder_is_neither_drawn_nor_counted(
+    make_client: Any, world: dict[str, Any]
+) -> None:
+    owner, other = make_client("member"), make_client("member")
+    plan = _plan_world(world)
+    me = viewer_of(get_user("member1@our.test"))
+    secret = add_owned_record(
+        user=get_user("member1@our.test"), private=True, type_key="person", name="Secret Sue"
+    )
+    plan_services.add_stakeholder(viewer=me, plan=plan.id, person=secret.id, role="decision maker")
+    acme = world["acme"].id
+    mine = json.loads(owner.get(f"/records/{acme}/map.json").content)["overlay"]
+    assert {s["name"] for s in mine["stakeholders"]} == {"Jane Doe", "Ann Boss", "Secret Sue"}
+    assert "Secret Sue" in body(owner.get(f"/records/{acme}/map", {"stakeholders": "1"}))
+    raw = other.get(f"/records/{acme}/map.json").content.decode()
+    theirs = json.loads(raw)["overlay"]
+    assert {s["name"] for s in theirs["stakeholders"]} == {"Jane Doe", "Ann Boss"}
+    assert "Secret Sue" not in raw and secret.id not in raw
+    html = body(other.get(f"/records/{acme}/map", {"stakeholders": "1"}))
+    assert "Secret Sue" not in html and secret.id not in html
+    # the private person's own map does not exist for the other user
+    assert other.get(f"/records/{secret.id}/map").status_code == 404
+
+
+def test_overlay_queries_do_not_grow(
+    member: Client, world: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    plan = _plan_world(world)
+    acme = world["acme"]
+    url = f"/records/{acme.id}/map?stakeholders=1"
+
+    def count(path: str) -> int:
+        member.get(path)
+        with CaptureQueriesContext(connection) as ctx:
+            assert member.get(path).status_code == 200
+        return len(ctx.captured_queries)
+
+    small, small_json = count(url), count(f"/records/{acme.id}/map.json")
+    for i in range(12):
+        pal = make_person(f"Pal {i}", email=f"pal{i}@acme.test", org=acme)
+        plan_services.add_stakeholder(viewer=SYSTEM, plan=plan.id, person=pal.id, role="user")
+    assert count(url) <= small + 2
+    assert count(f"/records/{acme.id}/map.json") <= small_json + 2
+    with django_assert_max_num_queries(40):
+        member.get(url)
+    with django_assert_max_num_queries(40):
+        member.get(f"/records/{acme.id}/map.json")

@@ -15,6 +15,7 @@ from kith.core.errors import KithError, NotFound, ValidationError
 from kith.network.selectors import ego_map
 from kith.network.selectors import orgchart as read
 from kith.network.selectors import path as paths
+from kith.plans.selectors import map_stakeholders
 from kith.records.models import Record
 from kith.web.views.base import page, signed_in
 from kith.web.views.record_data import get_record, parse_as_of, text_input
@@ -92,7 +93,9 @@ def read_map(
         "types": all_types,
         "picked": sorted(wanted) if wanted is not None else all_types,
         "filtered": wanted is not None,
+        "stakeholders": request.GET.get("stakeholders") == "1",
     }
+    data["overlay"] = map_stakeholders(viewer_of(request.user), record, as_of=as_of)
     return data, asked, errors
 
 
@@ -129,7 +132,8 @@ def map_page(request: HttpRequest, rid: str) -> HttpResponse:
     found, path_values, path_errors = read_paths(
         request, record, dt.date.fromisoformat(asked["as_of"]) if asked["as_of"] else None
     )
-    query = {k: v for k, v in request.GET.lists() if k != "types"}  # the script filters types
+    # the script filters types and switches the stakeholder overlay itself
+    query = {k: v for k, v in request.GET.lists() if k not in ("types", "stakeholders")}
     ctx = {
         "record": record,
         "data": data,
@@ -181,6 +185,7 @@ def map_json(request: HttpRequest, rid: str) -> HttpResponse:
             "types": asked["types"],
             "truncated": data["truncated"],
             "paths": routes,
+            "overlay": data["overlay"],
         }
     )
 

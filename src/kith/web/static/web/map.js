@@ -1,12 +1,15 @@
 // The relationship map: draws the JSON of /records/<id>/map.json with cytoscape.js.
 // Pan and zoom are cytoscape's own; a click opens a record (keyboard: the node list);
-// the type checkboxes filter the drawn graph at once; found paths are highlighted.
+// the type checkboxes filter the drawn graph at once; found paths are highlighted; the
+// "Plan stakeholders" box marks the stakeholders of the account's plan (role, stance, warmth).
 (function () {
   "use strict";
   var box = document.getElementById("map");
   if (!box || typeof window.cytoscape !== "function") return;
   var status = document.getElementById("map-status");
   var colours = { person: "#2f5bd3", organization: "#1d7a46" };
+  // the bands of the plan's stakeholder grid (kith.css --strong .. --cold)
+  var bands = { strong: "#1d7a46", good: "#3f8f3a", fair: "#a98600", weak: "#c0620b", cold: "#7a8594" };
 
   function say(text) { if (status) status.textContent = text; }
 
@@ -63,6 +66,9 @@
           "curve-style": "haystack", opacity: 0.8 } },
         { selector: ".faded", style: { opacity: 0.15 } },
         { selector: ".hidden", style: { display: "none" } },
+        { selector: "node.stakeholder", style: { "background-color": "data(bandColour)",
+          "border-width": 3, "border-color": "#18213a", "border-style": "double",
+          label: "data(stakeLabel)", width: 20, height: 20, "font-weight": "bold" } },
         { selector: "node.on-path", style: { "background-color": "#b3261e", width: 20, height: 20,
           "font-weight": "bold", "z-index": 10 } },
         { selector: "edge.on-path", style: { "line-color": "#b3261e", width: 4, opacity: 1,
@@ -128,6 +134,29 @@
     say(shown + " records shown; click a record to open it.");
   }
 
+  // Mark (or unmark) the plan's stakeholders on the map and show (or hide) their list.
+  function overlay(cy, data, on) {
+    var list = document.getElementById("stakeholder-list");
+    if (list) list.hidden = !on;
+    var marked = 0;
+    ((data.overlay || {}).stakeholders || []).forEach(function (s) {
+      var node = cy.getElementById(s.id);
+      if (!node.length) return;
+      if (on) {
+        node.data("bandColour", bands[s.band] || bands.cold);
+        node.data("stakeLabel", node.data("label") + " (" + s.role_label + ", " + s.stance + ", " + s.band + ")");
+        node.addClass("stakeholder");
+        marked += 1;
+      } else {
+        node.removeClass("stakeholder");
+      }
+    });
+    box.dataset.stakeholders = String(marked);
+    var url = new URL(window.location.href);
+    if (on) url.searchParams.set("stakeholders", "1"); else url.searchParams.delete("stakeholders");
+    window.history.replaceState(null, "", url.toString());
+  }
+
   fetch(box.dataset.src, { headers: { Accept: "application/json" }, credentials: "same-origin" })
     .then(function (r) {
       return r.json().then(function (body) { return { ok: r.ok, body: body }; });
@@ -140,10 +169,13 @@
       }
       var cy = draw(res.body);
       filter(cy, res.body.center.id);
+      var stake = document.getElementById("map-stakeholders");
+      if (stake && res.body.overlay) overlay(cy, res.body, stake.checked);
       var form = document.getElementById("map-filters");
       if (form) {
         form.addEventListener("change", function (ev) {
           if (ev.target && ev.target.name === "types") filter(cy, res.body.center.id);
+          if (ev.target && ev.target.name === "stakeholders") overlay(cy, res.body, ev.target.checked);
         });
       }
     })
