@@ -1,4 +1,4 @@
-"""JSON API for the metric catalogue: list, and one metric for one record."""
+"""JSON API for the metric catalogue: list, and one metric for one record or saved view."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pydantic import Field
 from kith.accounts.selectors import viewer_of
 from kith.interactions.outcomes import define_outcome, outcome_types
 from kith.metrics import selectors
-from kith.metrics.schemas import MetricOut, MetricResultOut, OutcomeOut
+from kith.metrics.schemas import MetricOut, MetricResultOut, MetricViewResultOut, OutcomeOut
 from kith.server.auth import acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
@@ -60,6 +60,14 @@ def metrics(request: HttpRequest) -> Any:
     """The metric catalogue."""
     require(request, "viewer")
     return selectors.list_metrics()
+
+
+@router.get("/metrics/{key}/views/{name}", response={200: MetricViewResultOut, **READ_ERRORS})
+def metric_of_view(request: HttpRequest, key: str, name: str, q: Query[MetricQuery]) -> Any:
+    """One metric for the records one of the viewer's saved views selects (the sum or the
+    mean of each record's value, said in the reasons), as of a day over a window."""
+    viewer = viewer_of(require(request, "viewer"))
+    return selectors.show_view(viewer, key, name, as_of=q.as_of, window=q.window, params=q.filter)
 
 
 @router.get("/metrics/{key}/{ref}", response={200: MetricResultOut, **READ_ERRORS})

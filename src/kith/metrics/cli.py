@@ -1,4 +1,5 @@
-"""CLI: kith metric list, kith metric show KEY REF [--as-of D] [--window 90d] [--filter JSON]."""
+"""CLI: kith metric list, kith metric show KEY (REF | --view NAME [--user EMAIL]) [--as-of D]
+[--window 90d] [--filter JSON]."""
 
 from __future__ import annotations
 
@@ -31,10 +32,16 @@ def cmd_list(as_json: JsonOpt = False) -> None:
     )
 
 
+def scope_name(scope: dict[str, Any]) -> str:
+    if scope["type"] == "view":
+        return f"the view {scope['name']!r} ({scope['records']} {scope['of']} records)"
+    return str(scope["name"])
+
+
 def render_result(v: dict[str, Any]) -> None:
     value = "none" if v["value"] is None else f"{v['value']:g}"
     say(
-        f"{v['label']} for {v['scope']['name']}: {value} {v['unit']} "
+        f"{v['label']} for {scope_name(v['scope'])}: {value} {v['unit']} "
         f"(as of {v['as_of']}, window {v['window_days']} days, n={v['n']})"
     )
     for r in v["reasons"]:
@@ -47,7 +54,14 @@ def render_result(v: dict[str, Any]) -> None:
 @metric_app.command("show")
 def cmd_show(
     key: Annotated[str, typer.Argument(help="The metric's key (kith metric list).")],
-    ref: Annotated[str, typer.Argument(help="The record: id, email or exact name.")],
+    ref: Annotated[str | None, typer.Argument(help="The record: id, email or exact name.")] = None,
+    view: Annotated[
+        str | None, typer.Option("--view", help="A saved view's name, instead of a record.")
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="With --view: whose view, read as they may see it."),
+    ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="As of this day.")] = None,
     window: Annotated[str | None, typer.Option("--window", help="e.g. 90d, 12w, 3m.")] = None,
     filter_: Annotated[
@@ -55,12 +69,24 @@ def cmd_show(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """One metric for one record, with its reasons and evidence."""
+    """One metric for one record, or for the records of a saved view (--view), with its
+    reasons and evidence."""
     open_workspace()
+    from kith.accounts.selectors import get_user, viewer_of
+    from kith.core.errors import ValidationError
     from kith.core.viewer import SYSTEM
-    from kith.metrics.selectors import show
+    from kith.metrics.selectors import show, show_view
 
-    emit(show(SYSTEM, key, ref, as_of=as_of, window=window, params=filter_), as_json, render_result)
+    if (ref is None) == (view is None):
+        raise ValidationError("ref: give a record or --view NAME (one of them)", field="ref")
+    if view is None:
+        if user is not None:
+            raise ValidationError("--user: only with --view", field="user")
+        data = show(SYSTEM, key, str(ref), as_of=as_of, window=window, params=filter_)
+    else:
+        who = SYSTEM if user is None else viewer_of(get_user(user, field="user"))
+        data = show_view(who, key, view, as_of=as_of, window=window, params=filter_)
+    emit(data, as_json, render_result)
 
 
 outcome_app = typer.Typer(

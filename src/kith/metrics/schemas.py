@@ -21,6 +21,14 @@ class MetricScopeOut(Out):
     type: str
 
 
+class MetricViewScopeOut(Out):
+    id: str  # the saved view's id
+    name: str
+    type: str  # "view"
+    of: str  # the view's record type
+    records: int  # how many records it selected (visible, existing on the as-of day)
+
+
 class MetricResultOut(Out):
     metric: str
     label: str
@@ -34,6 +42,10 @@ class MetricResultOut(Out):
     n: int
     reasons: list[str]
     evidence: list[str]
+
+
+class MetricViewResultOut(MetricResultOut):
+    scope: MetricViewScopeOut  # type: ignore[assignment]
 
 
 class OutcomeOut(Out):
