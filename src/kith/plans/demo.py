@@ -6,12 +6,15 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from kith.core import clock
 from kith.core.viewer import SYSTEM
 from kith.intelligence import aggregates as agg
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import compute
+from kith.interactions.models import Interaction
+from kith.interactions.services import edit_interaction
 from kith.metrics.selectors import measure
 from kith.plans import services as svc
 from kith.plans.models import Measure
@@ -19,15 +22,57 @@ from kith.records.models import Record
 from kith.relationships.selectors import team_ids
 
 ROLES = ["economic_buyer", "champion", "decision_maker", "influencer", "user"]
+# the outcomes given to the anchor account's meetings, in turn (oldest first): mostly
+# positive, some neutral and negative, and the value events late in the relationship
+OUTCOMES = [
+    "next_step_agreed",
+    "demo_booked",
+    "no_decision",
+    "next_step_agreed",
+    "proposal_requested",
+    "objection_raised",
+]
+LATE_VALUE_EVENTS = ["go_live", "reference_given", "roi_reported"]
+MAX_OUTCOMES = 36
+
+
+def seed_demo_outcomes(account_id: str) -> int:
+    """Typed outcomes on some of the anchor account's past meetings (the demo's generator
+    gives none, and its rows stay as they are), through the interactions' service so
+    history, scores and timelines follow; returns how many meetings were given one."""
+    end = dt.datetime.combine(clock.today(), dt.time(), tzinfo=dt.UTC)
+    staff = agg.employment(clock.today(), account_id)
+    ids = list(
+        Interaction.objects.filter(
+            Q(participants__record_id__in=[p for p, _, _ in staff])
+            | Q(links__record_id=account_id),
+            kind="meeting",
+            outcome="",
+            deleted_at=None,
+            at__lt=end,
+        )
+        .values_list("id", flat=True)
+        .distinct()
+        .order_by("at", "id")
+    )
+    step = max(len(ids) // MAX_OUTCOMES, 1)
+    chosen = ids[::step][:MAX_OUTCOMES]
+    late = len(chosen) - len(LATE_VALUE_EVENTS)
+    for n, iid in enumerate(chosen):
+        outcome = LATE_VALUE_EVENTS[n - late] if n >= late > 0 else OUTCOMES[n % len(OUTCOMES)]
+        edit_interaction(interaction_id=iid, values={"outcome": outcome})
+    return len(chosen)
 
 
 @transaction.atomic
 def seed_demo_plan(account_id: str) -> dict[str, Any]:
     """A plan begun 90 days ago: two computed goals with weekly readings since, the
-    account's best-known people as stakeholders, an initiative and a first review."""
+    account's best-known people as stakeholders, an initiative and a first review; and
+    typed outcomes on some of the account's meetings (``seed_demo_outcomes``)."""
     today = clock.today()
     start = today - dt.timedelta(days=90)
     account = Record.objects.get(pk=account_id)
+    outcomes = seed_demo_outcomes(account.id)
     team = team_ids(today)
     snap = compute(model_config(), today, ("org", account.id))
     staff = [p for p, _, _ in agg.employment(today, account.id) if p not in team]
@@ -104,4 +149,4 @@ def seed_demo_plan(account_id: str) -> dict[str, Any]:
     svc.add_review(
         viewer=SYSTEM, plan=plan.id, notes="First review", on=start + dt.timedelta(days=30)
     )
-    return {"plan": plan.id, "measure": engaged.id}
+    return {"plan": plan.id, "measure": engaged.id, "outcomes": outcomes}

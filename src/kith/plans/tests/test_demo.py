@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from kith.core.viewer import SYSTEM
+from kith.metrics.selectors import show
 from kith.plans.selectors import plan_view, readings
 from kith.plans.suggestions import next_conversations
 
@@ -24,7 +25,8 @@ def test_the_demo_has_a_plan(cli: Any, time_travel: Any) -> None:
         "--json",
     )
     assert code == 0, err
-    plan_id = json.loads(out)["plan"]
+    loaded = json.loads(out)
+    plan_id, anchor = loaded["plan"], loaded["anchor_org"]
     view = plan_view(SYSTEM, plan_id)
     assert len(view["goals"]) == 2 and view["stakeholders"] and view["initiatives"]
     measures = [m for g in view["goals"] for m in g["measures"]]
@@ -34,3 +36,8 @@ def test_the_demo_has_a_plan(cli: Any, time_travel: Any) -> None:
     got = readings(SYSTEM, measures[0]["id"], recompute=True)
     assert all(r["value"] == r["recomputed"] for r in got["readings"])
     assert next_conversations(SYSTEM)["people"]
+    # the demo's meetings at the anchor carry typed outcomes, so the outcome metrics read
+    positive = show(SYSTEM, "outcomes", anchor, window="3y")
+    assert positive["value"] > 0 and "next step agreed" in positive["reasons"][1]
+    assert show(SYSTEM, "outcomes", anchor, window="3y", params={"polarity": "negative"})["value"]
+    assert show(SYSTEM, "value.events", anchor, window="3y")["value"] > 0
