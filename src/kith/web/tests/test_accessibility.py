@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
+from kith.core.viewer import SYSTEM
+from kith.plans.services import add_plan, add_stakeholder
 from kith.testing import log, make_home, make_org, make_person, relate
 
 CONTROLS = {"input", "select", "textarea"}
@@ -67,6 +69,8 @@ def pages() -> list[str]:
     jane = make_person("Jane Doe", email="jane@acme.test", org=acme, role="CTO")
     relate(jane, "knows", me)
     log("call", me, jane, subject="Intro")
+    plan = add_plan(viewer=SYSTEM, account=acme.id, name="Acme plan")
+    add_stakeholder(viewer=SYSTEM, plan=plan.id, person=jane.id, role="champion")
     return [
         "/",
         "/search?q=Jane",
@@ -75,6 +79,7 @@ def pages() -> list[str]:
         f"/records/{jane.id}",
         f"/records/{acme.id}",
         f"/records/{jane.id}/map",
+        f"/records/{acme.id}/map?stakeholders=1",
         f"/records/{jane.id}/history",
         "/import",
         "/duplicates",

@@ -103,3 +103,48 @@ def test_explore_the_map_click_a_node_find_a_path(page: Any, live: LiveKith) -> 
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_url(f"**/records/{member['id']}")
     assert page.locator("h1").inner_text() == member["name"]
+
+
+def test_map_stakeholder_overlay(page: Any, live: LiveKith) -> None:
+    tag = uuid.uuid4().hex[:6]
+    org = _cli_json(live, "org", "add", f"Overlay Org {tag}")
+    who = _cli_json(
+        live,
+        "person",
+        "add",
+        f"Stake Sam {tag}",
+        "--email",
+        f"ss{tag}@j.example",
+        "--org",
+        org["id"],
+    )
+    plan = _cli_json(live, "plan", "add", org["id"], "--name", f"Overlay plan {tag}")
+    _cli_json(
+        live,
+        "stakeholder",
+        "add",
+        plan["id"],
+        who["id"],
+        "--role",
+        "champion",
+        "--stance",
+        "supporter",
+    )
+    sign_in(page, MEMBER)
+    page.goto(f"/records/{org['id']}/map")
+    page.wait_for_selector("#map[data-ready=true]")
+    # off by default: nothing marked, the list hidden
+    assert page.evaluate("window.kithMap.$('node.stakeholder').length") == 0
+    assert not page.locator("#stakeholder-list").is_visible()
+    page.get_by_role("checkbox", name="Plan stakeholders").check()
+    page.wait_for_selector("#map[data-stakeholders='1']")
+    assert page.evaluate("window.kithMap.$('node.stakeholder').length") == 1
+    label = page.evaluate(f"window.kithMap.getElementById('{who['id']}').data('stakeLabel')")
+    assert label == f"Stake Sam {tag} (champion, supporter, cold)"
+    assert "stakeholders=1" in page.url  # the state is in the URL
+    listed = page.locator("#stakeholder-list")
+    assert listed.get_by_role("link", name=f"Stake Sam {tag}").is_visible()
+    assert "champion, supporter" in listed.inner_text()
+    page.reload()
+    page.wait_for_selector("#map[data-stakeholders='1']")
+    assert page.get_by_role("checkbox", name="Plan stakeholders").is_checked()
