@@ -32,7 +32,13 @@ class PairStat(models.Model):
                 fields=["member_id", "person_id", "kind", "day"], name="pairstat_unique"
             )
         ]
-        indexes = [models.Index(fields=["person_id", "day"], name="pairstat_person_day")]
+        # covering what the keep-in-touch scan reads of a person's days (two-way and any
+        # contact, by which member), so it never visits the table rows
+        indexes = [
+            models.Index(
+                fields=["person_id", "day", "n_two", "n", "member_id"], name="pairstat_person_days"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id}~{self.person_id} {self.kind} {self.day} x{self.n}"

@@ -23,7 +23,7 @@ from kith.records.selectors import home_org
 from kith.relationships.models import Relationship
 
 BUILT = "pairstats_built"
-PERSON_INDEX = "pairstat_person_day"
+PERSON_INDEX = "pairstat_person_day"  # the model's index by (person, day), under any later name
 VERSION = "data_version"
 HISTORY = "history_version"
 
@@ -79,10 +79,19 @@ _COLUMNS = (
 )
 
 
+def _person_index(cur: Any) -> tuple[str, list[str]] | None:
+    """The pair table's index by person and day: its name and columns, as the database has it."""
+    for name, c in connection.introspection.get_constraints(cur, q.PAIR).items():
+        if c.get("index") and not c.get("unique") and name.startswith(PERSON_INDEX):
+            return name, list(c["columns"])
+    return None
+
+
 @transaction.atomic
 def rebuild_pairstats(*, member_id: str | None = None) -> int:
     """Recompute the pair table (or one team member's rows) from the interactions."""
     where, extra = ("AND m.record_id = %s", [member_id]) if member_id else ("", [])
+    index = None
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":  # reads the whole file: map part of it, fewer reads
             # bounded: mapped pages count as the process's memory (imports must stay < 500 MB)
@@ -91,14 +100,17 @@ def rebuild_pairstats(*, member_id: str | None = None) -> int:
             cur.execute(f"DELETE FROM {q.PAIR} WHERE member_id = %s", [member_id])
         else:
             cur.execute(f"DELETE FROM {q.PAIR}")
-            # a million random-order index inserts cost more than one sorted index build
-            cur.execute(f"DROP INDEX {PERSON_INDEX}")
+            # a million random-order index inserts cost more than one sorted index build;
+            # the index as it is now (a migration's data step runs before later ones change it)
+            index = _person_index(cur)
+            if index:
+                cur.execute(f"DROP INDEX {index[0]}")
         cur.execute(
             f"INSERT INTO {q.PAIR} ({_COLUMNS}) {_select_sql(where, full=not member_id)}",
             _select_params(extra),
         )
-        if not member_id:  # the same index the migration made (name and columns)
-            cur.execute(f"CREATE INDEX {PERSON_INDEX} ON {q.PAIR} (person_id, day)")
+        if index:  # the same index again (name and columns)
+            cur.execute(f"CREATE INDEX {index[0]} ON {q.PAIR} ({', '.join(index[1])})")
         cur.execute(f"SELECT COUNT(*) FROM {q.PAIR}")
         count = int(cur.fetchone()[0])
         if connection.vendor == "sqlite":
