@@ -13,11 +13,11 @@ import pytest
 from kith.accounts.selectors import get_user, viewer_of
 from kith.accounts.services import add_owned_record, add_user
 from kith.core.errors import NotFound, ValidationError
-from kith.core.viewer import Viewer
+from kith.core.viewer import SYSTEM, Viewer
 from kith.lists.models import SavedView
 from kith.lists.selectors import member_ids
 from kith.lists.services import save_view
-from kith.metrics.selectors import measure, show_view
+from kith.metrics.selectors import measure, measure_many, show_view
 from kith.records.models import Record
 from kith.records.selectors import home_org
 from kith.relationships.selectors import team_ids
@@ -222,3 +222,24 @@ def test_a_view_as_of_a_past_day_equals_what_it_said_that_day(time_travel: Any) 
             reasons,
             evidence,
         ), (day, key)
+
+
+def test_outcome_metrics_many_at_once_equal_one_at_a_time(world: dict[str, Any]) -> None:
+    """The outcome metrics' batched form (a view's read) gives what each record's own gives."""
+    log("meeting", world["mia"], links=(world["zeta"],), at="2026-06-11T10:00Z", outcome="go_live")
+    records = [world["acme"], world["zeta"], world["lee"], world["ann"], make_org("Empty Co")]
+    for key, params in [
+        ("outcomes", {}),
+        ("outcomes", {"polarity": "neutral"}),
+        ("outcomes", {"outcome": "demo_booked,go_live"}),
+        ("value.events", {}),
+    ]:
+        many = measure_many(SYSTEM, key, records, as_of=DAY, params=params)
+        one = [measure(SYSTEM, key, r, as_of=DAY, params=params) for r in records]
+        assert many == one, key
+    got = measure_many(SYSTEM, "outcomes", records, as_of=DAY)
+    assert [r.value for r in got] == [1.0, 2.0, 1.0, 0.0, 0.0]
+    assert (
+        got[1].reasons[0]
+        == "2 interactions with a positive outcome at Zeta in the 90 days to 2026-06-15"
+    )
