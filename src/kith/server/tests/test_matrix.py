@@ -41,6 +41,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("GET", "/metrics", None, "read", False),
     ("GET", "/metrics/health/{shared}", None, "read", False),
     ("GET", "/metrics/health/{private}", None, "read", True),
+    ("GET", "/metrics/interactions.two_way/views/Owner's", None, "read", True),
     ("GET", "/plans", None, "read", False),
     ("POST", "/plans", {"account": "{shared}", "name": "A plan"}, "write", False),
     ("POST", "/plans", {"account": "{private}", "name": "A plan"}, "write", True),
