@@ -22,8 +22,8 @@ from kith.records.models import Record
 from kith.relationships.selectors import team_ids
 
 ROLES = ["economic_buyer", "champion", "decision_maker", "influencer", "user"]
-# the outcomes given to the anchor account's meetings, in turn (oldest first): mostly
-# positive, some neutral and negative, and the value events late in the relationship
+# the outcomes given to the anchor account's meetings, in turn from the newest: mostly
+# positive, some neutral and negative, and a value event every sixth among the latest
 OUTCOMES = [
     "next_step_agreed",
     "demo_booked",
@@ -32,12 +32,13 @@ OUTCOMES = [
     "proposal_requested",
     "objection_raised",
 ]
-LATE_VALUE_EVENTS = ["go_live", "reference_given", "roi_reported"]
+VALUE_EVENTS = ["go_live", "reference_given", "roi_reported"]
 MAX_OUTCOMES = 36
 
 
 def seed_demo_outcomes(account_id: str) -> int:
-    """Typed outcomes on some of the anchor account's past meetings (the demo's generator
+    """Typed outcomes on every other one of the anchor account's latest past meetings, so
+    the outcome metrics read over the default 90 days too (the demo's generator
     gives none, and its rows stay as they are), through the interactions' service so
     history, scores and timelines follow; returns how many meetings were given one."""
     end = dt.datetime.combine(clock.today(), dt.time(), tzinfo=dt.UTC)
@@ -53,13 +54,13 @@ def seed_demo_outcomes(account_id: str) -> int:
         )
         .values_list("id", flat=True)
         .distinct()
-        .order_by("at", "id")
+        .order_by("-at", "-id")
     )
-    step = max(len(ids) // MAX_OUTCOMES, 1)
-    chosen = ids[::step][:MAX_OUTCOMES]
-    late = len(chosen) - len(LATE_VALUE_EVENTS)
+    chosen = ids[::2][:MAX_OUTCOMES][::-1]  # every other one of the latest, oldest first
     for n, iid in enumerate(chosen):
-        outcome = LATE_VALUE_EVENTS[n - late] if n >= late > 0 else OUTCOMES[n % len(OUTCOMES)]
+        k = len(chosen) - 1 - n  # 0 for the newest
+        value = k % 6 == 5 and k // 6 < len(VALUE_EVENTS)
+        outcome = VALUE_EVENTS[k // 6] if value else OUTCOMES[k % len(OUTCOMES)]
         edit_interaction(interaction_id=iid, values={"outcome": outcome})
     return len(chosen)
 

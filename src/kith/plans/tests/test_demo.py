@@ -37,7 +37,7 @@ def test_the_demo_has_a_plan(cli: Any, time_travel: Any) -> None:
     assert all(r["value"] == r["recomputed"] for r in got["readings"])
     assert next_conversations(SYSTEM)["people"]
     # the demo's meetings at the anchor carry typed outcomes, so the outcome metrics read
-    positive = show(SYSTEM, "outcomes", anchor, window="3y")
+    positive = show(SYSTEM, "outcomes", anchor)  # the default 90 days
     assert positive["value"] > 0 and "next step agreed" in positive["reasons"][1]
     assert show(SYSTEM, "outcomes", anchor, window="3y", params={"polarity": "negative"})["value"]
     assert show(SYSTEM, "value.events", anchor, window="3y")["value"] > 0
