@@ -37,7 +37,9 @@ def cmd_worker(
             f"--concurrency: {concurrency} is not between 1 and 64", field="concurrency"
         )
     if not 0.05 <= interval <= 3600:
-        raise ValidationError(f"--interval: {interval} is not between 0.05 and 3600 seconds")
+        raise ValidationError(
+            f"--interval: {interval} is not between 0.05 and 3600 seconds", field="interval"
+        )
     open_workspace()
     from django.db import connection
 
