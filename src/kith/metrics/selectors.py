@@ -129,6 +129,21 @@ def result_view(
     }
 
 
+def _asked(
+    key: str,
+    as_of: str | dt.date | None,
+    window: str | int | None,
+    params: str | dict[str, Any] | None,
+) -> tuple[Metric, dt.date, int, dict[str, Any]]:
+    """The metric, day, window and parameters a caller asked for, checked."""
+    return (
+        get_metric(key),
+        parse_date(as_of, field="as_of") or clock.today(),
+        parse_window(window),
+        parse_params(params),
+    )
+
+
 def show(
     viewer: Viewer,
     key: str,
@@ -139,10 +154,7 @@ def show(
     params: str | dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One metric for one record as of a day over a window, with reasons and evidence."""
-    m = get_metric(key)
-    day = parse_date(as_of, field="as_of") or clock.today()
-    days = parse_window(window)
-    args = parse_params(params)
+    m, day, days, args = _asked(key, as_of, window, params)
     record = resolve(viewer, ref, field="ref")
     res = measure(viewer, m.key, record, as_of=day, window=days, params=args)
     scope = {"id": record.id, "name": record.name, "type": record.type_id}
@@ -272,10 +284,7 @@ def show_view(
     params: str | dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One metric for the records of a saved view as of a day over a window."""
-    m = get_metric(key)
-    day = parse_date(as_of, field="as_of") or clock.today()
-    days = parse_window(window)
-    args = parse_params(params)
+    m, day, days, args = _asked(key, as_of, window, params)
     view = find_view(viewer, name)
     res, count = measure_view(viewer, m.key, view, as_of=day, window=days, params=args)
     scope = {
