@@ -109,6 +109,8 @@ def test_no_read_of_the_api_names_or_counts_a_hidden_record(
         "timeline": f"/records/{a}/timeline",
         "zed_timeline": f"/records/{acme['zed'].id}/timeline",
         "interactions": "/interactions",
+        "search": "/search?q=Sam",
+        "search_typo": "/search?q=Secrt",
     }
     for name, url in reads.items():
         path, _, query = url.partition("?")
@@ -122,6 +124,7 @@ def test_no_read_of_the_api_names_or_counts_a_hidden_record(
     _, health = member.call("GET", f"/records/{a}/health")
     assert chart["people"] == 1 and health["people"] == 1
     assert owner.call("GET", f"/records/{a}/orgchart")[1]["people"] == 2
+    assert sam.id in str(owner.call("GET", "/search", q="Sam")[1])  # the owner finds Sam
     _, seen = owner.call("GET", f"/records/{a}/health")
     assert seen["people"] == 2
     assert "champion Secret Sam is not engaged (health 0)" in seen["reasons"]
