@@ -13,6 +13,7 @@ from kith.accounts.selectors import viewer_of
 from kith.plans import selectors, services
 from kith.plans.schemas import (
     CreatedOut,
+    InitiativeOut,
     NextOut,
     PlanOut,
     PlanSummaryOut,
@@ -117,6 +118,14 @@ class InitiativeIn(Schema):
     their_owner: str | None = Field(None, max_length=320)
     due: dt.date | None = None
     state: str = Field("planned", max_length=12)
+
+
+class InitiativeStateIn(Schema):
+    state: str = Field(..., max_length=12, description="planned, in_progress, done, cancelled")
+    closure: str | None = Field(
+        None, max_length=20, description="done: achieved (default), partially_achieved, missed"
+    )
+    note: str = Field("", max_length=2000)
 
 
 class ReviewIn(Schema):
@@ -291,6 +300,27 @@ def add_initiative(request: HttpRequest, ref: str, payload: InitiativeIn) -> Any
             state=payload.state,
         )
     return _made(rec)
+
+
+@router.post("/initiatives/{ref}/state", response={200: InitiativeOut, **WRITE_ERRORS})
+def move_initiative(request: HttpRequest, ref: str, payload: InitiativeStateIn) -> Any:
+    """Move a key initiative to a state; done and cancelled close it with a closure code."""
+    with acting(request) as user:
+        rec = services.move_initiative(
+            viewer=viewer_of(user),
+            initiative=ref,
+            state=payload.state,
+            closure=payload.closure,
+            note=payload.note,
+        )
+    f = rec.fields
+    return {
+        "id": rec.id,
+        "title": rec.name,
+        "state": f.get("state", "planned"),
+        "closure": f.get("closure"),
+        "closure_note": f.get("closure_note"),
+    }
 
 
 @router.get("/measures/{measure_id}/readings", response={200: ReadingsOut, **READ_ERRORS})

@@ -1,5 +1,6 @@
 """CLI: kith plan add/show/stakeholders/review, kith plans, kith goal add/close,
-kith measure add/record/readings, kith stakeholder add, kith initiative add, kith next."""
+kith measure add/record/readings, kith stakeholder add, kith initiative add/move/start/done/
+cancel/reopen, kith next."""
 
 from __future__ import annotations
 
@@ -427,6 +428,91 @@ def cmd_initiative_add(
         state=state,
     )
     _created("initiative", rec, as_json)
+
+
+InitRef = Annotated[
+    str, typer.Argument(metavar="INITIATIVE", help="The initiative: id or exact title.")
+]
+NoteOpt = Annotated[str, typer.Option("--note", help="The retrospective note.")]
+
+
+def _moved(rec: Any, as_json: bool) -> None:
+    f = rec.fields
+    data = {
+        "id": rec.id,
+        "title": rec.name,
+        "state": f.get("state", "planned"),
+        "closure": f.get("closure"),
+        "closure_note": f.get("closure_note"),
+    }
+    emit(
+        data,
+        as_json,
+        lambda v: say(
+            f"initiative {v['id']}: {v['title']} is {v['state'].replace('_', ' ')}"
+            + (f" ({v['closure'].replace('_', ' ')})" if v["closure"] else "")
+        ),
+    )
+
+
+def _move(initiative: str, state: str, closure: str | None, note: str, as_json: bool) -> None:
+    open_workspace()
+    from kith.plans.services import move_initiative
+
+    rec = move_initiative(
+        viewer=_system(), initiative=initiative, state=state, closure=closure, note=note
+    )
+    _moved(rec, as_json)
+
+
+@initiative_app.command("move")
+def cmd_initiative_move(
+    initiative: InitRef,
+    state: Annotated[
+        str, typer.Argument(metavar="STATE", help="planned, in_progress, done, cancelled.")
+    ],
+    closure: Annotated[
+        str | None,
+        typer.Option("--closure", help="done: achieved, partially_achieved or missed."),
+    ] = None,
+    note: NoteOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Move a key initiative to another state (the board's columns)."""
+    _move(initiative, state, closure, note, as_json)
+
+
+@initiative_app.command("start")
+def cmd_initiative_start(initiative: InitRef, as_json: JsonOpt = False) -> None:
+    """Mark a key initiative in progress."""
+    _move(initiative, "in_progress", None, "", as_json)
+
+
+@initiative_app.command("done")
+def cmd_initiative_done(
+    initiative: InitRef,
+    closure: Annotated[
+        str, typer.Option("--closure", help="achieved, partially_achieved or missed.")
+    ] = "achieved",
+    note: NoteOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Close a key initiative as done, with a closure code and a note."""
+    _move(initiative, "done", closure, note, as_json)
+
+
+@initiative_app.command("cancel")
+def cmd_initiative_cancel(
+    initiative: InitRef, note: NoteOpt = "", as_json: JsonOpt = False
+) -> None:
+    """Close a key initiative as cancelled, with a note."""
+    _move(initiative, "cancelled", "cancelled", note, as_json)
+
+
+@initiative_app.command("reopen")
+def cmd_initiative_reopen(initiative: InitRef, as_json: JsonOpt = False) -> None:
+    """Reopen a closed key initiative (back to planned)."""
+    _move(initiative, "planned", None, "", as_json)
 
 
 def render_next(v: dict[str, Any]) -> None:

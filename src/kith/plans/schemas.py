@@ -12,6 +12,14 @@ class CreatedOut(Out):
     name: str
 
 
+class InitiativeOut(Out):
+    id: str
+    title: str
+    state: str
+    closure: str | None
+    closure_note: str | None
+
+
 class ReadingOut(Out):
     on: str
     value: float | None

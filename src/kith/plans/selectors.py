@@ -292,6 +292,7 @@ def _initiative_view(rec: Record, goal: Record, people: dict[str, Record]) -> di
         "due": f.get("due"),
         "state": f.get("state", "planned"),
         "closure": f.get("closure"),
+        "closure_note": f.get("closure_note"),
     }
 
 

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from kith.core import clock
 from kith.core.context import current_actor
-from kith.core.errors import Conflict, KithError, ValidationError
+from kith.core.errors import Conflict, KithError, NotFound, ValidationError
 from kith.core.ids import new_id
 from kith.core.parse import parse_date
 from kith.core.services import audit
@@ -577,6 +577,79 @@ def add_initiative(
     return rec
 
 
+def get_initiative(viewer: Viewer, ref: str, *, field: str = "initiative") -> Record:
+    """A key initiative ``viewer`` may see, of a goal of a plan they may see."""
+    try:
+        rec = resolve(viewer, ref, type_key="initiative", field=field)
+    except KithError:
+        raise NotFound(f"{field}: no initiative matches {ref!r}", field=field) from None
+    rel = (
+        Relationship.objects.filter(from_record=rec, type_id="advances")
+        .select_related("to_record")
+        .order_by("id")
+        .first()
+    )
+    if rel is None or rel.to_record.deleted_at is not None:
+        raise NotFound(f"{field}: no initiative matches {ref!r}", field=field)
+    try:
+        get_goal(viewer, rel.to_record_id)
+    except NotFound:
+        raise NotFound(f"{field}: no initiative matches {ref!r}", field=field) from None
+    return rec
+
+
+@transaction.atomic
+def move_initiative(
+    *,
+    viewer: Viewer,
+    initiative: str,
+    state: str,
+    closure: str | None = None,
+    note: str = "",
+) -> Record:
+    """Move a key initiative to a state (planned, in_progress, done, cancelled). Done and
+    cancelled close it with a closure code (done: achieved unless said; cancelled:
+    cancelled) and a note; moving it back to planned or in progress reopens it."""
+    rec = get_initiative(viewer, initiative)
+    to = _choice(state, conf.INITIATIVE_STATES, field="state", default="")
+    values: dict[str, Any] = {"state": to}
+    code: str | None = None
+    if to in ("done", "cancelled"):
+        default = "achieved" if to == "done" else "cancelled"
+        code = _choice(closure, conf.CLOSURES, field="closure", default=default)
+        if to == "cancelled" and code != "cancelled":
+            raise ValidationError(
+                f"closure: {closure!r} does not close a cancelled initiative (cancelled)",
+                field="closure",
+            )
+        if to == "done" and code == "cancelled":
+            raise ValidationError(
+                "closure: 'cancelled' closes a cancelled initiative, not a done one; "
+                "kith initiative cancel",
+                field="closure",
+            )
+        values["closure"] = code
+        values["closure_note"] = (note or "").strip()[:2000]
+    elif closure:
+        raise ValidationError(
+            f"closure: {closure!r} only closes a done or cancelled initiative, not {to}",
+            field="closure",
+        )
+    else:
+        values["closure"] = None
+        values["closure_note"] = None
+    before = rec.fields.get("state", "planned")
+    if before == to and rec.fields.get("closure") == values.get("closure"):
+        return rec  # already there: nothing changes, nothing is audited
+    out = update_record(ref=rec.id, values=values, by=viewer)
+    audit(
+        "plan.initiative_moved",
+        target=rec.id,
+        detail={"from": before, "to": to, "closure": code},
+    )
+    return out
+
+
 @transaction.atomic
 def add_review(
     *,
@@ -592,6 +665,11 @@ def add_review(
     day = _day(on, field="on") or clock.today()
     if day > clock.today():
         raise ValidationError(f"on: {day.isoformat()} is in the future", field="on")
+    start = parse_date(str(rec.fields.get("start") or ""), field="start")
+    if start is not None and day < start:
+        raise ValidationError(
+            f"on: {day.isoformat()} is before the plan's start {start.isoformat()}", field="on"
+        )
     people = [resolve(viewer, a, field="attendees").id for a in attendees]
     review = Review.objects.create(
         id=new_id("rev"),

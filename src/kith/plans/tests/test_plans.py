@@ -13,6 +13,7 @@ from kith.accounts.services import add_owned_record, add_user
 from kith.core.errors import Conflict, NotFound, ValidationError
 from kith.core.viewer import SYSTEM
 from kith.plans import services as svc
+from kith.plans.models import Review
 from kith.plans.selectors import plan_view, plans_list, readings
 from kith.records.models import Record
 from kith.testing import log
@@ -167,6 +168,11 @@ def test_initiatives_reviews_and_overdue(world: dict[str, Any], time_travel: Any
         by="2027-01-01",
         window="90d",
     )
+    with pytest.raises(
+        ValidationError, match="on: 2026-03-31 is before the plan's start 2026-04-01"
+    ):
+        svc.add_review(viewer=SYSTEM, plan=plan.id, notes="Too early", on="2026-03-31")
+    assert not Review.objects.filter(plan_id=plan.id).exists()
     review = svc.add_review(
         viewer=SYSTEM, plan=plan.id, notes="Kick-off", attendees=["mia@our.test"]
     )

@@ -20,7 +20,13 @@ from kith.core.viewer import SYSTEM
 from kith.dedupe.services import merge_records
 from kith.interactions.services import delete_interaction, log_interaction
 from kith.lists.services import save_view
-from kith.plans.services import add_goal, add_measure, add_plan, add_stakeholder
+from kith.plans.services import (
+    add_goal,
+    add_initiative,
+    add_measure,
+    add_plan,
+    add_stakeholder,
+)
 from kith.relationships.services import relate
 from kith.rules.services import add_rule
 from kith.server.api import api
@@ -78,6 +84,8 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
         False,
     ),
     ("POST", "/goals/{goal}/initiatives", {"title": "An initiative"}, "write", False),
+    ("POST", "/initiatives/{initiative}/state", {"state": "in_progress"}, "write", False),
+    ("POST", "/initiatives/{private_initiative}/state", {"state": "done"}, "write", True),
     ("GET", "/measures/{measure}/readings", None, "read", False),
     ("POST", "/measures/{measure}/readings", {"value": 1}, "write", False),
     ("GET", "/next", None, "read", False),
@@ -276,6 +284,9 @@ def world(settings: Any) -> dict[str, Any]:
     private_plan = add_plan(viewer=SYSTEM, account=private["id"], name="Pat's plan")
     goal = add_goal(viewer=SYSTEM, plan=plan.id, text="A goal")
     measure = add_measure(viewer=SYSTEM, goal=goal.id, target=5, by="2030-01-01", baseline=0)
+    initiative = add_initiative(viewer=SYSTEM, goal=goal.id, title="An initiative")
+    private_goal = add_goal(viewer=SYSTEM, plan=private_plan.id, text="A private goal")
+    private_initiative = add_initiative(viewer=SYSTEM, goal=private_goal.id, title="Hidden")
     account = make_org("Matrix Co")
     buyer = make_person("Bea Buyer", org=account)
     account_plan = add_plan(viewer=SYSTEM, account=account.id, name="Matrix plan")
@@ -297,6 +308,8 @@ def world(settings: Any) -> dict[str, Any]:
         "private_plan": private_plan.id,
         "goal": goal.id,
         "measure": measure.id,
+        "initiative": initiative.id,
+        "private_initiative": private_initiative.id,
         "suggestion": f"next:{account_plan.id}:{buyer.id}:gap",
         "rule": rule.id,
         "shared": shared["id"],
