@@ -1,0 +1,1 @@
+"""Briefs: what changed, account briefs, meeting prep (deterministic, as of a day)."""

@@ -1,0 +1,108 @@
+"""CLI: kith brief REF [--since 7d|DATE|last-review] [--as-of D] [--for-meeting ID]
+[--format text|markdown|html|pdf|json] [-o FILE]; kith changes REF [--since] [--as-of]."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kith.cli.output import JsonOpt, emit, open_workspace, say
+
+SinceOpt = Annotated[
+    str | None,
+    typer.Option("--since", help="7d, 2w, a date (YYYY-MM-DD), a time, or last-review."),
+]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="As of this day (default today).")]
+UserOpt = Annotated[
+    str | None, typer.Option("--user", help="Read as this user may see it (default: everything).")
+]
+
+
+def _viewer(user: str | None) -> Any:
+    from kith.accounts.selectors import get_user, viewer_of
+    from kith.core.viewer import SYSTEM
+
+    return SYSTEM if user is None else viewer_of(get_user(user, field="user"))
+
+
+def cmd_brief(
+    ref: Annotated[
+        str | None, typer.Argument(help="Organisation or person: id, email or exact name.")
+    ] = None,
+    since: SinceOpt = None,
+    as_of: AsOfOpt = None,
+    for_meeting: Annotated[
+        str | None,
+        typer.Option("--for-meeting", help="A planned meeting's interaction id: prep for it."),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="text, markdown, html, pdf or json.")
+    ] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The brief of an account or person: who's who, health now and since, what changed,
+    open items, risks, the plan, and suggested next steps (labelled). Every line names
+    its evidence."""
+    open_workspace()
+    from kith.briefs.render import check_format, render
+    from kith.briefs.selectors import brief
+    from kith.core.errors import ValidationError
+
+    fmt = "json" if as_json else check_format(fmt)
+    data = brief(_viewer(user), ref, since=since, as_of=as_of, for_meeting=for_meeting)
+    body = render(data, fmt)
+    if output is not None:
+        if isinstance(body, str):
+            output.write_text(body, encoding="utf-8")
+        else:
+            output.write_bytes(body)
+        say(f"wrote {output} ({fmt})")
+        return
+    if isinstance(body, bytes):
+        if sys.stdout.isatty():
+            raise ValidationError(
+                "--format: pdf goes to a file (-o FILE) or a pipe", field="format"
+            )
+        sys.stdout.flush()
+        sys.stdout.buffer.write(body)
+        return
+    sys.stdout.write(body)
+
+
+def _render_changes(v: dict[str, Any]) -> None:
+    say(f"What changed at {v['record']['name']} from {v['since']} to {v['until']}")
+    if not v["items"]:
+        say("  nothing")
+    for i in v["items"]:
+        ev = f" [{', '.join(i['evidence'][:10])}]" if i["evidence"] else ""
+        say(f"  {i['at'][:10]}  {i['kind']}: {i['text']}{ev}")
+
+
+def cmd_changes(
+    ref: Annotated[str, typer.Argument(help="Organisation or person: id, email or exact name.")],
+    since: SinceOpt = None,
+    as_of: AsOfOpt = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help="Only these sources (repeatable).")
+    ] = None,
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What changed since a day: typed items, each with its evidence ids."""
+    open_workspace()
+    from kith.briefs.selectors import changes_since
+
+    data = changes_since(_viewer(user), ref, since, as_of, kinds=kind)
+    emit(data, as_json, _render_changes)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("brief")(cmd_brief)
+    app.command("changes")(cmd_changes)
