@@ -57,8 +57,6 @@ CLI_MODULES = [
     "kith.notifications.cli",
     "kith.metrics.cli",
     "kith.plans.cli",
-    "kith.pipelines.cli",
-    "kith.capture.cli",
     "kith.briefs.cli",
 ]
 
