@@ -43,7 +43,7 @@ from kith.core.viewer import SYSTEM, Viewer
 from kith.dedupe import kept
 from kith.dedupe.models import Merge
 from kith.interactions.models import InteractionLink, Participant
-from kith.records.models import ContactPoint, Record
+from kith.records.models import ContactPoint, Record, Tag
 from kith.records.selectors import can_see, resolve
 from kith.relationships.models import Relationship, RelationshipType
 
@@ -232,6 +232,13 @@ def _move_unique(
 
 
 def _move_generic(keep: Record, other: Record, snap: _Snapshot, stats: Counter[str]) -> None:
+    # a tag both carry stays once (the table keeps one row per record and tag)
+    snap.keep(Tag, Q(record=other))
+    dropped, _ = Tag.objects.filter(
+        record=other, key__in=Tag.objects.filter(record=keep).values("key")
+    ).delete()
+    if dropped:
+        stats["tags dropped (already on keep)"] += dropped
     for model, fks in _record_fks():
         for fk in fks:
             query = Q(**{fk: other.id})

@@ -12,7 +12,7 @@ from kith.accounts.selectors import is_admin, viewer_of
 from kith.accounts.services import add_owned_record, set_private
 from kith.core.errors import Conflict, ValidationError
 from kith.core.limits import MAX_CONTACTS_PER_KIND
-from kith.records import selectors, services
+from kith.records import selectors, services, tags
 from kith.records.schemas import ChangePage, RecordOut, RecordPage, RecordSummaryOut
 from kith.records.selectors import resolve
 from kith.relationships.selectors import record_history as record_history_of
@@ -48,6 +48,7 @@ class RecordFilters(Schema):
     include_deleted: bool = False
     cursor: str | None = Field(None, max_length=500)
     limit: int = Field(50, ge=1, le=500)
+    tag: str | None = Field(None, max_length=40, description="Only records with this tag")
 
 
 class SearchQuery(Schema):
@@ -112,6 +113,7 @@ def list_records(request: HttpRequest, filters: Query[RecordFilters]) -> Any:
         cursor=filters.cursor,
         limit=filters.limit,
         include_deleted=filters.include_deleted,
+        tag=filters.tag,
     )
     return {"items": items, "next_cursor": nxt}
 
@@ -224,3 +226,39 @@ def add_field(request: HttpRequest, key: str, payload: FieldIn) -> Any:
     with acting(request, "admin"):
         field = services.add_field(type_key=key, spec=payload.spec)
     return Status(201, next(t for t in selectors.list_types() if t["key"] == field.record_type_id))
+
+
+class TagIn(Schema):
+    tag: str = Field(..., max_length=200, description="The tag (no commas, at most 40 characters)")
+
+
+class TagCountOut(Schema):
+    tag: str
+    count: int
+
+
+class TagQuery(Schema):
+    type: str | None = Field(None, max_length=60)
+
+
+@router.get("/tags", response={200: list[TagCountOut], **READ_ERRORS})
+def tag_counts(request: HttpRequest, q: Query[TagQuery]) -> Any:
+    """Every tag on a record you may see, with how many such records carry it."""
+    user = require(request, "viewer")
+    return selectors.tag_counts(viewer_of(user), type_key=q.type)
+
+
+@router.post("/records/{ref}/tags", response={200: RecordOut, **WRITE_ERRORS})
+def add_tag(request: HttpRequest, ref: str, payload: TagIn) -> Any:
+    """Tag a record (a tag it has already is kept once, whatever its case)."""
+    with acting(request) as user:
+        record, _ = tags.add_tag(ref=ref, tag=payload.tag, by=viewer_of(user))
+    return detail(user, record)
+
+
+@router.delete("/records/{ref}/tags/{tag}", response={200: RecordOut, **WRITE_ERRORS})
+def remove_tag(request: HttpRequest, ref: str, tag: str) -> Any:
+    """Remove a tag from a record (one it does not have changes nothing)."""
+    with acting(request) as user:
+        record, _ = tags.remove_tag(ref=ref, tag=tag, by=viewer_of(user))
+    return detail(user, record)

@@ -1,4 +1,4 @@
-"""CLI commands for records: init, person/org/type/record add, show, list, edit, history."""
+"""CLI commands for records: init, person/org/type/record add, show, list, edit, history, tags."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ person_app = typer.Typer(help="People.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 type_app = typer.Typer(help="Custom record types.", no_args_is_help=True)
 record_app = typer.Typer(help="Records of custom types.", no_args_is_help=True)
+tag_app = typer.Typer(help="Tags on records.", no_args_is_help=True)
 
 SHOWN = 20  # relationships shown by `kith show`
 Ref = Annotated[str, typer.Argument(help="Record id, unique email or exact unique name.")]
@@ -254,6 +255,7 @@ def cmd_list(
     limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 50,
     offset: Annotated[int, typer.Option("--offset", help="Skip this many.")] = 0,
     deleted: Annotated[bool, typer.Option("--deleted", help="Include deleted records.")] = False,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only records with this tag.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List records."""
@@ -268,6 +270,7 @@ def cmd_list(
         limit=limit,
         offset=max(offset, 0),
         include_deleted=deleted,
+        tag=tag,
     )
     emit(
         rows,
@@ -391,6 +394,67 @@ def cmd_search(
     )
 
 
+TagArg = Annotated[str, typer.Argument(help="The tag (no commas, at most 40 characters).")]
+
+
+def _said(verb: str, done: bool, record_id: str, tag: str, as_json: bool) -> None:
+    from kith.core.viewer import SYSTEM
+    from kith.records.selectors import record_detail, resolve
+
+    view = record_detail(resolve(SYSTEM, record_id))
+    out = {"id": view["id"], "name": view["name"], "tags": view["tags"], "changed": done}
+    emit(
+        out,
+        as_json,
+        lambda v: say(
+            f"{verb} {tag!r} {'on' if verb == 'tagged' else 'from'} {v['name']} ({v['id']})"
+            if done
+            else f"{v['name']} ({v['id']}) {'already has' if verb == 'tagged' else 'has no'} "
+            f"tag {tag!r}"
+        ),
+    )
+
+
+@tag_app.command("add")
+def tag_add(ref: Ref, tag: TagArg, as_json: JsonOpt = False) -> None:
+    """Tag a record."""
+    open_workspace()
+    from kith.records.tags import add_tag
+
+    record, added = add_tag(ref=ref, tag=tag)
+    _said("tagged", added, record.id, " ".join(tag.split()), as_json)
+
+
+@tag_app.command("remove")
+def tag_remove(ref: Ref, tag: TagArg, as_json: JsonOpt = False) -> None:
+    """Remove a tag from a record."""
+    open_workspace()
+    from kith.records.tags import remove_tag
+
+    record, removed = remove_tag(ref=ref, tag=tag)
+    _said("removed", removed, record.id, " ".join(tag.split()), as_json)
+
+
+def cmd_tags(
+    type_name: Annotated[str | None, typer.Option("--type", help="Only this record type.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every tag in use, with how many records carry it (most first)."""
+    open_workspace()
+    from kith.core.viewer import SYSTEM
+    from kith.records.selectors import tag_counts
+
+    rows = tag_counts(SYSTEM, type_key=type_name)
+    if not rows and not as_json:
+        say("no tags yet (kith tag add REF TAG)")
+        return
+    emit(
+        rows,
+        as_json,
+        lambda rs: table(None, ["tag", "records"], [(r["tag"], r["count"]) for r in rs]),
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("init")(cmd_init)
     app.add_typer(person_app, name="person")
@@ -403,3 +467,5 @@ def register(app: typer.Typer) -> None:
     app.command("edit")(cmd_edit)
     app.command("delete")(cmd_delete)
     app.command("restore")(cmd_restore)
+    app.add_typer(tag_app, name="tag")
+    app.command("tags")(cmd_tags)

@@ -119,6 +119,26 @@ class ContactPoint(models.Model):
         return f"{self.kind}:{self.value}"
 
 
+class Tag(models.Model):
+    """A label on a record ("vip", "investor"): what Google's Labels, vCard CATEGORIES,
+    Outlook's Categories and rules' add_tag write. One row per record and tag."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=40)
+    key = models.CharField(max_length=40)  # casefolded name: one tag whatever its case
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "record"], name="tag_key_record")]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "key"], name="tag_unique_per_record")
+        ]
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}:{self.name}"
+
+
 class WorkspaceSettings(models.Model):
     """The single row of workspace-wide settings: above all, the home organisation."""
 

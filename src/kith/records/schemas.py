@@ -33,6 +33,7 @@ class RecordOut(Out):
     merged_into: str | None = None
     private: bool = False
     owner: str | None = None
+    tags: list[str] = []
 
 
 class RecordPage(Out):

@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import models
 from django.db.models import Q, QuerySet
 
 from kith.core.errors import Ambiguous, NotFound, ValidationError
 from kith.core.paging import keyset, parse_sort
 from kith.core.viewer import SYSTEM, Viewer
-from kith.records.models import ContactPoint, FieldDef, Record, RecordType, WorkspaceSettings
+from kith.records.models import (
+    ContactPoint,
+    FieldDef,
+    Record,
+    RecordType,
+    Tag,
+    WorkspaceSettings,
+)
 from kith.records.normalize import name_key
 from kith.records.search import check_search, ranked_ids, search_q, with_contacts
 
@@ -213,7 +221,52 @@ def record_detail(record: Record, viewer: Viewer | None = None) -> dict[str, Any
     """The full JSON form of ``record`` as stored now, with who owns it and whether private."""
     fresh = Record.objects.select_related("owner").prefetch_related("contacts").get(pk=record.pk)
     owner = fresh.owner.get_username() if fresh.owner else None
-    return {**record_view(fresh, viewer), "private": fresh.private, "owner": owner}
+    return {
+        **record_view(fresh, viewer),
+        "private": fresh.private,
+        "owner": owner,
+        "tags": tags_of([fresh.pk]).get(fresh.pk, []),
+    }
+
+
+# -- tags ----------------------------------------------------------------------------------
+
+
+def tags_of(ids: Iterable[str]) -> dict[str, list[str]]:
+    """Each record's tags in name order (one query), by record id."""
+    out: dict[str, list[str]] = {}
+    for rid, name in (
+        Tag.objects.filter(record_id__in=list(ids)).order_by("key").values_list("record_id", "name")
+    ):
+        out.setdefault(rid, []).append(name)
+    return out
+
+
+def tagged_q(tag: str, prefix: str = "") -> Q:
+    """A filter on records (or ``prefix`` + record) carrying ``tag``, whatever its case."""
+    key = " ".join(tag.split()).casefold()
+    return Q(**{f"{prefix}pk__in": Tag.objects.filter(key=key).values("record_id")})
+
+
+def tag_counts(
+    viewer: Viewer, *, type_key: str | None = None, include_deleted: bool = False
+) -> list[dict[str, Any]]:
+    """Every tag on a record ``viewer`` may see, with how many such records carry it.
+
+    Private records the viewer may not see are left out in the query, so they count for
+    nothing (a tag only they carry is not listed at all).
+    """
+    qs = Tag.objects.filter(visible_q(viewer, "record__"))
+    if not include_deleted:
+        qs = qs.filter(record__deleted_at__isnull=True, record__merged_into__isnull=True)
+    if type_key:
+        qs = qs.filter(record__type_id=get_type(type_key).key)
+    rows = qs.values("key").annotate(
+        n=models.Count("record_id", distinct=True), name=models.Min("name")
+    )
+    return [
+        {"tag": r["name"], "count": r["n"]} for r in sorted(rows, key=lambda r: (-r["n"], r["key"]))
+    ]
 
 
 def list_records(
@@ -224,19 +277,30 @@ def list_records(
     limit: int = 50,
     offset: int = 0,
     include_deleted: bool = False,
+    tag: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Records ``viewer`` may see, optionally of one type and matching a search, by name."""
+    """Records ``viewer`` may see, optionally of one type, matching a search and carrying a
+    tag, by name."""
     if limit < 1 or limit > 10_000:
         raise ValidationError("limit: must be between 1 and 10000", field="limit")
-    qs = _listed(viewer, type_key=type_key, q=search, include_deleted=include_deleted)
+    qs = _listed(viewer, type_key=type_key, q=search, include_deleted=include_deleted, tag=tag)
     qs = with_contacts(qs.order_by("name_key", "id"))
     return [record_summary(r) for r in qs[offset : offset + limit]]
 
 
 def _listed(
-    viewer: Viewer, *, type_key: str | None, q: str | None, include_deleted: bool
+    viewer: Viewer,
+    *,
+    type_key: str | None,
+    q: str | None,
+    include_deleted: bool,
+    tag: str | None = None,
 ) -> QuerySet[Record]:
     qs = Record.objects.filter(visible_q(viewer))
+    if tag is not None:
+        if not tag.strip() or len(tag) > 40:
+            raise ValidationError(f"tag: {tag[:60]!r} is not a tag", field="tag")
+        qs = qs.filter(tagged_q(tag))
     if not include_deleted:
         qs = qs.filter(deleted_at__isnull=True)
     if type_key:
@@ -256,10 +320,11 @@ def records_page(
     cursor: str | None = None,
     limit: int = 50,
     include_deleted: bool = False,
+    tag: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A cursor page of the records ``viewer`` may see, filtered by type and a search."""
+    """A cursor page of the records ``viewer`` may see, filtered by type, search and tag."""
     field, desc = parse_sort(sort, RECORD_SORTS)
-    qs = _listed(viewer, type_key=type_key, q=q, include_deleted=include_deleted)
+    qs = _listed(viewer, type_key=type_key, q=q, include_deleted=include_deleted, tag=tag)
     rows, nxt = keyset(with_contacts(qs), field=field, desc=desc, cursor=cursor, limit=limit)
     return [{**record_summary(r), "private": r.private} for r in rows], nxt
 

@@ -26,6 +26,7 @@ from kith.notifications.services import send_email
 from kith.records.models import Record
 from kith.records.selectors import can_see, resolve
 from kith.records.services import update_record
+from kith.records.tags import tag_records
 from kith.relationships.models import Relationship
 from kith.relationships.selectors import active_on
 from kith.relationships.services import end_relationship, relate
@@ -190,11 +191,9 @@ def set_field(step: Step) -> dict[str, Any]:
 def add_tag(step: Step) -> dict[str, Any]:
     record = step.need_record()
     tag = step.text("tag").strip()
-    tags = [t.strip() for t in str(record.fields.get("tags") or "").split(",") if t.strip()]
-    if tag.casefold() in {t.casefold() for t in tags}:
+    if not tag_records(records=[record], tags=[tag], field=f"actions[{step.index}].tag"):
         return {"status": "done", "tag": tag, "already": True}
-    updated = update_record(ref=record.id, values={"tags": ", ".join([*tags, tag])})
-    step.record = updated
+    step.record = Record.objects.get(pk=record.pk)
     return {"status": "done", "tag": tag}
 
 

@@ -308,16 +308,6 @@ def _rel_type(value: Any, path: str) -> str:
     return key
 
 
-def _tag_scope(trigger: Mapping[str, Any]) -> str:
-    """The record type an add_tag action writes, for the hint (TYPE when not one type)."""
-    on = str(trigger["on"])
-    if on.startswith("relationship.") or on.startswith("list."):
-        return "TYPE"
-    if on == "no_contact":
-        return "person"
-    return str(trigger.get("type") or "TYPE")
-
-
 def check_action(
     raw: Any, path: str, trigger: Mapping[str, Any], fields: Mapping[str, conditions.Field]
 ) -> dict[str, Any]:
@@ -384,13 +374,6 @@ def check_action(
         tag = str(raw["tag"]).strip()
         if "," in tag or len(tag) > 40:
             raise _err(f"{path}.tag", f"{tag!r}: a tag has no commas and at most 40 characters")
-        field = fields.get("tags")
-        if field is None or not field.custom or field.kind != conditions.TEXT:
-            raise _err(
-                f"{path}.tag",
-                "add_tag writes the text field 'tags'; add it to the record type first "
-                f"(kith type field {_tag_scope(trigger)} tags:text)",
-            )
     elif do in ("start_relationship", "end_relationship"):
         out["type"] = _rel_type(raw["type"], f"{path}.type")
         if (

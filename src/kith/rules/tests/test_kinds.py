@@ -18,7 +18,9 @@ from kith.core import clock, worker
 from kith.core.errors import ValidationError
 from kith.lists.services import save_view
 from kith.records.models import RecordType
+from kith.records.selectors import tags_of
 from kith.records.services import add_record, update_record
+from kith.records.tags import tag_records
 from kith.relationships.models import Relationship
 from kith.rules import engine, scans
 from kith.rules.models import RuleRun
@@ -146,12 +148,12 @@ def test_add_tag_adds_once(deal_type: RecordType, make_rule: Any) -> None:
         trigger={"on": "record.changed", "type": "deal", "field": "stage"},
         actions=[{"do": "add_tag", "tag": "Moved"}],
     )
-    deal = add_record(type_key="deal", name="D", fields={"stage": "open", "tags": "vip"})
+    deal = add_record(type_key="deal", name="D", fields={"stage": "open"})
+    tag_records(records=[deal], tags=["vip"])
     update_record(ref=deal.id, values={"stage": "won"})
     update_record(ref=deal.id, values={"stage": "lost"})
     engine.drain()
-    deal.refresh_from_db()
-    assert deal.fields["tags"] == "vip, Moved"
+    assert tags_of([deal.id]) == {deal.id: ["Moved", "vip"]}  # the records' one tag table
     traces = [r.trace["actions"][0] for r in RuleRun.objects.order_by("started_at", "id")]
     assert [t.get("already", False) for t in traces] == [False, True]
 
@@ -185,22 +187,25 @@ def test_reenrolment_per_rule(
             assert reason.startswith("re-enrolment: ")
 
 
-def test_the_command_an_add_tag_error_names_adds_the_field(cli: Any) -> None:
+def test_add_tag_needs_no_field_and_kith_type_field_adds_one(cli: Any) -> None:
     make_home()
     doc = {
         "name": "tag-new",
         "trigger": {"on": "record.created", "type": "person"},
         "actions": [{"do": "add_tag", "tag": "new"}],
     }
+    assert add_rule(doc=doc).name == "tag-new"  # tags are records' own, not a field
+    person = make_person("Tagged", email="tagged@x.test")
+    engine.drain()
+    assert tags_of([person.id]) == {person.id: ["new"]}
     with pytest.raises(ValidationError) as info:
-        add_rule(doc=doc)
-    assert info.value.message.endswith("(kith type field person tags:text)")
+        add_rule(doc={**doc, "name": "bad", "actions": [{"do": "add_tag", "tag": "a,b"}]})
+    assert "a tag has no commas" in info.value.message
     code, out, err = cli("type", "field", "person", "tags:text", "--json")
     assert code == 0, err
     assert {"name": "tags", "kind": "text"}.items() <= next(
         f for f in json.loads(out)["fields"] if f["name"] == "tags"
     ).items()
-    assert add_rule(doc=doc).name == "tag-new"
     code, _, err = cli("type", "field", "person", "tags:text")
     assert (code, err.strip()) == (1, "error: --field: person already has a field 'tags'")
 

@@ -18,6 +18,7 @@ from kith.intelligence.models import BandState
 from kith.interactions.models import Interaction
 from kith.notifications.models import Notification
 from kith.records.models import Record, RecordType
+from kith.records.selectors import tags_of
 from kith.records.services import add_record, update_record
 from kith.relationships.services import end_relationship
 from kith.rules import engine, matching, scans, selectors
@@ -398,8 +399,7 @@ def test_cli_add_list_enable_runs(deal_type: RecordType, cli: Any, tmp_path: Any
     assert "error: conditions.field: unknown field 'nope'" in err
     deal = add_record(type_key="deal", name="D")
     engine.drain()
-    deal.refresh_from_db()
-    assert deal.fields["tags"] == "new"
+    assert tags_of([deal.id]) == {deal.id: ["new"]}
     code, out, _ = cli("rule", "list", "--json")
     assert json.loads(out)[0]["runs"] == {"succeeded": 1}
     code, out, _ = cli("rule", "disable", "tag-new", "--json")
