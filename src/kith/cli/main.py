@@ -57,6 +57,8 @@ CLI_MODULES = [
     "kith.notifications.cli",
     "kith.metrics.cli",
     "kith.plans.cli",
+    "kith.pipelines.cli",
+
     "kith.briefs.cli",
 ]
 
