@@ -57,6 +57,7 @@ CLI_MODULES = [
     "kith.notifications.cli",
     "kith.metrics.cli",
     "kith.plans.cli",
+    "kith.capture.cli",
     "kith.pipelines.cli",
 
     "kith.briefs.cli",

@@ -16,6 +16,7 @@ from kith.intelligence.conf import model_config
 from kith.intelligence.engine import Snapshot, compute
 from kith.intelligence.scoring import PairAgg, Score, pair_strength, trend_reason
 from kith.intelligence.services import history_version
+from kith.intelligence.ties import ties_view
 from kith.records.models import Record
 from kith.records.selectors import effective_viewer, home_org, resolve
 from kith.relationships.selectors import team_ids
@@ -61,14 +62,18 @@ def strength(viewer: Viewer, a: str, b: str, *, as_of: dt.date | None = None) ->
 
 
 def _snapshot_for(viewer: Viewer, record: Record, day: dt.date) -> Score:
+    return _scored(viewer, record, day)[1]
+
+
+def _scored(viewer: Viewer, record: Record, day: dt.date) -> tuple[Snapshot, Score]:
     cfg = model_config()
     if record.type_id == "person":
         snap = compute(cfg, day, ("person", record.id), viewer=viewer)
-        return snap.person(record.id, explain_tie=True)
+        return snap, snap.person(record.id, explain_tie=True)
     if record.type_id == "organization":
         _check_not_home(record)
         snap = compute(cfg, day, ("org", record.id), viewer=viewer)
-        return snap.orgs[record.id]
+        return snap, snap.orgs[record.id]
     raise ValidationError(
         f"ref: health is measured for people and organisations, not {record.type_id} "
         f"{record.name!r}",
@@ -113,9 +118,13 @@ def health(
     trend: bool = False,
     every: str = "month",
     periods: int = 12,
+    knowers: bool = False,
 ) -> dict[str, Any]:
     """Health (0-100, band, factors, reasons) of a person or organisation, with its trend,
-    from what ``viewer`` may see (a hidden person is neither counted nor named)."""
+    from what ``viewer`` may see (a hidden person is neither counted nor named).
+
+    With ``knowers``, from the same computation: who on our team knows them best
+    (``knowers``) and, for an organisation, our people x their people (``grid``)."""
     day = _day(as_of)
     record = resolve(viewer, ref, field="ref")
     viewer = effective_viewer(viewer)
@@ -125,7 +134,7 @@ def health(
             field="ref",
         )
     cfg = model_config()
-    score = _snapshot_for(viewer, record, day)
+    snap, score = _scored(viewer, record, day)
     before_day = day - dt.timedelta(days=cfg["trend_days"])
     before = _snapshot_for(viewer, record, before_day)
     view: dict[str, Any] = {"as_of": day.isoformat(), "record": _ref_view(record)}
@@ -135,6 +144,8 @@ def health(
     said = trend_reason(score.score, before.score, before_day, cfg)
     if said:
         view["reasons"] = [*view["reasons"], said]
+    if knowers:
+        view.update(ties_view(snap, record))
     if trend:
         view["trend"] = [
             {

@@ -339,6 +339,19 @@ def interactions_page(
     return [interaction_view(i) for i in rows], nxt
 
 
+def next_planned(
+    viewer: Viewer, record: Record, *, after: dt.datetime | None = None
+) -> dict[str, Any] | None:
+    """The first interaction after ``after`` (default now: the next planned one) that
+    ``record`` takes part in or is linked to, among those ``viewer`` may see; None if none."""
+    start = after or clock.now()
+    ids = Participant.objects.filter(record=record, at__gt=start).values("interaction_id")
+    linked = InteractionLink.objects.filter(record=record, at__gt=start).values("interaction_id")
+    qs = visible_interactions(viewer).filter(Q(pk__in=ids) | Q(pk__in=linked), at__gt=start)
+    first = qs.order_by("at", "id").first()
+    return interaction_view(first) if first is not None else None
+
+
 def recent_interactions(viewer: Viewer, *, limit: int = 12) -> list[dict[str, Any]]:
     """The newest interactions ``viewer`` may see across the workspace, newest first."""
     qs = visible_interactions(viewer).order_by("-at", "-id")

@@ -13,7 +13,13 @@ from kith.core.errors import KithError, NotFound, ValidationError
 from kith.core.parse import local_zone, parse_date
 from kith.intelligence.aggregates import names
 from kith.intelligence.selectors import health
-from kith.interactions.selectors import parse_timeline_cursor, timeline, timeline_cursor
+from kith.interactions.selectors import (
+    next_planned,
+    parse_timeline_cursor,
+    timeline,
+    timeline_cursor,
+)
+from kith.records.as_of import values_as_of
 from kith.records.models import Record
 from kith.records.selectors import contacts_of, field_defs, record_view, reloaded, resolve
 from kith.relationships.selectors import list_types, relations_view, team_ids
@@ -81,11 +87,15 @@ def for_writing(request: HttpRequest, rid: str) -> Record:
 # -- reading the parts of the page --------------------------------------------------------------
 
 
-def field_rows(record: Record) -> list[dict[str, Any]]:
-    """Every editable field of ``record``: name, contacts, then its type's typed fields."""
+def field_rows(record: Record, past: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every editable field of ``record``: name, contacts, then its type's typed fields; with
+    ``past`` (``values_as_of``), the values as they stood then instead of today's."""
     contacts = contacts_of(record)
+    if past is not None:
+        contacts = {k: list(past.get(k) or []) for k in ("emails", "phones", "domains")}
+    name = past.get("name", record.name) if past is not None else record.name
     rows: list[dict[str, Any]] = [
-        {"name": "name", "label": "Name", "kind": "text", "value": record.name, "required": True}
+        {"name": "name", "label": "Name", "kind": "text", "value": name, "required": True}
     ]
     kinds = ["email", "phone"] if record.type_id == "person" else ["email", "phone", "domain"]
     for kind in kinds:
@@ -101,7 +111,10 @@ def field_rows(record: Record) -> list[dict[str, Any]]:
             }
         )
     for fdef in field_defs(record.type_id):
-        value = record.fields.get(fdef.name)
+        if past is not None:
+            value = past.get(f"fields.{fdef.name}")
+        else:
+            value = record.fields.get(fdef.name)
         rows.append(
             {
                 "name": fdef.name,
@@ -165,7 +178,12 @@ def timeline_page(
 
 
 def health_panel(
-    request: HttpRequest, record: Record, as_of: dt.date | None, *, trend: bool = False
+    request: HttpRequest,
+    record: Record,
+    as_of: dt.date | None,
+    *,
+    trend: bool = False,
+    knowers: bool = False,
 ) -> dict[str, Any]:
     """Health (with its trend chart when asked: a dozen more snapshots), or why there is none."""
     if record.deleted_at is not None:
@@ -173,7 +191,7 @@ def health_panel(
     if record.type_id not in ("person", "organization"):
         return {"why": f"Health is measured for people and organisations, not {record.type_id}."}
     try:
-        data = health(viewer_of(request.user), record.id, as_of=as_of, trend=trend)
+        data = health(viewer_of(request.user), record.id, as_of=as_of, trend=trend, knowers=knowers)
     except ValidationError as exc:
         return {"why": exc.message.removeprefix("ref: ")}
     data["chart"] = trend_chart(data["trend"]) if trend else None
@@ -192,6 +210,14 @@ def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
         y = top + span_y * (1 - max(0.0, min(100.0, float(item["score"]))) / 100)
         points.append({"x": round(x, 1), "y": round(y, 1), **item})
     labels = [p for i, p in enumerate(points) if i in (0, n - 1) or (n > 6 and i == n // 2)]
+    spark_w, spark_h = 80, 22
+    spark = [
+        (
+            round(2 + (spark_w - 4) * (i / (n - 1) if n > 1 else 0.5), 1),
+            round(2 + (spark_h - 4) * (1 - max(0.0, min(100.0, float(t["score"]))) / 100), 1),
+        )
+        for i, t in enumerate(trend)
+    ]
     return {
         "width": width,
         "height": height,
@@ -202,6 +228,13 @@ def trend_chart(trend: list[dict[str, Any]]) -> dict[str, Any]:
         "points": points,
         "line": " ".join(f"{p['x']},{p['y']}" for p in points),
         "labels": labels,
+        "spark": {
+            "width": spark_w,
+            "height": spark_h,
+            "line": " ".join(f"{x},{y}" for x, y in spark),
+            "last_x": spark[-1][0] if spark else 0,
+            "last_y": spark[-1][1] if spark else 0,
+        },
     }
 
 
@@ -242,7 +275,10 @@ def page_context(
         "map_ok": fresh.deleted_at is None,
     }
     if "fields" in parts:
-        ctx["fields"] = field_rows(fresh)
+        past = values_as_of(fresh, day_end(as_of)) if as_of is not None else None
+        ctx["existed"] = as_of is None or past is not None
+        ctx["fields"] = field_rows(fresh, past or ({} if as_of is not None else None))
+        ctx["shown_name"] = (past or {}).get("name", fresh.name)
     if "relationships" in parts:
         ctx["groups"] = relation_groups(request, fresh, as_of)
         ctx["type_options"] = type_options(fresh)
@@ -251,8 +287,25 @@ def page_context(
         ctx["team"], ctx["our_side"] = team_options(request)
         ctx.update(kinds=KINDS, sentiments=SENTIMENTS, directions=DIRECTIONS)
     if "health" in parts:
-        ctx["health"] = health_panel(request, fresh, as_of)
+        ctx["health"] = health_panel(request, fresh, as_of, knowers=True)
+        ctx["summary"] = summary_of(request, fresh, as_of, ctx["health"])
     return ctx
+
+
+def summary_of(
+    request: HttpRequest, record: Record, as_of: dt.date | None, health: dict[str, Any]
+) -> dict[str, Any]:
+    """The record page's summary header: health and band, last two-way contact, who on our
+    team knows them best, the next planned interaction (none as of a past day: what was
+    planned then is not kept, and a later interaction was not known yet)."""
+    scored = "why" not in health
+    return {
+        "scored": scored,
+        "why": health.get("why", ""),
+        "last_two_way": health.get("last_two_way", "") if scored else "",
+        "knowers": health.get("knowers", []) if scored else [],
+        "next": next_planned(viewer_of(request.user), record) if as_of is None else None,
+    }
 
 
 def errors_of(exc: KithError, fields: dict[str, str], default: str) -> dict[str, str]:

@@ -353,6 +353,7 @@ def health_fragment(request: HttpRequest, rid: str) -> HttpResponse:
         "record": record,
         "health": health_panel(request, record, as_of, trend=True),
         "as_of": as_of.isoformat() if as_of else "",
+        "spark_oob": is_htmx(request),
     }
     template = "web/_record_health.html" if is_htmx(request) else "web/record_health.html"
     return page(request, template, ctx)
