@@ -1,0 +1,165 @@
+"""Real peers on loopback for the capture tests: Dovecot (IMAP) and Radicale (CalDAV).
+
+Each starts on a free port under a temporary directory and stops with its fixture. A
+missing server is a skip, except under CI=true where it is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+
+
+def missing(what: str) -> None:
+    """Fail under CI, skip elsewhere."""
+    message = f"{what} is not installed (scripts/install-servers installs it)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@dataclass
+class Dovecot:
+    """A running Dovecot: any user name, password ``pw-<user>``, mail in ``root/<user>/Maildir``."""
+
+    port: int
+    root: Path
+    uid: int
+    gid: int
+    proc: subprocess.Popen[bytes]
+    counter: int = 0
+
+    def maildir(self, user: str, folder: str = "INBOX") -> Path:
+        base = self.root / user / "Maildir"
+        path = base if folder == "INBOX" else base / f".{folder}"
+        for sub in ("cur", "new", "tmp"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        return path
+
+    def deliver(self, user: str, messages: list[bytes], folder: str = "INBOX") -> None:
+        """Drop messages straight into a Maildir folder (Dovecot assigns their UIDs)."""
+        path = self.maildir(user, folder)
+        for raw in messages:
+            self.counter += 1
+            name = f"{int(time.time())}.M{self.counter}P{os.getpid()}.kith"
+            (path / "new" / name).write_bytes(raw)
+        self.chown()
+
+    def chown(self) -> None:
+        if os.getuid() == 0:
+            for dirpath, dirnames, filenames in os.walk(self.root):
+                for name in [*dirnames, *filenames]:
+                    os.chown(os.path.join(dirpath, name), self.uid, self.gid)
+
+    def add_user(self, user: str) -> str:
+        """A mailbox for a new user; every user's password is ``pw-<user>``."""
+        self.maildir(user)
+        self.chown()
+        return f"pw-{user}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def start_dovecot(base: Path) -> Dovecot:
+    """Dovecot listening on 127.0.0.1 only, plaintext auth allowed (loopback), CONDSTORE on."""
+    if not os.path.exists(DOVECOT):
+        missing("dovecot (Debian's dovecot-imapd)")
+    # Dovecot refuses mail processes as root: then its own user reads the mail
+    account = pwd.getpwnam("dovecot") if os.getuid() == 0 else pwd.getpwuid(os.getuid())
+    root = base / "mail"
+    root.mkdir(parents=True, exist_ok=True)
+    run = base / "run"
+    run.mkdir(exist_ok=True)
+    port = free_port()
+    conf = base / "dovecot.conf"
+    conf.write_text(
+        f"""
+protocols = imap
+listen = 127.0.0.1
+base_dir = {run}
+state_dir = {run}/state
+instance_name = kith-test-{port}
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+log_path = {base}/dovecot.log
+info_log_path = {base}/dovecot.log
+first_valid_uid = {min(account.pw_uid, 100)}
+default_internal_user = {account.pw_name}
+default_internal_group = {pwd.getpwuid(account.pw_uid).pw_name if False else account.pw_name}
+default_login_user = {account.pw_name}
+mail_location = maildir:~/Maildir
+mail_plugins = $mail_plugins
+imap_capability = +CONDSTORE
+passdb {{
+  driver = static
+  args = password=pw-%u
+}}
+userdb {{
+  driver = static
+  args = uid={account.pw_uid} gid={account.pw_gid} home={root}/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+"""
+    )
+    (run / "state").mkdir(exist_ok=True)
+    proc = subprocess.Popen(
+        [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    server = Dovecot(port, root, account.pw_uid, account.pw_gid, proc)
+    try:
+        wait_port(port, proc)
+    except RuntimeError as exc:
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        log = (base / "dovecot.log").read_text() if (base / "dovecot.log").exists() else ""
+        raise RuntimeError(f"dovecot did not start: {exc}: {err} {log}") from None
+    return server
