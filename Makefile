@@ -26,6 +26,7 @@ run: setup
 
 test: setup
 	scripts/install-browser
+	scripts/install-servers
 	scripts/install-pdf
 	scripts/test
 
