@@ -27,10 +27,10 @@ KITH_APPS = [
     "kith.rules",
     "kith.tasks",
     "kith.plans",
+    "kith.surveys",
     "kith.capture",
     "kith.pipelines",
     "kith.web",
-
 ]
 # Django's own apps that Kith's users, sessions and permissions stand on (cheap to load).
 DJANGO_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions"]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from kith.core import clock
 from kith.core.bulk import execute_many
@@ -19,6 +19,7 @@ from kith.core.parse import parse_datetime
 from kith.core.services import record_change, record_field_changes
 from kith.core.viewer import SYSTEM
 from kith.interactions.models import Direction, Interaction, InteractionLink, Participant, Role
+from kith.interactions.outcomes import check_outcome
 from kith.records.models import Record
 from kith.records.normalize import refuse_nul
 from kith.records.selectors import resolve
@@ -153,6 +154,7 @@ def log_interaction(
         ("source", source),
     ):
         refuse_nul(text or "", field=name)
+    outcome = check_outcome(outcome)  # the outcome vocabulary (kith outcome list)
     if duration is not None and duration < 0:
         raise ValidationError("duration: must not be negative", field="duration")
     if duration is not None and duration > _MAX_DURATION:
@@ -408,3 +410,29 @@ def restore_interaction(*, interaction_id: str) -> Interaction:
     record_change(entity_id=i.id, entity_kind="interaction", action="restore", new=_snapshot(i))
     _changed(i, sorted({r for r, _ in people} | links), days=[i.at])
     return i
+
+
+def set_derived_sentiments(values: Mapping[str, tuple[float | None, float]]) -> list[str]:
+    """Store sentiments an analyser derived: ``{id: (expected current value, new value)}``.
+
+    A row changes only while its sentiment still equals the expected value (``None``: not
+    set), so a value a person set meanwhile is never overwritten. One statement per row
+    through executemany; returns the ids that now hold the new value. Callers tell scores
+    (``interaction.changed`` or ``bulk.loaded``): no history is written (a derived value).
+    """
+    if not values:
+        return []
+    table = connection.ops.quote_name(Interaction._meta.db_table)
+    unset = [(new, iid) for iid, (old, new) in values.items() if old is None]
+    was = [(new, iid, old) for iid, (old, new) in values.items() if old is not None]
+    with connection.cursor() as cur:
+        if unset:
+            cur.executemany(
+                f"UPDATE {table} SET sentiment = %s WHERE id = %s AND sentiment IS NULL", unset
+            )
+        if was:
+            cur.executemany(
+                f"UPDATE {table} SET sentiment = %s WHERE id = %s AND sentiment = %s", was
+            )
+    now = dict(Interaction.objects.filter(pk__in=list(values)).values_list("id", "sentiment"))
+    return sorted(i for i, (_, new) in values.items() if now.get(i) == new)
