@@ -62,7 +62,9 @@ def cmd_log(
         str | None, typer.Option("--sentiment", help="-1..1 or positive/neutral/negative.")
     ] = None,
     score: Annotated[str | None, typer.Option("--score", help="e.g. NPS 0-10.")] = None,
-    outcome: Annotated[str, typer.Option("--outcome")] = "",
+    outcome: Annotated[
+        str, typer.Option("--outcome", help="A typed outcome (kith outcome list): demo_booked ...")
+    ] = "",
     duration: Annotated[int | None, typer.Option("--duration", help="Minutes.")] = None,
     external_id: Annotated[
         str | None, typer.Option("--external-id", help="Logging the same id again is a no-op.")

@@ -27,6 +27,22 @@ def outcome_key(text: str) -> str:
     return (text or "").strip().lower().replace(" ", "_").replace("-", "_")
 
 
+def check_outcome(text: str | None, *, field: str = "outcome") -> str:
+    """A typed outcome's key for ``text`` (``demo booked`` -> ``demo_booked``), or "" for
+    none; a value outside the vocabulary is one line listing the valid keys."""
+    if not (text or "").strip():
+        return ""
+    key = outcome_key(text or "")
+    if OutcomeType.objects.filter(pk=key).exists():
+        return key
+    known = ", ".join(OutcomeType.objects.order_by("key").values_list("key", flat=True))
+    raise ValidationError(
+        f"{field}: {text!r} is not an outcome type (one of {known or 'none yet'}; "
+        "an admin adds one with kith outcome add)",
+        field=field,
+    )
+
+
 @transaction.atomic
 def define_outcome(
     *, key: str, label: str = "", polarity: str = "neutral", value_event: bool = False

@@ -13,6 +13,7 @@ from kith.accounts.services import add_owned_record, add_user
 from kith.core.errors import NotFound, ValidationError
 from kith.core.models import AuditEvent, Change
 from kith.core.viewer import SYSTEM
+from kith.interactions.models import Interaction
 from kith.plans import services as svc
 from kith.plans.selectors import plan_view
 from kith.records.models import Record
@@ -134,3 +135,27 @@ def test_the_api_moves_an_initiative_and_hides_a_private_one(
     )
     with pytest.raises(ValidationError):
         svc.move_initiative(viewer=me, initiative=secret.id, state="")
+
+
+def test_kith_log_outcome_checks_the_vocabulary(cli: Any, world: dict[str, Any]) -> None:
+    before = Interaction.objects.count()
+    code, out, err = cli("log", "meeting", "--with", "Ann Bell", "--outcome", "great chat")
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert err.startswith("error: outcome: 'great chat' is not an outcome type (one of ")
+    assert "demo_booked" in err and "no_decision" in err and len(err.strip().splitlines()) == 1
+    assert Interaction.objects.count() == before
+    got = _j(cli, "log", "meeting", "--with", "Ann Bell", "--outcome", "Demo booked")
+    assert got["outcome"] == "demo_booked"
+    member = make_caller("member@our.test", "member")
+    status, body = member.call(
+        "POST",
+        "/interactions",
+        {"kind": "call", "participants": [{"ref": "Ann Bell"}], "outcome": "nope"},
+    )
+    assert status == 422 and body["field"] == "outcome", body
+    assert Interaction.objects.count() == before + 1
+    code, _, err = cli("outcome", "add", "pilot_signed", "--polarity", "positive")
+    assert code == 0, err
+    assert _j(cli, "log", "call", "--with", "Ann Bell", "--outcome", "pilot-signed")["outcome"] == (
+        "pilot_signed"
+    )
