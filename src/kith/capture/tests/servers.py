@@ -6,11 +6,13 @@ missing server is a skip, except under CI=true where it is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +119,7 @@ instance_name = kith-test-{port}
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 log_path = {base}/dovecot.log
 info_log_path = {base}/dovecot.log
 first_valid_uid = {min(account.pw_uid, 100)}
@@ -163,3 +166,55 @@ service imap-login {{
         log = (base / "dovecot.log").read_text() if (base / "dovecot.log").exists() else ""
         raise RuntimeError(f"dovecot did not start: {exc}: {err} {log}") from None
     return server
+
+
+class CuttingProxy:
+    """A TCP relay on loopback that drops its first connection after ``cut`` bytes from the
+    server (a server or network failing mid-sync); later connections pass untouched."""
+
+    def __init__(self, target_port: int, cut: int) -> None:
+        self.target_port = target_port
+        self.cut = cut
+        self.cuts = 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = int(self.sock.getsockname()[1])
+        self.first = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            limit = self.cut if self.first else None
+            self.first = False
+            threading.Thread(target=self._pipe, args=(client, upstream, None), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, limit), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, limit: int | None) -> None:
+        sent = 0
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if limit is not None and sent + len(data) >= limit:
+                    dst.sendall(data[: max(limit - sent, 0)])
+                    self.cuts += 1
+                    break
+                dst.sendall(data)
+                sent += len(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def close(self) -> None:
+        self.sock.close()

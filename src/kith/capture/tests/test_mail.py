@@ -15,7 +15,7 @@ from kith.capture.mail_services import block, connect_account, sync_account
 from kith.capture.models import MailAccount, MailFolder
 from kith.capture.selectors import mail_accounts
 from kith.capture.tests.conftest import message, url
-from kith.capture.tests.servers import Dovecot
+from kith.capture.tests.servers import CuttingProxy, Dovecot
 from kith.core.models import AuditEvent
 from kith.core.viewer import SYSTEM
 from kith.interactions.models import Interaction, Participant
@@ -245,3 +245,32 @@ def test_the_cli_connects_syncs_lists_and_disconnects(dovecot, mailbox, cli, mon
     code, out, _ = cli("mail", "disconnect", acc["id"], "--json")
     assert code == 0 and json.loads(out)["disconnected"] == acc["id"]
     assert Interaction.objects.count() == 2  # what it captured stays
+
+
+def test_a_connection_dropped_mid_sync_leaves_a_consistent_state_and_resumes(dovecot, mailbox):
+    user, pw = mailbox
+    dovecot.deliver(user, [message(n) for n in range(50)])
+    proxy = CuttingProxy(dovecot.port, cut=6000)
+    try:
+        account = connect_account(
+            url=f"imap://{user}@127.0.0.1:{proxy.port}", secret=pw, check=False
+        )
+        with pytest.raises(MailError, match="dropped the connection"):
+            sync_account(account=account, batch=10)
+        assert proxy.cuts == 1
+        state = MailFolder.objects.get(account=account)
+        written = Interaction.objects.count()
+        # every written batch and the folder's position agree; the cut batch wrote nothing
+        assert 0 < state.last_uid < 50 and state.last_uid % 10 == 0
+        assert written == state.last_uid
+        account.refresh_from_db()
+        assert account.status == "error" and "dropped the connection" in account.last_error
+        report = sync_account(account=account, batch=10)
+        assert report["counts"]["messages"] == 50 - written
+        assert report["counts"].get("interactions_already_there", 0) == 0
+        assert Interaction.objects.count() == 50
+        assert MailFolder.objects.get(account=account).last_uid == 50
+        account.refresh_from_db()
+        assert account.status == "ok" and account.failures == 0
+    finally:
+        proxy.close()
