@@ -39,9 +39,10 @@ def cmd_path(
         if not v["paths"]:
             say(f"no path to {v['to']['name']} within {v['max_hops']} hops on {v['as_of']}")
             return
+        say(f"ranked {v['ranking']}")
         for n, p in enumerate(v["paths"], 1):
             hops = f"{p['hops']} hop{'s' if p['hops'] != 1 else ''}"
-            say(f"{n}. strength {p['strength']:.1f}, {hops}")
+            say(f"{n}. score {p['score']:.1f} (strength {p['strength']:.1f}, {hops})")
             for s in p["steps"]:
                 say(
                     f"   {s['from']['name']} --{s['label']} ({s['strength']:.0f})--> "

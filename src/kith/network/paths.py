@@ -10,6 +10,7 @@ nodes whose bound can still win.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -140,3 +141,67 @@ def strongest_paths(
         results.sort(key=_rank)
         del results[k:]
     return results
+
+
+# -- ranking by strength, with hop count as a penalty ---------------------------------------------
+
+HOP_PENALTY = 0.8  # each hop after the first keeps 80% of a path's score
+RANKING = (
+    "strongest first: a path's score is the product of its hops' tie strengths (0-1), "
+    f"times {HOP_PENALTY:g} for every hop after the first; a longer path through strong "
+    "ties beats a short one through a weak tie"
+)
+Ranked = tuple[float, float, tuple[int, ...]]  # (score, strength product, nodes)
+
+
+def ranked_paths(
+    g: Graph,
+    sources: Iterable[int],
+    target: int,
+    *,
+    max_hops: int,
+    k: int,
+    blocked: set[int],
+    penalty: float = HOP_PENALTY,
+) -> list[Ranked]:
+    """The k best simple paths of at most ``max_hops`` hops from any source to ``target``,
+    best first: score = product of hop strengths x ``penalty`` per hop after the first
+    (ties: fewer hops, then node order). No path passes through a second source.
+
+    Best-first search over partial paths: every hop multiplies the score by a factor <= 1,
+    so a path popped at the target is better than anything still queued. The k strongest
+    shortest paths give a floor first: a partial path below the k-th of them is dropped."""
+    start = [s for s in dict.fromkeys(sources) if s not in blocked]
+    if target in start:
+        return [(1.0, 1.0, (target,))]
+    seed = strongest_paths(g, start, target, max_hops=max_hops, k=k, blocked=blocked)
+    if not seed:
+        return []
+    scored = sorted(s * penalty ** (len(p) - 2) for s, p in seed)
+    floor = scored[-k] * (1 - 1e-9) if len(scored) >= k else 0.0
+    starts = set(start)
+    adj, wadj = g.adj, g.wadj
+    heap: list[tuple[float, int, tuple[int, ...], float]] = [(-1.0, 0, (s,), 1.0) for s in start]
+    heapq.heapify(heap)
+    popped: dict[tuple[int, int], int] = {}
+    out: list[Ranked] = []
+    while heap and len(out) < k:
+        neg, hops, nodes, product = heapq.heappop(heap)
+        u = nodes[-1]
+        if u == target:
+            out.append((-neg, product, nodes))
+            continue
+        seen = popped.get((u, hops), 0)
+        if seen >= k:  # k better paths already left u with as many hops
+            continue
+        popped[(u, hops)] = seen + 1
+        last = hops + 1 == max_hops
+        factor = -neg * (penalty if hops >= 1 else 1.0)
+        for v, w in zip(adj[u], wadj[u], strict=True):
+            if (last and v != target) or v in blocked or v in starts or v in nodes:
+                continue
+            score = factor * w
+            if score < floor or score <= 0:
+                continue
+            heapq.heappush(heap, (-score, hops + 1, (*nodes, v), product * w))
+    return out

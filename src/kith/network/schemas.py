@@ -18,6 +18,7 @@ class StepOut(Out):
 
 
 class PathOut(Out):
+    score: float = Field(description="what paths are ranked by: strength less the hop penalty")
     strength: float
     hops: int
     steps: list[StepOut]
@@ -30,6 +31,7 @@ class PathsOut(Out):
         alias="from", description='"team", or the person the paths start from'
     )
     max_hops: int
+    ranking: str = Field(description="how the paths are ranked, in words")
     paths: list[PathOut]
 
 

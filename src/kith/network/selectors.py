@@ -16,7 +16,7 @@ from kith.intelligence import aggregates as agg
 from kith.intelligence import sql as q
 from kith.intelligence.attention import memo
 from kith.network.graph import Graph, get_graph
-from kith.network.paths import strongest_paths
+from kith.network.paths import RANKING, ranked_paths
 from kith.records.models import Record
 from kith.records.selectors import effective_viewer, hidden_records, resolve
 from kith.relationships.selectors import team_ids
@@ -65,6 +65,7 @@ def path(
     g = get_graph(day)
     t = _idx(g, target, "to")
     hidden = _hidden(g, viewer)
+    source: Record | None = None
     if from_:
         source = resolve(viewer, from_, field="from")
         if source.type_id != "person":
@@ -83,10 +84,10 @@ def path(
         sources = [g.index[m] for m in team if m in g.index and g.index[m] not in hidden]
     blocked = {g.home} if g.home is not None and g.home != t else set()
     blocked |= hidden
-    found = strongest_paths(g, sources, t, max_hops=max_hops, k=k, blocked=blocked)
-    names = agg.names({g.ids[i] for _, p in found for i in p})
+    found = ranked_paths(g, sources, t, max_hops=max_hops, k=k, blocked=blocked)
+    names = agg.names({g.ids[i] for _, _, p in found for i in p})
     paths = []
-    for strength, nodes in found:
+    for score, strength, nodes in found:
         steps = [
             {
                 "from": _node(g, u, names),
@@ -97,12 +98,20 @@ def path(
             }
             for u, v in itertools.pairwise(nodes)
         ]
-        paths.append({"strength": round(100 * strength, 2), "hops": len(steps), "steps": steps})
+        paths.append(
+            {
+                "score": round(100 * score, 2),
+                "strength": round(100 * strength, 2),
+                "hops": len(steps),
+                "steps": steps,
+            }
+        )
     return {
         "as_of": day.isoformat(),
         "to": {"id": target.id, "name": target.name, "type": target.type_id},
-        "from": "team" if not from_ else {"id": g.ids[sources[0]], "name": from_},
+        "from": "team" if source is None else {"id": source.id, "name": source.name},
         "max_hops": max_hops,
+        "ranking": RANKING,
         "paths": paths,
     }
 

@@ -17,7 +17,7 @@ from kith.core.errors import ValidationError
 from kith.core.viewer import SYSTEM
 from kith.network import selectors as network_selectors
 from kith.network.graph import build_graph, get_graph
-from kith.network.paths import strongest_paths
+from kith.network.paths import HOP_PENALTY, ranked_paths, strongest_paths
 from kith.network.selectors import connectors, ego_map, mutual, orgchart, path
 from kith.records.models import Record
 from kith.relationships.services import end_relationship
@@ -204,3 +204,80 @@ def test_incremental_graph_equals_rebuild(small, django_capture_on_commit_callba
         and all(g.wadj[u][i] == g.strength(u, v) / 100 for i, v in enumerate(g.adj[u]))
         for u in range(len(g.ids))
     )
+
+
+# -- ranking by strength with a hop penalty (issue 11) -------------------------------------------
+
+
+def _brute_ranked(graph, sources, t, max_hops, k, penalty):
+    """Every simple path of at most max_hops hops from any source, scored as ranked_paths does."""
+    scored = []
+    for s in sources:
+        for p in nx.all_simple_paths(graph, s, t, cutoff=max_hops):
+            if any(x in sources for x in p[1:]):
+                continue
+            w = 1.0
+            for a, b in itertools.pairwise(p):
+                w *= graph[a][b]["weight"] / 100
+            scored.append((round(w * penalty ** (len(p) - 2), 9), tuple(p)))
+    scored.sort(key=lambda x: (-x[0], len(x[1]), x[1]))
+    return scored[:k]
+
+
+def test_ranked_paths_match_every_simple_path_scored_by_brute_force():
+    rng = random.Random(11)
+    home = make_home()
+    team = [make_person(f"Team {i}", org=home) for i in range(2)]
+    orgs = [make_org(f"Org {i}") for i in range(4)]
+    people = [make_person(f"P {i}", org=rng.choice(orgs)) for i in range(24)]
+    pairs = set()
+    while len(pairs) < 30:
+        a, b = rng.sample(range(len(people)), 2)
+        pairs.add((min(a, b), max(a, b)))
+    for a, b in sorted(pairs):
+        relate(people[a], "knows", people[b])
+    for m in team:
+        for p in rng.sample(people, 4):
+            for _ in range(rng.randrange(1, 6)):
+                day = TODAY - dt.timedelta(days=rng.randrange(2, 400))
+                log("meeting", m, p, at=day.isoformat())
+    g = get_graph(TODAY)
+    blocked = {g.home}
+    graph = _nx(g, blocked)
+    sources = [g.index[m.id] for m in team]
+    checked = 0
+    for person in people:
+        t = g.index[person.id]
+        ours = ranked_paths(g, sources, t, max_hops=4, k=3, blocked=blocked)
+        theirs = _brute_ranked(graph, sources, t, 4, 3, HOP_PENALTY)
+        assert [round(s, 9) for s, _, _ in ours] == [s for s, _ in theirs], person.name
+        assert ours[:1] == [] or ours[0][2] == theirs[0][1] or ours[0][0] == ours[1][0]
+        checked += bool(ours)
+    assert checked > 10
+
+
+def test_a_strong_two_hop_path_beats_a_one_hop_path_on_one_old_email():
+    """The issue's case: one 500-day-old email from Mia to Zed, against Sam's weekly meetings
+    with Jane, who knows Zed: the two hops through strong ties rank first, and say why."""
+    home = make_home()
+    mia = make_person("Mia Team", org=home)
+    sam = make_person("Sam Team", org=home)
+    jane = make_person("Jane Doe")
+    zed = make_person("Zed Target")
+    log("email", mia, zed, at=(TODAY - dt.timedelta(days=500)).isoformat(), direction="in")
+    for i in range(20):
+        log("meeting", sam, jane, at=(TODAY - dt.timedelta(days=3 + 7 * i)).isoformat())
+    relate(jane, "colleague_of", zed, since="2020-01-01")
+    view = path(SYSTEM, "Zed Target")
+    first, second = view["paths"][:2]
+    assert first["hops"] == 2 and [s["to"]["name"] for s in first["steps"]] == [
+        "Jane Doe",
+        "Zed Target",
+    ]
+    assert second["hops"] == 1 and second["steps"][0]["from"]["name"] == "Mia Team"
+    assert first["score"] > second["score"]
+    assert first["score"] == pytest.approx(first["strength"] * HOP_PENALTY, abs=0.02)
+    assert "times 0.8 for every hop after the first" in view["ranking"]
+    # from a named person: "from" names them (it was the id or text typed)
+    mine = path(SYSTEM, "Zed Target", from_=sam.id)
+    assert mine["from"] == {"id": sam.id, "name": "Sam Team"}
