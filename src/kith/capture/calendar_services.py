@@ -138,8 +138,9 @@ def sync_calendar(*, calendar: Calendar) -> dict[str, Any]:
         mark_failed(calendar, exc)
         raise
     except ValidationError as exc:  # an unreadable feed: nothing written
-        mark_failed(calendar, MailError(exc.message))
-        raise MailError(exc.message) from None
+        failure = MailError(f"{calendar.url}: {exc.message}")
+        mark_failed(calendar, failure)
+        raise failure from None
     mark_synced(calendar, report)
     return report
 

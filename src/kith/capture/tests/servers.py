@@ -7,6 +7,8 @@ missing server is a skip, except under CI=true where it is a failure.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import http.server
 import os
 import pwd
 import shutil
@@ -218,3 +220,48 @@ class CuttingProxy:
 
     def close(self) -> None:
         self.sock.close()
+
+
+class FeedServer:
+    """A published ICS feed on loopback that answers conditional GETs (ETag and
+    Last-Modified) as a real web server does; ``text`` is what it serves now."""
+
+    def __init__(self, text: str = "") -> None:
+        self.text = text
+        self.requests: list[tuple[str, int]] = []  # (path, status)
+        feed = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = feed.text.encode()
+                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                if self.headers.get("If-None-Match") == etag:
+                    feed.requests.append((self.path, 304))
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
+                status = 200 if self.path.startswith("/cal.ics") else 404
+                feed.requests.append((self.path, status))
+                self.send_response(status)
+                self.send_header("Content-Type", "text/calendar; charset=utf-8")
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", str(len(body) if status == 200 else 0))
+                self.end_headers()
+                if status == 200:
+                    self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.httpd.server_address[1])
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/cal.ics"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
