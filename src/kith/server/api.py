@@ -26,6 +26,7 @@ ROUTERS = [
     "kith.notifications.api",
     "kith.metrics.api",
     "kith.plans.api",
+    "kith.briefs.api",
 ]
 
 api = NinjaAPI(
