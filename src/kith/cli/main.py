@@ -57,9 +57,9 @@ CLI_MODULES = [
     "kith.notifications.cli",
     "kith.metrics.cli",
     "kith.plans.cli",
-    "kith.capture.cli",
+    "kith.surveys.cli",
     "kith.pipelines.cli",
-
+    "kith.capture.cli",
     "kith.briefs.cli",
 ]
 

@@ -376,7 +376,7 @@ def parse_score(value: Any, lo: int, hi: int, *, field: str = "score") -> float:
     except ValueError:
         raise ValidationError(f"{field}: {value!r} is not a number", field=field) from None
     if not lo <= n <= hi:
-        raise ValidationError(f"{field}: {text} is outside {lo}..{hi}", field=field)
+        raise ValidationError(f"{field}: {n:g} is outside {lo}..{hi}", field=field)
     return n
 
 
