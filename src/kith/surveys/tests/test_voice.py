@@ -18,7 +18,6 @@ from kith.interactions.services import log_interaction
 from kith.metrics.selectors import show
 from kith.records.models import Record
 from kith.server.tests.conftest import Caller, make_caller
-from kith.surveys import services
 from kith.surveys.voice import voice
 from kith.testing import make_home, make_org, make_person
 
@@ -149,7 +148,9 @@ def test_api_response_is_idempotent_by_external_id(book) -> None:
     assert status == 201 and first["kind"] == "nps" and first["sentiment"] < 0
     status, again = caller.call("POST", "/survey-responses", body)
     assert status == 200 and again["id"] == first["id"] and again["created"] is False
-    status, bad = caller.call("POST", "/survey-responses", {**body, "score": 42, "external_id": "x"})
+    status, bad = caller.call(
+        "POST", "/survey-responses", {**body, "score": 42, "external_id": "x"}
+    )
     assert status == 422 and bad["message"] == "score: 42 is outside 0..10"
     viewer = make_caller("r@our.test", "viewer")
     assert viewer.call("POST", "/survey-responses", body)[0] == 403
