@@ -94,6 +94,9 @@ class MeasureIn(Schema):
     window: str | None = Field(None, max_length=10)
     label: str = Field("", max_length=200)
     milestones: list[MilestoneIn] = Field(default_factory=list, max_length=50)
+    view: str | None = Field(
+        None, max_length=80, description="a saved view's name: measure its records"
+    )
 
 
 class ReadingIn(Schema):
@@ -282,6 +285,7 @@ def add_measure(request: HttpRequest, ref: str, payload: MeasureIn) -> Any:
             window=payload.window,
             label=payload.label,
             milestones=[(x.on, x.value) for x in payload.milestones],
+            view=payload.view,
         )
     return _made(m)
 

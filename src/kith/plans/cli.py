@@ -289,9 +289,14 @@ def cmd_measure_add(
         list[str] | None,
         typer.Option("--milestone", help="DATE=VALUE on the glide path (repeatable)."),
     ] = None,
+    view: Annotated[
+        str | None,
+        typer.Option("--view", help="Measure a saved view's records instead of the account."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Measure a goal: computed from a metric, or entered by hand."""
+    """Measure a goal: computed from a metric (for the plan's account or a saved view), or
+    entered by hand."""
     open_workspace()
     from kith.plans.services import add_measure
 
@@ -307,6 +312,7 @@ def cmd_measure_add(
         window=window,
         label=label,
         milestones=milestone or [],
+        view=view,
     )
     extra = {
         "baseline": m.baseline_value,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import models
 
 from kith.core import clock
+from kith.lists.models import SavedView
 from kith.records.models import Record
 
 
@@ -33,6 +34,12 @@ class Measure(models.Model):
     target_on = models.DateField()
     # the glide path's milestones between baseline and target: [["YYYY-MM-DD", value], ...]
     milestones = models.JSONField(default=list, blank=True)
+    # the scope: the plan's account (no view), or the records a saved view selects (the
+    # view's name is kept so a deleted view is said, not silently measured as the account)
+    view = models.ForeignKey(
+        SavedView, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    view_name = models.CharField(max_length=80, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:

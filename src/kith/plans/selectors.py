@@ -12,11 +12,11 @@ from typing import Any
 from django.db.models import Q
 
 from kith.core import clock
-from kith.core.errors import NotFound, ValidationError
+from kith.core.errors import KithError, NotFound, ValidationError
 from kith.core.parse import parse_date
 from kith.core.viewer import SYSTEM, Viewer
-from kith.metrics.catalogue import get_metric
-from kith.metrics.selectors import measure
+from kith.metrics.catalogue import Result, get_metric
+from kith.metrics.selectors import measure, measure_view
 from kith.plans.conf import PLAN_STATUSES
 from kith.plans.models import Measure, PlanMember, Reading, Review, Stakeholder
 from kith.plans.stakeholders import stakeholders_state, stakeholders_states
@@ -138,6 +138,32 @@ def metric_scope(m: Measure, account: Record) -> Record:
     return account
 
 
+def compute(viewer: Viewer, m: Measure, account: Record, day: dt.date) -> Result:
+    """A computed measure's metric as of ``day`` for ``viewer``: for its saved view (the
+    sum or mean over the records the view selects, ``kith metric show KEY --view NAME``),
+    else for its plan's account (or its plan, for a plan metric)."""
+    if m.view_id is not None or m.view_name:
+        view = m.view
+        if view is None:
+            return Result(None, 0, [f"the saved view {m.view_name!r} was deleted"], [])
+        try:
+            res, _ = measure_view(
+                viewer, m.metric, view, as_of=day, window=m.window_days, params=m.params
+            )
+        except KithError as exc:  # the view's filters no longer parse (a field removed)
+            return Result(None, 0, [exc.message], [])
+        return res
+    scope = metric_scope(m, account)
+    return measure(viewer, m.metric, scope, as_of=day, window=m.window_days, params=m.params)
+
+
+def scope_view(m: Measure, account: Record) -> dict[str, Any]:
+    """What a measure is measured for: its saved view, or the plan's account."""
+    if m.view_id is not None or m.view_name:
+        return {"type": "view", "id": m.view_id, "name": m.view_name, "deleted": m.view is None}
+    return {"type": account.type_id, "id": account.id, "name": account.name}
+
+
 def measure_state(
     viewer: Viewer, m: Measure, account: Record, day: dt.date, *, live: bool = True
 ) -> dict[str, Any]:
@@ -162,17 +188,14 @@ def measure_state(
         current = {"value": taken.value, "n": taken.n, "reasons": taken.reasons}
         current["evidence"] = taken.evidence
     elif m.metric and (live or not shared):
-        scope = metric_scope(m, account)
-        res = measure(viewer, m.metric, scope, as_of=day, window=m.window_days, params=m.params)
+        res = compute(viewer, m, account, day)
         points = [p for p in points if p[0] != day]
         if res.value is not None:
             points.append((day, res.value))
         current = {"value": res.value, "n": res.n, "reasons": res.reasons}
         current["evidence"] = res.evidence
         if not shared and m.baseline_on is not None and m.baseline_on < day:
-            base = measure(
-                viewer, m.metric, scope, as_of=m.baseline_on, window=m.window_days, params=m.params
-            )
+            base = compute(viewer, m, account, m.baseline_on)
             baseline = base.value
             if base.value is not None:
                 points.append((m.baseline_on, base.value))
@@ -201,6 +224,7 @@ def measure_state(
         "label": m.label,
         "metric": m.metric or None,
         "params": m.params,
+        "scope": scope_view(m, account) if m.metric else None,
         "window_days": m.window_days,
         "direction": m.direction,
         "baseline": {"value": baseline, "on": m.baseline_on.isoformat() if m.baseline_on else None},
@@ -239,15 +263,11 @@ def readings(viewer: Viewer, measure_id: str, *, recompute: bool = False) -> dic
     each reading's day beside what was taken."""
     m = get_measure(viewer, measure_id)
     _, account = goal_plan(viewer, m.goal)
-    scope = metric_scope(m, account)
     out = []
     for r in m.readings.order_by("on", "id"):
         item = reading_view(r)
         if recompute and m.metric:
-            res = measure(
-                viewer, m.metric, scope, as_of=r.on, window=m.window_days, params=m.params
-            )
-            item["recomputed"] = res.value
+            item["recomputed"] = compute(viewer, m, account, r.on).value
         out.append(item)
     return {"measure": m.id, "label": m.label, "metric": m.metric or None, "readings": out}
 
@@ -258,7 +278,9 @@ def readings(viewer: Viewer, measure_id: str, *, recompute: bool = False) -> dic
 def _goal_view(viewer: Viewer, goal: Record, account: Record, day: dt.date) -> dict[str, Any]:
     measures = [
         measure_state(viewer, m, account, day)
-        for m in Measure.objects.filter(goal=goal).order_by("created_at", "id")
+        for m in Measure.objects.filter(goal=goal)
+        .select_related("view")
+        .order_by("created_at", "id")
     ]
     states = [m["status"] for m in measures]
     status = "unknown"

@@ -24,20 +24,22 @@ from kith.core.viewer import SYSTEM, Viewer
 from kith.metrics.catalogue import Result, get_metric
 from kith.metrics.selectors import (
     check_scope,
+    find_view,
     measure,
     measure_many,
     parse_params,
     parse_window,
+    view_members,
 )
 from kith.plans import conf
 from kith.plans.models import Measure, PlanMember, Reading, Review, Stakeholder
 from kith.plans.selectors import (
+    compute,
     get_goal,
     get_measure,
     get_plan,
     goal_plan,
     member_record,
-    metric_scope,
 )
 from kith.plans.suggestions import suggestion_task
 from kith.plans.templates import get_template, offset
@@ -243,9 +245,7 @@ def _baseline(
 ) -> tuple[float | None, dt.date | None]:
     if start > clock.today():
         return None, None  # taken by the worker when the plan starts
-    scope = metric_scope(m, account)
-    res = measure(viewer, m.metric, scope, as_of=start, window=m.window_days, params=m.params)
-    return res.value, start
+    return compute(viewer, m, account, start).value, start
 
 
 @transaction.atomic
@@ -262,10 +262,12 @@ def add_measure(
     window: str | int | None = None,
     label: str = "",
     milestones: Iterable[str | tuple[Any, Any] | Mapping[str, Any]] = (),
+    view: str | None = None,
 ) -> Measure:
-    """A measure on a goal: a catalogue metric of the plan's account (or manual, without
-    ``metric``), a direction, a baseline (``auto``: the metric on the plan's start day), a
-    target value and day."""
+    """A measure on a goal: a catalogue metric of the plan's account, or of the records a
+    saved ``view`` selects (the sum or mean ``kith metric show KEY --view NAME`` gives), or
+    manual (without ``metric``); a direction, a baseline (``auto``: the metric on the plan's
+    start day), a target value and day."""
     goal_rec = get_goal(viewer, goal)
     plan, account = goal_plan(viewer, goal_rec)
     target_on = _day(by, field="by")
@@ -281,7 +283,22 @@ def add_measure(
         window_days=parse_window(window),
         params=parse_params(params),
     )
-    if metric:
+    if view and not metric:
+        raise ValidationError(
+            f"view: {view!r} needs a --metric to measure (a manual measure has no scope)",
+            field="view",
+        )
+    if metric and view:
+        found = get_metric(metric, field="metric")
+        saved = find_view(viewer, view)
+        if "plan" in found.scopes:
+            raise ValidationError(
+                f"view: {found.key} is measured for a plan, not for a saved view", field="view"
+            )
+        view_members(viewer, saved, found, clock.today())  # the metric has a view's meaning
+        m.metric, m.view, m.view_name = found.key, saved, saved.name
+        m.label = (label or f"{found.label} of the view {saved.name}")[:200]
+    elif metric:
         found = get_metric(metric, field="metric")
         check_scope(found, plan if "plan" in found.scopes else account, field="metric")
         home = home_org()
@@ -407,8 +424,7 @@ def record_reading(
 
 
 def _take(m: Measure, account: Record, day: dt.date, source: str) -> Reading:
-    scope = metric_scope(m, account)
-    res = measure(SYSTEM, m.metric, scope, as_of=day, window=m.window_days, params=m.params)
+    res = compute(SYSTEM, m, account, day)
     values = {
         "value": res.value,
         "n": res.n,
@@ -435,7 +451,12 @@ def take_readings(*, as_of: dt.date | None = None) -> dict[str, int]:
     computation for all their accounts where the metric has a many-records form)."""
     day = as_of or clock.today()
     taken = baselines = 0
-    measures = list(Measure.objects.exclude(metric="").filter(goal__deleted_at=None).order_by("id"))
+    measures = list(
+        Measure.objects.exclude(metric="")
+        .filter(goal__deleted_at=None)
+        .select_related("view")
+        .order_by("id")
+    )
     plan_of: dict[str, str] = {}
     for goal_id, plan_id in (
         Relationship.objects.filter(
@@ -462,6 +483,7 @@ def take_readings(*, as_of: dt.date | None = None) -> dict[str, int]:
         else:
             account_of.pop(rel.from_record_id, None)
     groups: dict[tuple[str, int, str], list[tuple[Measure, Record]]] = {}
+    alone: list[tuple[Measure, Record]] = []
     for m in measures:
         plan = plans.get(plan_of.get(m.goal_id, ""))
         account = account_of.get(plan.id) if plan else None
@@ -474,18 +496,25 @@ def take_readings(*, as_of: dt.date | None = None) -> dict[str, int]:
             m.baseline_value, m.baseline_on = _baseline(SYSTEM, m, account, start)
             m.save(update_fields=["baseline_value", "baseline_on"])
             baselines += 1
+        if m.view_id is not None or m.view_name:
+            alone.append((m, account))  # a saved view's records: measured as a whole
+            continue
         scope = plan if "plan" in get_metric(m.metric).scopes else account
         key = (m.metric, m.window_days, json.dumps(m.params, sort_keys=True))
         groups.setdefault(key, []).append((m, scope))
     now = clock.now()
-    ids = [m.id for items in groups.values() for m, _ in items]
+    ids = [m.id for items in groups.values() for m, _ in items] + [m.id for m, _ in alone]
     existing = {
         r.measure_id: r
         for r in Reading.objects.filter(measure_id__in=ids, on=day, source="computed")
     }
     fresh: list[Reading] = []
-    for (metric, window, _), items in groups.items():
-        results = _many_or_each(metric, [scope for _, scope in items], day, window, items)
+    batches = [
+        (items, _many_or_each(metric, [scope for _, scope in items], day, window, items))
+        for (metric, window, _), items in groups.items()
+    ]
+    batches += [([(m, a)], [compute(SYSTEM, m, a, day)]) for m, a in alone]
+    for items, results in batches:
         for (m, _), res in zip(items, results, strict=True):
             row = existing.get(m.id) or Reading(measure=m, on=day, source="computed")
             row.value, row.n = res.value, res.n
