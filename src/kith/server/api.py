@@ -26,6 +26,7 @@ ROUTERS = [
     "kith.notifications.api",
     "kith.metrics.api",
     "kith.plans.api",
+    "kith.capture.api",
     "kith.surveys.api",
     "kith.pipelines.api",
     "kith.briefs.api",

@@ -18,6 +18,7 @@ MODULES = [
     "notifications",
     "plans",
     "briefs",
+    "capture",
 ]
 
 urlpatterns = [

@@ -55,6 +55,8 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("GET", "/meetings/{interaction}/brief", None, "read", False),
     ("GET", "/meetings/{private_interaction}/brief", None, "read", True),
     ("GET", "/plans", None, "read", False),
+    ("GET", "/capture/mail", None, "read", False),
+    ("GET", "/capture/calendars", None, "read", False),
     ("POST", "/plans", {"account": "{shared}", "name": "A plan"}, "write", False),
     ("POST", "/plans", {"account": "{private}", "name": "A plan"}, "write", True),
     ("GET", "/plans/{plan}", None, "read", False),
