@@ -252,6 +252,20 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
+def _db_backends(url: str) -> list[int]:
+    """Process ids of the PostgreSQL backends serving ``url``'s database now (the server's
+    connections: the load generator holds none while it sends)."""
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 class OpenRun:
     """An open loop: requests sent at a fixed rate whatever the answers take.
 
@@ -274,7 +288,8 @@ class OpenRun:
         self.errors: list[str] = []
         self.acked: list[str] = []
         self.elapsed = 0.0
-        self.web_cpu = self.job_cpu = 0.0
+        self.web_cpu = self.job_cpu = self.db_cpu = 0.0
+        self.url = ""
         self._lock = threading.Lock()
 
     def _thread(self, k: int, start: float) -> None:
@@ -313,6 +328,10 @@ class OpenRun:
         job = [p for p, cmd in tree.items() if " worker --parent" in cmd]
         web = [p for p in tree if p not in job]
         web0, job0 = _cpu_seconds(web), _cpu_seconds(job)
+        # the database's own CPU: a query plan that scans is paid there, not in the server
+        # (backends opened during the run start from 0, closed ones are missed: the server
+        # keeps its connections, CONN_MAX_AGE)
+        db_before = {p: _cpu_seconds([p]) for p in _db_backends(self.url)} if self.url else {}
         start = time.perf_counter() + 0.2
         threads = [
             threading.Thread(target=self._thread, args=(k, start), daemon=True)
@@ -326,6 +345,9 @@ class OpenRun:
         time.sleep(0.5)  # the last answers' bookkeeping
         self.web_cpu = _cpu_seconds(web) - web0
         self.job_cpu = _cpu_seconds(job) - job0
+        if self.url:
+            after = _db_backends(self.url)
+            self.db_cpu = sum(_cpu_seconds([p]) - db_before.get(p, 0.0) for p in after)
         print(
             f"open loop at {self.rate:g} req/s: {self.total} requests sent in "
             f"{self.elapsed:.1f} s, {len(self.errors)} errors",
@@ -414,6 +436,10 @@ def _report_open(url: str, seed: dict[str, Any], runs: list[OpenRun], workers: i
             f"{run.job_cpu * 1000 / max(answered, 1):.1f} ms more); raw SQL of the same reads "
             f"{raw_per_read:.2f} ms per read: CPU/raw {cpu_ms / max(raw_per_read, 1e-6):.0f}x"
         )
+        print(
+            f"       database CPU per request {run.db_cpu * 1000 / max(answered, 1):.1f} ms "
+            "(the PostgreSQL backends serving the server and its job worker)"
+        )
         for e in run.errors[:5]:
             print("       error:", e)
         failed |= bool(run.errors or missing)
@@ -492,7 +518,9 @@ def main(argv: list[str]) -> None:
         if mode in ("open", "both"):
             for rate in rates:
                 time.sleep(2)  # let the previous run's stragglers and jobs settle
-                runs.append(OpenRun(port, seed, rate, open_seconds, server.pid).run())
+                run = OpenRun(port, seed, rate, open_seconds, server.pid)
+                run.url = url
+                runs.append(run.run())
     finally:
         server.terminate()
         server.wait(timeout=20)
