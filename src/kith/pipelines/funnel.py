@@ -223,12 +223,18 @@ def funnel(
         g["cohort"]["created"] += weight
         g["cohort"][cat] += weight
     out_groups = [_finish(k, groups[k], stages, value) for k in sorted(groups)]
+    names: dict[str, str] = {}
     if by == "owner":
         names = dict(
             Record.objects.filter(visible_q(viewer), pk__in=list(groups)).values_list("id", "name")
         )
-        for g in out_groups:
-            g["name"] = names.get(g["key"], g["key"] or "(no owner)")
+    for g in out_groups:
+        g["name"] = names.get(g["key"], g["key"] or f"(no {by})")
+    total = (
+        _finish("", groups[""], stages, value)
+        if not by
+        else _total([groups[k] for k in sorted(groups)], stages, value)
+    )
     return {
         "pipeline": pipe.key,
         "from": first.isoformat(),
@@ -238,11 +244,7 @@ def funnel(
         "by": by,
         "stages": [stage_view(s) for s in sorted(stages.values(), key=lambda s: s.position)],
         "groups": out_groups if by else [],
-        **(
-            _finish("", groups[""], stages, value)
-            if not by
-            else _total([groups[k] for k in sorted(groups)], stages, value)
-        ),
+        **{k: v for k, v in total.items() if k != "key"},
     }
 
 
