@@ -19,10 +19,28 @@ from kith.server.tests.conftest import make_caller
 
 def test_cli_and_api_answer_alike(world: dict[str, Any], cli: Any) -> None:
     member = make_caller("member@our.test", "member")
-    code, out, err = cli("deal", "add", "Acme", "Renewal", "--amount", "900", "--contact", "Lee Park:champion", "--owner", "mia@our.test", "--source", "web", "--at", "2026-06-01", "--json")
+    code, out, err = cli(
+        "deal",
+        "add",
+        "Acme",
+        "Renewal",
+        "--amount",
+        "900",
+        "--contact",
+        "Lee Park:champion",
+        "--owner",
+        "mia@our.test",
+        "--source",
+        "web",
+        "--at",
+        "2026-06-01",
+        "--json",
+    )
     assert code == 0, err
     deal = json.loads(out)
-    status, body = member.call("POST", "/deals", {"account": "Acme", "name": "Upsell", "amount": 100, "source": "event"})
+    status, body = member.call(
+        "POST", "/deals", {"account": "Acme", "name": "Upsell", "amount": 100, "source": "event"}
+    )
     assert status == 201, body
     status, body = member.call("POST", f"/deals/{body['id']}/moves", {"stage": "proposal"})
     assert status == 201 and body["stage"] == "proposal"
@@ -44,13 +62,24 @@ def test_cli_and_api_answer_alike(world: dict[str, Any], cli: Any) -> None:
 
 def test_bad_input_is_one_line_and_changes_nothing(world: dict[str, Any], cli: Any) -> None:
     code, _, err = cli("deal", "add", "Acme", "X", "--amount", "5", "--contact", "Lee Park:boss")
-    assert code == 1 and err.startswith("error: contact: role 'boss' is not one of") and "Traceback" not in err
-    code, _, err = cli("pipeline", "add", "deal", "p2", "--stage", "a:lots", "--won", "w", "--lost", "l")
-    assert code == 1 and err.strip() == "error: --stage: 'a:lots' is not KEY:PROBABILITY (a per cent, 0..100)"
+    assert (
+        code == 1
+        and err.startswith("error: contact: role 'boss' is not one of")
+        and "Traceback" not in err
+    )
+    code, _, err = cli(
+        "pipeline", "add", "deal", "p2", "--stage", "a:lots", "--won", "w", "--lost", "l"
+    )
+    assert (
+        code == 1
+        and err.strip() == "error: --stage: 'a:lots' is not KEY:PROBABILITY (a per cent, 0..100)"
+    )
     code, _, err = cli("funnel", "--from", "2026-06-10", "--to", "2026-06-01")
     assert code == 1 and "from: 2026-06-10 is after --to 2026-06-01" in err
     member = make_caller("member@our.test", "member")
-    status, body = member.call("POST", "/deals", {"account": "Acme", "name": "Y", "amount": 5, "stage": "nope"})
+    status, body = member.call(
+        "POST", "/deals", {"account": "Acme", "name": "Y", "amount": 5, "stage": "nope"}
+    )
     assert status == 422 and body["field"] == "stage"
     assert not Record.objects.filter(type_id="deal").exists()
 
@@ -58,7 +87,7 @@ def test_bad_input_is_one_line_and_changes_nothing(world: dict[str, Any], cli: A
 def test_a_private_deal_is_counted_nowhere(world: dict[str, Any], cli: Any) -> None:
     owner = make_caller("owner@our.test", "member")
     other = make_caller("other@our.test", "member")
-    shared = services.add_deal(viewer=SYSTEM, account="Acme", name="Shared", amount=10, at="2026-06-01")
+    services.add_deal(viewer=SYSTEM, account="Acme", name="Shared", amount=10, at="2026-06-01")
     secret = services.add_deal(viewer=SYSTEM, account="Acme", name="Secret", amount=1000, at="2026-06-01",
                                contacts=[("Lee Park", "champion")])  # fmt: skip
     services.win(viewer=SYSTEM, ref=secret.id, at="2026-06-02")
@@ -77,7 +106,13 @@ def test_a_private_deal_is_counted_nowhere(world: dict[str, Any], cli: Any) -> N
     status, body = owner.call("GET", f"/deals/{secret.id}")
     assert status == 200 and body["people"][0]["name"] == "Lee Park"
     # the shared deal's people do not name the private person
-    services.add_deal(viewer=SYSTEM, account="Acme", name="With Lee", amount=1, contacts=[(world["lee"].id, "user")])
+    services.add_deal(
+        viewer=SYSTEM,
+        account="Acme",
+        name="With Lee",
+        amount=1,
+        contacts=[(world["lee"].id, "user")],
+    )
     status, body = other.call("GET", "/deals")
     assert "Secret" not in json.dumps(body) and "Lee Park" not in json.dumps(body)
     # the funnel and the metrics
@@ -100,15 +135,27 @@ def test_funnel_by_owner_is_for_the_owner_and_their_lead(world: dict[str, Any], 
     make_caller("mia@our.test", "member")
     make_caller("tom@our.test", "member")
     make_caller("admin@our.test", "admin")
-    services.add_deal(viewer=SYSTEM, account="Acme", name="Mia's", amount=1, owner="mia@our.test", at="2026-06-01")
-    services.add_deal(viewer=SYSTEM, account="Acme", name="Tom's", amount=1, owner="tom@our.test", at="2026-06-01")
+    services.add_deal(
+        viewer=SYSTEM, account="Acme", name="Mia's", amount=1, owner="mia@our.test", at="2026-06-01"
+    )
+    services.add_deal(
+        viewer=SYSTEM, account="Acme", name="Tom's", amount=1, owner="tom@our.test", at="2026-06-01"
+    )
     # Tom reports to Mia: Mia sees both, Tom only his own, an admin neither
     mia = funnel(viewer_of(get_user("mia@our.test")), by="owner", start="2026-05-01")
-    assert [g["name"] for g in mia["groups"]] == sorted(["Mia Chen", "Tom Ray"], key=lambda n: {"Mia Chen": world["mia"].id, "Tom Ray": world["tom"].id}[n])
+    assert [g["name"] for g in mia["groups"]] == sorted(
+        ["Mia Chen", "Tom Ray"],
+        key=lambda n: {"Mia Chen": world["mia"].id, "Tom Ray": world["tom"].id}[n],
+    )
     tom = funnel(viewer_of(get_user("tom@our.test")), by="owner", start="2026-05-01")
     assert [g["name"] for g in tom["groups"]] == ["Tom Ray"] and tom["rows"][0]["entries"] == 1
-    assert funnel(viewer_of(get_user("admin@our.test")), by="owner", start="2026-05-01")["groups"] == []
+    assert (
+        funnel(viewer_of(get_user("admin@our.test")), by="owner", start="2026-05-01")["groups"]
+        == []
+    )
     code, _, err = cli("funnel", "--by", "owner")
     assert code == 1 and "say who is asking (--user EMAIL)" in err
-    code, out, _ = cli("funnel", "--by", "owner", "--user", "tom@our.test", "--from", "2026-05-01", "--json")
+    code, out, _ = cli(
+        "funnel", "--by", "owner", "--user", "tom@our.test", "--from", "2026-05-01", "--json"
+    )
     assert code == 0 and [g["name"] for g in json.loads(out)["groups"]] == ["Tom Ray"]
