@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from kith.core.models import Change
 from kith.core.viewer import Viewer
@@ -73,6 +73,11 @@ class Window:
     team: dict[str, str]  # our people (visible to the viewer): id -> name
     names: dict[str, str] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)
+    people_sq: Any = None  # the people's ids as a subquery (cheaper than a long IN list)
+
+    def ids_q(self, name: str) -> Q:
+        """``name`` is the scope record or one of its people (a subquery, not a list)."""
+        return Q(**{name: self.record.id}) | Q(**{f"{name}__in": self.people_sq})
 
     @property
     def since_day(self) -> dt.date:
@@ -139,7 +144,7 @@ def field_changes(w: Window) -> list[Item]:
     """Field changes of the scope record and its people (the fields worth telling)."""
     wanted = told_fields()
     rows = Change.objects.filter(
-        entity_id__in=sorted(w.ids()),
+        w.ids_q("entity_id"),
         entity_kind="record",
         at__gte=w.start,
         at__lt=w.end,
@@ -165,8 +170,7 @@ def field_changes(w: Window) -> list[Item]:
 
 
 def _rel_rows(w: Window) -> list[Relationship]:
-    ids = sorted(w.ids())
-    touching = Q(from_record_id__in=ids) | Q(to_record_id__in=ids)
+    touching = w.ids_q("from_record_id") | w.ids_q("to_record_id")
     since, as_of = w.since_day, w.as_of
     moved = Q(since__gte=since, since__lte=as_of) | Q(until__gte=since, until__lte=as_of)
     return list(
@@ -212,10 +216,9 @@ def window_interactions(w: Window) -> list[tuple[str, str, dt.datetime, str, str
     got = w.memo.get("interactions")
     if got is not None:
         return list(got)
-    ids = sorted(w.ids())
-    by_people = Participant.objects.filter(record_id__in=ids, at__gte=w.start, at__lt=w.end).values(
-        "interaction_id"
-    )
+    by_people = Participant.objects.filter(
+        w.ids_q("record_id"), at__gte=w.start, at__lt=w.end
+    ).values("interaction_id")
     by_link = InteractionLink.objects.filter(
         record_id=w.record.id, at__gte=w.start, at__lt=w.end
     ).values("interaction_id")
@@ -284,7 +287,7 @@ def unanswered(
     first = min(r[2] for r in inbound)
     senders: dict[str, str] = {}
     for iid, rid in Participant.objects.filter(
-        interaction_id__in=[r[0] for r in inbound], record_id__in=sorted(w.people)
+        interaction_id__in=[r[0] for r in inbound], record_id__in=w.people_sq
     ).values_list("interaction_id", "record_id"):
         senders.setdefault(iid, rid)
     replies = list(
@@ -408,7 +411,7 @@ def _move(
 
 
 def _tasks(w: Window) -> Any:
-    about = TaskLink.objects.filter(record_id__in=sorted(w.ids())).values("task_id")
+    about = TaskLink.objects.filter(w.ids_q("record_id")).values("task_id")
     return visible_tasks(w.viewer).filter(pk__in=about)
 
 
@@ -484,21 +487,24 @@ def measure_moves(w: Window) -> list[Item]:
 # -- the window ---------------------------------------------------------------------------
 
 
-def scope_people(viewer: Viewer, record: Record, since: dt.date, as_of: dt.date) -> list[Record]:
+def scope_people(
+    viewer: Viewer, record: Record, since: dt.date, as_of: dt.date, team: list[str]
+) -> QuerySet[Record]:
     """The people of a scope in the window: an organisation's (anyone whose rollup tie to it
-    was in force on a day of the window), or the person; only those ``viewer`` may see."""
+    was in force on a day of the window), or the person; only those ``viewer`` may see, and
+    none of our team."""
     if record.type_id == "person":
-        return [record]
+        return Record.objects.filter(pk=record.id).exclude(pk__in=team)
     ids = (
         Relationship.objects.filter(to_record=record, type__rollup=True)
         .filter(Q(since__isnull=True) | Q(since__lte=as_of))
         .filter(Q(until__isnull=True) | Q(until__gte=since))
         .values("from_record_id")
     )
-    return list(
+    return (
         Record.objects.filter(pk__in=ids, type_id="person", deleted_at=None)
         .filter(visible_q(viewer))
-        .order_by("name_key", "id")
+        .exclude(pk__in=team)
     )
 
 
@@ -515,10 +521,11 @@ def open_window(viewer: Viewer, record: Record, start: dt.datetime, end: dt.date
     """The window for a scope record ``viewer`` may see (already resolved)."""
     as_of = (end - dt.timedelta(microseconds=1)).date()
     team_names = visible_team(viewer, as_of)
-    people = {
-        p.id: p for p in scope_people(viewer, record, start.date(), as_of) if p.id not in team_names
-    }
-    return Window(viewer, record, start, end, people, team_names)
+    qs = scope_people(viewer, record, start.date(), as_of, sorted(team_names))
+    people = {p.id: p for p in qs.order_by("name_key", "id")}
+    w = Window(viewer, record, start, end, people, team_names)
+    w.people_sq = qs.values("id")
+    return w
 
 
 def collect(w: Window, kinds: set[str] | None = None) -> list[dict[str, Any]]:

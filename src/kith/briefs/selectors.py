@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from typing import Any
 
 from kith.briefs import changes as ch
@@ -258,15 +259,7 @@ def _open_tasks(w: Window) -> list[Any]:
 
 
 def _unanswered_open(w: Window) -> list[tuple[str, dt.datetime, str, str]]:
-    wide = Window(
-        w.viewer,
-        w.record,
-        w.end - dt.timedelta(days=OPEN_DAYS),
-        w.end,
-        w.people,
-        w.team,
-        w.names,
-    )
+    wide = replace(w, start=w.end - dt.timedelta(days=OPEN_DAYS), memo={})
     return ch.unanswered(w, ch.window_interactions(wide), w.end)
 
 
