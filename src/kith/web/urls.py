@@ -17,6 +17,7 @@ MODULES = [
     "rules",
     "notifications",
     "plans",
+    "rankings",
     "briefs",
     "capture",
 ]

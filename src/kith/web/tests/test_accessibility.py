@@ -95,6 +95,8 @@ def pages() -> list[str]:
         "/tasks?show=overdue",
         "/rules",
         "/rules/new",
+        "/best",
+        "/at-risk?type=organization",
     ]
 
 
