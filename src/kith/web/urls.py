@@ -17,6 +17,8 @@ MODULES = [
     "rules",
     "notifications",
     "plans",
+    "pipelines",
+
     "rankings",
     "briefs",
     "capture",
