@@ -26,8 +26,6 @@ ROUTERS = [
     "kith.notifications.api",
     "kith.metrics.api",
     "kith.plans.api",
-    "kith.pipelines.api",
-
     "kith.capture.api",
     "kith.surveys.api",
     "kith.pipelines.api",

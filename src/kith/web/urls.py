@@ -18,7 +18,6 @@ MODULES = [
     "notifications",
     "plans",
     "pipelines",
-
     "rankings",
     "briefs",
     "capture",
