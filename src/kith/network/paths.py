@@ -154,6 +154,57 @@ RANKING = (
 Ranked = tuple[float, float, tuple[int, ...]]  # (score, strength product, nodes)
 
 
+def _bounds(
+    g: Graph, target: int, depth: int, blocked: set[int], starts: set[int], penalty: float
+) -> tuple[dict[int, int], dict[int, float]]:
+    """Hops from each node within ``depth`` of ``target`` (not through a blocked node or a
+    source), and an upper bound of the score any continuation from it to the target can keep
+    (max-product over walks, every hop penalised): the search's A* heuristic."""
+    adj, wadj = g.adj, g.wadj
+    dist = {target: 0}
+    frontier = [target]
+    for d in range(1, depth + 1):
+        nxt = []
+        for u in frontier:
+            for v in adj[u]:
+                if v not in dist and v not in blocked and v not in starts:
+                    dist[v] = d
+                    nxt.append(v)
+        frontier = nxt
+    # keep the corridor: nodes some source reaches in time to go on to the target from there
+    fwd: dict[int, int] = {}
+    frontier = []
+    for s in starts:
+        for v in adj[s]:
+            d = dist.get(v)
+            if d is not None and d + 1 <= depth + 1 and v not in fwd:
+                fwd[v] = 1
+                frontier.append(v)
+    for h in range(2, depth + 1):
+        nxt = []
+        for u in frontier:
+            for v in adj[u]:
+                d = dist.get(v)
+                if d is not None and h + d <= depth + 1 and v not in fwd:
+                    fwd[v] = h
+                    nxt.append(v)
+        frontier = nxt
+    dist = {v: d for v, d in dist.items() if v in fwd or v == target}
+    best = {target: 1.0}
+    heap = [(-1.0, target)]
+    while heap:
+        neg, u = heapq.heappop(heap)
+        if -neg < best[u]:
+            continue
+        for v, w in zip(adj[u], wadj[u], strict=True):
+            if v in dist:
+                b = -neg * w * penalty
+                if b > best.get(v, 0.0):
+                    best[v] = b
+                    heapq.heappush(heap, (-b, v))
+    return dist, best
+
+
 def ranked_paths(
     g: Graph,
     sources: Iterable[int],
@@ -168,9 +219,10 @@ def ranked_paths(
     best first: score = product of hop strengths x ``penalty`` per hop after the first
     (ties: fewer hops, then node order). No path passes through a second source.
 
-    Best-first search over partial paths: every hop multiplies the score by a factor <= 1,
-    so a path popped at the target is better than anything still queued. The k strongest
-    shortest paths give a floor first: a partial path below the k-th of them is dropped."""
+    A* over partial paths: every hop multiplies the score by a factor <= 1, and each node
+    carries an upper bound of what its continuation to the target can keep (``_bounds``), so a
+    path popped at the target is better than anything still queued. The k strongest shortest
+    paths give a floor first: a partial path that cannot reach the k-th of them is dropped."""
     start = [s for s in dict.fromkeys(sources) if s not in blocked]
     if target in start:
         return [(1.0, 1.0, (target,))]
@@ -180,28 +232,33 @@ def ranked_paths(
     scored = sorted(s * penalty ** (len(p) - 2) for s, p in seed)
     floor = scored[-k] * (1 - 1e-9) if len(scored) >= k else 0.0
     starts = set(start)
+    dist, bound = _bounds(g, target, max_hops - 1, blocked, starts, penalty)
     adj, wadj = g.adj, g.wadj
-    heap: list[tuple[float, int, tuple[int, ...], float]] = [(-1.0, 0, (s,), 1.0) for s in start]
+    heap: list[tuple[float, int, tuple[int, ...], float, float]] = [
+        (-1.0, 0, (s,), 1.0, 1.0) for s in start
+    ]
     heapq.heapify(heap)
     popped: dict[tuple[int, int], int] = {}
     out: list[Ranked] = []
     while heap and len(out) < k:
-        neg, hops, nodes, product = heapq.heappop(heap)
+        _, hops, nodes, score, product = heapq.heappop(heap)
         u = nodes[-1]
         if u == target:
-            out.append((-neg, product, nodes))
+            out.append((score, product, nodes))
             continue
         seen = popped.get((u, hops), 0)
         if seen >= k:  # k better paths already left u with as many hops
             continue
         popped[(u, hops)] = seen + 1
-        last = hops + 1 == max_hops
-        factor = -neg * (penalty if hops >= 1 else 1.0)
+        left = max_hops - hops - 1  # hops still allowed after this one
+        factor = score * (penalty if hops >= 1 else 1.0)
         for v, w in zip(adj[u], wadj[u], strict=True):
-            if (last and v != target) or v in blocked or v in starts or v in nodes:
+            d = dist.get(v)
+            if d is None or d > left or v in nodes:
                 continue
-            score = factor * w
-            if score < floor or score <= 0:
+            s = factor * w
+            f = s * bound.get(v, 0.0)
+            if f < floor or f <= 0:
                 continue
-            heapq.heappush(heap, (-score, hops + 1, (*nodes, v), product * w))
+            heapq.heappush(heap, (-f, hops + 1, (*nodes, v), s, product * w))
     return out
