@@ -46,19 +46,27 @@ ORDER BY MAX(t.at) DESC, t.interaction_id DESC
 LIMIT %s
 """
 # The newest time on that timeline (under the same bounds): one index seek per branch, and
-# one per holder of a rollup tie (e.g. per employee).
+# one per holder of a rollup tie (e.g. per employee). With it, each own branch's page-th
+# newest time (k: that branch alone fills a page from there on) and how many holders the
+# record has (h): without holders, the page lies at or after the later k.
 _NEWEST_SQL = f"""
-SELECT MAX(t.m) FROM (
-    SELECT MAX(at) AS m FROM {_P} WHERE record_id = %s {{span}}
+SELECT MAX(t.m), MAX(t.k), COUNT(t.h) FROM (
+    SELECT MAX(at) AS m, (
+        SELECT at FROM {_P} WHERE record_id = %s {{span}} ORDER BY at DESC LIMIT 1 OFFSET %s
+    ) AS k, NULL AS h
+    FROM {_P} WHERE record_id = %s {{span}}
     UNION ALL
-    SELECT MAX(at) AS m FROM {_L} WHERE record_id = %s {{span}}
+    SELECT MAX(at) AS m, (
+        SELECT at FROM {_L} WHERE record_id = %s {{span}} ORDER BY at DESC LIMIT 1 OFFSET %s
+    ) AS k, NULL AS h
+    FROM {_L} WHERE record_id = %s {{span}}
     UNION ALL
     SELECT (
         SELECT MAX(p.at) FROM {_P} p
         WHERE p.record_id = r.from_record_id
           AND (r.since IS NULL OR p.at >= r.since)
           AND (r.until IS NULL OR p.at < r.until) {{span_p}}
-    ) AS m
+    ) AS m, NULL AS k, r.id AS h
     FROM {_R} r
     WHERE r.to_record_id = %s
       AND r.type_key IN (SELECT key FROM {_T} WHERE rollup = %s) {{hide}}
@@ -150,20 +158,33 @@ def _bounds(
     return span, span_p, bounds
 
 
-def _newest(
-    viewer: Viewer, record: Record, upper: dt.datetime | None, older_than: TimelineKey | None
-) -> dt.datetime | None:
-    """The time of the newest item on ``record``'s timeline below the bounds, if any."""
-    span, span_p, bounds = _bounds(upper, older_than)
-    hide, hide_params = hidden_sql(viewer, "r.from_record_id")
-    params = [record.id, *bounds, record.id, *bounds, *bounds, record.id, True, *hide_params]
-    with connection.cursor() as cur:
-        cur.execute(_NEWEST_SQL.format(span=span, span_p=span_p, hide=hide), params)
-        value = cur.fetchone()[0]
+def _aware(value: Any) -> dt.datetime | None:
     if value is None:
         return None
-    newest = dt.datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
-    return newest if newest.tzinfo else newest.replace(tzinfo=dt.UTC)
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _newest(
+    viewer: Viewer,
+    record: Record,
+    upper: dt.datetime | None,
+    older_than: TimelineKey | None,
+    limit: int = 1,
+) -> tuple[dt.datetime | None, dt.datetime | None, int]:
+    """The time of the newest item on ``record``'s timeline below the bounds (if any); the
+    latest time from which its participations or its links alone hold ``limit`` items (if
+    either does); and how many holders of a rollup tie to it there are."""
+    span, span_p, bounds = _bounds(upper, older_than)
+    hide, hide_params = hidden_sql(viewer, "r.from_record_id")
+    params: list[Any] = []
+    for _ in range(2):  # the participations', then the links' branch
+        params += [record.id, *bounds, limit - 1, record.id, *bounds]
+    params += [*bounds, record.id, True, *hide_params]
+    with connection.cursor() as cur:
+        cur.execute(_NEWEST_SQL.format(span=span, span_p=span_p, hide=hide), params)
+        newest, kth, holders = cur.fetchone()
+    return _aware(newest), _aware(kth), int(holders or 0)
 
 
 def _timeline_rows(
@@ -216,12 +237,16 @@ def timeline(
     if limit < 1 or limit > 10_000:
         raise ValidationError("limit: must be between 1 and 10000", field="limit")
     kind_list = sorted({k.strip().lower() for k in kinds if k.strip()})
-    newest = _newest(viewer, record, before, older_than)
+    newest, kth, holders = _newest(viewer, record, before, older_than, limit)
+    lowers: list[dt.datetime | None] = []
+    if newest is not None and holders:  # its employees' items too: widen from the newest
+        lowers = [newest - window for window in _WINDOWS]
+    elif kth is not None:  # its own items only: from where one branch fills the page
+        lowers = [kth]
     rows: list[tuple[Any, ...]] = []
-    for window in (*_WINDOWS, None) if newest is not None else ():
-        lower = newest - window if newest is not None and window is not None else None
+    for lower in (*lowers, None) if newest is not None else ():
         rows = _timeline_rows(viewer, record, limit, lower, before, older_than, kind_list)
-        if len(rows) >= limit:
+        if len(rows) >= limit:  # else (kinds left out, one item twice) look further back
             break
     return _views(viewer, [r[0] for r in rows], {r[0]: r[2] for r in rows if r[2]})
 
