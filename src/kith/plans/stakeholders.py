@@ -9,7 +9,7 @@ strength). Coverage: the required buying roles filled, and filled by someone war
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 from kith.core.viewer import Viewer
 from kith.intelligence import aggregates as agg
@@ -21,6 +21,19 @@ from kith.plans.models import Stakeholder
 from kith.records.models import Record
 from kith.records.selectors import effective_viewer, hidden_ids, visible_q
 from kith.relationships.selectors import team_ids
+
+
+class _Row(NamedTuple):
+    id: str
+    plan_id: str
+    person_id: str
+    person__name: str
+    role: str
+    stance: str
+    influence: int
+    owner_id: str | None
+    topics: list[str]
+    every_days: int | None
 
 
 def _label(role: str) -> str:
@@ -40,14 +53,15 @@ def stakeholders_states(
     """``stakeholders_state`` of many plans at once (plan id -> state): one scoring of
     every stakeholder, one read of the pair table, employment and names for them all."""
     viewer = effective_viewer(viewer)
-    by_plan: dict[str, list[Stakeholder]] = {p.id: [] for p, _ in plans}
+    by_plan: dict[str, list[_Row]] = {p.id: [] for p, _ in plans}
     rows = (
         Stakeholder.objects.filter(plan_id__in=list(by_plan), person__deleted_at=None)
         .filter(visible_q(viewer, "person__"))
-        .select_related("person")
         .order_by("created_at", "id")
+        .values_list(*_Row._fields)
     )
-    for s in rows:
+    for row in rows:  # plain rows: thousands of stakeholders build no model instances
+        s = _Row(*row)
         by_plan[s.plan_id].append(s)
     every = [s for items in by_plan.values() for s in items]
     cfg = model_config()
@@ -95,7 +109,7 @@ def stakeholders_states(
             items.append(
                 {
                     "id": s.id,
-                    "person": {"id": pid, "name": s.person.name},
+                    "person": {"id": pid, "name": s.person__name},
                     "role": s.role,
                     "stance": s.stance,
                     "influence": s.influence,

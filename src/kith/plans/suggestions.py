@@ -23,10 +23,10 @@ from collections import defaultdict
 from typing import Any
 
 from kith.core import clock
-from kith.core.errors import NotFound, ValidationError
+from kith.core.errors import NotFound
 from kith.core.parse import parse_date
 from kith.core.viewer import Viewer
-from kith.network.selectors import path
+from kith.plans.intros import intro_paths
 from kith.plans.selectors import active_plans, goal_tracks, member_record, plan_goals
 from kith.plans.stakeholders import stakeholders_states
 from kith.records.models import Record
@@ -34,21 +34,18 @@ from kith.records.selectors import visible_q
 from kith.relationships.models import Relationship
 
 DUE_DAYS = 14
-INTRO_PATHS = 25  # introduction paths searched in one call (each is a graph search)
+INTRO_HOPS = 3  # the longest introduction path suggested
 LABEL = "suggestion"
 
 
-def _intro(viewer: Viewer, person_id: str, day: dt.date) -> dict[str, Any] | None:
-    """The warmest introduction path from our team to a person, if any."""
-    try:
-        found = path(viewer, person_id, max_hops=3, k=1, as_of=day)
-    except (NotFound, ValidationError):
-        return None
-    if not found["paths"]:
-        return None
-    best = found["paths"][0]
-    names = [best["steps"][0]["from"]["name"]] + [s["to"]["name"] for s in best["steps"]]
-    return {"strength": best["strength"], "hops": best["hops"], "via": " → ".join(names)}
+def _intros(viewer: Viewer, people: list[str], day: dt.date) -> dict[str, dict[str, Any]]:
+    """The warmest introduction path from our team to each person, in one search for all
+    of them (``kith path PERSON`` ranks the same way): person id -> strength, hops, via."""
+    out: dict[str, dict[str, Any]] = {}
+    for pid, best in intro_paths(viewer, people, max_hops=INTRO_HOPS, as_of=day).items():
+        names = [best["steps"][0]["from"]["name"]] + [s["to"]["name"] for s in best["steps"]]
+        out[pid] = {"strength": best["strength"], "hops": best["hops"], "via": " → ".join(names)}
+    return out
 
 
 def _topics(plan: Record, s: dict[str, Any] | None) -> list[str]:
@@ -101,7 +98,6 @@ def next_conversations(
     day = parse_date(as_of, field="as_of") or clock.today()
     only = member_record(viewer, member, field="member").id if member else None
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    paths_left = INTRO_PATHS
     plans = active_plans(viewer)
     states = stakeholders_states(viewer, plans, day)
     goals_of = plan_goals(viewer, [p.id for p, _ in plans])
@@ -124,6 +120,15 @@ def next_conversations(
         "None",
     }
     theirs = {r.id: r for r in Record.objects.filter(visible_q(viewer), pk__in=theirs_ids)}
+    strangers = sorted(
+        {
+            s["person"]["id"]
+            for state in states.values()
+            for s in state["stakeholders"]
+            if s["works_there"] and not s["warm"] and not s["last_two_way_by"]
+        }
+    )
+    intros = _intros(viewer, strangers, day) if strangers else {}
     for plan, account in plans:
         owner = str(plan.fields.get("owner") or "") or None
         items = [s for s in states[plan.id]["stakeholders"] if s["works_there"]]
@@ -140,12 +145,7 @@ def next_conversations(
                     if s["every_days"]:
                         why += f", cadence {s['every_days']}"
                 else:
-                    # a path search each: bounded per call (kith path PERSON finds the rest)
-                    if paths_left > 0:
-                        paths_left -= 1
-                        intro = _intro(viewer, s["person"]["id"], day)
-                    else:
-                        intro = {"via": None, "find": f"kith path {s['person']['id']}"}
+                    intro = intros.get(s["person"]["id"])
                     why += "; nobody has had two-way contact with them yet"
                 _add(
                     out,

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from kith.accounts.services import add_user
 from kith.core.errors import NotFound
 from kith.core.viewer import SYSTEM
+from kith.network.selectors import path
 from kith.plans import services as svc
-from kith.plans import suggestions as sug
 from kith.plans.selectors import plans_list
 from kith.plans.suggestions import next_conversations
 from kith.relationships.services import relate
@@ -164,20 +164,30 @@ def test_next_and_the_plans_list_cost_the_same_queries_for_more_plans(
     assert many[:2] == few[:2]
 
 
-def test_introduction_paths_are_bounded_per_call(world: dict[str, Any], monkeypatch: Any) -> None:
+def test_every_stranger_gets_the_introduction_kith_path_ranks_first(
+    world: dict[str, Any],
+) -> None:
     plan = svc.add_plan(viewer=SYSTEM, account="Acme", name="P", owner="mia@our.test")
-    strangers = [make_person(f"Stranger {i}", org=world["acme"]) for i in range(3)]
+    strangers = [make_person(f"Stranger {i}", org=world["acme"]) for i in range(30)]
     for p in strangers:
         svc.add_stakeholder(viewer=SYSTEM, plan=plan.id, person=p.id, role="user")
-    monkeypatch.setattr(sug, "INTRO_PATHS", 1)  # a limit, not a mock: the real search runs
+    for p in strangers[:20]:  # Ann (Tom talks with her often) knows two thirds of them
+        relate(a=world["ann"].id, type_name="knows", b=p.id)
     got = next_conversations(SYSTEM)
-    intros = [
-        c["introduction"]
+    intros = {
+        c["person"]["id"]: c["introduction"]
         for person in got["people"]
         for c in person["conversations"]
         if c["person"]["name"].startswith("Stranger")
-    ]
-    searched = [i for i in intros if i is None or "find" not in i]
-    told = [i for i in intros if i is not None and "find" in i]
-    assert len(intros) == 3 and len(searched) == 1 and len(told) == 2
-    assert all(i["find"].startswith("kith path per_") for i in told)
+    }
+    assert len(intros) == 30  # every one searched: no bound per call any more
+    for p in strangers:
+        best = path(SYSTEM, p.id, max_hops=3, k=1)["paths"]
+        intro = intros[p.id]
+        if not best:
+            assert intro is None
+            continue
+        names = [best[0]["steps"][0]["from"]["name"]] + [s["to"]["name"] for s in best[0]["steps"]]
+        assert intro == {"strength": best[0]["strength"], "hops": best[0]["hops"],
+                         "via": " → ".join(names)}  # fmt: skip
+    assert sum(1 for i in intros.values() if i and "Ann Bell" in i["via"]) >= 20
