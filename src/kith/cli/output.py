@@ -74,14 +74,29 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
                   for r in cells]  # fmt: skip
         sys.stdout.write("\n".join(lines) + "\n")
         return
+    console().print(rich_table(title, columns, rows))
+
+
+SHORT_CELL = 24  # a column whose cells are all this short (ids, numbers, bands, dates) never wraps
+
+
+def rich_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Any:
+    """A Rich table that stays readable at 80 columns: headers and short columns (ids,
+    numbers, bands, dates) keep their width and never wrap; the long text columns share the
+    rest, folding at word boundaries."""
     from rich.table import Table
 
+    cells = [[_cell(v) for v in row] for row in rows]
     t = Table(title=title, title_justify="left", show_lines=False)
-    for col in columns:
-        t.add_column(col, overflow="fold")
-    for row in rows:
-        t.add_row(*["" if v is None else str(v) for v in row])
-    console().print(t)
+    for i, col in enumerate(columns):
+        width = max([len(col), *(len(r[i]) for r in cells)])
+        if width <= SHORT_CELL:
+            t.add_column(col, no_wrap=True, min_width=width)
+        else:
+            t.add_column(col, overflow="fold", min_width=max(len(col), 18), ratio=1)
+    for row in cells:
+        t.add_row(*row)
+    return t
 
 
 def error(message: str) -> None:
