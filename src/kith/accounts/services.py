@@ -22,6 +22,7 @@ from kith.core.dberrors import locked, short_wait
 from kith.core.errors import Conflict, NotFound, ValidationError
 from kith.core.ids import new_id
 from kith.core.services import audit, record_change
+from kith.core.viewer import Viewer
 from kith.records.models import Record
 from kith.records.normalize import normalize_email
 from kith.records.services import add_record
@@ -385,3 +386,40 @@ def set_private(*, record: Record, private: bool, user: User) -> Record:
     )
     record.private, record.owner_id = private, owner_id
     return record
+
+
+@transaction.atomic
+def set_owner(*, records: list[Record], owner: User | None, by: Viewer) -> int:
+    """Make ``owner`` (or nobody) the owner of each of ``records``; how many changed.
+
+    A private record stays private and goes to its new owner, so only an admin may give a
+    private record away (it would vanish from the sight of the one who did); a private
+    record cannot be left without an owner.
+    """
+    changed = 0
+    new_id = owner.pk if owner is not None else None
+    for record in records:
+        if record.owner_id == new_id:
+            continue
+        if record.private and not by.sees_everything:
+            raise Conflict(
+                f"owner: {record.name} ({record.id}) is private; only an admin can give it away",
+                field="owner",
+            )
+        if record.private and owner is None:
+            raise ValidationError(
+                f"owner: {record.name} ({record.id}) is private and needs an owner", field="owner"
+            )
+        Record.objects.filter(pk=record.pk).update(owner_id=new_id)
+        old = record.owner.get_username() if record.owner_id and record.owner else None
+        record_change(
+            entity_id=record.id,
+            entity_kind="record",
+            action="update",
+            field="owner",
+            old=old,
+            new=owner.get_username() if owner is not None else None,
+        )
+        record.owner_id = new_id
+        changed += 1
+    return changed

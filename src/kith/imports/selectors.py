@@ -44,13 +44,17 @@ EXPORT_FORMATS = ("csv", "vcard", "json")
 LIST_SEP = " ::: "  # several values in one cell, as Google's export writes them
 
 
-def export_views(viewer: Viewer, type_key: str | None = None) -> Iterator[dict[str, Any]]:
+def export_views(
+    viewer: Viewer, type_key: str | None = None, *, within: QuerySet[Record] | None = None
+) -> Iterator[dict[str, Any]]:
     """Each live record ``viewer`` may see as a dict: fields, contact points, first open
-    works_at org (one they may see) and role.
+    works_at org (one they may see) and role; only those of ``within`` when given (a list).
 
     Organisations come first, so an importer meets each company before its people.
     """
     qs = Record.objects.filter(visible_q(viewer), deleted_at__isnull=True, merged_into__isnull=True)
+    if within is not None:
+        qs = qs.filter(pk__in=within.order_by().values("pk"))
     if type_key:
         qs = qs.filter(type_id=get_type(type_key).key)
     for tkey in sorted(

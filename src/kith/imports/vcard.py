@@ -278,5 +278,7 @@ def write_card(view: dict[str, Any]) -> str:
             lines.append(f"URL:{value}")
         else:
             lines.append(f"X-KITH-FIELD;NAME={key}:{_esc(str(value))}")
+    if view.get("tags"):
+        lines.append("CATEGORIES:" + ",".join(_esc(t) for t in view["tags"]))
     lines.append("END:VCARD")
     return "\r\n".join(_fold(ln) for ln in lines) + "\r\n"

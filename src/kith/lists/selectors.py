@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 
 from kith.core import clock
-from kith.core.errors import KithError, ValidationError
+from kith.core.errors import KithError, NotFound, ValidationError
 from kith.core.viewer import Viewer
 from kith.intelligence.attention import SCORED_TYPES, health_scores, page_scores, today
 from kith.intelligence.conf import band, model_config
@@ -39,7 +39,16 @@ from kith.interactions.models import InteractionLink, Participant
 from kith.lists.models import SavedView
 from kith.records.models import FieldDef, Record
 from kith.records.search import check_search, search_q, with_contacts
-from kith.records.selectors import contacts_of, field_defs, hides_any, resolve, visible_q
+from kith.records.selectors import (
+    contacts_of,
+    field_defs,
+    hides_any,
+    resolve,
+    tagged_q,
+    tags_of,
+    visible_q,
+)
+from kith.records.tags import TAG_MAX
 from kith.relationships.models import Relationship
 from kith.relationships.selectors import active_on, employers
 
@@ -53,6 +62,7 @@ BASE_COLUMNS = {
     "org": "Organisation",
     "health": "Health",
     "last": "Last contact",
+    "tags": "Tags",
 }
 FILTER_KINDS = ("choice", "bool", "text", "email", "url")
 
@@ -66,6 +76,7 @@ class ListQuery:
     org: str = ""  # an organisation's id or exact name, as typed
     org_id: str = ""
     band: str = ""
+    tag: str = ""
     deleted: bool = False
     sort: str = "name"
     cols: list[str] = dataclasses.field(default_factory=list)
@@ -75,7 +86,7 @@ class ListQuery:
 
     def params(self, *, page: bool = True) -> list[tuple[str, str]]:
         """The query string pairs of this state (defaults left out)."""
-        out = [("q", self.q), ("org", self.org), ("band", self.band)]
+        out = [("q", self.q), ("org", self.org), ("band", self.band), ("tag", self.tag)]
         out += [(f"f.{k}", v) for k, v in sorted(self.fields.items())]
         out += [
             ("deleted", "1" if self.deleted else ""),
@@ -107,7 +118,7 @@ def list_columns(type_key: str) -> tuple[list[tuple[str, str]], list[str], list[
         base = ["email", "phone", "org"]
     if type_key in SCORED_TYPES:
         base.append("health")
-    base.append("last")
+    base += ["last", "tags"]
     cols = [(k, BASE_COLUMNS[k]) for k in base]
     cols += [(f"f.{d.name}", d.name.replace("_", " ").capitalize()) for d in defs]
     if type_key == "person":
@@ -148,6 +159,11 @@ def parse_list_query(
             errors["band"] = f"band: {type_key} records have no health"
     query.band = band_key if "band" not in errors else ""
     query.deleted = _one(params, "deleted").lower() in ("1", "true", "on", "yes")
+    tag = " ".join(_one(params, "tag").split())
+    if len(tag) > TAG_MAX or "," in tag:
+        errors["tag"] = f"tag: {tag[:60]!r} is not a tag (no commas, at most {TAG_MAX} characters)"
+    else:
+        query.tag = tag
     sort = _one(params, "sort") or "name"
     allowed = [s for s in SORTS if scored or s != "health"]
     if sort.lstrip("-") not in allowed or sort.startswith("--"):
@@ -235,6 +251,8 @@ def _filtered(viewer: Viewer, query: ListQuery, defs: list[FieldDef]) -> QuerySe
         qs = qs.filter(deleted_at__isnull=True)
     if query.q:
         qs = qs.filter(search_q(query.q))
+    if query.tag:
+        qs = qs.filter(tagged_q(query.tag))
     if query.org_id:
         staff = Relationship.objects.filter(
             active_on(today()), to_record_id=query.org_id, type__rollup=True
@@ -265,8 +283,17 @@ def _banded(
 
 def _plain(viewer: Viewer, query: ListQuery) -> bool:
     """Whether the list is every live record of its type, with nothing hidden from viewer."""
-    filtered = query.q or query.org_id or query.fields or query.deleted
+    filtered = query.q or query.org_id or query.fields or query.deleted or query.tag
     return not filtered and (viewer.sees_everything or not hides_any(viewer))
+
+
+def _everyone(viewer: Viewer, query: ListQuery, defs: list[FieldDef]) -> QuerySet[Record]:
+    """Every record the list names for ``viewer`` (all pages), as one query."""
+    qs = _filtered(viewer, query, defs)
+    if query.band and kept_for(viewer, query.type_key):
+        return in_band(qs, query.type_key, query.band)
+    scores = health_scores(viewer, query.type_key) if query.band else None
+    return _banded(qs, query, scores, model_config())
 
 
 def member_ids(viewer: Viewer, view: SavedView) -> set[str]:
@@ -275,11 +302,38 @@ def member_ids(viewer: Viewer, view: SavedView) -> set[str]:
     if errors:
         field, message = next(iter(errors.items()))
         raise ValidationError(message, field=field)
-    qs = _filtered(viewer, query, defs)
-    if query.band and kept_for(viewer, query.type_key):
-        return set(in_band(qs, query.type_key, query.band).values_list("id", flat=True))
-    scores = health_scores(viewer, query.type_key) if query.band else None
-    return set(_banded(qs, query, scores, model_config()).values_list("id", flat=True))
+    return set(_everyone(viewer, query, defs).values_list("id", flat=True))
+
+
+def selected(
+    viewer: Viewer,
+    type_key: str,
+    params: dict[str, list[str]],
+    *,
+    ids: list[str] | None = None,
+) -> QuerySet[Record]:
+    """The records a list state names for ``viewer`` (every page), or only those of ``ids``
+    among them (a selection of rows): what a bulk action or an export acts on.
+
+    A parameter that is wrong is refused, naming it; an id that is not in the list (hidden,
+    deleted, of another type or filtered out) is refused too, so a selection never reaches
+    past what the viewer was shown.
+    """
+    query, errors, defs = parse_list_query(viewer, type_key, params)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise ValidationError(message, field=field)
+    qs = _everyone(viewer, query, defs)
+    if ids is None:
+        return qs.order_by("name_key", "id")
+    wanted = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
+    if not wanted:
+        raise ValidationError("ids: select at least one record", field="ids")
+    found = set(qs.filter(pk__in=wanted).values_list("id", flat=True))
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise ValidationError(f"ids: {missing[0][:60]!r} is not in this list", field="ids")
+    return qs.filter(pk__in=wanted).order_by("name_key", "id")
 
 
 def list_page(
@@ -347,6 +401,7 @@ def list_page(
     elif scores is None and "health" in query.cols:
         scores = page_scores(viewer, key, [r.id for r in records])
     jobs = employers(viewer, [r.id for r in records], day=today()) if "org" in query.cols else {}
+    tags = tags_of(r.id for r in records) if "tags" in query.cols else {}
     kinds = [d.name for d in defs]
     rows = []
     for r in records:
@@ -356,6 +411,7 @@ def list_page(
             "phone": contacts["phones"][0] if contacts["phones"] else "",
             "domain": contacts["domains"][0] if contacts["domains"] else "",
             "org": jobs.get(r.id, []),
+            "tags": tags.get(r.id, []),
         }
         if scores is not None:
             s = scores.get(r.id, 0.0)
@@ -405,3 +461,16 @@ def saved_views(viewer: Viewer, type_key: str) -> list[dict[str, Any]]:
             "name", "id"
         )
     ]
+
+
+def saved_view_state(viewer: Viewer, view_id: str) -> tuple[str, dict[str, list[str]]]:
+    """The type and list parameters of one of the viewer's saved views (an admin's: any)."""
+    if not view_id.strip().isdigit():
+        raise ValidationError(f"view: {view_id[:40]!r} is not a saved view's id", field="view")
+    views = SavedView.objects.filter(pk=int(view_id))
+    if not viewer.sees_everything:
+        views = views.filter(user_id=viewer.user_id) if viewer.user_id is not None else views.none()
+    view = views.first()
+    if view is None:
+        raise NotFound(f"view: no saved view {view_id}", field="view")
+    return view.type_key, dict(view.query)

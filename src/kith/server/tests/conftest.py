@@ -29,9 +29,10 @@ class Caller:
                 method, url, data or "", content_type="application/json", **headers
             )
         try:
-            payload = json.loads(resp.content) if resp.content else None
+            content = resp.getvalue() if resp.streaming else resp.content  # a download
+            payload = json.loads(content) if content else None
         except ValueError:
-            payload = resp.content.decode()
+            payload = content.decode(errors="replace")
         return resp.status_code, payload
 
 

@@ -16,12 +16,10 @@ from django.test import Client
 
 from kith.accounts.models import ApiToken
 from kith.accounts.selectors import get_user, viewer_of
-from kith.accounts.services import set_private
 from kith.core.viewer import SYSTEM
 from kith.dedupe.services import merge_records
 from kith.interactions.services import delete_interaction, log_interaction
 from kith.lists.services import save_view
-from kith.pipelines.services import add_deal
 from kith.plans.services import (
     add_goal,
     add_initiative,
@@ -34,7 +32,6 @@ from kith.rules.services import add_rule
 from kith.server.api import api
 from kith.server.tests.conftest import Caller, make_caller
 from kith.tasks.cadence_services import set_cadence
-from kith.surveys.services import add_survey
 from kith.tasks.services import create_task
 from kith.testing import make_home, make_org, make_person
 from kith.webhooks.models import Delivery
@@ -57,34 +54,6 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("GET", "/changes/{private}", None, "read", True),
     ("GET", "/meetings/{interaction}/brief", None, "read", False),
     ("GET", "/meetings/{private_interaction}/brief", None, "read", True),
-    ("GET", "/pipelines", None, "read", False),
-    (
-        "POST",
-        "/pipelines",
-        {
-            "type": "person",
-            "key": "life",
-            "stages": [
-                {"key": "lead", "probability": 10},
-                {"key": "customer", "probability": 100, "category": "won"},
-                {"key": "gone", "probability": 0, "category": "lost"},
-            ],
-        },
-        "write",
-        False,
-    ),
-    ("GET", "/deals", None, "read", False),
-    ("POST", "/deals", {"account": "{shared}", "name": "A deal", "amount": 5}, "write", False),
-    ("POST", "/deals", {"account": "{private}", "name": "A deal", "amount": 5}, "write", True),
-    ("GET", "/deals/{deal}", None, "read", False),
-    ("GET", "/deals/{private_deal}", None, "read", True),
-    ("POST", "/deals/{deal}/moves", {"stage": "proposal"}, "write", False),
-    ("POST", "/deals/{private_deal}/moves", {"stage": "proposal"}, "write", True),
-    ("POST", "/deals/{deal}/win", {}, "write", False),
-    ("POST", "/deals/{private_deal}/win", {}, "write", True),
-    ("POST", "/deals/{deal}/lose", {"reason": "price"}, "write", False),
-    ("POST", "/deals/{private_deal}/lose", {"reason": "price"}, "write", True),
-    ("GET", "/funnel", None, "read", False),
     ("GET", "/plans", None, "read", False),
     ("GET", "/capture/mail", None, "read", False),
     ("GET", "/capture/calendars", None, "read", False),
@@ -217,6 +186,15 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     # kith.lists: the web's lists and saved views
     ("GET", "/lists/person?q=sam&sort=-health", None, "read", False),
     ("GET", "/lists/person/views", None, "read", False),
+    (
+        "POST",
+        "/lists/person/bulk",
+        {"action": "tag", "value": "vip", "params": {"q": ["sam"]}},
+        "write",
+        False,
+    ),
+    ("GET", "/lists/person/export?format=csv&q=sam", None, "read", False),
+    ("GET", "/lists/person/export?format=xlsx", None, "read", False),
     ("POST", "/lists/person/views", {"name": "Mine", "params": {"q": ["sam"]}}, "write", False),
     ("DELETE", "/lists/views/{view}", None, "write", True),  # the owner's view
     # kith.tasks: tasks follow the privacy of the records they are about
@@ -280,19 +258,6 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("POST", "/notifications/read-all", None, "read", False),
     ("GET", "/notifications/preferences", None, "read", False),
     ("POST", "/notifications/preferences", {"kind": "task.due", "email": False}, "read", False),
-    # kith.surveys
-    ("GET", "/surveys", None, "read", False),
-    ("POST", "/surveys", {"kind": "nps", "question": "Recommend us?", "name": "M"}, "write", False),
-    ("GET", "/surveys/{survey}", None, "read", False),
-    ("POST", "/surveys/{survey}/send", {"to": ["{shared}"], "dry_run": True}, "write", False),
-    ("POST", "/surveys/{survey}/send", {"to": ["{private}"], "dry_run": True}, "write", True),
-    ("POST", "/survey-responses", {"respondent": "{shared}", "score": 9}, "write", False),
-    ("POST", "/survey-responses", {"respondent": "{private}", "score": 9}, "write", True),
-    ("GET", "/voice", None, "read", False),
-    ("GET", "/voice/{shared}", None, "read", False),
-    ("GET", "/voice/{private}", None, "read", True),
-    ("GET", "/interactions/{interaction}/sentiment", None, "read", False),
-    ("GET", "/interactions/{private_interaction}/sentiment", None, "read", True),
 ]
 
 
@@ -334,14 +299,10 @@ def world(settings: Any) -> dict[str, Any]:
         viewer=viewer_of(get_user("owner@our.test")), type_key="person", name="Owner's", query={}
     )
     task = create_task(viewer=SYSTEM, title="Call Sam", about=[shared["id"]])
-    survey = add_survey(kind="nps", question="How likely are you to recommend us?", name="S")
     private_task = create_task(viewer=SYSTEM, title="Call Pat", about=[private["id"]])
     cadence = set_cadence(viewer=SYSTEM, ref=shared["id"], every=30)
     plan = add_plan(viewer=SYSTEM, account=shared["id"], name="Sam's plan")
     private_plan = add_plan(viewer=SYSTEM, account=private["id"], name="Pat's plan")
-    deal = add_deal(viewer=SYSTEM, account=shared["id"], name="Sam's deal", amount=5)
-    private_deal = add_deal(viewer=SYSTEM, account=shared["id"], name="Pat's deal", amount=5)
-    set_private(record=private_deal, private=True, user=get_user("owner@our.test"))
     goal = add_goal(viewer=SYSTEM, plan=plan.id, text="A goal")
     measure = add_measure(viewer=SYSTEM, goal=goal.id, target=5, by="2030-01-01", baseline=0)
     initiative = add_initiative(viewer=SYSTEM, goal=goal.id, title="An initiative")
@@ -362,13 +323,10 @@ def world(settings: Any) -> dict[str, Any]:
     )
     ids = {
         "task": task.id,
-        "survey": survey.id,
         "private_task": private_task.id,
         "cadence": cadence.id,
         "plan": plan.id,
         "private_plan": private_plan.id,
-        "deal": deal.id,
-        "private_deal": private_deal.id,
         "goal": goal.id,
         "measure": measure.id,
         "initiative": initiative.id,
