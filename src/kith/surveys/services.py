@@ -380,16 +380,23 @@ def parse_score(value: Any, lo: int, hi: int, *, field: str = "score") -> float:
     return n
 
 
-@transaction.atomic
 def respond(
     *, token: str, score: Any, comment: str = "", answers: Mapping[str, Any] | None = None,
     client: str = "",
 ) -> Interaction:  # fmt: skip
     """Answer the survey behind a link: once. A second answer, an expired link or too many
-    tries from one address are refused with one clear line."""
+    tries from one address are refused with one clear line. Every try from ``client``
+    counts (outside the answer's transaction, so a refused one counts too)."""
     if client and not throttle.hit(f"survey-respond:{client}", limit=conf.respond_limit(),
                                    seconds=60):  # fmt: skip
         raise ValidationError("too many answers from this address; try again in a minute")
+    return _respond(token=token, score=score, comment=comment, answers=answers)
+
+
+@transaction.atomic
+def _respond(
+    *, token: str, score: Any, comment: str, answers: Mapping[str, Any] | None
+) -> Interaction:
     inv = find_invite(token)
     inv = Invite.objects.select_for_update().select_related("survey", "person").get(pk=inv.pk)
     if inv.status == InviteStatus.RESPONDED:

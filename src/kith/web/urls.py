@@ -17,6 +17,7 @@ MODULES = [
     "rules",
     "notifications",
     "plans",
+    "surveys",
     "pipelines",
     "rankings",
     "briefs",
