@@ -27,6 +27,7 @@ KITH_APPS = [
     "kith.rules",
     "kith.tasks",
     "kith.plans",
+    "kith.briefs",
     "kith.surveys",
     "kith.capture",
     "kith.pipelines",

@@ -103,6 +103,87 @@ def cmd_changes(
     emit(data, as_json, _render_changes)
 
 
+def _render_digests(v: list[dict[str, Any]]) -> None:
+    from kith.briefs.digest_render import as_text
+
+    if not v:
+        say("nothing to tell: no digest")
+    for d in v:
+        sent = f" (sent: digest {d['sent']})" if d.get("sent") else ""
+        say(f"{d['user']}{sent}")
+        say(as_text(d).rstrip())
+
+
+def cmd_digest(
+    user: Annotated[str | None, typer.Option("--user", help="One user's digest (email).")] = None,
+    team: Annotated[
+        str | None, typer.Option("--team", help="The digest of each user of a team.")
+    ] = None,
+    since: Annotated[
+        str, typer.Option("--since", help="last (the watermark of the last digest) or 7d.")
+    ] = "last",
+    send: Annotated[
+        bool, typer.Option("--send", help="Send it (in-app, email by the worker) and move on.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Digests: my accounts that changed most, past cadence, overdue tasks, meetings ahead
+    with their briefs, inbound from people at risk. Without --send, a preview (no write)."""
+    open_workspace()
+    from kith.accounts.selectors import get_user
+    from kith.briefs.digest import digest, team_users
+    from kith.briefs.models import Subscription
+    from kith.briefs.services import send_digest, window_of
+    from kith.core import clock
+    from kith.core.errors import ValidationError
+
+    if (user is None) == (team is None):
+        raise ValidationError("user: give --user EMAIL or --team T (one of them)", field="user")
+    users = [get_user(user, field="user")] if user else team_users(str(team))
+    out = []
+    now = clock.now()
+    for u in users:
+        if send:
+            d = send_digest(user=u, since=since, until=now)
+            if d is not None:
+                out.append({**d.body, "sent": d.pk})
+            continue
+        sub = Subscription.objects.filter(user=u).first()
+        got = digest(u, window_of(sub, since, now), now)
+        if got["items"]:
+            out.append(got)
+    emit(out, as_json, _render_digests)
+
+
+def cmd_subscribe(
+    user: Annotated[str, typer.Argument(help="The user (email).")],
+    rrule: Annotated[
+        str, typer.Option("--rrule", help="When, in the user's zone (RFC 5545).")
+    ] = "FREQ=WEEKLY;BYDAY=MO;BYHOUR=7",
+    zone: Annotated[str, typer.Option("--zone", help="The user's time zone.")] = "UTC",
+    channel: Annotated[
+        list[str] | None, typer.Option("--channel", help="in_app, email, atom (repeatable).")
+    ] = None,
+    off: Annotated[bool, typer.Option("--off", help="Stop this user's digests.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a user's digest subscription: schedule, zone, channels."""
+    open_workspace()
+    from kith.briefs.services import subscribe, view
+
+    sub = subscribe(user=user, rrule=rrule, zone=zone, channels=channel, active=not off)
+    emit(
+        view(sub),
+        as_json,
+        lambda v: say(
+            f"{v['user']}: {'on' if v['active'] else 'off'}, {v['rrule']} ({v['zone']}), "
+            f"{', '.join(v['channels'])}; next {v['next_at']}"
+        ),
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("brief")(cmd_brief)
     app.command("changes")(cmd_changes)
+    app.command("digest")(cmd_digest)
+    app.command("digest-subscribe")(cmd_subscribe)
