@@ -32,6 +32,8 @@ SINCE_RE = re.compile(r"^(\d{1,4})([dw])$")
 DEFAULT_SINCE = "7d"
 OPEN_DAYS = 30  # unanswered inbound older than this is history, not an open item
 WHO_LIMIT = 8
+PER_KIND = 10  # health or strength moves shown in a brief (all are in its "changes")
+SUGGESTIONS_CAP = 12
 KINDS = ("organization", "person")
 
 
@@ -289,6 +291,30 @@ def _plan(
     return lines, at_risk, []
 
 
+def _concise(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The "what changed" lines: every item, but of the many-per-person kinds (health and
+    strength moves) only the largest ``PER_KIND`` and one line counting the rest."""
+    lines: list[dict[str, Any]] = []
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for i in items:
+        if i["kind"] in ("health_move", "strength_move"):
+            by_kind.setdefault(i["kind"], []).append(i)
+        else:
+            lines.append(_line(i["text"], i["evidence"]))
+    for kind in ("health_move", "strength_move"):
+        moves = sorted(
+            by_kind.get(kind, []),
+            key=lambda i: (-abs(i["data"]["after"] - i["data"]["before"]), i["text"]),
+        )
+        lines += [_line(i["text"], i["evidence"]) for i in moves[:PER_KIND]]
+        rest = moves[PER_KIND:]
+        if rest:
+            word = "health" if kind == "health_move" else "strength"
+            ev = [i["evidence"][0] for i in rest]
+            lines.append(_line(f"and {len(rest)} smaller {word} moves of 10+ points", ev))
+    return lines
+
+
 def _suggest(text: str, evidence: list[str], why: str) -> dict[str, Any]:
     return {"label": "suggestion", "text": text, "why": why, "evidence": evidence}
 
@@ -298,7 +324,7 @@ def _brief_of(w: Window, *, prefix: str = "") -> dict[str, Any]:
     who, gaps = _who(w, plan_ids)
     health, risk_events = _health(w)
     items = ch.collect(w)
-    changed = [_line(i["text"], i["evidence"]) for i in items]
+    changed = _concise(items)
     tasks = _open_tasks(w)
     today = w.as_of
     open_lines = []
@@ -362,6 +388,8 @@ def _brief_of(w: Window, *, prefix: str = "") -> dict[str, Any]:
         _section("risks", f"{prefix}Risks", risks),
         _section("plan", f"{prefix}Plan", plan_lines),
     ]
+    if len(suggestions) > SUGGESTIONS_CAP:
+        suggestions = suggestions[:SUGGESTIONS_CAP]
     return {"sections": sections, "suggestions": suggestions, "changes": items}
 
 
