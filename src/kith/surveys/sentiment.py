@@ -28,92 +28,27 @@ from kith.core.errors import ValidationError
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
 # common English words: a text of some length with almost none of them is not English
-_ENGLISH = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "but",
-        "to",
-        "of",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "from",
-        "by",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "am",
-        "i",
-        "you",
-        "we",
-        "they",
-        "he",
-        "she",
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "our",
-        "your",
-        "my",
-        "their",
-        "not",
-        "no",
-        "have",
-        "has",
-        "had",
-        "do",
-        "does",
-        "did",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "please",
-        "thanks",
-        "thank",
-        "hi",
-        "hello",
-        "dear",
-        "regards",
-        "as",
-        "if",
-        "so",
-        "just",
-        "all",
-        "any",
-        "about",
-        "up",
-        "out",
-        "me",
-        "us",
-        "them",
-        "what",
-        "when",
-        "where",
-        "who",
-        "how",
-        "there",
-        "here",
-        "than",
-        "then",
-        "very",
-        "also",
-        "get",
-        "got",
-    ]
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_ENGLISH = _words(
+    "the a an and or but to of in on at for with from by is are was were be been am i you we "
+    "they he she it this that these those our your my their not no have has had do does did "
+    "will would can could should please thanks thank hi hello dear regards as if so just all "
+    "any about up out me us them what when where who how there here than then very also get "
+    "got"
+)
+# common words of the languages a CRM meets most besides English: a text that has more of
+# them than of English's is not English ("die" is a German article, not a verb)
+_OTHER = _words(
+    "der die das und ist nicht mit für ein eine den dem des sie wir ich auf bei von zu le la "
+    "les et est pour vous nous une des du dans avec sur pas que qui el los las y para con por "
+    "del una es muy gracias het een van zijn niet il di che per non sono della gli uma não "
+    "obrigado"
 )
 _NEGATE = frozenset(w.replace("'", "") for w in NEGATE) | frozenset(NEGATE)
 MIN_WORDS_FOR_LANGUAGE = 6
@@ -153,7 +88,8 @@ def looks_english(words: list[str], text: str) -> bool:
     if len(words) < MIN_WORDS_FOR_LANGUAGE:
         return True
     common = sum(1 for w in words if w in _ENGLISH)
-    return common / len(words) >= 0.08
+    other = sum(1 for w in words if w in _OTHER)
+    return common / len(words) >= 0.08 and common > other
 
 
 class LexiconAnalyser:
@@ -167,10 +103,10 @@ class LexiconAnalyser:
     def score(self, text: str) -> Scored:
         raw = text or ""
         words = _WORD.findall(raw.lower())
-        if not words:
-            return Scored(None, [], "")
         if not looks_english(words, raw):
             return Scored(None, [], "other")
+        if not words:
+            return Scored(None, [], "")
         lex = self.lexicon
         hits: list[tuple[float, str, int]] = []
         but_at = -1
