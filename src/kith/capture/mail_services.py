@@ -36,7 +36,7 @@ from kith.imports.mail import message_interaction
 from kith.imports.writer import FREE_MAIL, Writer
 from kith.records.normalize import normalize_email
 
-BATCH = 500  # messages fetched and written per transaction
+BATCH = 2_000  # messages fetched and written per transaction (the import's chunk)
 MAX_BYTES = 5_000_000  # a bigger message is read as its headers only
 MAX_BACKOFF = 6 * 3600
 AUTOMATED = re.compile(
@@ -217,6 +217,8 @@ class Run:
     counts: Counter[str] = field(default_factory=Counter)
     folders: list[dict[str, Any]] = field(default_factory=list)
     bad: list[str] = field(default_factory=list)
+    wrote: bool = False
+    touched: set[str] | None = field(default_factory=set)
 
 
 def _viewer(account: MailAccount) -> Viewer:
@@ -258,8 +260,10 @@ def sync_account(
                 if limit is not None and run.counts["messages"] >= limit:
                     break
     except MailError as exc:
+        _loaded(run)
         mark_failed(account, exc)
         raise
+    _loaded(run)
     report = {
         "account": account.id,
         "url": account.url,
@@ -367,8 +371,20 @@ def _write_batch(
     MailFolder.objects.filter(pk=state.pk).update(last_uid=last_uid, seen=state.seen + len(fetched))
     state.last_uid, state.seen = last_uid, state.seen + len(fetched)
     if items:
-        touched = sorted(writer.touched) if writer.touched is not None else None
-        publish("bulk.loaded", counts=dict(writer.counts), people=touched)
+        run.wrote = True
+        if writer.touched is None or run.touched is None:
+            run.touched = None  # our team changed: the subscribers rebuild
+        else:
+            run.touched |= writer.touched
+
+
+def _loaded(run: Run) -> None:
+    """Tell subscribers once what the sync wrote (as an import does at its end): written
+    batches are announced even when a later one failed."""
+    if run.wrote:
+        with transaction.atomic():
+            people = sorted(run.touched) if run.touched is not None else None
+            publish("bulk.loaded", counts=dict(run.counts), people=people)
 
 
 def _backoff(failures: int) -> dt.timedelta:
