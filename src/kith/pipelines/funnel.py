@@ -10,9 +10,11 @@ cohort is the records created in the window by their outcome as of the day (over
 conversion: won / created). Only moves up to the end of the as-of day are read, so an
 as-of answer stays the same when later moves are made.
 
-One SQL statement per part (``LEAD``/``ROW_NUMBER`` windows, on SQLite and PostgreSQL),
-grouped in the database; records ``viewer`` may not see, and deleted ones, are left out in
-the query. ``by="owner"`` shows only the groups of the viewer and the people who report to
+Each stage change carries how the record left it (``left_at``, ``left_to``,
+``left_reason``, ``dwell_days``: set by the next move in its transaction), so the funnel is
+one grouped scan of the window's changes (and one for the cohort), on SQLite and
+PostgreSQL alike; records ``viewer`` may not see, and deleted ones, are left out in the
+query. ``by="owner"`` shows only the groups of the viewer and the people who report to
 them (coaching, not ranking: groups come in name order, never by a result).
 """
 
@@ -138,7 +140,6 @@ def funnel(
         raise ValidationError(f"by: {by!r} is not one of {', '.join(GROUPS)}", field="by")
     stages = {s.pk: s for s in Stage.objects.filter(pipeline=pipe)}
     group = _json_text("r.fields", by) if by else "''"
-    hidden, hidden_params = hidden_sql(viewer, "r.id")
     only = ""
     only_params: list[Any] = []
     if by == "owner":
@@ -147,48 +148,55 @@ def funnel(
         only_params = list(allowed)
     w_from = day_end(first) - dt.timedelta(days=1)
     w_to = day_end(last)
-    moves = f"""
-        WITH c AS (
-            SELECT sc.record_id, sc.from_stage_id, sc.to_stage_id, sc.at,
-                   LEAD(sc.to_stage_id) OVER w AS nxt,
-                   LEAD(sc.at) OVER w AS nxt_at,
-                   LEAD(sc.reason) OVER w AS nxt_reason
-            FROM pipelines_stagechange sc
-            WHERE sc.pipeline_id = %s AND sc.at < %s
-            WINDOW w AS (PARTITION BY sc.record_id ORDER BY sc.at, sc.id)
+    end_at = day_end(day)
+    need_record = value or by is not None
+    join = " JOIN records_record r ON r.id = sc.record_id" if need_record else ""
+    deleted = Record.objects.filter(type_id=pipe.record_type_id, deleted_at__isnull=False)
+    if need_record:
+        live = " AND r.deleted_at IS NULL"
+    elif deleted.exists():  # one probe; most workspaces have no deleted deal
+        live = (
+            " AND sc.record_id NOT IN"
+            " (SELECT d.id FROM records_record d WHERE d.deleted_at IS NOT NULL)"
         )
-        SELECT c.to_stage_id, c.nxt, COALESCE(c.nxt_reason, ''),
-               CASE WHEN c.from_stage_id IS NULL THEN 1 ELSE 0 END,
+    else:
+        live = ""
+    amount = _amount("r.fields") if value else "0"
+    hidden, hidden_params = hidden_sql(viewer, "sc.record_id")
+    gone = "sc.left_at < %s"
+    moves = f"""
+        SELECT sc.to_stage_id,
+               CASE WHEN {gone} THEN sc.left_to_id END,
+               CASE WHEN {gone} THEN sc.left_reason ELSE '' END,
+               CASE WHEN sc.from_stage_id IS NULL THEN 1 ELSE 0 END,
                COALESCE({group}, ''),
-               CASE WHEN c.nxt IS NULL THEN -1 ELSE {_days("c.at", "c.nxt_at")} END,
-               COUNT(*), SUM({_amount("r.fields")})
-        FROM c JOIN records_record r ON r.id = c.record_id
-        WHERE c.at >= %s AND c.at < %s AND r.deleted_at IS NULL{hidden}{only}
+               CASE WHEN {gone} THEN sc.dwell_days ELSE -1 END,
+               COUNT(*), SUM({amount})
+        FROM pipelines_stagechange sc{join}
+        WHERE sc.pipeline_id = %s AND sc.at >= %s AND sc.at < %s{live}{hidden}{only}
         GROUP BY 1, 2, 3, 4, 5, 6
     """
+    # the cohort: records that entered the pipeline in the window, at their stage as of the
+    # day (the change made by then that they had not left by then)
     cohort = f"""
-        WITH c AS (
-            SELECT sc.record_id, sc.to_stage_id,
-                   ROW_NUMBER() OVER (PARTITION BY sc.record_id
-                                      ORDER BY sc.at DESC, sc.id DESC) AS rn
-            FROM pipelines_stagechange sc
-            WHERE sc.pipeline_id = %s AND sc.at < %s AND sc.record_id IN (
-                SELECT s2.record_id FROM pipelines_stagechange s2
-                WHERE s2.pipeline_id = %s AND s2.from_stage_id IS NULL
-                  AND s2.at >= %s AND s2.at < %s)
-        )
-        SELECT c.to_stage_id, COALESCE({group}, ''), COUNT(*), SUM({_amount("r.fields")})
-        FROM c JOIN records_record r ON r.id = c.record_id
-        WHERE c.rn = 1 AND r.deleted_at IS NULL{hidden}{only}
+        SELECT sc.to_stage_id, COALESCE({group}, ''), COUNT(*), SUM({amount})
+        FROM pipelines_stagechange sc{join}
+        WHERE sc.pipeline_id = %s AND sc.at < %s AND (sc.left_at IS NULL OR sc.left_at >= %s)
+          AND sc.record_id IN (
+            SELECT s2.record_id FROM pipelines_stagechange s2
+            WHERE s2.pipeline_id = %s AND s2.from_stage_id IS NULL
+              AND s2.at >= %s AND s2.at < %s){live}{hidden}{only}
         GROUP BY 1, 2
     """
-    end_at = day_end(day)
     with connection.cursor() as cur:
-        cur.execute(moves, [pipe.pk, end_at, w_from, w_to, *hidden_params, *only_params])
+        cur.execute(
+            moves,
+            [end_at] * 3 + [pipe.pk, w_from, min(w_to, end_at), *hidden_params, *only_params],
+        )
         move_rows = cur.fetchall()
         cur.execute(
             cohort,
-            [pipe.pk, end_at, pipe.pk, w_from, w_to, *hidden_params, *only_params],
+            [pipe.pk, end_at, end_at, pipe.pk, w_from, w_to, *hidden_params, *only_params],
         )
         cohort_rows = cur.fetchall()
     groups: dict[str, dict[str, Any]] = defaultdict(lambda: _empty(stages))

@@ -103,12 +103,35 @@ class StageChange(models.Model):
     reason = models.CharField(max_length=200, blank=True, default="")
     note = models.CharField(max_length=1000, blank=True, default="")
     recorded_at = models.DateTimeField(default=clock.now)
+    # how the record left this stage, set by the next move in its transaction (so the funnel
+    # reads each entry's outcome from its own row): when, to which stage, the lost reason,
+    # and the whole days spent in the stage. None while the record is still here.
+    left_at = models.DateTimeField(null=True, blank=True)
+    left_to = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    left_reason = models.CharField(max_length=200, blank=True, default="")
+    dwell_days = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["pipeline", "record", "at"], name="change_pipe_record_at"),
-            models.Index(fields=["pipeline", "at"], name="change_pipe_at"),
+            # covers the funnel's scan of a window (no table row is read)
+            models.Index(
+                fields=[
+                    "pipeline",
+                    "at",
+                    "to_stage",
+                    "from_stage",
+                    "left_at",
+                    "left_to",
+                    "dwell_days",
+                    "left_reason",
+                    "record",
+                ],
+                name="change_funnel",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -329,6 +329,18 @@ def move(
     if len(why) > 200:
         raise ValidationError("reason: longer than 200 characters", field="reason")
     old = pos.stage
+    prev = (
+        StageChange.objects.select_for_update()
+        .filter(record=record, pipeline=pipe, left_at__isnull=True)
+        .order_by("-at", "-id")
+        .first()
+    )
+    if prev is not None:
+        prev.left_at = moment
+        prev.left_to = target
+        prev.left_reason = why
+        prev.dwell_days = int((moment - prev.at).total_seconds() // 86400)
+        prev.save(update_fields=["left_at", "left_to", "left_reason", "dwell_days"])
     change = StageChange.objects.create(
         record=record,
         pipeline=pipe,
