@@ -274,3 +274,30 @@ def test_a_connection_dropped_mid_sync_leaves_a_consistent_state_and_resumes(dov
         assert account.status == "ok" and account.failures == 0
     finally:
         proxy.close()
+
+
+@pytest.mark.slow
+def test_a_mailbox_of_ten_thousand_messages_in_four_folders(dovecot, mailbox):
+    make_home(domain="our.test")
+    user, pw = mailbox
+    folders = ["INBOX", "Sent", "Archive", "Clients"]
+    for f, name in enumerate(folders):
+        batch = [
+            message(n, frm=f"p{n % 700}@c{n % 90}.test", to="me@our.test", msgid=f"big{n}@x.test")
+            for n in range(f * 2500, (f + 1) * 2500)
+        ]
+        if name == "Sent":  # 300 copies of INBOX messages: the same Message-IDs
+            batch[:300] = [message(n, msgid=f"big{n}@x.test") for n in range(300)]
+        dovecot.deliver(user, batch, folder=name)
+    account = _connect(dovecot, user, pw, folders=folders, headers_only=True)
+    report = sync_account(account=account)
+    assert report["counts"]["messages"] == 10_000
+    assert report["counts"]["interactions_created"] == 9_700
+    assert report["counts"]["interactions_already_there"] == 300
+    assert Interaction.objects.count() == 9_700
+    assert {
+        f.name: f.last_uid for f in MailFolder.objects.filter(account=account)
+    } == dict.fromkeys(folders, 2500)
+    again = sync_account(account=account)
+    assert all(f.get("up_to_date") for f in again["folders"])
+    assert again["counts"].get("messages", 0) == 0
