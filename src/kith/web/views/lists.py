@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
@@ -11,7 +12,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kith.core.errors import KithError
 from kith.lists import services
-from kith.lists.selectors import list_columns, list_page, parse_list_query, saved_views
+from kith.lists.exports import export_response
+from kith.lists.selectors import (
+    list_columns,
+    list_page,
+    parse_list_query,
+    saved_view_state,
+    saved_views,
+)
 from kith.records.selectors import get_type, list_types
 from kith.web.views.base import error_page, is_htmx, notify, page, role, signed_in, viewer
 
@@ -121,10 +129,67 @@ def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
     return HttpResponseRedirect(list_url(type_key))
 
 
+EXPORTS = {"export-csv": "csv", "export-vcard": "vcard", "export-xlsx": "xlsx"}
+
+
+@require_GET
+@signed_in()
+def export_list(request: HttpRequest, type_key: str) -> HttpResponse:
+    """Download the list in this state (or a saved view, ``view``) as csv, vcard or xlsx."""
+    rtype = get_type(type_key)
+    who = viewer(request)
+    params = dict(request.GET.lists())
+    fmt = _one(params.pop("format", None))
+    view_id = _one(params.pop("view", None))
+    if view_id:
+        key, params = saved_view_state(who, view_id)
+        rtype = get_type(key)
+    return cast(HttpResponse, export_response(who, rtype.key, params, fmt=fmt or "csv"))
+
+
+def _one(values: list[str] | None) -> str:
+    return (values or [""])[-1]
+
+
+@require_POST
+@signed_in("member")
+def bulk(request: HttpRequest, type_key: str) -> HttpResponse:
+    """One action on the selected rows (``ids``) or on every row of the list in ``state``:
+    tag, untag, owner, set a field, delete, or export the rows."""
+    rtype = get_type(type_key)
+    who = viewer(request)
+    state = QueryDict(request.POST.get("state", "")[:4000])
+    params = dict(state.lists())
+    ids = request.POST.getlist("ids") if request.POST.get("scope") != "all" else None
+    action = request.POST.get("action", "")
+    back = list_url(rtype.key, [(k, v) for k, vs in state.lists() for v in vs])
+    if action in EXPORTS:
+        resp = export_response(who, rtype.key, params, fmt=EXPORTS[action], ids=ids)
+        return cast(HttpResponse, resp)  # a download (streamed)
+    if ids is not None and not ids:
+        return error_page(request, 400, "Nothing selected", "ids: tick the rows to act on")
+    done = services.bulk_action(
+        viewer=who,
+        type_key=rtype.key,
+        params=params,
+        action=action,
+        ids=ids,
+        value=request.POST.get("value", "")[:2000],
+        field=request.POST.get("field", "")[:60],
+    )
+    verb = {"tag": "Tagged", "untag": "Untagged", "owner": "Set the owner of",
+            "set": "Set the field on", "delete": "Deleted"}[done["action"]]  # fmt: skip
+    n = done["records"]
+    notify(request, f"{verb} {n} {'record' if n == 1 else 'records'} ({done['changed']} changed).")
+    return HttpResponseRedirect(back)
+
+
 urlpatterns = [
     path("people", people, name="people"),
     path("orgs", orgs, name="orgs"),
     path("list/<str:type_key>", records_of_type, name="records-of-type"),
     path("list/<str:type_key>/views", save_view, name="list-view-save"),
+    path("list/<str:type_key>/export", export_list, name="list-export"),
+    path("list/<str:type_key>/bulk", bulk, name="list-bulk"),
     path("views/<int:view_id>/delete", delete_view, name="list-view-delete"),
 ]
