@@ -182,8 +182,64 @@ def cmd_subscribe(
     )
 
 
+def _render_surprises(v: dict[str, Any]) -> None:
+    say(f"Surprises in {v['metric']} ({v['scope']}, last {v['since_days']} days to {v['as_of']})")
+    if not v["items"]:
+        say("  none")
+    for i in v["items"]:
+        sign = "+" if i["positive"] else "-"
+        say(f"  {sign} {i['text']} [z {i['z']:g}; {', '.join(i['evidence'][:6])}]")
+        say(f"    key: {i['key']}")
+
+
+def cmd_surprises(
+    scope: Annotated[
+        str, typer.Option("--scope", help="all, team, or an organisation (id or name).")
+    ] = "all",
+    since: Annotated[str, typer.Option("--since", help="How far back: 14d, 4w.")] = "14d",
+    as_of: AsOfOpt = None,
+    metric: Annotated[
+        str, typer.Option("--metric", help="A catalogue metric of organisations.")
+    ] = "interactions.two_way",
+    period: Annotated[
+        int | None, typer.Option("--period", help="A seasonal cycle, in weeks (e.g. 4).")
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option("--task", help="Make a task of the surprise with this key.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Surprises: accounts whose weekly series jumped, fell or shifted (events, not people),
+    each with its evidence; --task KEY makes one a task."""
+    open_workspace()
+    from kith.briefs.selectors import parse_as_of
+    from kith.briefs.services import surprise_to_task
+    from kith.briefs.surprises import surprises
+    from kith.core.errors import ValidationError
+    from kith.core.viewer import SYSTEM
+
+    text = since.strip().lower()
+    if not (text[:-1].isdigit() and text[-1:] in ("d", "w")):
+        raise ValidationError(
+            f"since: {since!r} is not a number of days or weeks (14d, 4w)", field="since"
+        )
+    days = int(text[:-1]) * (7 if text.endswith("w") else 1)
+    day = parse_as_of(as_of)
+    if task:
+        t = surprise_to_task(viewer=SYSTEM, key=task, as_of=day, scope=scope, since_days=days)
+        emit(
+            {"task": t.id, "title": t.title},
+            as_json,
+            lambda v: say(f"task {v['task']}: {v['title']}"),
+        )
+        return
+    data = surprises(SYSTEM, scope=scope, since_days=days, as_of=day, metric=metric, period=period)
+    emit(data, as_json, _render_surprises)
+
+
 def register(app: typer.Typer) -> None:
     app.command("brief")(cmd_brief)
     app.command("changes")(cmd_changes)
     app.command("digest")(cmd_digest)
     app.command("digest-subscribe")(cmd_subscribe)
+    app.command("surprises")(cmd_surprises)

@@ -15,12 +15,15 @@ from kith.briefs import digest_render
 from kith.briefs.digest import digest
 from kith.briefs.mailer import send_digest_email
 from kith.briefs.models import Digest, Subscription
+from kith.briefs.surprises import surprises
 from kith.core import clock, jobs
-from kith.core.errors import ValidationError
+from kith.core.errors import NotFound, ValidationError
 from kith.core.services import audit
 from kith.core.viewer import Viewer
 from kith.notifications.mail import smtp_config
 from kith.notifications.services import notify, set_preference
+from kith.tasks.models import Task
+from kith.tasks.services import create_task
 
 CHANNELS = ("in_app", "email", "atom")
 KIND = "digest"
@@ -165,6 +168,25 @@ def send_digest(
     if email:
         jobs.enqueue(send_digest_email, digest_id=d.pk)
     return d
+
+
+@transaction.atomic
+def surprise_to_task(
+    *, viewer: Viewer, key: str, as_of: dt.date, scope: str = "all", since_days: int = 14
+) -> Task:
+    """Make a task of a surprise (by its key); the same surprise twice is one task."""
+    found = surprises(viewer, scope=scope, since_days=since_days, as_of=as_of)["items"]
+    item = next((i for i in found if i["key"] == key), None)
+    if item is None:
+        raise NotFound(f"key: no surprise {key!r} in that scope and window", field="key")
+    notes = "Evidence: " + ", ".join(item["evidence"])
+    return create_task(
+        viewer=viewer,
+        title=f"Look into: {item['text']}"[:300],
+        about=[item["about"]["id"]],
+        notes=notes,
+        dedupe_key=key[:200],
+    )
 
 
 def due_subscriptions(now: dt.datetime) -> list[int]:
