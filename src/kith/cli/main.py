@@ -57,6 +57,7 @@ CLI_MODULES = [
     "kith.notifications.cli",
     "kith.metrics.cli",
     "kith.plans.cli",
+    "kith.lists.cli",
     "kith.surveys.cli",
     "kith.pipelines.cli",
     "kith.capture.cli",

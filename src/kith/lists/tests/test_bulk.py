@@ -212,3 +212,29 @@ def test_api_bulk_and_export_of_a_saved_view(world: dict[str, Any]) -> None:
     ]
     resp = _api(token, "GET", "/lists/person/export", format="pdf")
     assert resp.status_code == 422 and "format: 'pdf'" in resp.content.decode()
+
+
+def test_cli_bulk_tag_set_delete_and_export(world: dict[str, Any], cli: Any, tmp_path: Any) -> None:
+    code, out, err = cli("bulk", "tag", "Q4", "--search", "ann", "--json")
+    assert code == 0, err
+    assert json.loads(out)["records"] == 4  # the CLI is the system: the private Ann too
+    other, _ = _user("other@our.test")
+    code, out, _ = cli("bulk", "untag", "q4", "--tag", "Q4", "--user", "other@our.test")
+    assert (code, out.strip()) == (0, "untag: 3 person records, 3 changed")
+    assert tags_of([world["secret"].id]) == {world["secret"].id: ["Q4"]}
+    code, _, err = cli("bulk", "set", "x", "--field", "nope", "--tag", "Q4")
+    assert code == 1 and err.startswith("error: Ann Secret (") and "nope" in err
+    code, _, err = cli("bulk", "tag", "x", "--id", world["bob"].id, "--search", "ann")
+    assert code == 1 and err.strip() == f"error: ids: {world['bob'].id!r} is not in this list"
+    save_view(viewer=viewer_of(other), type_key="person", name="Everyone", query={})
+    code, out, _ = cli("bulk", "export", "--view", "Everyone", "--user", "other@our.test")
+    names = sorted(r["Name"] for r in csv.DictReader(io.StringIO(out)))
+    assert code == 0 and names == ["Ann 0", "Ann 1", "Ann 2", "Bob Other"]
+    target = tmp_path / "people.xlsx"
+    code, out, _ = cli("bulk", "export", "--format", "xlsx", "--out", str(target), "--json")
+    assert code == 0 and json.loads(out) == {"file": str(target), "records": 5}
+    assert len(list(load_workbook(target, read_only=True).active.iter_rows())) == 6
+    code, _, err = cli("bulk", "export", "--format", "xlsx")
+    assert (code, err.strip()) == (1, "error: --out: an xlsx export needs a file to write")
+    code, out, _ = cli("bulk", "delete", "--id", world["bob"].id)
+    assert code == 0 and Record.objects.get(pk=world["bob"].pk).deleted_at is not None
