@@ -30,6 +30,7 @@ from kith.interactions.models import Participant
 from kith.records.models import Record
 from kith.records.selectors import home_org
 from kith.relationships.models import Relationship
+from kith.relationships.selectors import team_ids
 
 PATCH_AT_MOST = 2_000  # records one change may rescore in place; more: a full rescore
 QUEUED = "rescore_queued"
@@ -237,16 +238,25 @@ def rescore_records(
                 "record_id", "previous"
             )
         )
+    # our team once for every scope below (one day each), not once per computation
+    team = team_ids(day) if people or live_orgs else []
+    team_then = [] if keep_previous or not (people or live_orgs) else team_ids(before)
     for chunk in _chunks(people):
-        now = compute(cfg, day, ("people", tuple(chunk)))
-        then = None if keep_previous else compute(cfg, before, ("people", tuple(chunk)))
+        now = compute(cfg, day, ("people", tuple(chunk)), team=team)
+        then = (
+            None
+            if keep_previous
+            else compute(cfg, before, ("people", tuple(chunk)), team=team_then)
+        )
         rows = [_person_row(cfg, now, then, p) for p in chunk if p in now.person_score]
         for row in rows:
             row.live = 1 if types[row.record_id][1] else 0
         _replace(cfg, chunk, rows, previous if keep_previous else None)
     for chunk in _chunks(live_orgs):
-        now = compute(cfg, day, ("orgs", tuple(chunk)))
-        then = None if keep_previous else compute(cfg, before, ("orgs", tuple(chunk)))
+        now = compute(cfg, day, ("orgs", tuple(chunk)), team=team)
+        then = (
+            None if keep_previous else compute(cfg, before, ("orgs", tuple(chunk)), team=team_then)
+        )
         rows = [_org_row(cfg, now, then, o) for o in chunk if o in now.orgs]
         _replace(cfg, chunk, rows, previous if keep_previous else None)
     return len(people) + len(live_orgs)

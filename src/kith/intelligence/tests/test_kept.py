@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from kith.core import clock
@@ -308,4 +309,25 @@ def test_two_writers_rescoring_one_record_at_once_both_commit(world: dict[str, A
     for t in threads:
         t.join(30)
     assert errors == []
+    assert_exact()
+
+
+def test_a_patch_reads_our_team_once_per_day_it_scores(world: dict[str, Any]) -> None:
+    home = world["home"].id
+
+    def team_reads(**kwargs: Any) -> int:
+        with CaptureQueriesContext(connection) as q:
+            rescore_records(**kwargs)
+        # team_ids: the people holding a works_at to the home organisation on a day
+        return sum(
+            1
+            for x in q.captured_queries
+            if f"to_record_id\" = '{home}'" in x["sql"] and "until" in x["sql"]
+        )
+
+    ann, acme = world["ann"], world["acme"]  # a person and her organisation: two scopes
+    assert team_reads(ids=[ann.id], since=clock.today()) == 1  # today only (trend kept)
+    assert team_reads(ids=[ann.id]) == 2  # today and trend_days earlier
+    assert_exact()
+    assert team_reads(ids=[acme.id, ann.id]) == 2
     assert_exact()
