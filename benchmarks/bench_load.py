@@ -17,8 +17,9 @@ at fixed rates whatever the answers take (``--rates=25,50,100``, ``--open-second
 each, so a bounded number of requests), latency measured from each request's due time;
 p50/p95/p99 per operation and for the reads, errors (must be zero), acknowledged writes
 found afterwards (must be all), and the server's CPU per request beside the raw SQL time
-of the same reads. ``--mode=closed|open|both`` (default both). Goal: the reads at 50 req/s
-p95 < 50 ms with zero errors.
+of the same reads; before it, each operation alone (CPU per request of the server, its job
+worker and the database backends). ``--mode=closed|open|both`` (default both). Goal: the
+reads at 50 req/s p95 < 50 ms with zero errors.
 """
 
 from __future__ import annotations
@@ -356,6 +357,73 @@ class OpenRun:
         return self
 
 
+def _op_request(
+    op: str, rng: random.Random, seed: dict[str, Any], tag: str
+) -> tuple[str, str, Any]:
+    """One request of operation ``op`` of the mix (method, path, body)."""
+    while True:
+        name, method, path, body = choose(rng, seed, tag)
+        if name == op:
+            return method, path, body
+
+
+def profile_ops(
+    port: int, seed: dict[str, Any], server_pid: int, url: str, rounds: int = 40
+) -> dict[str, dict[str, float]]:
+    """Each operation of the mix alone, ``rounds`` requests one after another on one
+    connection: the server's CPU (web processes), its job worker's and the database
+    backends' per request, read from /proc around the run. CPU time, unlike latency, is
+    little moved by what else the machine runs."""
+    tree = _tree(server_pid)
+    job = [p for p, cmd in tree.items() if " worker --parent" in cmd]
+    web = [p for p in tree if p not in job]
+    client = Client(0, port, seed["tokens"][0], seed, 0)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    rng = random.Random(11)
+    out: dict[str, dict[str, float]] = {}
+    for op in (*READS, "log_interaction"):
+        for i in range(3):  # this operation's code paths and plans warm
+            method, path, body = _op_request(op, rng, seed, f"pw-{op}-{i}")
+            client._request(conn, method, path, body)
+        db0 = {p: _cpu_seconds([p]) for p in _db_backends(url)}
+        web0, job0 = _cpu_seconds(web), _cpu_seconds(job)
+        walls = []
+        for i in range(rounds):
+            method, path, body = _op_request(op, rng, seed, f"p-{seed['run']}-{op}-{i}")
+            started = time.perf_counter()
+            status, payload = client._request(conn, method, path, body)
+            walls.append((time.perf_counter() - started) * 1000)
+            if status >= 300:
+                raise SystemExit(f"profile: {op} answered HTTP {status}: {payload[:200]!r}")
+        time.sleep(0.3)  # the job worker's share of the writes
+        db = sum(_cpu_seconds([p]) - db0.get(p, 0.0) for p in _db_backends(url))
+        out[op] = {
+            "web": (_cpu_seconds(web) - web0) * 1000 / rounds,
+            "job": (_cpu_seconds(job) - job0) * 1000 / rounds,
+            "db": db * 1000 / rounds,
+            "wall": _pct(walls, 50),
+        }
+    conn.close()
+    return out
+
+
+def _report_profile(profile: dict[str, dict[str, float]], raw: dict[str, list[float]]) -> None:
+    print("\nper operation, alone (CPU ms per request; raw SQL: the same read over psycopg)")
+    print(f"{'operation':<17}{'server':>8}{'database':>10}{'job':>6}{'wall p50':>10}{'raw SQL':>9}")
+    for op, v in profile.items():
+        base = f"{sum(raw[op]) / len(raw[op]):>9.2f}" if op in raw else f"{'-':>9}"
+        print(f"{op:<17}{v['web']:>8.1f}{v['db']:>10.1f}{v['job']:>6.1f}{v['wall']:>10.1f}{base}")
+    cpus = os.cpu_count() or 1
+    mix = {"person_100_rels": 0.4, "record": 0.2, "timeline": 0.2, "log_interaction": 0.2}
+    total = sum(w * (profile[op]["web"] + profile[op]["db"] + profile[op]["job"])
+                for op, w in mix.items())  # fmt: skip
+    print(
+        f"the mix: {total:.1f} ms of CPU per request (server + database + job worker): "
+        f"at most {cpus * 1000 / max(total, 1e-6):.0f} req/s on {cpus} CPUs with nothing else "
+        "running (the load generator's own CPU not counted)"
+    )
+
+
 READS = ("person_100_rels", "record", "timeline")
 RAW_SQL = {
     # the same reads as raw SQL over psycopg (no Django, no HTTP): the floor of each
@@ -402,8 +470,10 @@ def _raw_reads(url: str, seed: dict[str, Any], rounds: int = 300) -> dict[str, l
 
 
 def _report_open(url: str, seed: dict[str, Any], runs: list[OpenRun], workers: int,
-                 log_name: str) -> bool:  # fmt: skip
+                 log_name: str, profile: dict[str, dict[str, float]]) -> bool:  # fmt: skip
     raw = _raw_reads(url, seed)
+    if profile:
+        _report_profile(profile, raw)
     raw_mean = {op: sum(v) / len(v) for op, v in raw.items()}
     # the mix's reads are 40% relationships, 20% records, 20% timelines
     raw_per_read = (2 * raw_mean["person_100_rels"] + raw_mean["record"] + raw_mean["timeline"]) / 4
@@ -497,6 +567,7 @@ def main(argv: list[str]) -> None:
     )  # fmt: skip
     threads: list[Client] = []
     runs: list[OpenRun] = []
+    profile: dict[str, dict[str, float]] = {}
     elapsed = 0.0
     try:
         _wait(port)
@@ -516,6 +587,7 @@ def main(argv: list[str]) -> None:
                 t.join()
             elapsed = time.perf_counter() - t0
         if mode in ("open", "both"):
+            profile = profile_ops(port, seed, server.pid, url)
             for rate in rates:
                 time.sleep(2)  # let the previous run's stragglers and jobs settle
                 run = OpenRun(port, seed, rate, open_seconds, server.pid)
@@ -530,7 +602,7 @@ def main(argv: list[str]) -> None:
     if threads:
         failed |= _report(url, seed, threads, elapsed, clients, workers, log_name)
     if runs:
-        failed |= _report_open(url, seed, runs, workers, log_name)
+        failed |= _report_open(url, seed, runs, workers, log_name, profile)
     if failed:
         raise SystemExit(1)
 
