@@ -197,7 +197,7 @@ def test_palette_shortcuts_and_search_limit_are_on_every_page(
     assert re.search(r'id="global-search"[^>]*maxlength="300"', html)
     # the record page adds its own actions to the palette
     html = body(member.get(f"/records/{world['jane'].id}"))
-    actions = re.search(r'<nav id="palette-actions".*?</nav>', html, re.S)
+    actions = re.search(r'<template id="palette-actions">.*?</template>', html, re.S)
     assert actions and "Log an interaction with Jane Doe" in actions.group(0)
     # a search longer than the limit is a clear message, not a raw 414
     resp = member.get("/search", {"q": "x" * 301})
@@ -230,3 +230,25 @@ def test_relative_dates_and_initials(time_travel: Any) -> None:
     assert str(reltime("<script>")) == ""
     assert initials("Jane Doe") == "JD" and initials("acme") == "A"
     assert initials("Mary Ann van Dyke") == "MD" and initials("") == "?"
+
+
+def test_home_says_what_to_do_today(
+    member: Client, world: dict[str, Any], time_travel: Any
+) -> None:
+    from kith.tasks.services import create_task  # noqa: PLC0415
+
+    html = body(member.get("/"))
+    today = re.search(r'<section class="card today".*?</section>', html, re.S)
+    assert today is not None
+    assert '<span class="today-n">0</span> overdue tasks' in today.group(0)
+    create_task(
+        viewer=SYSTEM, title="Send the renewal quote", due="2026-04-28", about=[world["jane"]]
+    )
+    html = body(member.get("/"))
+    today = re.search(r'<section class="card today".*?</section>', html, re.S)
+    assert today is not None
+    text = today.group(0)
+    assert '<span class="today-n">1</span> overdue task<' in text
+    assert "Start with: <strong>Send the renewal quote</strong>" in text
+    assert f'href="/records/{world["jane"].id}">Jane Doe</a>' in text and "3 days ago" in text
+    assert 'href="/at-risk"' in text

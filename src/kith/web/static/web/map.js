@@ -13,6 +13,31 @@
 
   function say(text) { if (status) status.textContent = text; }
 
+  // Labels never overlap: the centre's, the path's and the stakeholders' first, then by depth;
+  // a label that would cover one already drawn is left out (hovering its node shows it, and
+  // the list under the map names every node). Font sizes are in the map's own units, so what
+  // overlaps does not depend on the zoom.
+  function rank(n) {
+    if (n.hasClass("center")) return 0;
+    if (n.hasClass("on-path")) return 1;
+    if (n.hasClass("stakeholder")) return 2;
+    return 3 + (n.data("depth") || 0);
+  }
+  function declutter(cy) {
+    var nodes = cy.nodes().filter(function (n) { return n.visible(); });
+    cy.nodes().removeClass("nolabel");
+    var order = nodes.toArray().sort(function (a, b) { return rank(a) - rank(b); });
+    var kept = [];
+    order.forEach(function (n) {
+      var b = n.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true });
+      if (!b || b.w === 0) return;
+      var hit = kept.some(function (k) {
+        return b.x1 < k.x2 && k.x1 < b.x2 && b.y1 < k.y2 && k.y1 < b.y2;
+      });
+      if (hit) n.addClass("nolabel"); else kept.push(b);
+    });
+  }
+
   function elements(data) {
     var out = [];
     data.nodes.forEach(function (n) {
@@ -58,12 +83,16 @@
       style: [
         { selector: "node", style: { "background-color": "data(colour)", label: "data(label)",
           "font-size": 9, color: "#1d2430", "text-valign": "bottom", "text-margin-y": 3,
-          width: 14, height: 14 } },
+          width: 14, height: 14, "text-wrap": "ellipsis", "text-max-width": "90px",
+          "text-background-color": "#ffffff", "text-background-opacity": 0.85,
+          "text-background-padding": "1px", "min-zoomed-font-size": 7 } },
         { selector: "node.center", style: { width: 26, height: 26, "font-weight": "bold",
           "border-width": 3, "border-color": "#18213a" } },
         { selector: "node.off-map", style: { "background-color": "#a98600" } },
         { selector: "edge", style: { width: "data(width)", "line-color": "#b9c2cd",
           "curve-style": "haystack", opacity: 0.8 } },
+        { selector: "node.nolabel", style: { label: "" } },
+        { selector: "node.hover", style: { label: "data(label)", "z-index": 20 } },
         { selector: ".faded", style: { opacity: 0.15 } },
         { selector: ".hidden", style: { display: "none" } },
         { selector: "node.stakeholder", style: { "background-color": "data(bandColour)",
@@ -77,6 +106,8 @@
       layout: { name: "concentric", concentric: function (n) { return 10 - Math.min(n.data("depth"), 9); },
                 levelWidth: function () { return 1; }, minNodeSpacing: 12, animate: false }
     });
+    cy.on("mouseover", "node", function (ev) { ev.target.addClass("hover"); });
+    cy.on("mouseout", "node", function (ev) { ev.target.removeClass("hover"); });
     cy.on("tap", "node", function (ev) {
       var url = ev.target.data("url");
       if (url) window.location.assign(url);
@@ -84,6 +115,7 @@
     cy.on("mouseover", "node", function () { box.classList.add("pointing"); });
     cy.on("mouseout", "node", function () { box.classList.remove("pointing"); });
     highlight(cy, data.paths);
+    declutter(cy);  // no two labels overlap (the centre's and the path's are kept first)
     window.kithMap = cy; // for the browser journeys and the console
     box.dataset.ready = "true";
     return cy;
@@ -130,6 +162,7 @@
       });
     }
     cy.nodes().forEach(function (n) { n.toggleClass("hidden", !seen[n.id()] && !n.hasClass("on-path")); });
+    declutter(cy);
     var shown = cy.nodes().not(".hidden").length;
     say(shown + " records shown; click a record to open it.");
   }
@@ -151,6 +184,7 @@
         node.removeClass("stakeholder");
       }
     });
+    declutter(cy);
     box.dataset.stakeholders = String(marked);
     var url = new URL(window.location.href);
     if (on) url.searchParams.set("stakeholders", "1"); else url.searchParams.delete("stakeholders");

@@ -10,10 +10,11 @@
   }
   function $(id) { return document.getElementById(id); }
   function actions() {
-    // [label, url] from the page's own list (data-actions on the palette), so the server
-    // decides which actions this user may run on this page.
+    // {label, href} from the page's own list (a <template>, so not part of the page itself):
+    // the server decides which actions this user may run on this page.
     var out = [];
-    var list = document.querySelectorAll("#palette-actions a");
+    var tpl = document.getElementById("palette-actions");
+    var list = tpl ? tpl.content.querySelectorAll("a") : [];
     for (var i = 0; i < list.length; i++) out.push({ label: list[i].textContent.trim(), href: list[i].getAttribute("href"), kind: "action" });
     return out;
   }
@@ -104,7 +105,10 @@
       return;
     }
     if (dlg.open && document.activeElement === $("palette-input")) {
-      if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      if (ev.key === "Escape") {  // a search box would take the first Escape to clear itself
+        ev.preventDefault();
+        dlg.close();
+      } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
         ev.preventDefault();
         if (!items.length) return;
         active = (active + (ev.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
