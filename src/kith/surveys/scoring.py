@@ -8,12 +8,14 @@ language the analyser does not read is marked unscored (``language`` ``other``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from kith.core import clock
+from kith.core.bulk import time_adapter
 from kith.core.events import publish
 from kith.interactions.models import Interaction
 from kith.interactions.services import set_derived_sentiments
@@ -21,7 +23,7 @@ from kith.surveys.models import SentimentMark, SentimentSource
 from kith.surveys.sentiment import analyser
 
 TEXT_KINDS = ("email", "message", "note", "ticket", "survey")
-CHUNK = 2000
+CHUNK = 5000
 PATCH_AT_MOST = 200  # changes told one by one (interaction.changed); more: one bulk.loaded
 
 
@@ -86,6 +88,7 @@ def rescore(
     counts = {"read": 0, "scored": 0, "unscored": 0, "kept_manual": 0, "changed": 0}
     changed_all: list[str] = []
     last = ""
+    when = time_adapter()
     while True:
         rows = list(
             qs.filter(id__gt=last).values_list("id", "kind", "subject", "body", "sentiment")[:CHUNK]
@@ -93,22 +96,19 @@ def rescore(
         if not rows:
             break
         last = rows[-1][0]
-        marks = dict(
-            SentimentMark.objects.filter(interaction_id__in=[r[0] for r in rows]).values_list(
-                "interaction_id", "value"
-            )
-        )
-        lexicon = set(
-            SentimentMark.objects.filter(
-                interaction_id__in=[r[0] for r in rows], source=SentimentSource.LEXICON
-            ).values_list("interaction_id", flat=True)
-        )
+        lexicon = {
+            iid: value
+            for iid, source, value in SentimentMark.objects.filter(
+                interaction_id__in=[r[0] for r in rows if r[4] is not None]
+            ).values_list("interaction_id", "source", "value")
+            if source == SentimentSource.LEXICON
+        }
         updates: dict[str, tuple[float | None, float]] = {}
-        new_marks: list[SentimentMark] = []
-        now = clock.now()
+        marks: list[tuple[Any, ...]] = []
+        now = when(clock.now())
         for iid, kind, subject, body, current in rows:
             counts["read"] += 1
-            if current is not None and not (iid in lexicon and marks.get(iid) == current):
+            if current is not None and not (iid in lexicon and lexicon[iid] == current):
                 counts["kept_manual"] += 1
                 continue
             text = text_of(subject, body, kind)
@@ -121,27 +121,11 @@ def rescore(
                 counts["scored"] += 1
                 if result.value != current:
                     updates[iid] = (current, result.value)
-            new_marks.append(
-                SentimentMark(
-                    interaction_id=iid,
-                    source=SentimentSource.LEXICON,
-                    value=result.value if result.value is not None else None,
-                    analyser=a.name,
-                    evidence=result.evidence,
-                    language=result.language,
-                    scored_at=now,
-                )
-            )
+            marks.append((iid, SentimentSource.LEXICON, result.value, a.name,
+                          json.dumps(result.evidence), result.language, now))  # fmt: skip
         with transaction.atomic():
             changed = set(set_derived_sentiments(updates))
-            keep = [m for m in new_marks if m.interaction_id not in updates
-                    or m.interaction_id in changed]  # fmt: skip
-            SentimentMark.objects.bulk_create(
-                keep,
-                update_conflicts=True,
-                unique_fields=["interaction_id"],
-                update_fields=["source", "value", "analyser", "evidence", "language", "scored_at"],
-            )
+            _store_marks([m for m in marks if m[0] not in updates or m[0] in changed])
         counts["changed"] += len(changed)
         if len(changed_all) <= PATCH_AT_MOST:
             changed_all += sorted(changed)
@@ -149,6 +133,23 @@ def rescore(
             progress(len(rows))
     _tell(changed_all, counts["changed"])
     return counts
+
+
+def _store_marks(rows: list[tuple[Any, ...]]) -> None:
+    """Upsert provenance rows (one statement per row through executemany, both databases)."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(SentimentMark._meta.db_table)
+    evidence = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    sql = (
+        f"INSERT INTO {table} (interaction_id, source, value, analyser, evidence, language, "
+        f"scored_at) VALUES (%s, %s, %s, %s, {evidence}, %s, %s) ON CONFLICT (interaction_id) "
+        "DO UPDATE SET source = excluded.source, value = excluded.value, "
+        "analyser = excluded.analyser, evidence = excluded.evidence, "
+        "language = excluded.language, scored_at = excluded.scored_at"
+    )
+    with connection.cursor() as cur:
+        cur.executemany(sql, rows)
 
 
 def _tell(ids: list[str], n: int) -> None:

@@ -236,8 +236,11 @@ def key_people(viewer: Viewer, scope: Scope, day: dt.date) -> dict[str, tuple[st
     ).filter(visible_q(viewer, "from_record__"), visible_q(viewer, "to_record__"))
     if scope.orgs is not None:
         rels = rels.filter(to_record_id__in=scope.orgs)
+    maybe = Q(pk__in=[])
+    for k in cfg["key_roles"]:  # narrowed in SQL (LIKE), then matched on word bounds below
+        maybe |= Q(role__icontains=str(k))
     out: dict[str, tuple[str, str]] = {}
-    for pid, name, role in rels.exclude(role="").values_list(
+    for pid, name, role in rels.filter(maybe).values_list(
         "from_record_id", "from_record__name", "role"
     ):
         found = key_role(cfg, role)
@@ -270,7 +273,9 @@ def coverage(viewer: Viewer, scope: Scope, day: dt.date) -> dict[str, Any] | Non
     keys = key_people(viewer, scope, day)
     if scope.kind == "record" and scope.record is not None and scope.record.type_id == "person":
         return None
-    answered = _answered(viewer, sorted(keys) if len(keys) < 5000 else None, day) & set(keys)
+    # a few people: their own answers by index; many: every answer of the year, then the
+    # intersection (a long IN list joined to interactions makes SQLite's plan slow)
+    answered = _answered(viewer, sorted(keys) if len(keys) <= 200 else None, day) & set(keys)
     silent = sorted((keys[p][0], p, keys[p][1]) for p in keys if p not in answered)
     est = stats.share(len(answered), len(keys))
     return {
