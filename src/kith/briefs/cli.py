@@ -237,9 +237,69 @@ def cmd_surprises(
     emit(data, as_json, _render_surprises)
 
 
+def _render_coach(v: dict[str, Any]) -> None:
+    say(f"Coaching for {v['person']['name']} as of {v['as_of']} ({v['compared_with']})")
+    p = v["portfolio"]
+    now = ", ".join(f"{n} {b}" for b, n in p["bands_now"].items())
+    then = ", ".join(f"{n} {b}" for b, n in p["bands_90_days_ago"].items())
+    say(f"  portfolio: {p['ties']} ties; now {now}; 90 days ago {then}")
+    for s in p["strengthened"]:
+        say(f"  stronger: {s['person']['name']} (+{s['change']:g})")
+    for s in v["slipping"]:
+        say(f"  slipping: {s['person']['name']} ({s['change']:g}): {'; '.join(s['reasons'][:2])}")
+    for s in v["single_threaded"]:
+        say(f"  single-threaded: {s['org']['name']}")
+    for h in v["habits"]:
+        say(f"  habit: {h['habit']}: {h['said']}")
+    for t in v["try"]:
+        say(f"  suggestion: {t['text']} ({t['why']}) [{', '.join(t['evidence'][:5])}]")
+    for seen in v["viewed_by_others"]:
+        say(f"  viewed by {seen['by']} at {seen['at']}")
+
+
+def cmd_coach(
+    user: Annotated[str, typer.Option("--user", help="Whose coaching (their email).")],
+    as_of: AsOfOpt = None,
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Look as this user (default: the operator).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One person's coaching, against their own past only (nobody is ranked)."""
+    open_workspace()
+    from kith.briefs.selectors import parse_as_of
+    from kith.briefs.services import open_coaching
+
+    data = open_coaching(viewer=_viewer(as_user), user=user, as_of=parse_as_of(as_of))
+    emit(data, as_json, _render_coach)
+
+
+def cmd_coach_setting(
+    mode: Annotated[str | None, typer.Option("--mode", help="on, self or off.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="A team whose leads to set.")] = None,
+    lead: Annotated[
+        list[str] | None, typer.Option("--lead", help="A lead's email (repeatable).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Admins: coaching on, self-only or off; who leads a team."""
+    open_workspace()
+    from kith.briefs.services import set_coaching
+    from kith.core.viewer import SYSTEM
+
+    got = set_coaching(viewer=SYSTEM, mode=mode, team=team, leads=lead)
+    emit(
+        {"mode": got.mode, "leads": got.leads},
+        as_json,
+        lambda v: say(f"coaching {v['mode']}; leads {v['leads']}"),
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("brief")(cmd_brief)
     app.command("changes")(cmd_changes)
     app.command("digest")(cmd_digest)
     app.command("digest-subscribe")(cmd_subscribe)
     app.command("surprises")(cmd_surprises)
+    app.command("coach")(cmd_coach)
+    app.command("coach-setting")(cmd_coach_setting)

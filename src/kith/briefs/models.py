@@ -55,3 +55,15 @@ class Digest(models.Model):
 
     def __str__(self) -> str:
         return f"digest {self.pk} of {self.user_id} to {self.until:%Y-%m-%d %H:%M}"
+
+
+class CoachSetting(models.Model):
+    """The workspace's coaching switch (one row): on, self (each sees only their own), or
+    off; and each team's leads (emails), who may see their team's coaching."""
+
+    mode = models.CharField(max_length=4, default="on")
+    leads = models.JSONField(default=dict, blank=True)  # team -> [lead emails]
+    updated_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"coaching {self.mode}"

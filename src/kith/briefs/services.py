@@ -11,10 +11,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from kith.accounts.selectors import get_user
-from kith.briefs import digest_render
-from kith.briefs.digest import digest
+from kith.briefs import coach, digest_render
+from kith.briefs.digest import digest, me_of
 from kith.briefs.mailer import send_digest_email
-from kith.briefs.models import Digest, Subscription
+from kith.briefs.models import CoachSetting, Digest, Subscription
 from kith.briefs.surprises import surprises
 from kith.core import clock, jobs
 from kith.core.errors import NotFound, ValidationError
@@ -208,3 +208,67 @@ def view(sub: Subscription) -> dict[str, Any]:
         "watermark": sub.watermark.isoformat() if sub.watermark else None,
         "next_at": sub.next_at.isoformat() if sub.next_at else None,
     }
+
+
+@transaction.atomic
+def set_coaching(
+    *,
+    viewer: Viewer,
+    mode: str | None = None,
+    team: str | None = None,
+    leads: list[str] | None = None,
+) -> CoachSetting:
+    """Admins: turn coaching on, to self-only or off; name a team's leads."""
+    if not viewer.admin:
+        raise ValidationError("coaching: only an admin changes the coaching setting", field="mode")
+    found, _ = CoachSetting.objects.select_for_update().get_or_create(pk=1)
+    if mode is not None:
+        if mode not in coach.MODES:
+            raise ValidationError(f"mode: {mode!r} is not one of on, self, off", field="mode")
+        found.mode = mode
+    if team is not None:
+        emails = [get_user(e, field="leads").get_username() for e in (leads or [])]
+        found.leads = {**found.leads, team: emails}
+    found.updated_at = clock.now()
+    found.save()
+    audit("coach.setting", detail={"mode": found.mode, "leads": found.leads})
+    return found
+
+
+def _may_see(viewer: Viewer, subject: User) -> bool:
+    if viewer.user_id == subject.pk:
+        return True
+    setting = coach.mode()
+    if setting != "on":
+        return False
+    if viewer.admin:
+        return True
+    profile = getattr(subject, "kith_profile", None)
+    team = getattr(profile, "team", "") or ""
+    looker = User.objects.filter(pk=viewer.user_id).first() if viewer.user_id else None
+    return bool(team and looker and looker.get_username() in coach.leads_of(team))
+
+
+@transaction.atomic
+def open_coaching(*, viewer: Viewer, user: str, as_of: dt.date) -> dict[str, Any]:
+    """A person's coaching page, for them, their team lead or an admin (coaching on); a view
+    by anyone else is audited, and every such view is shown to the person."""
+    subject = get_user(user, field="user")
+    if coach.mode() == "off":
+        raise ValidationError("coaching: an admin has turned coaching off", field="user")
+    if not _may_see(viewer, subject):
+        raise NotFound(f"user: no coaching for {user!r} that you may see", field="user")
+    member = me_of(viewer, subject)
+    if member is None:
+        raise NotFound(
+            f"user: {user!r} is not one of our people (no person on the team)", field="user"
+        )
+    if viewer.user_id != subject.pk:
+        audit(
+            "coach.viewed",
+            target=subject.get_username(),
+            detail={"by": viewer.label, "as_of": as_of.isoformat()},
+        )
+    page = coach.coaching(viewer, member, as_of=as_of)
+    page["viewed_by_others"] = coach.views_of(subject.get_username())
+    return page
