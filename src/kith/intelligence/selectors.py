@@ -17,6 +17,7 @@ from kith.intelligence.engine import Snapshot, compute
 from kith.intelligence.scoring import PairAgg, Score, pair_strength, trend_reason
 from kith.intelligence.services import history_version
 from kith.intelligence.ties import ties_view
+from kith.intelligence.value import override as override_value
 from kith.records.models import Record
 from kith.records.selectors import effective_viewer, home_org, resolve
 from kith.relationships.selectors import team_ids
@@ -191,13 +192,16 @@ def _limit(limit: int) -> int:
 def best(
     viewer: Viewer, *, as_of: dt.date | None = None, limit: int = 20, kind: str | None = None
 ) -> list[dict[str, Any]]:
-    """Top organisations and people by value (engagement; revenue once deals exist) x health,
+    """Top organisations and people by value (won revenue once deals are won, else
+    engagement: ``kith.intelligence.value``) x health,
     among and from the records ``viewer`` may see."""
     day = _day(as_of)
     kinds, limit = _kinds(kind), _limit(limit)
-    snap = compute(model_config(), day, viewer=effective_viewer(viewer))
+    who = effective_viewer(viewer)
+    snap = compute(model_config(), day, viewer=who)
+    basis, worth = override_value(who, day) or ("engagement", snap.value)
     items = [
-        (snap.value.get(rid, 0.0) * score / 100, rid, t, score)
+        (worth.get(rid, 0.0) * score / 100, rid, t, score)
         for rid, t, score in _ranked(snap, kinds)
         if score > 0
     ]
@@ -207,8 +211,8 @@ def best(
             "id": rid,
             "name": snap.names.get(rid, rid),
             "type": t,
-            "value": round(snap.value.get(rid, 0.0), 1),
-            "value_basis": "engagement",
+            "value": round(worth.get(rid, 0.0), 1),
+            "value_basis": basis,
             "rank_score": round(v, 1),
             **_full(snap, rid, t).as_dict(),
         }

@@ -10,4 +10,6 @@ class PipelinesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        import_module("kith.pipelines.metrics")  # registers deals.won, deals.open, deals.win_rate
+        metrics = import_module("kith.pipelines.metrics")  # deals.won, deals.open, win_rate
+        value = import_module("kith.intelligence.value")
+        value.register("won revenue", metrics.won_revenue)  # the value in kith best

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
+from kith.core.viewer import Viewer
 from kith.metrics.catalogue import Context, Result, metric
 from kith.pipelines.models import StageChange
 from kith.records.selectors import home_org, visible_q
@@ -152,3 +153,37 @@ def _win_rate(ctx: Context) -> Result:
         f"{ctx.as_of.isoformat()}"
     ]
     return Result(round(rate, 1), len(closed), reasons, [d.id for d in closed][:50])
+
+
+def won_revenue(viewer: Viewer, day: dt.date) -> dict[str, float]:
+    """Record id -> the amount of the deals won in the 365 days to ``day`` (still won that
+    day) for an account (``deal_for``) or with a person on them (``on_deal``): the value
+    ``kith best`` ranks by once deals are won (``kith.intelligence.value``). Deals the
+    viewer may not see add nothing."""
+    end = _end(day)
+    start = end - dt.timedelta(days=365)
+    won = dict(
+        StageChange.objects.filter(
+            visible_q(viewer, "record__"),
+            record__deleted_at=None,
+            to_stage__category="won",
+            at__gte=start,
+            at__lt=end,
+        )
+        .filter(Q(left_at__isnull=True) | Q(left_at__gte=end))
+        .values_list("record_id", "record__fields")
+    )
+    if not won:
+        return {}
+    out: dict[str, float] = {}
+    rels = Relationship.objects.filter(
+        Q(type_id="deal_for", from_record_id__in=list(won))
+        | Q(type_id="on_deal", to_record_id__in=list(won))
+    ).values_list("type_id", "from_record_id", "to_record_id")
+    for kind, a, b in rels:
+        deal, who = (a, b) if kind == "deal_for" else (b, a)
+        fields = won[deal]
+        amount = fields.get("amount") if isinstance(fields, dict) else None
+        if isinstance(amount, int | float):
+            out[who] = out.get(who, 0.0) + float(amount)
+    return out

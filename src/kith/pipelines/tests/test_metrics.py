@@ -6,9 +6,11 @@ import datetime as dt
 from typing import Any
 
 from kith.core.viewer import SYSTEM
+from kith.intelligence.selectors import best
 from kith.metrics.catalogue import get_metric
 from kith.metrics.selectors import measure
 from kith.pipelines import services
+from kith.testing import log
 
 
 def _deals(world: dict[str, Any]) -> None:
@@ -44,3 +46,19 @@ def test_deal_metrics_for_an_account_as_of_a_day(world: dict[str, Any]) -> None:
     assert measure(SYSTEM, "deals.open", world["lee"], as_of=dt.date(2026, 6, 15)).value == 400.0
     assert measure(SYSTEM, "deals.won", world["home"], as_of=dt.date(2026, 6, 15)).value == 1007.0
     assert get_metric("deals.won").view()["unit"] == "amount"
+
+
+def test_won_revenue_is_the_value_in_best(world: dict[str, Any]) -> None:
+    for day in ("2026-05-01", "2026-05-20", "2026-06-01"):
+        log("meeting", world["mia"], world["lee"], at=f"{day}T10:00Z")
+    before = best(SYSTEM, as_of=dt.date(2026, 6, 15))
+    assert {r["value_basis"] for r in before} == {"engagement"}
+    d = services.add_deal(viewer=SYSTEM, account="Acme", name="Won", amount=5000, at="2026-05-01",
+                          contacts=[("Lee Park", "champion")])  # fmt: skip
+    services.win(viewer=SYSTEM, ref=d.id, at="2026-06-01")
+    rows = {r["id"]: r for r in best(SYSTEM, as_of=dt.date(2026, 6, 15))}
+    assert rows[world["acme"].id]["value"] == 5000.0
+    assert rows[world["acme"].id]["value_basis"] == "won revenue"
+    assert rows[world["lee"].id]["value"] == 5000.0
+    # as of a day before the win, engagement is the value again
+    assert {r["value_basis"] for r in best(SYSTEM, as_of=dt.date(2026, 5, 25))} == {"engagement"}
