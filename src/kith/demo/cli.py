@@ -62,6 +62,9 @@ def cmd_demo(
     if result["anchor_org"] != result["home"]:
         result["plan"] = seed_demo_plan(result["anchor_org"])["plan"]
         result["keep_in_touch"] = seed_demo_tasks(result["anchor_org"])
+        from kith.surveys.demo import seed_demo_surveys
+
+        result["surveys"] = seed_demo_surveys(result["anchor_org"], seed=seed)
 
     def render(r: dict[str, Any]) -> None:
         say(

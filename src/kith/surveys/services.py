@@ -475,7 +475,12 @@ def _log_response(
     return interaction
 
 
+LOOP_DAYS = 30  # an older answer (an imported history) opens no follow-up task
+
+
 def _maybe_detractor(i: Interaction, survey: Survey | None, kind: str, score: float) -> None:
+    if i.at < clock.now() - dt.timedelta(days=LOOP_DAYS):
+        return
     low = (kind == "nps" and nps_group(score) == "detractor") or (
         kind == "csat"
         and not csat_satisfied(score, survey.scale_max if survey else 5)
