@@ -18,8 +18,9 @@ each, so a bounded number of requests), latency measured from each request's due
 p50/p95/p99 per operation and for the reads, errors (must be zero), acknowledged writes
 found afterwards (must be all), and the server's CPU per request beside the raw SQL time
 of the same reads; before it, each operation alone (CPU per request of the server, its job
-worker and the database backends). ``--mode=closed|open|both`` (default both). Goal: the
-reads at 50 req/s p95 < 50 ms with zero errors.
+worker and the database backends). ``--mode=closed|open|both|profile`` (default both;
+profile: only the operations alone). Goal: the reads at 50 req/s p95 < 50 ms with zero
+errors.
 """
 
 from __future__ import annotations
@@ -586,8 +587,9 @@ def main(argv: list[str]) -> None:
             for t in threads:
                 t.join()
             elapsed = time.perf_counter() - t0
-        if mode in ("open", "both"):
+        if mode in ("open", "both", "profile"):
             profile = profile_ops(port, seed, server.pid, url)
+        if mode in ("open", "both"):
             for rate in rates:
                 time.sleep(2)  # let the previous run's stragglers and jobs settle
                 run = OpenRun(port, seed, rate, open_seconds, server.pid)
@@ -603,6 +605,8 @@ def main(argv: list[str]) -> None:
         failed |= _report(url, seed, threads, elapsed, clients, workers, log_name)
     if runs:
         failed |= _report_open(url, seed, runs, workers, log_name, profile)
+    elif profile:
+        _report_profile(profile, _raw_reads(url, seed))
     if failed:
         raise SystemExit(1)
 
