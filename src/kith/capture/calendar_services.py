@@ -10,6 +10,7 @@ stay as history. Each sync is one transaction: a feed that fails half-way writes
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -127,13 +128,18 @@ def _viewer(cal: Calendar) -> Viewer:
 
 
 def sync_calendar(*, calendar: Calendar) -> dict[str, Any]:
-    """Read the feed if it changed and bring its meetings up to date."""
+    """Read what changed (CalDAV: by sync-token, else etags; a feed: by conditional GET)
+    and bring its meetings up to date."""
+    report: dict[str, Any]
     try:
-        status, text, etag, modified = _get(calendar)
-        if status == 304:
-            report: dict[str, Any] = {"calendar": calendar.id, "unchanged": True, "counts": {}}
+        if calendar.kind == "caldav":
+            report = _sync_caldav(calendar)
         else:
-            report = _apply(calendar, text, etag, modified)
+            status, text, etag, modified = _get(calendar)
+            if status == 304:
+                report = {"calendar": calendar.id, "unchanged": True, "counts": {}}
+            else:
+                report = _apply(calendar, text, etag, modified)
     except MailError as exc:
         mark_failed(calendar, exc)
         raise
@@ -145,35 +151,55 @@ def sync_calendar(*, calendar: Calendar) -> dict[str, Any]:
     return report
 
 
-@transaction.atomic
-def _apply(cal: Calendar, text: str, etag: str, modified: str) -> dict[str, Any]:
-    now = clock.now()
-    horizon = now + dt.timedelta(days=cal.window_days)
-    counts: dict[str, int] = {}
-    by_href: dict[str, list[InteractionIn]] = {}
-    bad: list[str] = []
-    cancelled: set[str] = set()
-    wanted: dict[str, InteractionIn] = {}
-    for unit in calendar_units(text, bodies=False, now=horizon):
-        if unit.error is not None:
-            bad.append(unit.error.line())
-            continue
-        for item in unit.interactions:
-            uid = str(item.meta.get("uid") or item.external_id.split("/")[0])
-            if item.cancelled:
-                cancelled.add(item.external_id)
+@dataclass
+class Parsed:
+    """Events read from iCalendar text, by external id and by where they came from."""
+
+    wanted: dict[str, InteractionIn] = field(default_factory=dict)
+    by_href: dict[str, list[str]] = field(default_factory=dict)  # href -> external ids
+    cancelled: set[str] = field(default_factory=set)
+    bad: list[str] = field(default_factory=list)
+
+    def read(self, text: str, *, href: str | None, now: dt.datetime, horizon: dt.datetime) -> None:
+        """Add the events of ``text``, filed under ``href`` (an ICS feed: under each UID)."""
+        for unit in calendar_units(text, bodies=False, now=horizon):
+            if unit.error is not None:
+                self.bad.append(unit.error.line())
                 continue
-            if item.at > now:
-                item.meta["planned"] = True
-            # a moved instance (RECURRENCE-ID) comes first and wins over its occurrence
-            if wanted.setdefault(item.external_id, item) is item:
-                by_href.setdefault(uid, []).append(item)
-    counts["bad_events"] = len(bad)
-    tracked = {
-        e for ids in CalendarEvent.objects.filter(calendar=cal).values_list(
-            "external_ids", flat=True) for e in ids
-    }  # fmt: skip
-    cancelled |= {t for t in tracked if t.split("/", 1)[0] in cancelled}  # a whole series
+            for item in unit.interactions:
+                uid = str(item.meta.get("uid") or item.external_id.split("/")[0])
+                if item.cancelled:
+                    self.cancelled.add(item.external_id)
+                    continue
+                if item.at > now:
+                    item.meta["planned"] = True
+                # a moved instance (RECURRENCE-ID) comes first and wins over its occurrence
+                if self.wanted.setdefault(item.external_id, item) is item:
+                    self.by_href.setdefault(href or uid, []).append(item.external_id)
+
+
+def _bump(counts: dict[str, int], key: str) -> None:
+    counts[key] = counts.get(key, 0) + 1
+
+
+@transaction.atomic
+def _reconcile(
+    cal: Calendar,
+    parsed: Parsed,
+    *,
+    now: dt.datetime,
+    scope: set[str] | None = None,
+    etags: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Bring the meetings of the hrefs in ``scope`` (None: all of the calendar's) in line
+    with ``parsed``: new ones written, moved ones edited, future ones gone deleted."""
+    counts: dict[str, int] = {"bad_events": len(parsed.bad)}
+    rows = CalendarEvent.objects.filter(calendar=cal)
+    if scope is not None:
+        rows = rows.filter(href__in=sorted(scope))
+    tracked = {e for ids in rows.values_list("external_ids", flat=True) for e in ids}
+    cancelled = parsed.cancelled | {t for t in tracked if t.split("/", 1)[0] in parsed.cancelled}
+    wanted = parsed.wanted
     asked = sorted(set(wanted) | tracked | cancelled)
     existing: dict[str, tuple[str, dt.datetime, str, Any]] = {}
     for i in range(0, len(asked), 500):
@@ -190,11 +216,9 @@ def _apply(cal: Calendar, text: str, etag: str, modified: str) -> dict[str, Any]
     writer.end_batch()
     counts.update(writer.counts)
     for ext, item in wanted.items():
-        if ext not in existing:
+        if ext not in existing or existing[ext][3] is not None:
             continue
-        iid, at, subject, deleted = existing[ext]
-        if deleted is not None:
-            continue
+        iid, at, subject, _ = existing[ext]
         values = {}
         if at != item.at:
             values["at"] = item.at.isoformat()
@@ -202,23 +226,32 @@ def _apply(cal: Calendar, text: str, etag: str, modified: str) -> dict[str, Any]
             values["subject"] = item.subject
         if values:
             edit_interaction(interaction_id=iid, values=values)
-            counts["meetings_moved" if "at" in values else "meetings_updated"] = (
-                counts.get("meetings_moved" if "at" in values else "meetings_updated", 0) + 1
-            )
+            _bump(counts, "meetings_moved" if "at" in values else "meetings_updated")
     for ext, (iid, at, _s, deleted) in existing.items():
-        gone = ext in cancelled or (ext in tracked and ext not in wanted)
+        gone = ext in cancelled or ext in tracked
         if gone and ext not in wanted and deleted is None and at > now:
             delete_interaction(interaction_id=iid)
-            counts["planned_removed"] = counts.get("planned_removed", 0) + 1
-    CalendarEvent.objects.filter(calendar=cal).delete()
+            _bump(counts, "planned_removed")
+    rows.delete()
     CalendarEvent.objects.bulk_create(
-        CalendarEvent(calendar=cal, href=uid[:500], external_ids=[i.external_id for i in items])
-        for uid, items in by_href.items()
+        CalendarEvent(
+            calendar=cal, href=href[:500], etag=(etags or {}).get(href, "")[:300], external_ids=ids
+        )
+        for href, ids in parsed.by_href.items()
     )
-    Calendar.objects.filter(pk=cal.pk).update(etag=etag[:300], last_modified=modified[:100])
     if writer.touched:
         publish("bulk.loaded", counts=dict(writer.counts), people=sorted(writer.touched))
-    return {"calendar": cal.id, "unchanged": False, "counts": counts, "bad": bad[:20]}
+    return {"calendar": cal.id, "unchanged": False, "counts": counts, "bad": parsed.bad[:20]}
+
+
+@transaction.atomic
+def _apply(cal: Calendar, text: str, etag: str, modified: str) -> dict[str, Any]:
+    now = clock.now()
+    parsed = Parsed()
+    parsed.read(text, href=None, now=now, horizon=now + dt.timedelta(days=cal.window_days))
+    report = _reconcile(cal, parsed, now=now)
+    Calendar.objects.filter(pk=cal.pk).update(etag=etag[:300], last_modified=modified[:100])
+    return report
 
 
 def sync_due() -> dict[str, Any]:
@@ -239,3 +272,81 @@ def sync_due() -> dict[str, Any]:
         except MailError as exc:
             done["failed"].append({"calendar": cal.id, "error": exc.message})
     return done
+
+
+def connect_caldav(
+    *, url: str, username: str = "", secret: str = "", owner: Any = None, window_days: int = 90
+) -> list[Calendar]:
+    """Discover the calendars at a CalDAV URL (or under the user's calendar home) and
+    capture each; the secret is stored encrypted."""
+    from kith.capture.caldav import Client  # noqa: PLC0415
+
+    text = _check_url(url)
+    if not 1 <= window_days <= 730:
+        raise ValidationError(f"window: {window_days} days is not 1-730", field="window")
+    client = Client(text, username, secret)
+    try:
+        found = client.discover()
+    except MailError as exc:
+        raise ValidationError(f"url: {exc.message}", field="url") from None
+    finally:
+        client.close()
+    return _add_collections(found, owner, username, secret, window_days)
+
+
+@transaction.atomic
+def _add_collections(
+    found: list[Any], owner: Any, username: str, secret: str, window_days: int
+) -> list[Calendar]:
+    made = []
+    sealed = secrets.seal(secret) if secret else ""
+    for col in found:
+        if Calendar.objects.filter(url=col.url, owner=owner).exists():
+            continue
+        cal = Calendar.objects.create(
+            id=new_id("cal"), owner=owner, kind="caldav", url=col.url[:500], username=username,
+            secret=sealed, window_days=window_days,
+        )  # fmt: skip
+        audit("calendar.connected", target=cal.id, detail={"url": cal.url, "name": col.name})
+        made.append(cal)
+    if not made:
+        raise Conflict("url: every calendar there is connected already", field="url")
+    return made
+
+
+def _sync_caldav(cal: Calendar) -> dict[str, Any]:
+    from kith.capture.caldav import Client  # noqa: PLC0415
+
+    client = Client(cal.url, cal.username, secrets.unseal(cal.secret) if cal.secret else "")
+    try:
+        changes = client.changes(cal.url, cal.sync_token)
+        known = dict(CalendarEvent.objects.filter(calendar=cal).values_list("href", "etag"))
+        if changes.full:  # no usable token: compare every etag, and what is missing is gone
+            changes.removed = set(known) - set(changes.changed)
+        fetch = {h: e for h, e in changes.changed.items() if not e or known.get(h) != e}
+        texts = client.fetch(cal.url, fetch) if fetch else {}
+    finally:
+        client.close()
+    if not fetch and not changes.removed:
+        Calendar.objects.filter(pk=cal.pk).update(sync_token=changes.token[:500])
+        return {"calendar": cal.id, "unchanged": True, "counts": {}}
+    return _apply_caldav(cal, texts, fetch, changes.removed, changes.token)
+
+
+@transaction.atomic
+def _apply_caldav(
+    cal: Calendar, texts: dict[str, str], etags: dict[str, str], removed: set[str], token: str
+) -> dict[str, Any]:
+    now = clock.now()
+    horizon = now + dt.timedelta(days=cal.window_days)
+    parsed = Parsed()
+    for href, text in texts.items():
+        try:
+            parsed.read(text, href=href, now=now, horizon=horizon)
+        except ValidationError as exc:  # one unreadable resource: named, the rest go on
+            parsed.bad.append(f"{href}: {exc.message}")
+    report = _reconcile(cal, parsed, now=now, scope=set(texts) | removed, etags=etags)
+    Calendar.objects.filter(pk=cal.pk).update(sync_token=token[:500])
+    report["counts"]["changed"] = len(texts)
+    report["counts"]["removed"] = len(removed)
+    return report

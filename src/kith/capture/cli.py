@@ -296,6 +296,32 @@ def calendar_subscribe(
     emit(view, as_json, lambda v: say(f"subscribed {v['id']} {v['url']}"))
 
 
+def calendar_connect(
+    url: Annotated[str, typer.Argument(help="A CalDAV server, principal or calendar URL.")],
+    username: Annotated[str, typer.Option("--username", help="The user to sign in as.")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    window: Annotated[int, typer.Option("--window", help="Days ahead to expand.")] = 90,
+    user: UserOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Connect the calendars of a CalDAV account (found by discovery)."""
+    open_workspace()
+    from kith.capture.calendar_services import connect_caldav
+    from kith.capture.selectors import calendars
+
+    secret = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
+    made = connect_caldav(url=url, username=username, secret=secret, owner=_owner(user),
+                          window_days=window)  # fmt: skip
+    ids = {c.id for c in made}
+    views = [c for c in calendars(_viewer(user)) if c["id"] in ids]
+
+    def render(d: dict[str, Any]) -> None:
+        for c in d["calendars"]:
+            say(f"connected {c['id']} {c['url']}")
+
+    emit({"calendars": views}, as_json, render)
+
+
 def calendar_sync(
     calendar: Annotated[str | None, typer.Argument(help="A calendar id or URL.")] = None,
     once: Annotated[bool, typer.Option("--once", help="One pass, then stop.")] = False,
@@ -382,6 +408,7 @@ def register(app: typer.Typer) -> None:
     mail_app.command("unblock")(mail_unblock)
     mail_app.command("blocks")(mail_blocks)
     calendar_app.command("subscribe")(calendar_subscribe)
+    calendar_app.command("connect")(calendar_connect)
     calendar_app.command("sync")(calendar_sync)
     calendar_app.command("list")(calendar_list)
     calendar_app.command("remove")(calendar_remove)

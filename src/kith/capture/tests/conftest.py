@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kith.capture.tests.servers import Dovecot, start_dovecot
+from kith.capture.tests.servers import Dovecot, Radicale, start_dovecot, start_radicale
 
 KEY = "0pP7zZ1m8mF3v7bQe2y5nWcYxJ6d9sA4kR1tU0hG3iE="
 _users = itertools.count(1)
@@ -28,6 +28,14 @@ def dovecot_server() -> Iterator[Dovecot]:
         server.stop()
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def radicale(tmp_path: Path) -> Iterator[Radicale]:
+    """A Radicale of the test's own (empty storage), users ann and bob."""
+    server = start_radicale(tmp_path)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

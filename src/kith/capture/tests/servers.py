@@ -14,6 +14,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -265,3 +266,71 @@ class FeedServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+@dataclass
+class Radicale:
+    """A running Radicale (CalDAV/CardDAV): users ``ann`` and ``bob``, password ``pw-<user>``."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def request(self, method: str, path: str, body: str = "", user: str = "ann") -> int:
+        import requests  # noqa: PLC0415
+
+        resp = requests.request(
+            method, self.url + path.lstrip("/"), data=body.encode(), auth=(user, f"pw-{user}"),
+            headers={"Content-Type": "text/calendar; charset=utf-8"}, timeout=10,
+        )  # fmt: skip
+        return int(resp.status_code)
+
+    def calendar(self, path: str, user: str = "ann") -> None:
+        body = (
+            '<?xml version="1.0"?><c:mkcalendar xmlns:d="DAV:" '
+            'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop><d:displayname>'
+            f"{path}</d:displayname></d:prop></d:set></c:mkcalendar>"
+        )
+        code = self.request("MKCALENDAR", f"{user}/{path}/", body, user)
+        assert code == 201, code
+
+    def put(self, path: str, text: str, user: str = "ann") -> None:
+        code = self.request("PUT", f"{user}/{path}", text, user)
+        assert code in (201, 204), code
+
+    def delete(self, path: str, user: str = "ann") -> None:
+        assert self.request("DELETE", f"{user}/{path}", "", user) in (200, 204)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_radicale(base: Path) -> Radicale:
+    """Radicale from the venv on a free loopback port, with its own storage."""
+    try:
+        import radicale  # noqa: F401, PLC0415
+    except ImportError:
+        missing("radicale (pip, requirements.lock)")
+    users = base / "users"
+    users.write_text("ann:pw-ann\nbob:pw-bob\n")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "radicale", "--config", "", "--server-hosts", f"127.0.0.1:{port}",
+         "--storage-filesystem-folder", str(base / "collections"), "--auth-type", "htpasswd",
+         "--auth-htpasswd-filename", str(users), "--auth-htpasswd-encryption", "plain",
+         "--logging-level", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_port(port, proc)
+    except RuntimeError as exc:
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise RuntimeError(f"radicale did not start: {exc}: {err[-2000:]}") from None
+    return Radicale(port, proc)
