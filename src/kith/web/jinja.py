@@ -120,9 +120,16 @@ def avatar(name: str, type_key: str = "person", size: str = "") -> Markup:
     )
 
 
+def wording(label: str) -> str:
+    """A record type's label as the pages spell it: 'Organisation', not 'Organization'."""
+    text = str(label)
+    return text.replace("Organization", "Organisation").replace("organization", "organisation")
+
+
 def environment(**options: Any) -> Environment:
     options.setdefault("undefined", StrictUndefined)
     env = Environment(**options)
     env.globals.update(url=url, static=static, reltime=reltime, avatar=avatar)
     env.filters.update(when=when, band_class=band_class, ago=ago, initials=initials)
+    env.filters.update(wording=wording)
     return env

@@ -252,3 +252,12 @@ def test_home_says_what_to_do_today(
     assert "Start with: <strong>Send the renewal quote</strong>" in text
     assert f'href="/records/{world["jane"].id}">Jane Doe</a>' in text and "3 days ago" in text
     assert 'href="/at-risk"' in text
+
+
+def test_pages_say_organisation(member: Client, world: dict[str, Any]) -> None:
+    html = body(member.get(f"/records/{world['acme'].id}"))
+    assert '<span class="tag">Organisation</span>' in html and ">Organization<" not in html
+    quick = body(member.get("/search", {"q": "Acme"}, **HX))
+    assert ">Organisation</span>" in quick and "Organization" not in quick
+    full = body(member.get("/search", {"q": "Acme"}))
+    assert ">Organisation</span>" in full
