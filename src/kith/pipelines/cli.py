@@ -1,5 +1,6 @@
 """CLI: kith pipeline add|list|enter, kith deal add|show|move|win|lose, kith deals,
-kith funnel."""
+kith funnel,
+kith dashboard add|list|show|export."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from kith.cli.output import JsonOpt, emit, open_workspace, say, table
 
 pipeline_app = typer.Typer(help="Pipelines of stages on any record type.", no_args_is_help=True)
 deal_app = typer.Typer(help="Deals: add, show, move, win, lose.", no_args_is_help=True)
+dashboard_app = typer.Typer(help="Dashboards defined as data.", no_args_is_help=True)
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="As of this day (default today).")]
 At = Annotated[str | None, typer.Option("--at", help="When it happened (default now).")]
@@ -339,8 +341,124 @@ def cmd_funnel(
     emit(data, as_json, _show_funnel)
 
 
+@dashboard_app.command("add")
+def cmd_dashboard_add(
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The dashboard's key.")],
+    name: Annotated[str | None, typer.Option("--name", help="Its name.")] = None,
+    file: Annotated[
+        str | None, typer.Option("--file", help="A JSON file: a list of widgets, or an export.")
+    ] = None,
+    starter: Annotated[
+        str | None, typer.Option("--starter", help="sales, support or marketing.")
+    ] = None,
+    owner: Annotated[str, typer.Option("--owner", help="The owning user's email.")] = "",
+    shared: Annotated[
+        str, typer.Option("--shared", help="everyone, team (the owner's) or private.")
+    ] = "everyone",
+    replace: Annotated[bool, typer.Option("--replace", help="Replace one with this key.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Save a dashboard from a JSON file of widgets or a starter (outcomes, not activity)."""
+    open_workspace()
+    import json
+    from pathlib import Path
+
+    from kith.core.errors import ValidationError
+    from kith.pipelines.dashboards import definition
+    from kith.pipelines.services import save_dashboard
+
+    widgets: Any = None
+    if file:
+        try:
+            widgets = json.loads(Path(file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValidationError(f"--file: {file}: {exc}", field="file") from None
+        if isinstance(widgets, dict):  # an export
+            name = name or widgets.get("name")
+            widgets = widgets.get("widgets")
+    d = save_dashboard(
+        key=key,
+        name=name,
+        widgets=widgets,
+        starter=starter,
+        owner=owner,
+        shared=shared,
+        replace=replace,
+    )
+    emit(definition(d), as_json, lambda v: say(f"dashboard {v['key']}: {len(v['widgets'])}"))
+
+
+@dashboard_app.command("list")
+def cmd_dashboard_list(as_json: JsonOpt = False) -> None:
+    """List the dashboards."""
+    open_workspace()
+    from kith.pipelines.dashboards import dashboards
+
+    emit(
+        dashboards(_system()),
+        as_json,
+        lambda rows: table(
+            None,
+            ["key", "name", "owner", "shared", "widgets"],
+            [(d["key"], d["name"], d["owner"], d["shared"], len(d["widgets"])) for d in rows],
+        ),
+    )
+
+
+def _said(w: dict[str, Any]) -> str:
+    if "error" in w:
+        return f"cannot be computed: {w['error']}"
+    if "funnel" in w:
+        f = w["funnel"]
+        return "; ".join(f"{r['stage']} {r['entries']}" for r in f["rows"])
+    cur = w["current"]
+    text = f"{cur['value']}"
+    if "comparison" in w:
+        text += f" (was {w['comparison']['value']} on {w['comparison']['as_of']})"
+    if cur["reasons"]:
+        text += f" — {cur['reasons'][0]}"
+    return text
+
+
+@dashboard_app.command("show")
+def cmd_dashboard_show(
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The dashboard.")],
+    as_of: AsOf = None,
+    user: Annotated[str | None, typer.Option("--user", help="As this user sees it.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compute a dashboard's widgets as of a day, each with its reasons."""
+    open_workspace()
+    from kith.accounts.selectors import get_user, viewer_of
+    from kith.pipelines.dashboards import dashboard_view
+
+    viewer = viewer_of(get_user(user, field="user")) if user else _system()
+    data = dashboard_view(viewer, key, as_of=as_of)
+
+    def render(v: dict[str, Any]) -> None:
+        say(f"{v['name']} as of {v['as_of']}")
+        for w in v["widgets"]:
+            say(f"  {w['title']} ({w['chart']}): {_said(w)}")
+
+    emit(data, as_json, render)
+
+
+@dashboard_app.command("export")
+def cmd_dashboard_export(
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The dashboard.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a dashboard's definition as JSON (kith dashboard add KEY --file reads it)."""
+    open_workspace()
+    from kith.cli.output import print_json
+    from kith.pipelines.dashboards import definition, get_dashboard
+
+    print_json(definition(get_dashboard(_system(), key)))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(pipeline_app, name="pipeline")
     app.add_typer(deal_app, name="deal")
+    app.add_typer(dashboard_app, name="dashboard")
     app.command("deals")(cmd_deals)
     app.command("funnel")(cmd_funnel)

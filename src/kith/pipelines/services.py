@@ -25,7 +25,15 @@ from kith.core.events import publish
 from kith.core.parse import parse_date, parse_datetime
 from kith.core.services import audit, record_change
 from kith.core.viewer import Viewer
-from kith.pipelines.models import LostReason, Pipeline, Position, Stage, StageChange
+from kith.pipelines.dashboards import SHARED, STARTERS, check_widgets
+from kith.pipelines.models import (
+    Dashboard,
+    LostReason,
+    Pipeline,
+    Position,
+    Stage,
+    StageChange,
+)
 from kith.plans.conf import buying_roles
 from kith.plans.selectors import member_record
 from kith.records.models import FieldDef, Record
@@ -475,3 +483,43 @@ def enter_record(
     record = resolve(viewer, ref, field="record")
     pipe = _pipeline_for(record.type_id, pipeline)
     return enter(record=record, pipeline=pipe, stage=stage, at=_moment(at))
+
+
+@transaction.atomic
+def save_dashboard(
+    *,
+    key: str,
+    name: str | None = None,
+    widgets: Any = None,
+    starter: str | None = None,
+    owner: str = "",
+    shared: str = "everyone",
+    replace: bool = False,
+) -> Dashboard:
+    """Save a dashboard (its widgets checked one by one), or a starter one (``sales``,
+    ``support``, ``marketing``: outcomes, not activity counts)."""
+    dkey = _slug(key, field="key")
+    if starter:
+        if starter not in STARTERS:
+            raise ValidationError(
+                f"starter: {starter!r} is not one of {', '.join(STARTERS)}", field="starter"
+            )
+        widgets = widgets or STARTERS[starter]["widgets"]
+        name = name or str(STARTERS[starter]["name"])
+    checked = check_widgets(widgets)
+    if shared not in SHARED:
+        raise ValidationError(
+            f"shared: {shared!r} is not one of {', '.join(SHARED)}", field="shared"
+        )
+    found = Dashboard.objects.filter(pk=dkey).first()
+    if found is not None and not replace:
+        raise ValidationError(f"key: a dashboard {dkey!r} exists already", field="key")
+    d = found or Dashboard(key=dkey)
+    d.name = _text(name or dkey, field="name")
+    d.widgets = checked
+    d.owner = (owner or "").strip().lower()
+    d.shared = shared
+    d.updated_at = clock.now()
+    d.save()
+    audit("dashboard.saved", target=dkey, detail={"widgets": len(checked), "shared": shared})
+    return d
