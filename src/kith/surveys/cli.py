@@ -127,6 +127,23 @@ def cmd_send(
     emit(out, as_json, render)
 
 
+@survey_app.command("link")
+def cmd_link(
+    survey: Annotated[str, typer.Argument(metavar="SURVEY", help="Id or name.")],
+    to: Annotated[str, typer.Option("--to", help="The person who will answer.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A single-use answer link for one person, to give by hand (shown this once)."""
+    open_workspace()
+    from kith.notifications.jobs import base_url
+    from kith.surveys import services
+
+    inv, token = services.link_invite(viewer=_system(), survey=survey, person=to)
+    data = {"invite": inv.id, "url": f"{base_url()}/s/{token}",
+            "expires_at": inv.expires_at.isoformat() if inv.expires_at else None}  # fmt: skip
+    emit(data, as_json, lambda v: say(f"{v['url']}  (works once, until {v['expires_at'][:10]})"))
+
+
 @survey_app.command("show")
 def cmd_show(
     survey: Annotated[str, typer.Argument(metavar="SURVEY", help="Id or name.")],

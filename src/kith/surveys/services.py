@@ -293,6 +293,26 @@ def send_survey(
     }
 
 
+@transaction.atomic
+def link_invite(*, viewer: Viewer, survey: str, person: str) -> tuple[Invite, str]:
+    """An invite for one person answered by a link given by hand (a chat, a call): no email.
+    Returns it and its token, shown this once; throttle and opt-out still apply."""
+    s = get_survey(survey)
+    rec = resolve(viewer, person, type_key="person", field="to")
+    (item,) = plan_invites(viewer, s, [rec])
+    if item.status != "queued" and item.reason != "no email":
+        raise Conflict(f"to: {rec.name} is suppressed ({item.reason})", field="to")
+    now = clock.now()
+    token = secrets.token_urlsafe(24)
+    inv = Invite.objects.create(
+        id=new_id("inv"), survey=s, person=rec, account=item.account, email=item.email,
+        status=InviteStatus.SENT, reason="link given by hand", created_at=now, sent_at=now,
+        expires_at=now + dt.timedelta(days=s.expire_after_days), token_hash=token_hash(token),
+    )  # fmt: skip
+    audit("survey.link", target=inv.id, detail={"survey": s.id, "person": rec.id})
+    return inv, token
+
+
 def send_invite_job() -> Any:
     """The worker's job that emails one invite (imported late: jobs imports this module)."""
     from kith.surveys.jobs import send_invite  # noqa: PLC0415
