@@ -1,5 +1,5 @@
 """The public survey answer page in Chromium: no sign-in, keyboard-operable scale, one
-answer only; and the Voice panel on the demo's anchor account (CSP violations fail)."""
+answer only; and the demo's Quarterly NPS on the surveys pages (CSP violations fail)."""
 
 from __future__ import annotations
 
