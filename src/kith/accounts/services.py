@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import secrets
@@ -25,7 +26,10 @@ from kith.core.services import audit, record_change
 from kith.core.viewer import Viewer
 from kith.records.models import Record
 from kith.records.normalize import normalize_email
+from kith.records.selectors import resolve
 from kith.records.services import add_record
+from kith.relationships.selectors import other_end_types
+from kith.relationships.services import relate
 
 MIN_PASSWORD = 10
 TEAM_MAX = 60
@@ -423,3 +427,70 @@ def set_owner(*, records: list[Record], owner: User | None, by: Viewer) -> int:
         record.owner_id = new_id
         changed += 1
     return changed
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    """A relationship a new record starts with: ``new TYPE other`` (``new_first``) or
+    ``other TYPE new``; ``field`` names the form control an error is about."""
+
+    type: str
+    other: str
+    role: str = ""
+    new_first: bool = True
+    field: str = "other"
+
+
+@transaction.atomic
+def create_record(
+    *,
+    user: User,
+    type_key: str,
+    name: str,
+    private: bool = False,
+    fields: dict[str, Any] | None = None,
+    emails: list[str] | None = None,
+    phones: list[str] | None = None,
+    domains: list[str] | None = None,
+    links: list[Link] | None = None,
+    create_missing: bool = False,
+) -> tuple[Record, list[Record]]:
+    """Create a record owned by ``user`` with its first relationships (a person at two
+    organisations), all or nothing; returns it and the records made on the way.
+
+    A link's other end is found as ``user`` may see it; with ``create_missing`` one that
+    is not found is created by that name when the relationship type says what it is
+    (``works_at``: an organisation), else the error names the link's field.
+    """
+    viewer = selectors.viewer_of(user)
+    record = add_owned_record(
+        user=user,
+        private=private,
+        type_key=type_key,
+        name=name,
+        fields=fields or {},
+        emails=emails or [],
+        phones=phones or [],
+        domains=domains or [],
+    )
+    made: list[Record] = []
+    for link in links or []:
+        try:
+            other = resolve(viewer, link.other, field=link.field)
+        except NotFound:
+            kinds = other_end_types(link.type, record.type_id) if link.new_first else None
+            if not create_missing or not kinds or len(kinds) != 1:
+                raise
+            other = add_owned_record(user=user, type_key=kinds[0], name=link.other)
+            made.append(other)
+        a, b = (record, other) if link.new_first else (other, record)
+        relate(
+            a=a.id,
+            type_name=link.type,
+            b=b.id,
+            role=link.role,
+            source="web",
+            a_field="type",
+            b_field=link.field,
+        )
+    return record, made

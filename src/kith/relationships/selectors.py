@@ -43,6 +43,25 @@ def candidate_types(name: str) -> list[tuple[RelationshipType, bool]]:
     return forward + backward
 
 
+def other_end_types(name: str, from_type: str) -> list[str] | None:
+    """The record types ``b`` may have in ``a NAME b`` when ``a`` is a ``from_type``:
+    ``None`` when any type may (or ``name`` is no known type), ``[]`` when none fits."""
+    options = candidate_types(name)
+    if not options:
+        return None
+    out: set[str] = set()
+    for rtype, forward in options:
+        src, dst = (
+            (rtype.from_types, rtype.to_types) if forward else (rtype.to_types, rtype.from_types)
+        )
+        if src and from_type not in src:
+            continue
+        if not dst:
+            return None
+        out.update(dst)
+    return sorted(out)
+
+
 def _allowed(types: list[str], record: Record) -> bool:
     return not types or record.type_id in types
 

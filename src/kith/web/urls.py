@@ -8,6 +8,7 @@ MODULES = [
     "auth",
     "home",
     "records",
+    "create",
     "graph",
     "lists",
     "imports",

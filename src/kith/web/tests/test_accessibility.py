@@ -97,6 +97,8 @@ def pages() -> list[str]:
         "/rules/new",
         "/best",
         "/at-risk?type=organization",
+        "/new/person",
+        f"/new/organization?name=Beta&link_to={jane.id}&link_type=works_at",
     ]
 
 

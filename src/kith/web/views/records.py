@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
@@ -22,7 +23,7 @@ from kith.interactions.services import (
 from kith.records.models import Record
 from kith.records.selectors import records_page, reloaded, resolve
 from kith.records.services import delete_record, restore_record, update_record
-from kith.relationships.selectors import record_history, visible_relationship
+from kith.relationships.selectors import other_end_types, record_history, visible_relationship
 from kith.relationships.services import end_relationship
 from kith.relationships.services import relate as add
 from kith.web.views.base import at_least, error_page, is_htmx, notify, page, signed_in
@@ -214,6 +215,15 @@ def relate(request: HttpRequest, rid: str) -> HttpResponse:
             "rel_errors": errors_of(exc, REL_FIELDS, "other"),
             "rel_values": values,
         }
+        if isinstance(exc, NotFound) and exc.field == "other" and values.get("type"):
+            # create-on-the-fly: the missing record by what was typed, related to this one
+            kinds = other_end_types(values["type"], record.type_id)
+            extra["create_links"] = [
+                (kind, reverse("record-new", args=[kind]) + "?" + urlencode(
+                    {"name": values["other"], "link_to": record.id, "link_type": values["type"],
+                     "link_role": values.get("role", "")}))
+                for kind in (kinds if kinds is not None else ["person", "organization"])
+            ]  # fmt: skip
         return panel_or_page(request, record, "web/_record_rels.html", extra, 422)
     said = f"Added: {record.name} {values['type'].replace('_', ' ')} {other.name}."
     if not is_htmx(request):
@@ -283,6 +293,7 @@ def log(request: HttpRequest, rid: str) -> HttpResponse:
         check_participants(len(people) + len(refs) + (1 if values["our_side"] else 0))
         for ref in [values["our_side"], *refs]:
             if ref:
+                values["missing"] = ref  # named by the error if it is not found
                 other = resolve(viewer_of(request.user), ref, field="with")
                 if other.id != record.id:
                     people.append((other.id, None))
@@ -302,6 +313,14 @@ def log(request: HttpRequest, rid: str) -> HttpResponse:
             "log_errors": errors_of(exc, LOG_FIELDS, "with"),
             "log_values": values,
         }
+        typed = values.get("missing", "")
+        if isinstance(exc, NotFound) and exc.field == "with" and typed and "@" not in typed:
+            # create-on-the-fly: a new person by what was typed, then back here
+            back = reverse("record", args=[record.id]) + "#timeline"
+            extra["create_links"] = [
+                ("person", reverse("record-new", args=["person"]) + "?"
+                 + urlencode({"name": typed, "next": back}))
+            ]  # fmt: skip
         return panel_or_page(request, record, "web/_record_activity.html", extra, 422)
     said = f"Logged the {values['kind'] or 'call'}."
     if not is_htmx(request):
@@ -364,8 +383,15 @@ def health_fragment(request: HttpRequest, rid: str) -> HttpResponse:
 def suggest(request: HttpRequest, rid: str) -> HttpResponse:
     """Records matching what was typed, as options of the reference field's datalist."""
     term = str(request.GET.get("other", "") or request.GET.get("q", "")).strip()[:100]
-    found = records_page(viewer_of(request.user), q=term, limit=8)[0] if len(term) >= 2 else []
-    items = [r for r in found if r["id"] != rid]
+    rel_type = str(request.GET.get("type", "")).strip()[:60]
+    record = get_record(request, rid)
+    # only records the chosen relationship type can join ("works at": organisations)
+    kinds = other_end_types(rel_type, record.type_id) if rel_type else None
+    found: list[dict[str, Any]] = []
+    if len(term) >= 2:
+        for kind in [None] if kinds is None else kinds:
+            found += records_page(viewer_of(request.user), q=term, limit=8, type_key=kind)[0]
+    items = [r for r in found if r["id"] != rid][:8]
     return page(request, "web/_record_suggest.html", {"items": items})
 
 
