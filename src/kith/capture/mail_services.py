@@ -218,6 +218,7 @@ class Run:
     folders: list[dict[str, Any]] = field(default_factory=list)
     bad: list[str] = field(default_factory=list)
     wrote: bool = False
+    max_bytes: int = MAX_BYTES
     touched: set[str] | None = field(default_factory=set)
 
 
@@ -232,11 +233,12 @@ def sync_account(
     batch: int = BATCH,
     progress: Progress | None = None,
     timeout: float = 30.0,
+    max_bytes: int = MAX_BYTES,
 ) -> dict[str, Any]:
     """Sync every folder of ``account`` once; the outcome is kept on the account.
 
     Raises ``MailError`` after recording it (status, error, back-off) on the account."""
-    run = Run()
+    run = Run(max_bytes=max_bytes)
     started = clock.now()
     try:
         secret = secrets.unseal(account.secret)
@@ -323,7 +325,9 @@ def _sync_folder(
                 if room <= 0:
                     return
                 uids = uids[:room]
-            fetched = session.fetch(uids, headers_only=account.headers_only, max_bytes=MAX_BYTES)
+            fetched = session.fetch(
+                uids, headers_only=account.headers_only, max_bytes=run.max_bytes
+            )
             _write_batch(account, state, name, uids[-1], fetched, writer, filters, run)
             summary["new"] += len(fetched)
             if progress:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import imaplib
 import io
 import json
+import os
 import shutil
 import time
 
@@ -301,3 +302,37 @@ def test_a_mailbox_of_ten_thousand_messages_in_four_folders(dovecot, mailbox):
     again = sync_account(account=account)
     assert all(f.get("up_to_date") for f in again["folders"])
     assert again["counts"].get("messages", 0) == 0
+
+
+def test_condstore_positions_are_kept_and_big_messages_come_as_headers(dovecot, mailbox):
+    user, pw = mailbox
+    big = message(2, body="x" * 2_000 + "\n")
+    dovecot.deliver(user, [message(1), big])
+    account = _connect(dovecot, user, pw)
+    sync_account(account=account, max_bytes=1_000)
+    state = MailFolder.objects.get(account=account)
+    assert state.highestmodseq is not None and state.uidnext == 3  # Dovecot offers CONDSTORE
+    bodies = dict(Interaction.objects.values_list("external_id", "body"))
+    assert bodies == {"<m1@acme.test>": "Hello there.\n", "<m2@acme.test>": ""}
+
+
+def test_since_reads_only_recent_mail_on_the_first_sync(dovecot, mailbox):
+    user, pw = mailbox
+    dovecot.deliver(user, [message(1), message(2)])
+    old = next((dovecot.maildir(user) / "new").iterdir())  # Maildir: the file's time is
+    os.utime(old, (time.time() - 400 * 86_400,) * 2)  # the message's INTERNALDATE
+    account = _connect(dovecot, user, pw, since="180d")
+    report = sync_account(account=account)
+    assert report["counts"]["messages"] == 1
+
+
+def test_a_server_that_goes_back_on_its_uids_is_an_error(dovecot, mailbox):
+    user, pw = mailbox
+    dovecot.deliver(user, [message(1)])
+    account = _connect(dovecot, user, pw)
+    sync_account(account=account)
+    MailFolder.objects.filter(account=account).update(last_uid=40)  # what it told us before
+    with pytest.raises(MailError, match="it lies about UIDs"):
+        sync_account(account=account)
+    account.refresh_from_db()
+    assert account.status == "error" and "UIDNEXT 2" in account.last_error
