@@ -213,7 +213,8 @@ def _widget(viewer: Viewer, w: dict[str, Any], day: dt.date) -> dict[str, Any]:
     rec = _scope(viewer, w["scope"])
     out["scope_name"] = rec.name
     out["current"] = _value(viewer, w, rec, day)
-    out["drill"] = f"/records/{rec.id}"
+    # the list behind it: the deals board for a deal metric, else the scope's page
+    out["drill"] = "/deals" if w["metric"].startswith("deals.") else f"/records/{rec.id}"
     if w["compare"]:
         back = w["period"] if w["compare"] == "previous" else 365
         out["comparison"] = _value(viewer, w, rec, day - dt.timedelta(days=back))

@@ -74,7 +74,7 @@ def test_a_dashboard_computes_for_its_viewer(world: dict[str, Any], time_travel:
     }
     assert len(theirs["widgets"][2]["series"]) == 6
     acme = dashboard_view(SYSTEM, "acme", as_of="2026-06-15")
-    assert acme["widgets"][0]["drill"] == f"/records/{world['acme'].id}"
+    assert acme["widgets"][0]["drill"] == "/deals"
     assert acme["widgets"][1]["groups"][0]["value"] == 1000.0
     assert "error" in acme["widgets"][2] and "current" not in acme["widgets"][2]
 

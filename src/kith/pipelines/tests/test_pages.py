@@ -91,3 +91,30 @@ def test_viewers_may_not_move_and_private_deals_stay_hidden(
     )
     resp = watcher.post(f"/deals/{d.id}/move", {"stage": "won"})
     assert resp.status_code in (302, 403) and Position.objects.get(record=d).stage.key == "lead"
+
+
+def test_dashboard_pages(world: dict[str, Any], member: Client) -> None:
+    d = services.add_deal(
+        viewer=SYSTEM, account="Acme", name="Won one", amount=700, at="2026-05-01"
+    )
+    services.win(viewer=SYSTEM, ref=d.id, at="2026-06-01")
+    services.save_dashboard(key="sales", starter="sales")
+    services.save_dashboard(
+        key="acme",
+        name="Acme",
+        widgets=[{"metric": "deals.won", "group": ["Acme"], "chart": "bar"}],
+    )
+    listing = member.get("/dashboards").content.decode()
+    check(listing, "/dashboards")
+    assert "Sales outcomes" in listing
+    html = member.get("/dashboards/sales?as_of=2026-06-15").content.decode()
+    check(html, "/dashboards/sales")
+    assert (
+        "<strong>700.0</strong>" in html
+        and '<svg class="funnel-chart"' in html
+        and "<polyline" in html
+    )
+    bar = member.get("/dashboards/acme?as_of=2026-06-15").content.decode()
+    check(bar, "/dashboards/acme")
+    assert f'href="/records/{world["acme"].id}"' in bar
+    assert member.get("/dashboards/nope").status_code == 404

@@ -12,6 +12,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from kith.core.errors import KithError, ValidationError
+from kith.pipelines.dashboards import dashboard_view, dashboards
 from kith.pipelines.funnel import funnel
 from kith.pipelines.selectors import account_deals, board, deal_view, pipelines
 from kith.pipelines.services import add_deal, move
@@ -177,10 +178,61 @@ def new_deal(request: HttpRequest, rid: str) -> HttpResponse:
     return HttpResponseRedirect(f"/records/{deal.id}")
 
 
+def line_chart(series: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Points of a widget's series (values None are left out)."""
+    pts = [(i, float(p["value"])) for i, p in enumerate(series) if p["value"] is not None]
+    if not pts:
+        return None
+    w, h, pad = 240, 60, 4
+    lo, hi = min(v for _, v in pts), max(v for _, v in pts)
+    span = (hi - lo) or 1.0
+    n = max(len(series) - 1, 1)
+    xy = [
+        (round(pad + (w - 2 * pad) * i / n, 1), round(h - pad - (h - 2 * pad) * (v - lo) / span, 1))
+        for i, v in pts
+    ]
+    return {"w": w, "h": h, "points": " ".join(f"{x},{y}" for x, y in xy), "last": xy[-1]}
+
+
+def bar_chart(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """Horizontal bars of a widget's groups."""
+    top = max([float(g["value"] or 0) for g in groups] + [1.0])
+    bars = [
+        {**g, "y": i * 22, "w": max(round(240 * float(g["value"] or 0) / top, 1), 1.0)}
+        for i, g in enumerate(groups)
+    ]
+    return {"w": 420, "h": max(len(bars) * 22, 22), "bars": bars}
+
+
+@require_GET
+@signed_in()
+def dashboards_page(request: HttpRequest) -> HttpResponse:
+    """The dashboards the viewer may open."""
+    return page(request, "web/dashboards.html", {"rows": dashboards(viewer(request))})
+
+
+@require_GET
+@signed_in()
+def dashboard_page(request: HttpRequest, key: str) -> HttpResponse:
+    """A dashboard computed for the viewer (``?as_of=``), each chart drawn on the server."""
+    as_of = text_input(request.GET, "as_of", max_len=10) or None
+    d = dashboard_view(viewer(request), key, as_of=as_of)
+    for w in d["widgets"]:
+        if "funnel" in w:
+            w["chart_funnel"] = funnel_chart(w["funnel"])
+        if w.get("series"):
+            w["chart_line"] = line_chart(w["series"])
+        if w.get("groups"):
+            w["chart_bar"] = bar_chart(w["groups"])
+    return page(request, "web/dashboard.html", {"d": d})
+
+
 urlpatterns = [
     path("deals", board_page, name="deals"),
     path("deals/<str:rid>/move", move_deal, name="deal-move"),
     path("funnel", funnel_page, name="funnel"),
     path("records/<str:rid>/deals", record_deals, name="record-deals"),
     path("records/<str:rid>/deals/new", new_deal, name="deal-new"),
+    path("dashboards", dashboards_page, name="dashboards"),
+    path("dashboards/<str:key>", dashboard_page, name="dashboard"),
 ]
