@@ -10,9 +10,16 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kith.accounts.selectors import viewer_of
+from kith.pipelines import dashboards, selectors, services
 from kith.pipelines import funnel as funnels
-from kith.pipelines import selectors, services
-from kith.pipelines.schemas import DealOut, DealsOut, FunnelOut, PipelineOut
+from kith.pipelines.schemas import (
+    DashboardOut,
+    DashboardViewOut,
+    DealOut,
+    DealsOut,
+    FunnelOut,
+    PipelineOut,
+)
 from kith.server.auth import acting, require
 from kith.server.schemas import READ_ERRORS, WRITE_ERRORS
 
@@ -77,6 +84,19 @@ class MoveIn(Schema):
 class CloseIn(Schema):
     reason: str | None = Field(None, max_length=200)
     at: dt.datetime | None = None
+
+
+class DashboardIn(Schema):
+    key: str = Field(..., max_length=60)
+    name: str | None = Field(None, max_length=200)
+    widgets: list[dict[str, Any]] | None = Field(None, max_length=24)
+    starter: str | None = Field(None, max_length=20, description="sales, support or marketing")
+    shared: str = Field("everyone", max_length=10, description="everyone, team or private")
+    replace: bool = False
+
+
+class AsOfQuery(Schema):
+    as_of: dt.date | None = None
 
 
 class FunnelQuery(Schema):
@@ -193,3 +213,31 @@ def funnel(request: HttpRequest, q: Query[FunnelQuery]) -> Any:
         value=q.value,
         as_of=q.as_of,
     )
+
+
+@router.get("/dashboards", response={200: list[DashboardOut], **READ_ERRORS})
+def list_dashboards(request: HttpRequest) -> Any:
+    """The dashboards the caller may open (definitions)."""
+    return dashboards.dashboards(viewer_of(require(request, "viewer")))
+
+
+@router.post("/dashboards", response={201: DashboardOut, **WRITE_ERRORS})
+def save_dashboard(request: HttpRequest, payload: DashboardIn) -> Any:
+    """Save a dashboard owned by the caller: widgets, or a starter."""
+    with acting(request) as user:
+        d = services.save_dashboard(
+            key=payload.key,
+            name=payload.name,
+            widgets=payload.widgets,
+            starter=payload.starter,
+            owner=user.username,
+            shared=payload.shared,
+            replace=payload.replace,
+        )
+    return Status(201, dashboards.definition(d))
+
+
+@router.get("/dashboards/{key}", response={200: DashboardViewOut, **READ_ERRORS})
+def dashboard(request: HttpRequest, key: str, q: Query[AsOfQuery]) -> Any:
+    """A dashboard computed for the caller as of a day, widget by widget."""
+    return dashboards.dashboard_view(viewer_of(require(request, "viewer")), key, as_of=q.as_of)

@@ -110,3 +110,15 @@ class FunnelOut(Out):
     rows: list[FunnelRowOut]
     cohort: dict[str, float]
     overall_conversion: float | None
+
+
+class DashboardOut(Out):
+    key: str
+    name: str
+    owner: str
+    shared: str
+    widgets: list[dict[str, Any]]
+
+
+class DashboardViewOut(DashboardOut):
+    as_of: str
