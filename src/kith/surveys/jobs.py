@@ -112,8 +112,9 @@ def sweep() -> dict[str, int]:
             .values_list("created_at", flat=True)
             .first()
         )
-        rule = rrulestr(s.trigger["rrule"], dtstart=s.created_at, forceset=False)
-        nxt = rule.after(last or s.created_at)
+        start = s.created_at.replace(hour=0, minute=0, second=0, microsecond=0)  # UTC days
+        rule = rrulestr(s.trigger["rrule"], dtstart=start, forceset=False)
+        nxt = rule.after(last or start)
         if nxt is not None and nxt <= now and s.audience:
             services.send_survey(viewer=SYSTEM, survey=s.id, cause="schedule")
             scheduled += 1
