@@ -40,12 +40,15 @@ def _select_sql(where: str, *, full: bool = False) -> str:
     forced = full and connection.vendor == "sqlite"
     join, plus = ("CROSS JOIN", "+") if forced else ("JOIN", "")
     # a person in two roles of one interaction counts once: only their first role's row
-    # (by name) joins; "from" in any of their roles still makes it two-way
+    # (by name) joins; "from" in any of their roles still makes it two-way. A negative one
+    # (sentiment < 0) is contact, never engagement: it counts in n, not as two-way, so an
+    # angry call cannot raise a tie's strength or health (its sentiment still counts)
     return f"""
         SELECT m.record_id, o.record_id, i.kind, {day}, COUNT(*),
-               SUM(CASE WHEN i.kind IN {kinds_in} OR i.direction = 'in' OR o.role = 'from'
+               SUM(CASE WHEN COALESCE(i.sentiment, 0) >= 0 AND (
+                   i.kind IN {kinds_in} OR i.direction = 'in' OR o.role = 'from'
                    OR EXISTS (SELECT 1 FROM {q.PART} f WHERE f.interaction_id = o.interaction_id
-                              AND f.record_id = o.record_id AND f.role = 'from')
+                              AND f.record_id = o.record_id AND f.role = 'from'))
                    THEN 1 ELSE 0 END),
                SUM(CASE WHEN i.direction = 'in' THEN 1 ELSE 0 END),
                SUM(CASE WHEN i.direction = 'out' THEN 1 ELSE 0 END),
