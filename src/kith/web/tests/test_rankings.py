@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import html as html_text
 import datetime as dt
+import html as html_text
 import io
 import re
 from typing import Any
