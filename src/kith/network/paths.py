@@ -176,16 +176,16 @@ def _bounds(
     frontier = []
     for s in starts:
         for v in adj[s]:
-            d = dist.get(v)
-            if d is not None and d + 1 <= depth + 1 and v not in fwd:
+            near = dist.get(v)
+            if near is not None and near + 1 <= depth + 1 and v not in fwd:
                 fwd[v] = 1
                 frontier.append(v)
     for h in range(2, depth + 1):
         nxt = []
         for u in frontier:
             for v in adj[u]:
-                d = dist.get(v)
-                if d is not None and h + d <= depth + 1 and v not in fwd:
+                near = dist.get(v)
+                if near is not None and h + near <= depth + 1 and v not in fwd:
                     fwd[v] = h
                     nxt.append(v)
         frontier = nxt
