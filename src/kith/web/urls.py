@@ -23,6 +23,7 @@ MODULES = [
     "rankings",
     "briefs",
     "capture",
+    "dav",
 ]
 
 urlpatterns = [
