@@ -64,7 +64,7 @@ def cmd_demo(
         result["keep_in_touch"] = seed_demo_tasks(result["anchor_org"])
         from kith.surveys.demo import seed_demo_surveys
 
-        result["surveys"] = seed_demo_surveys(result["anchor_org"], seed=seed)
+        result["surveys"] = seed_demo_surveys(result["anchor_org"], seed=seed, end=spec.end)
 
     def render(r: dict[str, Any]) -> None:
         say(

@@ -46,9 +46,12 @@ def _staff(org: str, day: dt.date) -> list[str]:
 
 
 @transaction.atomic
-def seed_demo_surveys(anchor_id: str, *, seed: int = 7) -> dict[str, Any]:
-    """Six quarters of NPS answers: the anchor rising, two other accounts falling and flat."""
-    today = clock.today()
+def seed_demo_surveys(
+    anchor_id: str, *, seed: int = 7, end: dt.date | None = None
+) -> dict[str, Any]:
+    """Six quarters of NPS answers to ``end`` (the demo data's last day, default today): the
+    anchor rising, two other accounts falling and flat."""
+    today = min(end or clock.today(), clock.today())
     rng = random.Random(seed)
     survey = Survey.objects.filter(name="Quarterly NPS").first() or services.add_survey(
         kind="nps", question="How likely are you to recommend us to a colleague?",
@@ -84,7 +87,7 @@ def seed_demo_surveys(anchor_id: str, *, seed: int = 7) -> dict[str, Any]:
                          "detractor": rng.randrange(2, 7)}[group]  # fmt: skip
                 at = dt.datetime.combine(span.start + dt.timedelta(days=rng.randrange(days)),
                                          dt.time(10 + rng.randrange(8)), tzinfo=dt.UTC)  # fmt: skip
-                if at > clock.now():
+                if at.date() > today:
                     continue
                 services.record_response(
                     viewer=SYSTEM, respondent=people[(k * 7 + j) % len(people)],
