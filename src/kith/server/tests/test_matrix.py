@@ -16,10 +16,12 @@ from django.test import Client
 
 from kith.accounts.models import ApiToken
 from kith.accounts.selectors import get_user, viewer_of
+from kith.accounts.services import set_private
 from kith.core.viewer import SYSTEM
 from kith.dedupe.services import merge_records
 from kith.interactions.services import delete_interaction, log_interaction
 from kith.lists.services import save_view
+from kith.pipelines.services import add_deal, save_dashboard
 from kith.plans.services import (
     add_goal,
     add_initiative,
@@ -54,6 +56,38 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("GET", "/changes/{private}", None, "read", True),
     ("GET", "/meetings/{interaction}/brief", None, "read", False),
     ("GET", "/meetings/{private_interaction}/brief", None, "read", True),
+    ("GET", "/pipelines", None, "read", False),
+    (
+        "POST",
+        "/pipelines",
+        {
+            "type": "person",
+            "key": "life",
+            "stages": [
+                {"key": "lead", "probability": 10},
+                {"key": "customer", "probability": 100, "category": "won"},
+                {"key": "gone", "probability": 0, "category": "lost"},
+            ],
+        },
+        "write",
+        False,
+    ),
+    ("GET", "/deals", None, "read", False),
+    ("POST", "/deals", {"account": "{shared}", "name": "A deal", "amount": 5}, "write", False),
+    ("POST", "/deals", {"account": "{private}", "name": "A deal", "amount": 5}, "write", True),
+    ("GET", "/deals/{deal}", None, "read", False),
+    ("GET", "/deals/{private_deal}", None, "read", True),
+    ("POST", "/deals/{deal}/moves", {"stage": "proposal"}, "write", False),
+    ("POST", "/deals/{private_deal}/moves", {"stage": "proposal"}, "write", True),
+    ("POST", "/deals/{deal}/win", {}, "write", False),
+    ("POST", "/deals/{private_deal}/win", {}, "write", True),
+    ("POST", "/deals/{deal}/lose", {"reason": "price"}, "write", False),
+    ("POST", "/deals/{private_deal}/lose", {"reason": "price"}, "write", True),
+    ("GET", "/funnel", None, "read", False),
+    ("GET", "/dashboards", None, "read", False),
+    ("POST", "/dashboards", {"key": "mine", "starter": "sales"}, "write", False),
+    ("GET", "/dashboards/{dashboard}", None, "read", False),
+    ("GET", "/dashboards/{private_dashboard}", None, "read", True),
     ("GET", "/plans", None, "read", False),
     ("GET", "/capture/mail", None, "read", False),
     ("GET", "/capture/calendars", None, "read", False),
@@ -303,6 +337,11 @@ def world(settings: Any) -> dict[str, Any]:
     cadence = set_cadence(viewer=SYSTEM, ref=shared["id"], every=30)
     plan = add_plan(viewer=SYSTEM, account=shared["id"], name="Sam's plan")
     private_plan = add_plan(viewer=SYSTEM, account=private["id"], name="Pat's plan")
+    deal = add_deal(viewer=SYSTEM, account=shared["id"], name="Sam's deal", amount=5)
+    private_deal = add_deal(viewer=SYSTEM, account=shared["id"], name="Pat's deal", amount=5)
+    set_private(record=private_deal, private=True, user=get_user("owner@our.test"))
+    save_dashboard(key="shared-dash", starter="sales")
+    save_dashboard(key="owners-dash", starter="sales", owner="owner@our.test", shared="private")
     goal = add_goal(viewer=SYSTEM, plan=plan.id, text="A goal")
     measure = add_measure(viewer=SYSTEM, goal=goal.id, target=5, by="2030-01-01", baseline=0)
     initiative = add_initiative(viewer=SYSTEM, goal=goal.id, title="An initiative")
@@ -327,6 +366,10 @@ def world(settings: Any) -> dict[str, Any]:
         "cadence": cadence.id,
         "plan": plan.id,
         "private_plan": private_plan.id,
+        "deal": deal.id,
+        "private_deal": private_deal.id,
+        "dashboard": "shared-dash",
+        "private_dashboard": "owners-dash",
         "goal": goal.id,
         "measure": measure.id,
         "initiative": initiative.id,
