@@ -43,7 +43,8 @@ class RawRecord:
     """A record as read: ``(target, column, value)`` triples, validated later.
 
     Targets: name, first, middle, last, prefix, suffix, nickname, email, phone, domain,
-    url, org, title, department, uid, type, address, birthday, note, ``field:<name>``,
+    url, org, title, department, uid, type, address, birthday, note, tag (a cell of tags),
+    ``tag:one`` (one tag), ``field:<name>``,
     ``related:<type>``.
     """
 
@@ -87,6 +88,7 @@ class RecordIn:
     title: str = ""
     uid: str = ""
     related: list[tuple[str, str]] = field(default_factory=list)  # (reltype, target ref)
+    tags: list[str] = field(default_factory=list)  # Labels, CATEGORIES, Categories
 
 
 @dataclass

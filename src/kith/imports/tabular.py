@@ -88,6 +88,10 @@ _EXACT = {
     "company domain name": "domain",
     "type": "type",
     "record type": "type",
+    "labels": "tag",
+    "group membership": "tag",
+    "categories": "tag",
+    "tags": "tag",
     "uid": "uid",
 }
 _EMAIL = re.compile(
@@ -175,7 +179,18 @@ def build_mapping(
             out.append(special[key])
         else:
             out.append(auto_target(h, names))
+    # Google writes each address whole ("Address 1 - Formatted") and in parts (Street,
+    # City, ...): with the whole one there, the parts would store it a second time
+    formatted = {m.group(1) for k in seen if (m := _FORMATTED.match(k))}
+    for i, h in enumerate(headers):
+        part = _ADDRESS_PART.match(norm_header(h))
+        if part and part.group(1) in formatted and out[i] == "address":
+            out[i] = None
     return out
+
+
+_FORMATTED = re.compile(r"^address (\d+) formatted$")
+_ADDRESS_PART = re.compile(r"^address (\d+) (?!formatted$)")
 
 
 def _is_header(row: Sequence[str], names: Iterable[str]) -> bool:

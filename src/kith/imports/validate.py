@@ -19,6 +19,7 @@ from kith.records.normalize import (
     normalize_phone,
     normalize_url,
 )
+from kith.records.tags import clean_tag, split_tags
 
 _TYPE_ALIASES = {
     "people": "person",
@@ -149,6 +150,14 @@ def validate(raw: RawRecord, specs: FieldSpecs, where: str) -> RecordIn | BadRow
                 notes.append(value)
             elif target == "uid":
                 rec.uid = value.strip()
+            elif target in ("tag", "tag:one"):
+                # Google's system groups ("* myContacts", "* starred") are no labels
+                known = {t.casefold() for t in rec.tags}
+                one = [clean_tag(value, field=column)[0]] if target == "tag:one" else None
+                for tag in one or split_tags(value, field=column):
+                    if not tag.startswith("* ") and tag.casefold() not in known:
+                        rec.tags.append(tag)
+                        known.add(tag.casefold())
             elif target.startswith("related:"):
                 rec.related.append((reltype_for(target.split(":", 1)[1]), value.strip()))
             elif target.startswith("field:"):

@@ -197,6 +197,9 @@ def _fill(rec: RawRecord, lines: list[tuple[int, str]], where: str) -> None:
             rec.add("birthday", prop, value.strip())
         elif prop == "NOTE":
             rec.add("note", prop, _unescape(value))
+        elif prop == "CATEGORIES":
+            for category in re.split(r"(?<!\\),", value):
+                rec.add("tag:one", prop, _unescape(category))
         elif prop == "URL":
             url = _unescape(value).strip()
             rec.add("field:linkedin" if "linkedin.com" in url else "url", prop, url)

@@ -25,7 +25,7 @@ from kith.core.viewer import Viewer
 from kith.imports.items import BadRow, InteractionIn, PersonRef, RecordIn
 from kith.interactions.models import Interaction
 from kith.interactions.services import insert_interactions
-from kith.records.batch import extend_records, insert_contacts, insert_records
+from kith.records.batch import extend_records, insert_contacts, insert_records, insert_tags
 from kith.records.models import ContactPoint, Record, RecordType
 from kith.records.normalize import name_key
 from kith.records.selectors import can_see, home_org, visible_q
@@ -96,6 +96,7 @@ class Writer:
         self.pending: dict[str, Pending] = {}
         self.rels: list[tuple[str, str, str, str]] = []  # (id, from, to, role) works_at
         self.related: list[tuple[str, str, str, str]] = []  # (from id, type, target, where)
+        self.tags: list[tuple[str, str]] = []  # (record id, tag) from Labels, CATEGORIES
         self.interactions: list[tuple[InteractionIn, str, list[tuple[str, str]]]] = []
         self.snaps: dict[str, Snap] = {}
         self.extensions: list[tuple[str, list[tuple[str, str, str]], dict[str, Any]]] = []
@@ -279,6 +280,7 @@ class Writer:
         self._remember(rid, rec)
         for reltype, target in rec.related:
             self.related.append((rid, reltype, target, where))
+        self.tags.extend((rid, tag) for tag in rec.tags)
         return rid
 
     def _remember(self, rid: str, rec: RecordIn) -> None:
@@ -447,8 +449,9 @@ class Writer:
             self.rels.clear()
             self.interactions.clear()
             self.extensions.clear()
+            self.tags.clear()
             return
-        if not (self.pending or self.rels or self.interactions or self.extensions):
+        if not (self.pending or self.rels or self.interactions or self.extensions or self.tags):
             return
 
         when = time_adapter()
@@ -473,6 +476,8 @@ class Writer:
                 if items:
                     snapshot[kind + "s"] = [s for s, _ in items]
             snapshot.update({f"fields.{k}": v for k, v in r.fields.items()})
+            if r.tags:
+                snapshot["tags"] = sorted(r.tags, key=str.casefold)
             snapshots[p.id] = snapshot
         inters: list[tuple[Any, ...]] = []
         parts: list[tuple[str, str, str, Any]] = []
@@ -502,6 +507,9 @@ class Writer:
         if self.home_id is not None and any(dst == self.home_id for *_, dst, _ in self.rels):
             self.touched = None
         insert_relationships(rels, at=now_db, actor=actor, source=self.source)
+        if self.tags:
+            self.counts["tags_added"] += insert_tags(self.tags)
+            self.tags.clear()
         if inters:
             insert_interactions(inters, parts)
             insert_changes(changes)

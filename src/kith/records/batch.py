@@ -12,12 +12,14 @@ from typing import Any
 
 from django.db import connection
 
+from kith.core import clock
 from kith.core.bulk import ChangeRow, execute_many, insert_changes, to_json
 from kith.core.errors import Conflict, NotFound, ValidationError
 from kith.core.viewer import Viewer
-from kith.records.models import ContactPoint, Record, RecordType
+from kith.records.models import ContactPoint, Record, RecordType, Tag
 from kith.records.normalize import name_key
 from kith.records.selectors import visible_q
+from kith.records.tags import clean_tag
 
 RECORD_COLUMNS = (
     "id",
@@ -89,6 +91,27 @@ def insert_contacts(rows: Sequence[NewContact]) -> int:
             for rid, kind, value, norm, primary in rows
         ],
     )
+
+
+def insert_tags(rows: Sequence[tuple[str, str]]) -> int:
+    """Tag records by (record id, tag) rows (cleaned as ``kith.records.tags`` does; a tag a
+    record has already, in any case, is skipped); how many were added."""
+    wanted: dict[tuple[str, str], str] = {}
+    for rid, raw in rows:
+        name, key = clean_tag(raw)
+        wanted.setdefault((rid, key), name)
+    have: set[tuple[str, str]] = set()
+    ids = sorted({rid for rid, _ in wanted})
+    for part in _parts(ids):
+        have.update(Tag.objects.filter(record_id__in=part).values_list("record_id", "key"))
+    now = clock.now()
+    new = [
+        Tag(record_id=rid, key=key, name=name, created_at=now)
+        for (rid, key), name in wanted.items()
+        if (rid, key) not in have
+    ]
+    Tag.objects.bulk_create(new, batch_size=1000)
+    return len(new)
 
 
 # (record_id, [(kind, shown value, normalized)], {field: value})
