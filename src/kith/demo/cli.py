@@ -65,6 +65,9 @@ def cmd_demo(
         from kith.surveys.demo import seed_demo_surveys
 
         result["surveys"] = seed_demo_surveys(result["anchor_org"], seed=seed, end=spec.end)
+        from kith.pipelines.demo import seed_demo_deals
+
+        result["deals"] = seed_demo_deals(result["anchor_org"], seed=seed, end=spec.end)
 
     def render(r: dict[str, Any]) -> None:
         say(
