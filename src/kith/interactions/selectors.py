@@ -241,12 +241,14 @@ def timeline(
     lowers: list[dt.datetime | None] = []
     if newest is not None and holders:  # its employees' items too: widen from the newest
         lowers = [newest - window for window in _WINDOWS]
-    elif kth is not None:  # its own items only: from where one branch fills the page
-        lowers = [kth]
+    elif newest is not None and kth is not None:  # its own items only: from where one
+        # branch fills the page, then (kinds left out, an item twice, the cursor's second)
+        # the windows that reach further back; fewer than a page in each branch: all of it
+        lowers = [kth, *(newest - window for window in _WINDOWS if newest - window < kth)]
     rows: list[tuple[Any, ...]] = []
     for lower in (*lowers, None) if newest is not None else ():
         rows = _timeline_rows(viewer, record, limit, lower, before, older_than, kind_list)
-        if len(rows) >= limit:  # else (kinds left out, one item twice) look further back
+        if len(rows) >= limit:
             break
     return _views(viewer, [r[0] for r in rows], {r[0]: r[2] for r in rows if r[2]})
 
