@@ -12,6 +12,7 @@ from kith.core import clock
 from kith.core.errors import ValidationError
 from kith.core.viewer import Viewer
 from kith.intelligence import aggregates as agg
+from kith.intelligence import notes
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import Snapshot, compute
 from kith.intelligence.scoring import PairAgg, Score, pair_strength, trend_reason
@@ -145,6 +146,9 @@ def health(
     said = trend_reason(score.score, before.score, before_day, cfg)
     if said:
         view["reasons"] = [*view["reasons"], said]
+    extra = notes.notes(viewer, record, day)  # registered by higher apps (kith.surveys)
+    if extra:
+        view["reasons"] = [*view["reasons"], *extra]
     if knowers:
         view.update(ties_view(snap, record))
     if trend:

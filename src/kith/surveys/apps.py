@@ -16,3 +16,6 @@ class SurveysConfig(AppConfig):
         import_module("kith.surveys.metrics")  # registers nps, csat, ces and sentiment.mean
         subscribe("survey.detractor", services.close_the_loop)
         subscribe("interaction.logged", services.on_interaction_logged)
+        notes = import_module("kith.intelligence.notes")
+        voice = import_module("kith.surveys.voice")
+        notes.register(voice.health_note)  # health names the key people who never answer

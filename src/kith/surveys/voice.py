@@ -397,3 +397,23 @@ def voice(
     }
     data["sentence"] = sentence(data)
     return data
+
+
+def health_note(viewer: Viewer, record: Record, day: dt.date) -> list[str]:
+    """Health's reason about survey coverage of an organisation's key people and plan
+    stakeholders, once the workspace asks surveys (none before: no noise without them)."""
+    if record.type_id == "person" or not Invite.objects.exists():
+        return []
+    scope = Scope("record", record.name, record, [], [record.id])
+    keys = key_people(viewer, scope, day)
+    if not keys:
+        return []
+    answered = _answered(viewer, sorted(keys) if len(keys) <= 200 else None, day) & set(keys)
+    if len(answered) == len(keys):
+        return [f"every one of the {len(keys)} key people answered a survey in the last 12 months"]
+    silent = sorted(keys[p][0] for p in keys if p not in answered)
+    named = ", ".join(silent[:3]) + (f" and {len(silent) - 3} more" if len(silent) > 3 else "")
+    return [
+        f"only {len(answered)} of {len(keys)} key people answered a survey in the last 12 "
+        f"months (never: {named})"
+    ]

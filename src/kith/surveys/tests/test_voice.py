@@ -14,10 +14,12 @@ from kith.accounts.selectors import get_user
 from kith.accounts.services import set_private
 from kith.core import clock
 from kith.core.viewer import SYSTEM, Viewer
+from kith.intelligence.selectors import health
 from kith.interactions.services import log_interaction
 from kith.metrics.selectors import show
 from kith.records.models import Record
 from kith.server.tests.conftest import Caller, make_caller
+from kith.surveys import services
 from kith.surveys.voice import voice
 from kith.testing import make_home, make_org, make_person
 
@@ -154,3 +156,13 @@ def test_api_response_is_idempotent_by_external_id(book) -> None:
     assert status == 422 and bad["message"] == "score: 42 is outside 0..10"
     viewer = make_caller("r@our.test", "viewer")
     assert viewer.call("POST", "/survey-responses", body)[0] == 403
+
+
+def test_health_names_the_key_people_who_never_answer(book) -> None:
+    assert not any("answered a survey" in r for r in health(SYSTEM, "Acme")["reasons"])
+    services.add_survey(kind="nps", question="Recommend us?", name="N")
+    services.link_invite(viewer=SYSTEM, survey="N", person="Dan Roe")
+    reasons = health(SYSTEM, "Acme", as_of=dt.date(2026, 6, 15))["reasons"]
+    assert "only 2 of 3 key people answered a survey in the last 12 months (never: Cat Poe)" in (
+        reasons
+    )
