@@ -1,5 +1,6 @@
 """A deal's journey in a real Chromium: a deal created from an account's page, dragged
-across the pipeline board, and the funnel counting the move."""
+across the pipeline board, the funnel counting the move and the sales dashboard's open
+pipeline (a starter dashboard of the demo) growing by the deal's amount."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ def _entries(page: Any, stage: str) -> int:
     return int(float(row.locator("td").first.inner_text()))
 
 
+def _open_pipeline(page: Any) -> float:
+    page.goto("/dashboards/sales")
+    widget = page.locator("section.widget", has=page.get_by_role("link", name="Open pipeline"))
+    return float(widget.locator("p.widget-value strong").inner_text())
+
+
 def test_deal_from_account_board_drag_and_funnel(page: Any, live: LiveKith) -> None:
     tag = uuid.uuid4().hex[:6]
     done = live.kith("org", "add", f"Deal Journey Org {tag}", "--json")
@@ -26,6 +33,7 @@ def test_deal_from_account_board_drag_and_funnel(page: Any, live: LiveKith) -> N
     org = json.loads(done.stdout)
 
     sign_in(page, MEMBER)
+    open_before = _open_pipeline(page)
     page.goto(f"/records/{org['id']}")
     section = page.locator("#record-deals")
     section.get_by_text("New deal").click()
@@ -56,6 +64,7 @@ def test_deal_from_account_board_drag_and_funnel(page: Any, live: LiveKith) -> N
     page.get_by_text(f"Journey deal {tag} moved to qualified.").wait_for()
 
     assert _entries(page, "qualified") == before + 1
+    assert _open_pipeline(page) == open_before + 2500
     assert page.locator("svg.funnel-chart rect.funnel-bar").count() >= 4
     shown = live.kith("deal", "show", deal_id, "--json")
     history = json.loads(shown.stdout)["history"]
