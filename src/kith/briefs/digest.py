@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from kith.accounts.selectors import viewer_of
 from kith.briefs import changes as ch
+from kith.briefs.models import Digest, Subscription
 from kith.core.errors import KithError, NotFound
 from kith.core.viewer import Viewer
 from kith.intelligence import aggregates as agg
@@ -218,3 +219,42 @@ def digest(user: User, since: dt.datetime, until: dt.datetime) -> dict[str, Any]
         "sections": shown,
         "items": sum(len(s["lines"]) for s in shown),
     }
+
+
+def subscription_view(user: User) -> dict[str, Any]:
+    """The user's digest subscription, or the defaults they would get (not subscribed)."""
+    sub = Subscription.objects.filter(user=user).first()
+    return {
+        "user": user.get_username(),
+        "rrule": sub.rrule if sub else "FREQ=WEEKLY;BYDAY=MO;BYHOUR=7",
+        "zone": sub.zone if sub else "UTC",
+        "channels": list(sub.channels) if sub else [],
+        "active": sub.active if sub else False,
+        "watermark": sub.watermark.isoformat() if sub and sub.watermark else None,
+        "next_at": sub.next_at.isoformat() if sub and sub.next_at else None,
+    }
+
+
+def team_cards(team: str) -> list[dict[str, Any]]:
+    """A team's members, alphabetically, as neutral cards: who and a link; no figures
+    (an unknown team has no members)."""
+    try:
+        users = team_users(team)
+    except NotFound:
+        return []
+    return [{"email": u.get_username(), "link": f"/coach?user={u.get_username()}"} for u in users]
+
+
+def digests_of(user: User, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The user's last digests, newest first (the in-app list and the Atom feed)."""
+    return [
+        {
+            "id": d.pk,
+            "since": d.since.isoformat(),
+            "until": d.until.isoformat(),
+            "items": d.items,
+            "body": d.body,
+            "text": d.text,
+        }
+        for d in Digest.objects.filter(user=user).order_by("-until", "-id")[:limit]
+    ]

@@ -49,3 +49,29 @@ def as_html(d: dict[str, Any], base: str = "") -> str:
         parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def atom_feed(digests: list[dict[str, Any]], *, base: str, user: str) -> str:
+    """The user's digests as an Atom feed (RFC 4287), newest first."""
+    updated = digests[0]["until"] if digests else "1970-01-01T00:00:00+00:00"
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom">',
+        f"<title>Kith digests of {escape(user)}</title>",
+        f"<id>{escape(base)}/digests/feed.atom</id>",
+        f"<updated>{escape(updated)}</updated>",
+        f'<link rel="self" href="{escape(base)}/digests/feed.atom"/>',
+    ]
+    for d in digests:
+        link = f"{base}/digests/{d['id']}"
+        out += [
+            "<entry>",
+            f"<title>Digest to {escape(d['until'][:16])}: {d['items']} items</title>",
+            f"<id>{escape(link)}</id>",
+            f'<link href="{escape(link)}"/>',
+            f"<updated>{escape(d['until'])}</updated>",
+            f'<content type="text">{escape(d["text"])}</content>',
+            "</entry>",
+        ]
+    out.append("</feed>")
+    return "\n".join(out) + "\n"

@@ -10,7 +10,10 @@ import pytest
 from django.test import Client
 
 from kith.accounts.selectors import get_user
+from kith.accounts.services import add_user
 from kith.briefs.selectors import brief, changes_since
+from kith.briefs.services import send_digest
+from kith.core import clock
 
 Q = "since=2026-11-01&as_of=2026-11-07"
 
@@ -82,3 +85,63 @@ def test_the_brief_page(acme: dict[str, Any]) -> None:
     assert meeting.status_code == 200 and "Attendees" in meeting.content.decode()
     assert c.get(f"/records/{acme['secret'].id}/brief").status_code == 404
     assert c.get(f"/records/{acme['org'].id}/brief?since=soon").status_code == 400
+
+
+def _ann(acme: dict[str, Any]) -> Client:
+    add_user(email="ann@our.test", role="member", team="sales", password="a long password 3")
+    return _client("ann@our.test")
+
+
+def test_digest_pages_and_api(acme: dict[str, Any]) -> None:
+    c = _ann(acme)
+    r = c.put(
+        "/api/v1/digest/subscription",
+        {"rrule": "FREQ=DAILY;BYHOUR=7", "zone": "Europe/Paris", "channels": ["in_app", "atom"]},
+        content_type="application/json",
+    )
+    assert r.status_code == 200 and r.json()["channels"] == ["in_app", "atom"]
+    assert c.get("/api/v1/digest/subscription").json()["zone"] == "Europe/Paris"
+    r = c.put("/api/v1/digest/subscription", {"zone": "Mars/Base"}, content_type="application/json")
+    assert r.status_code == 422 and r.json()["field"] == "zone"
+    page = c.get("/digests/settings")
+    assert page.status_code == 200 and 'value="FREQ=DAILY;BYHOUR=7"' in page.content.decode()
+    html = page.content.decode()
+    assert "style=" not in html and not re.search(r"\son[a-z]+=", html)
+    r = c.post(
+        "/digests/settings",
+        {
+            "rrule": "FREQ=WEEKLY;BYDAY=FR;BYHOUR=16",
+            "zone": "UTC",
+            "channels": ["email"],
+            "active": "1",
+        },
+    )
+    assert r.status_code == 302
+    assert c.get("/api/v1/digest/subscription").json()["channels"] == ["email"]
+    with clock.travel("2026-11-14T06:00Z"):
+        d = send_digest(user="ann@our.test", since="14d")
+    assert d is not None
+    shown = c.get(f"/digests/{d.pk}")
+    assert shown.status_code == 200 and "My accounts that changed most" in shown.content.decode()
+    feed = c.get("/digests/feed.atom")
+    assert feed.status_code == 200 and f"/digests/{d.pk}</id>".encode() in feed.content
+    assert _client("other@our.test").get(f"/digests/{d.pk}").status_code == 404
+
+
+def test_coach_and_surprises_through_the_api_and_pages(acme: dict[str, Any]) -> None:
+    c = _ann(acme)
+    r = c.get("/api/v1/coach?as_of=2026-11-14")
+    assert r.status_code == 200 and r.json()["person"]["name"] == "Ann Lee"
+    assert c.get("/api/v1/coach?user=other@our.test").status_code == 404
+    page = c.get("/coach?as_of=2026-11-14")
+    assert page.status_code == 200 and "Coaching: Ann Lee" in page.content.decode()
+    assert "Secret Sam" not in page.content.decode()
+    team = c.get("/api/v1/coach/team/sales").json()
+    assert team == [{"email": "ann@our.test", "link": "/coach?user=ann@our.test"}]
+    assert "ann@our.test" in c.get("/coach/team/sales").content.decode()
+    r = c.put("/api/v1/coach/setting", {"mode": "off"}, content_type="application/json")
+    assert r.status_code == 403
+    r = c.get("/api/v1/surprises?scope=Acme&as_of=2026-11-14")
+    assert r.status_code == 200 and r.json()["scope"] == "Acme"
+    r = c.get("/api/v1/surprises?scope=Ann%20Lee")
+    assert r.status_code == 422 and r.json()["field"] == "scope"
