@@ -87,7 +87,11 @@ def test_plans_list_plan_page_and_this_week(
     # a sparkline with the trend and the target, the grid, the board, the review log
     assert 'class="spark"' in html and "<polyline" in html and "spark-target" in html
     assert "economic buyer" in html and "Lee Park" in html and "topics: budget" in html
-    assert 'aria-label="Initiatives by state"' in html and "in progress (1)" in html
+    assert 'aria-label="Initiatives by state"' in html
+    assert 'in progress (<span class="board-count">1</span>)' in html
+    # a member's board is draggable, and each card has its Move form (keyboard, no script)
+    assert 'class="board board-live"' in html and 'draggable="true"' in html
+    assert 'name="csrfmiddlewaretoken"' in html and 'class="board-move"' in html
     assert f"/plans/{plan.id}?as_of=2026-06-08" in html and "kick-off" in html
     check(html, f"/plans/{plan.id}")
     then = member.get(f"/plans/{plan.id}?as_of=2026-06-08").content.decode()
@@ -134,3 +138,31 @@ def test_a_review_from_the_plan_page(
     assert "is in the future" in member.get(resp["Location"]).content.decode()
     assert viewer.post(f"/plans/{plan.id}/reviews", {"notes": "x"}).status_code == 403
     assert Review.objects.count() == before
+
+
+def test_moving_an_initiative_on_the_board(
+    world: dict[str, Any], member: Client, viewer: Client
+) -> None:
+    plan = svc.add_plan(viewer=SYSTEM, account="Acme", name="Acme FY27", start="2026-06-01")
+    goal = svc.add_goal(viewer=SYSTEM, plan=plan.id, text="Expand", due="2027-03-31")
+    ini = svc.add_initiative(viewer=SYSTEM, goal=goal.id, title="Pilot in Ops")
+    url = f"/initiatives/{ini.id}/state"
+    # the Move button without script: a redirect back, with a notice
+    resp = member.post(url, {"state": "in_progress", "next": f"/plans/{plan.id}"})
+    assert resp.status_code == 302 and resp["Location"] == f"/plans/{plan.id}"
+    ini.refresh_from_db()
+    assert ini.fields["state"] == "in_progress"
+    assert "Pilot in Ops is in progress." in member.get(f"/plans/{plan.id}").content.decode()
+    # the drag and drop's request: JSON both ways; a bad state is one line, nothing changes
+    resp = member.post(url, {"state": "done"}, HTTP_ACCEPT="application/json")
+    assert resp.status_code == 200 and resp.json()["state"] == "done"
+    resp = member.post(url, {"state": "shelved"}, HTTP_ACCEPT="application/json")
+    assert resp.status_code == 400 and resp.json()["field"] == "state"
+    assert resp.json()["error"].startswith("state: 'shelved' is not one of planned")
+    ini.refresh_from_db()
+    assert (ini.fields["state"], ini.fields["closure"]) == ("done", "achieved")
+    # a viewer may not move it; an outside address is not followed
+    assert viewer.post(url, {"state": "planned"}).status_code == 403
+    resp = member.post(url, {"state": "planned", "next": "https://evil.test/"})
+    assert resp["Location"] == "/plans"
+    assert 'draggable="true"' not in viewer.get(f"/plans/{plan.id}").content.decode()

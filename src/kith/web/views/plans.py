@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,7 +18,7 @@ from kith.core.errors import KithError
 from kith.plans.conf import INITIATIVE_STATES, buying_roles
 from kith.plans.selectors import member_record, plan_view, plans_list, plans_of
 from kith.plans.services import add_review as add_plan_review
-from kith.plans.services import suggestion_to_task
+from kith.plans.services import move_initiative, suggestion_to_task
 from kith.plans.suggestions import next_conversations
 from kith.web.views.base import notify, page, safe_next, signed_in, viewer
 from kith.web.views.record_data import get_record, text_input
@@ -173,11 +173,33 @@ def add_review(request: HttpRequest, pid: str) -> HttpResponse:
     return HttpResponseRedirect(back + "?" + urlencode({"as_of": review.on.isoformat()}))
 
 
+@require_POST
+@signed_in("member")
+def initiative_state(request: HttpRequest, iid: str) -> HttpResponse:
+    """Move a key initiative on the board: the drag and drop's request (answered in JSON when
+    asked for it) and the Move button's form without script (answered with a redirect)."""
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        state = text_input(request.POST, "state", max_len=12, label="state")
+        rec = move_initiative(viewer=viewer(request), initiative=iid, state=state)
+    except KithError as exc:
+        if wants_json:
+            return JsonResponse({"error": exc.message, "field": exc.field}, status=400)
+        notify(request, f"Not moved: {exc.message}")
+        return HttpResponseRedirect(safe_next(request, "/plans"))
+    said = f"{rec.name} is {str(rec.fields.get('state')).replace('_', ' ')}."
+    if wants_json:
+        return JsonResponse({"id": rec.id, "state": rec.fields.get("state"), "message": said})
+    notify(request, said)
+    return HttpResponseRedirect(safe_next(request, "/plans"))
+
+
 urlpatterns = [
     path("records/<str:rid>/plans", record_plans, name="record-plans"),
     path("plans", plans_page, name="plans"),
     path("plans/<str:pid>", plan_page, name="plan"),
     path("plans/<str:pid>/reviews", add_review, name="plan-review"),
+    path("initiatives/<str:iid>/state", initiative_state, name="initiative-state"),
     path("next", next_page, name="next"),
     path("next/tasks", next_task, name="next-task"),
 ]
