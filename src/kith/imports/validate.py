@@ -12,6 +12,7 @@ from kith.core.errors import KithError
 from kith.imports.items import BadRow, RawRecord, RecordIn
 from kith.records.models import FieldDef, RecordType
 from kith.records.normalize import (
+    check_birthday,
     clean_name,
     coerce_value,
     normalize_domain,
@@ -172,6 +173,8 @@ def validate(raw: RawRecord, specs: FieldSpecs, where: str) -> RecordIn | BadRow
             return BadRow(where, f"{type_key} has no field {fname!r}", column, value)
         try:
             fields[fname] = coerce_value(spec[0], value, field=column, choices=spec[1])
+            if spec[0] == "date":
+                check_birthday(fname, fields[fname], field=column)
         except KithError as exc:
             return BadRow(where, exc.message.split(": ", 1)[-1], column, value)
     if parts.get("address") and "location" in defs and "location" not in fields:

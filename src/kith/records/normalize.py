@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 
+from kith.core import clock
 from kith.core.errors import ValidationError
 from kith.core.parse import parse_date
 
@@ -144,3 +145,13 @@ def coerce_value(kind: str, raw: Any, *, field: str, choices: list[str] | None =
             return False
         raise ValidationError(f"{field}: {raw!r} is not true or false", field=field)
     raise ValidationError(f"{field}: unknown field kind {kind!r}", field=field)
+
+
+def check_birthday(name: str, value: Any, *, field: str) -> None:
+    """Refuse a birthday (a date field so named) after today: nobody is born yet."""
+    if name != "birthday" or not isinstance(value, str) or len(value) != 10:
+        return
+    if value > clock.local_today().isoformat():
+        raise ValidationError(
+            f"{field}: {value} is in the future; a birthday has passed", field=field
+        )

@@ -24,6 +24,7 @@ from kith.records.models import (
     WorkspaceSettings,
 )
 from kith.records.normalize import (
+    check_birthday,
     clean_name,
     coerce_value,
     name_key,
@@ -72,6 +73,8 @@ def _validate_fields(
             out.pop(key, None)
             continue
         out[key] = coerce_value(fdef.kind, raw, field=key, choices=fdef.choices)
+        if fdef.kind == FieldKind.DATE:
+            check_birthday(key, out[key], field=key)
     if creating:
         missing = [n for n, f in defs.items() if f.required and n not in out]
         if missing:

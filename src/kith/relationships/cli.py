@@ -153,7 +153,7 @@ def cmd_relations(
                     r["role"],
                     r["since"],
                     r["until"],
-                    "active" if r["active"] else "ended",
+                    "active" if r["active"] else "upcoming" if r.get("upcoming") else "ended",
                 )
                 for r in rs
             ],
