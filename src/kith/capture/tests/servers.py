@@ -7,6 +7,7 @@ missing server is a skip, except under CI=true where it is a failure.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import http.server
 import os
@@ -21,6 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
@@ -61,6 +66,7 @@ class Dovecot:
     uid: int
     gid: int
     proc: subprocess.Popen[bytes]
+    tls_port: int
     counter: int = 0
 
     def maildir(self, user: str, folder: str = "INBOX") -> Path:
@@ -100,7 +106,29 @@ class Dovecot:
             self.proc.wait(5)
 
 
-def start_dovecot(base: Path) -> Dovecot:
+def self_signed(cert: Path, key: Path) -> None:
+    """A self-signed certificate for 127.0.0.1 (no client trusts it: a certificate error)."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kith-test")])
+    now = dt.datetime.now(dt.UTC)  # noqa: TID251 - a certificate's real validity
+    made = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(private.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .sign(private, hashes.SHA256())
+    )  # fmt: skip
+    cert.write_bytes(made.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    os.chmod(key, 0o600)
+
+
+def start_dovecot(base: Path, *, tls: bool = False) -> Dovecot:
     """Dovecot listening on 127.0.0.1 only, plaintext auth allowed (loopback), CONDSTORE on."""
     if not os.path.exists(DOVECOT):
         missing("dovecot (Debian's dovecot-imapd)")
@@ -110,7 +138,11 @@ def start_dovecot(base: Path) -> Dovecot:
     root.mkdir(parents=True, exist_ok=True)
     run = base / "run"
     run.mkdir(exist_ok=True)
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    ssl = "ssl = no"
+    if tls:  # TLS on its own port, and STARTTLS offered on the plain one
+        self_signed(base / "cert.pem", base / "key.pem")
+        ssl = f"ssl = yes\nssl_cert = <{base}/cert.pem\nssl_key = <{base}/key.pem"
     conf = base / "dovecot.conf"
     conf.write_text(
         f"""
@@ -119,7 +151,7 @@ listen = 127.0.0.1
 base_dir = {run}
 state_dir = {run}/state
 instance_name = kith-test-{port}
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -146,7 +178,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port if tls else 0}
   }}
 }}
 service anvil {{
@@ -161,7 +194,7 @@ service imap-login {{
     proc = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    server = Dovecot(port, root, account.pw_uid, account.pw_gid, proc)
+    server = Dovecot(port, root, account.pw_uid, account.pw_gid, proc, tls_port)
     try:
         wait_port(port, proc)
     except RuntimeError as exc:

@@ -7,7 +7,10 @@ import io
 import json
 import os
 import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +19,7 @@ from kith.capture.mail_services import block, connect_account, sync_account
 from kith.capture.models import MailAccount, MailFolder
 from kith.capture.selectors import mail_accounts
 from kith.capture.tests.conftest import message, url
-from kith.capture.tests.servers import CuttingProxy, Dovecot
+from kith.capture.tests.servers import CuttingProxy, Dovecot, start_dovecot
 from kith.core.models import AuditEvent
 from kith.core.viewer import SYSTEM
 from kith.interactions.models import Interaction, Participant
@@ -336,3 +339,29 @@ def test_a_server_that_goes_back_on_its_uids_is_an_error(dovecot, mailbox):
         sync_account(account=account)
     account.refresh_from_db()
     assert account.status == "error" and "UIDNEXT 2" in account.last_error
+
+
+@pytest.fixture
+def tls_dovecot() -> Iterator[Dovecot]:
+    base = Path(tempfile.mkdtemp(prefix="kith-dovecot-tls-"))
+    os.chmod(base, 0o755)
+    server = start_dovecot(base, tls=True)
+    yield server
+    server.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_certificate_the_system_does_not_trust_is_a_clear_error(tls_dovecot):
+    dovecot = tls_dovecot
+    user, pw = "tls", dovecot.add_user("tls")
+    with pytest.raises(Exception, match="certificate error"):  # STARTTLS on the plain port
+        connect_account(url=url(dovecot, user), secret=pw)
+    with pytest.raises(Exception, match=r"certificate error from 127\.0\.0\.1:\d+: self.signed"):
+        connect_account(url=f"imaps://{user}@127.0.0.1:{dovecot.tls_port}", secret=pw)
+    account = connect_account(
+        url=f"imaps://{user}@127.0.0.1:{dovecot.tls_port}", secret=pw, check=False
+    )
+    with pytest.raises(MailError, match="certificate error"):
+        sync_account(account=account)
+    account.refresh_from_db()
+    assert account.status == "error" and "certificate" in account.last_error
