@@ -11,7 +11,6 @@ from django.db import transaction
 from django.db.models import Count
 
 from kith.core import clock
-from kith.core.viewer import SYSTEM
 from kith.records.models import Record
 from kith.relationships.models import Relationship
 from kith.relationships.selectors import team_ids
@@ -70,15 +69,16 @@ def seed_demo_surveys(
     accounts = dict(zip([anchor_id, *others], SHAPES, strict=False))
     spans = periods(today, "quarter", QUARTERS)
     logged = 0
+    records = Record.objects.in_bulk([*accounts])
     for org, shape in accounts.items():
-        people = _staff(org, today)
+        people = list(Record.objects.filter(pk__in=_staff(org, today)).order_by("id"))
         if not people:
             continue
         for k, (span, target) in enumerate(zip(spans, SHAPES[shape], strict=True)):
             days = max((span.end - span.start).days, 1)
             t = target / 100
             promoter, detractor = (0.7 + t) / 2, (0.7 - t) / 2
-            n = 10 + rng.randrange(4)
+            n = 7 + rng.randrange(3)
             prom, det = round(n * promoter), round(n * detractor)
             groups = ["promoter"] * prom + ["detractor"] * det + ["passive"] * (n - prom - det)
             rng.shuffle(groups)
@@ -89,9 +89,9 @@ def seed_demo_surveys(
                                          dt.time(10 + rng.randrange(8)), tzinfo=dt.UTC)  # fmt: skip
                 if at.date() > today:
                     continue
-                services.record_response(
-                    viewer=SYSTEM, respondent=people[(k * 7 + j) % len(people)],
-                    score=score, survey=survey.id,
+                services.log_response(
+                    survey=survey, person=people[(k * 7 + j) % len(people)],
+                    account=records[org], score=float(score),
                     comment=rng.choice(COMMENTS[group]) if rng.random() < 0.6 else "",
                     at=at, external_id=f"demo-nps:{org}:{span.label}:{j}", source="demo",
                 )  # fmt: skip

@@ -426,7 +426,7 @@ def _respond(
         raise Conflict("link: this survey link has expired", field="token")
     s = inv.survey
     value = parse_score(score, s.scale_min, s.scale_max)
-    interaction = _log_response(
+    interaction = log_response(
         survey=s,
         person=inv.person,
         account=inv.account,
@@ -454,20 +454,22 @@ def kind_of(survey: Survey | None, score: float) -> str:
     return "csat" if 1 <= score <= 5 else "nps"
 
 
-def _log_response(
+def log_response(
     *,
     survey: Survey | None,
     person: Record,
     account: Record | None,
     score: float,
     comment: str,
-    answers: Mapping[str, Any] | None,
+    answers: Mapping[str, Any] | None = None,
     at: dt.datetime | str | None,
     external_id: str,
     source: str,
     extra: Mapping[str, Any] | None = None,
     sentiment: float | None = None,
 ) -> Interaction:
+    """Log one checked answer of a known person as a survey interaction (the account linked)
+    and tell whether it is a detractor; callers check the score and find the people."""
     kind = kind_of(survey, score)
     meta = {
         "survey": survey.id if survey else None,
@@ -571,7 +573,7 @@ def record_response(
         from kith.interactions.services import parse_sentiment  # noqa: PLC0415
 
         given = parse_sentiment(sentiment)
-        i = _log_response(
+        i = log_response(
             survey=s,
             person=person,
             account=accounts.get(person.id),
