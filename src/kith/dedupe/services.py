@@ -173,8 +173,11 @@ def _move_relationships(keep: Record, other: Record, snap: _Snapshot, stats: Cou
     kept = Relationship.objects.filter(
         Q(from_record=keep, to_record_id__in=others) | Q(to_record=keep, from_record_id__in=others)
     ).order_by("created_at", "id")
+    current: dict[tuple[Any, ...], Relationship] = {}  # open ones by type and ends
     for rel in kept:
         existing.setdefault(_rel_key(rel, symmetric), rel)
+        if rel.until is None:
+            current.setdefault(_rel_key(rel, symmetric)[:3], rel)
     for rel in theirs:
         if rel.from_record_id == other.id:
             rel.from_record_id = keep.id
@@ -198,10 +201,29 @@ def _move_relationships(keep: Record, other: Record, snap: _Snapshot, stats: Cou
             Relationship.objects.filter(pk=rel.pk).delete()
             stats["relationships dropped (identical)"] += 1
             continue
+        open_twin = current.get(key[:3]) if rel.until is None else None
+        if open_twin is not None:
+            # both current (a job at the same organisation): one, from the earlier start,
+            # the kept record's role and note first
+            fill = {
+                name: getattr(rel, name)
+                for name in ("role", "note", "source")
+                if getattr(rel, name) and not getattr(open_twin, name)
+            }
+            if rel.since and (open_twin.since is None or rel.since < open_twin.since):
+                fill["since"] = rel.since
+            if fill:
+                snap.keep(Relationship, Q(pk=open_twin.pk))
+                Relationship.objects.filter(pk=open_twin.pk).update(**fill)
+            Relationship.objects.filter(pk=rel.pk).delete()
+            stats["relationships merged (both current)"] += 1
+            continue
         Relationship.objects.filter(pk=rel.pk).update(
             from_record_id=rel.from_record_id, to_record_id=rel.to_record_id
         )
         existing[key] = rel
+        if rel.until is None:
+            current.setdefault(key[:3], rel)
         stats["relationships moved"] += 1
 
 
