@@ -111,6 +111,8 @@ def main() -> None:
                 ("rules.png", "/rules"),
                 ("plans.png", "/plans"),
                 ("next.png", "/next?all=1"),
+                ("at-risk.png", "/at-risk"),
+                ("best.png", "/best?type=organization"),
             ]
             for name, path in shots:
                 page.goto(path)
@@ -119,6 +121,15 @@ def main() -> None:
                     page.wait_for_timeout(1500)  # let the layout settle
                 page.screenshot(path=str(OUT / name), full_page=name != "map.png")
                 print("wrote", OUT / name)
+            # the command palette over the person's page, with a search typed
+            page.goto(f"/records/{ids['person']}")
+            page.wait_for_load_state("networkidle")
+            page.keyboard.press("Control+k")
+            page.keyboard.type(page.locator("h1").inner_text().split()[0])
+            page.locator("#palette-results a.palette-item").first.wait_for()
+            page.wait_for_timeout(400)
+            page.screenshot(path=str(OUT / "palette.png"))
+            print("wrote", OUT / "palette.png")
             phone = browser.new_context(
                 viewport={"width": 390, "height": 844},
                 base_url=base,
