@@ -151,10 +151,11 @@ def mail_sync(
     user: UserOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sync mailboxes now (every --every seconds until stopped, or --once)."""
+    """Sync mailboxes now, then again every --every seconds until stopped (one account:
+    as soon as its server announces new mail, by IDLE), or --once."""
     open_workspace()
     from kith.capture.imap import MailError
-    from kith.capture.mail_services import account_for, sync_account
+    from kith.capture.mail_services import account_for, sync_account, wait_for_mail
     from kith.capture.models import MailAccount
     from kith.core.errors import ValidationError
 
@@ -189,7 +190,10 @@ def mail_sync(
                     _render_sync(r)
         if once:
             break
-        time.sleep(every)
+        if len(accounts) == 1 and not failed:  # new mail wakes it at once (IDLE)
+            wait_for_mail(account=accounts[0], timeout=every)
+        else:
+            time.sleep(every)
     if failed:
         error("some accounts failed to sync (see above; kith mail list shows their status)")
 

@@ -11,8 +11,10 @@ import datetime as dt
 import imaplib
 import ipaddress
 import re
+import select
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -300,3 +302,38 @@ class Session:
             if uid in wanted:
                 out.append((uid, part[1].replace(b"\r\n", b"\n"), complete))
         return out
+
+
+def idle(session: Session, folder: str, timeout: float) -> bool:
+    """Wait in IDLE (RFC 2177) on ``folder`` up to ``timeout`` seconds; True as soon as the
+    server announces new mail (EXISTS), False at the time-out or without IDLE."""
+    conn = session.conn
+    if conn is None or "IDLE" not in conn.capabilities:
+        return False
+    session.folder(folder)
+    tag = conn._new_tag()  # imaplib has no IDLE before Python 3.14
+    sock = conn.socket()
+    deadline = time.monotonic() + timeout
+    news = False
+    try:
+        conn.send(tag + b" IDLE\r\n")
+        if not conn.readline().startswith(b"+"):
+            raise MailError(f"{session.where} refused IDLE")
+        while not news:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([sock], [], [], left)[0]:
+                break
+            line = conn.readline()
+            if not line:
+                raise MailError(f"{session.where} dropped the connection in IDLE")
+            news = line.rstrip().endswith(b"EXISTS")
+        conn.send(b"DONE\r\n")
+        while True:
+            line = conn.readline()
+            if not line:
+                raise MailError(f"{session.where} dropped the connection in IDLE")
+            if line.startswith(tag):
+                return news
+            news = news or line.rstrip().endswith(b"EXISTS")
+    except (OSError, EOFError) as exc:
+        raise MailError(f"{session.where} dropped the connection in IDLE: {exc}") from None

@@ -23,7 +23,7 @@ from django.db import transaction
 
 from kith.accounts.selectors import viewer_of
 from kith.capture import secrets
-from kith.capture.imap import MailError, Session, parse_url
+from kith.capture.imap import MailError, Session, idle, parse_url
 from kith.capture.models import Block, Calendar, MailAccount, MailFolder, Source
 from kith.core import clock
 from kith.core.errors import Conflict, NotFound, ValidationError
@@ -451,3 +451,15 @@ def sync_due(*, limit: int | None = PER_RUN) -> dict[str, Any]:
         except MailError as exc:
             done["failed"].append({"account": account.id, "error": exc.message})
     return done
+
+
+def wait_for_mail(*, account: MailAccount, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for new mail in the account's first folder by IDLE
+    (where the server supports it); False at the time-out, without IDLE, or on an error
+    (the next sync records errors)."""
+    try:
+        secret = secrets.unseal(account.secret)
+        with Session(parse_url(account.url), secret, auth=account.auth) as session:
+            return idle(session, account.folders[0] if account.folders else "INBOX", timeout)
+    except (MailError, ValidationError):
+        return False

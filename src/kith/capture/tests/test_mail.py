@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kith.capture.imap import MailError
-from kith.capture.mail_services import block, connect_account, sync_account
+from kith.capture.mail_services import block, connect_account, sync_account, wait_for_mail
 from kith.capture.models import MailAccount, MailFolder
 from kith.capture.selectors import mail_accounts
 from kith.capture.tests.conftest import message, url
@@ -365,3 +366,23 @@ def test_a_certificate_the_system_does_not_trust_is_a_clear_error(tls_dovecot):
         sync_account(account=account)
     account.refresh_from_db()
     assert account.status == "error" and "certificate" in account.last_error
+
+
+def test_idle_wakes_on_new_mail_and_times_out_without(dovecot, mailbox):
+    user, pw = mailbox
+    account = _connect(dovecot, user, pw)
+    started = time.monotonic()
+    assert wait_for_mail(account=account, timeout=1) is False
+    assert time.monotonic() - started >= 1
+    woke: list[bool] = []
+    waiting = threading.Thread(target=lambda: woke.append(wait_for_mail(account=account,
+                                                                        timeout=20)))  # fmt: skip
+    started = time.monotonic()
+    waiting.start()
+    time.sleep(1.0)
+    other = imaplib.IMAP4("127.0.0.1", dovecot.port)
+    other.login(user, pw)
+    other.append("INBOX", "", imaplib.Time2Internaldate(0), message(7).replace(b"\n", b"\r\n"))
+    other.logout()
+    waiting.join(25)
+    assert woke == [True] and time.monotonic() - started < 15
