@@ -5,8 +5,10 @@ with a 1,000-person anchor account (full: 12,000 people, 1,000 organisations, 15
 interactions; ``--small``: 3,000 people, 200 organisations, 30,000 interactions), the demo's
 plan on the anchor (weekly readings, five stakeholders), and one plan for each other
 organisation made through the plans' services (a goal with two computed measures, three
-stakeholders, an initiative): 1,000 plans in all (``--small``: 200). Setup is bounded
-(``SETUP_BUDGET_S``): when it runs out, fewer plans are made and the figures say how many.
+stakeholders, an initiative; made as drafts with given baselines, then made active, so the
+measures are first computed by the timed recomputation): 1,000 plans in all (``--small``:
+200). Setup is bounded (``SETUP_BUDGET_S``): when it runs out, fewer plans are made and the
+figures say how many.
 
 Goals (issue 13), each printed beside a baseline measured in the same run:
 
@@ -37,7 +39,8 @@ from typing import Any
 GOAL_PAGE_S = 0.3
 GOAL_NEXT_S = 2.0
 GOAL_RECOMPUTE_S = 60.0
-SETUP_BUDGET_S = 900.0
+# each plan, goal and initiative is a record: every handler of record.created runs for it
+SETUP_BUDGET_S = 1500.0
 END = "2026-11-30"
 
 
@@ -68,6 +71,7 @@ def worker(db: str, small: bool) -> dict[str, Any]:
     from kith.plans.selectors import plan_view
     from kith.plans.suggestions import next_conversations
     from kith.records.models import Record
+    from kith.records.services import update_record
     from kith.relationships.selectors import team_ids
 
     out: dict[str, Any] = {}
@@ -103,17 +107,31 @@ def worker(db: str, small: bool) -> dict[str, Any]:
                 staff.setdefault(o, []).append(p)
         out["anchor_people"] = len(staff.get(anchor, []))
         made = 1
+        drafts: list[str] = []
         start = (end - dt.timedelta(days=60)).isoformat()
         for i, org in enumerate(orgs):
             if made >= want or time.perf_counter() - t0 > SETUP_BUDGET_S:
                 break
             owner = team[i % len(team)]
+            # a draft while it is filled in (no reading is taken for a draft's measures), with
+            # the baselines given: the timed recomputation below computes every measure
             plan = svc.add_plan(
-                viewer=SYSTEM, account=org, name=f"Plan {i}", owner=owner, start=start
+                viewer=SYSTEM,
+                account=org,
+                name=f"Plan {i}",
+                owner=owner,
+                start=start,
+                status="draft",
             )
+            drafts.append(plan.id)
             goal = svc.add_goal(viewer=SYSTEM, plan=plan.id, text="Broaden", owner=owner)
             svc.add_measure(
-                viewer=SYSTEM, goal=goal.id, metric="people.engaged", target=5, by="2027-06-30"
+                viewer=SYSTEM,
+                goal=goal.id,
+                metric="people.engaged",
+                target=5,
+                by="2027-06-30",
+                baseline=1,
             )
             svc.add_measure(
                 viewer=SYSTEM,
@@ -122,6 +140,7 @@ def worker(db: str, small: bool) -> dict[str, Any]:
                 target=20,
                 by="2027-06-30",
                 params={"kind": "meeting"},
+                baseline=2,
             )
             roles = ("economic_buyer", "champion", "decision_maker")
             for person, role in zip(sorted(staff.get(org, [])), roles, strict=False):
@@ -134,6 +153,8 @@ def worker(db: str, small: bool) -> dict[str, Any]:
                 due=(end + dt.timedelta(days=i % 30)).isoformat(),
             )
             made += 1
+        for pid in drafts:  # every plan active, as the team would run them
+            update_record(ref=pid, values={"status": "active"})
         out["plans"] = made
         out["measures"] = Measure.objects.count()
         out["stakeholders"] = Stakeholder.objects.count()
@@ -163,6 +184,24 @@ def worker(db: str, small: bool) -> dict[str, Any]:
         taken = svc.take_readings(as_of=end)
         out["recompute_s"] = time.perf_counter() - t
         out["recomputed"] = taken
+        # -- kith next for the whole team -------------------------------------------------
+        people = tuple(sorted(set(Stakeholder.objects.values_list("person_id", flat=True))))
+        t = time.perf_counter()
+        compute(model_config(), end, ("people", people))
+        out["score_stakeholders_s"] = time.perf_counter() - t
+        # the first call builds the day's network graph (the introduction paths), as a new
+        # ``kith next`` process does; the second finds it built, as the web's /next does
+        t = time.perf_counter()
+        next_conversations(SYSTEM)
+        out["next_cold_s"] = time.perf_counter() - t
+        with CaptureQueriesContext(connection) as ctx:
+            t = time.perf_counter()
+            nxt = next_conversations(SYSTEM)
+            out["next_s"] = time.perf_counter() - t
+        out["next_q"] = len(ctx.captured_queries)
+        out["next_suggestions"] = sum(len(p["conversations"]) for p in nxt["people"])
+        out["next_members"] = len(nxt["people"])
+
         # -- the plan page of the 1,000-person account -------------------------------------
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(get_user("bench@our.test"))
@@ -185,19 +224,6 @@ def worker(db: str, small: bool) -> dict[str, Any]:
         t = time.perf_counter()
         plan_view(SYSTEM, Record.objects.get(type_id="plan", name__endswith="plan").id)
         out["plan_view_s"] = time.perf_counter() - t
-
-        # -- kith next for the whole team -------------------------------------------------
-        people = tuple(sorted(set(Stakeholder.objects.values_list("person_id", flat=True))))
-        t = time.perf_counter()
-        compute(model_config(), end, ("people", people))
-        out["score_stakeholders_s"] = time.perf_counter() - t
-        with CaptureQueriesContext(connection) as ctx:
-            t = time.perf_counter()
-            nxt = next_conversations(SYSTEM)
-            out["next_s"] = time.perf_counter() - t
-        out["next_q"] = len(ctx.captured_queries)
-        out["next_suggestions"] = sum(len(p["conversations"]) for p in nxt["people"])
-        out["next_members"] = len(nxt["people"])
 
     return out
 
@@ -246,7 +272,10 @@ def main(argv: list[str]) -> None:
         f"kith next for the whole team ({r['plans']:,} active plans, {r['next_members']} of "
         f"our people, {r['next_suggestions']:,} suggestions): {nxt:.2f} s in {r['next_q']:,} "
         f"queries (scoring every stakeholder once, the baseline: {score:.2f} s): "
-        f"x{nxt / score:.1f} the baseline; goal < {GOAL_NEXT_S:.0f} s: {verdict(nxt, GOAL_NEXT_S)}"
+        f"x{nxt / score:.1f} the baseline; goal < {GOAL_NEXT_S:.0f} s: {verdict(nxt, GOAL_NEXT_S)} "
+        f"(the first call, building the day's network graph as a new process does: "
+        f"{r['next_cold_s']:.2f} s, x{r['next_cold_s'] / score:.1f}: "
+        f"{verdict(r['next_cold_s'], GOAL_NEXT_S)})"
     )
     rec, raw = r["recompute_s"], r["raw_pass_s"]
     print(
