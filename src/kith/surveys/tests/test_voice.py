@@ -10,12 +10,13 @@ import random
 
 import pytest
 
-from kith.accounts.selectors import get_user
+from kith.accounts.selectors import get_user, viewer_of
 from kith.accounts.services import set_private
 from kith.core import clock
 from kith.core.viewer import SYSTEM, Viewer
 from kith.intelligence.selectors import health
 from kith.interactions.services import log_interaction
+from kith.lists.services import save_view
 from kith.metrics.selectors import show
 from kith.records.models import Record
 from kith.server.tests.conftest import Caller, make_caller
@@ -166,3 +167,14 @@ def test_health_names_the_key_people_who_never_answer(book) -> None:
     assert "only 2 of 3 key people answered a survey in the last 12 months (never: Cat Poe)" in (
         reasons
     )
+
+
+def test_a_saved_view_of_organisations(book, cli) -> None:
+    make_caller("views@our.test", "member")
+    mine = viewer_of(get_user("views@our.test"))
+    save_view(viewer=mine, type_key="organization", name="Accounts", query={"q": ["Acme"]})
+    data = voice(mine, view="Accounts", as_of="2026-06-15")
+    assert data["scope"] == {"kind": "view", "id": None, "name": "Accounts"}
+    assert [s["n"] for s in data["series"]] == [10, 10, 10, 10]  # Acme's, not Beta's
+    code, out, _ = cli("voice", "--view", "Accounts", "--as-of", "2026-06-15", "--json")
+    assert code == 0 and json.loads(out)["series"] == data["series"]
