@@ -252,12 +252,12 @@ def sync_account(
         account.skip_personal,
     )
     endpoint = parse_url(account.url)
-    writer = Writer(viewer=_viewer(account), source=f"mail:{account.id}", write=lambda: True)
+    viewer = _viewer(account)
     since = clock.today() - dt.timedelta(days=account.since_days) if account.since_days else None
     try:
         with Session(endpoint, secret, auth=account.auth, timeout=timeout) as session:
             for name in account.folders:
-                _sync_folder(session, account, name, writer, filters, since, run, limit,
+                _sync_folder(session, account, name, viewer, filters, since, run, limit,
                              batch, progress)  # fmt: skip
                 if limit is not None and run.counts["messages"] >= limit:
                     break
@@ -282,7 +282,7 @@ def _sync_folder(
     session: Session,
     account: MailAccount,
     name: str,
-    writer: Writer,
+    viewer: Viewer,
     filters: Filters,
     since: dt.date | None,
     run: Run,
@@ -328,7 +328,7 @@ def _sync_folder(
             fetched = session.fetch(
                 uids, headers_only=account.headers_only, max_bytes=run.max_bytes
             )
-            _write_batch(account, state, name, uids[-1], fetched, writer, filters, run)
+            _write_batch(account, state, name, uids[-1], fetched, viewer, filters, run)
             summary["new"] += len(fetched)
             if progress:
                 progress(len(fetched))
@@ -344,7 +344,7 @@ def _write_batch(
     folder: str,
     last_uid: int,
     fetched: list[tuple[int, bytes, bool]],
-    writer: Writer,
+    viewer: Viewer,
     filters: Filters,
     run: Run,
 ) -> None:
@@ -364,8 +364,9 @@ def _write_batch(
             continue
         result.meta["mailbox"] = {"account": account.id, "folder": folder, "uid": uid}
         items.append(result)
-    writer.touched = set()
-    writer.counts.clear()
+    # a writer per batch: what it caches (people, ids) is in the database once the batch is
+    # written, so memory follows the batch, not the mailbox
+    writer = Writer(viewer=viewer, source=f"mail:{account.id}", write=lambda: True)
     writer.prefetch([], items)
     for item in items:
         writer.add_interaction(item)
