@@ -275,12 +275,15 @@ def _plan(
         p = plan_view(w.viewer, pid, as_of=w.as_of)
         lines.append(_line(f"{p['name']} ({p['status']}): {p['summary']}", [pid]))
         tracks = {}
-        for g in p["goals"]:
+        # by what they say, not by id: ids made in the same instant have no order of their own
+        for g in sorted(p["goals"], key=lambda g: (g["text"], g["id"])):
             tracks[g["id"]] = g["track"]
             lines.append(_line(f"goal {g['text']}: {g['track']}", [g["id"]]))
-            for m in g["measures"]:
+            for m in sorted(
+                g["measures"], key=lambda m: (m["label"] or m["metric"] or "", m["id"])
+            ):
                 lines.append(_line(f"  {m['label'] or m['metric']}: {m['sentence']}", [m["id"]]))
-        for i in p["initiatives"]:
+        for i in sorted(p["initiatives"], key=lambda i: (i["title"], i["id"])):
             if i["state"] in ("done", "cancelled"):
                 continue
             late = bool(i["due"] and str(i["due"]) < w.as_of.isoformat())
