@@ -13,8 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q
 
 from kith.core.viewer import Viewer
 from kith.metrics.catalogue import Context, Result, metric
@@ -55,16 +54,11 @@ def deal_states(ctx: Context) -> list[DealState]:
                 "to_record_id"
             )
         )
+    end = _end(ctx.as_of)
     rows = (
-        StageChange.objects.filter(scope, at__lt=_end(ctx.as_of))
-        .annotate(
-            rn=Window(
-                RowNumber(),
-                partition_by=[F("record_id")],
-                order_by=[F("at").desc(), F("id").desc()],
-            )
-        )
-        .filter(rn=1)
+        # the change each deal was at that day: made by then and not left by then
+        StageChange.objects.filter(scope, at__lt=end)
+        .filter(Q(left_at__isnull=True) | Q(left_at__gte=end))
         .values_list(
             "record_id",
             "record__name",

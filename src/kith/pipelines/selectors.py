@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q, QuerySet
 
 from kith.core import clock
 from kith.core.errors import NotFound, ValidationError
@@ -184,16 +183,9 @@ def positions(
         )
     else:
         day = as_of_day(as_of)
-        last = (
-            StageChange.objects.filter(live, pipeline=pipe, at__lt=day_end(day))
-            .annotate(
-                rn=Window(
-                    RowNumber(),
-                    partition_by=[F("record_id")],
-                    order_by=[F("at").desc(), F("id").desc()],
-                )
-            )
-            .filter(rn=1)
+        end = day_end(day)
+        last = StageChange.objects.filter(live, pipeline=pipe, at__lt=end).filter(
+            Q(left_at__isnull=True) | Q(left_at__gte=end)
         )
         if wanted is not None:
             last = last.filter(to_stage=wanted)
