@@ -13,6 +13,8 @@ write commits or rolls back with the change that caused it. Events and their pay
 - ``bulk.loaded``: ``counts`` (dict of table -> rows)
 - ``records.imported``: ``created_ids``, ``updated_ids``, ``source`` (one per import batch,
   instead of one ``record.*`` event per row)
+- ``stage.moved``: ``record_id``, ``pipeline``, ``from_stage`` (None when it entered the
+  pipeline), ``to_stage``, ``change_id`` (``kith.pipelines``: every stage move)
 - ``task.created`` / ``task.updated`` / ``task.done`` / ``task.reopened`` /
   ``task.cancelled`` / ``task.snoozed``: ``task_id`` (``kith.tasks``)
 """
