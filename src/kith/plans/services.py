@@ -644,19 +644,11 @@ def move_initiative(
     values: dict[str, Any] = {"state": to}
     code: str | None = None
     if to in ("done", "cancelled"):
-        default = "achieved" if to == "done" else "cancelled"
-        code = _choice(closure, conf.CLOSURES, field="closure", default=default)
-        if to == "cancelled" and code != "cancelled":
-            raise ValidationError(
-                f"closure: {closure!r} does not close a cancelled initiative (cancelled)",
-                field="closure",
-            )
-        if to == "done" and code == "cancelled":
-            raise ValidationError(
-                "closure: 'cancelled' closes a cancelled initiative, not a done one; "
-                "kith initiative cancel",
-                field="closure",
-            )
+        if to == "done":  # cancelled is the cancelled state's own closure
+            done_codes = [c for c in conf.CLOSURES if c != "cancelled"]
+            code = _choice(closure, done_codes, field="closure", default="achieved")
+        else:
+            code = _choice(closure, ["cancelled"], field="closure", default="cancelled")
         values["closure"] = code
         values["closure_note"] = (note or "").strip()[:2000]
     elif closure:

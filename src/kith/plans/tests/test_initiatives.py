@@ -83,7 +83,7 @@ def test_bad_moves_are_one_line_and_change_nothing(cli: Any, world: dict[str, An
         ),
         (
             ("initiative", "done", ini.id, "--closure", "cancelled"),
-            "error: closure: 'cancelled' closes a cancelled initiative",
+            "error: closure: 'cancelled' is not one of achieved, partially_achieved, missed",
         ),
         (
             ("initiative", "move", ini.id, "planned", "--closure", "missed"),
