@@ -15,6 +15,7 @@ from kith.core.viewer import SYSTEM
 from kith.pipelines import services
 from kith.pipelines.dashboards import dashboard_view, dashboards
 from kith.pipelines.models import Dashboard
+from kith.records.services import add_record, define_type
 
 
 def test_widgets_are_checked_one_by_one(world: dict[str, Any]) -> None:
@@ -100,3 +101,27 @@ def test_export_and_add_again(world: dict[str, Any], cli: Any, tmp_path: Any) ->
     ]
     code, _, err = cli("dashboard", "add", "copy", "--starter", "sales")
     assert code == 1 and err.strip() == "error: key: a dashboard 'copy' exists already"
+
+
+def test_custom_types_work_without_code(world: dict[str, Any]) -> None:
+    define_type(key="vendor", fields=["spend:number"])
+    add_record(type_key="vendor", name="Parts Inc", fields={"spend": 1200})
+    services.add_pipeline(
+        type_key="vendor",
+        key="onboarding",
+        stages=[("applied", 0.2, "open"), ("approved", 1, "won"), ("rejected", 0, "lost")],
+    )
+    services.enter_record(viewer=SYSTEM, ref="Parts Inc", pipeline="onboarding", at="2026-06-01")
+    services.move(viewer=SYSTEM, ref="Parts Inc", stage="approved", at="2026-06-02")
+    services.save_dashboard(
+        key="vendors",
+        name="Vendors",
+        widgets=[
+            {"metric": "field.number", "scope": "Parts Inc", "params": {"field": "spend"}},
+            {"metric": "funnel", "chart": "funnel", "params": {"pipeline": "onboarding"}},
+        ],
+    )
+    got = dashboard_view(SYSTEM, "vendors", as_of="2026-06-15")
+    assert got["widgets"][0]["current"]["value"] == 1200.0
+    rows = {r["stage"]: r for r in got["widgets"][1]["funnel"]["rows"]}
+    assert rows["applied"]["entries"] == 1 and rows["applied"]["advanced"] == 1
