@@ -17,6 +17,7 @@ from django.db.models import Q
 from kith.accounts.selectors import viewer_of
 from kith.briefs import changes as ch
 from kith.briefs.models import Digest, Subscription
+from kith.briefs.surprises import surprises
 from kith.core.errors import KithError, NotFound
 from kith.core.viewer import Viewer
 from kith.intelligence import aggregates as agg
@@ -187,6 +188,15 @@ def _inbound_at_risk(
     return out
 
 
+def _surprises(viewer: Viewer, me: Record, since: dt.datetime, until: dt.datetime) -> list[Any]:
+    day = (until - dt.timedelta(microseconds=1)).date()
+    days = min(max(7, (until - since).days), 366)
+    home = home_org()
+    orgs = [o for o in my_accounts(viewer, me, until) if home is None or o.id != home.id]
+    found = surprises(viewer, records=orgs, since_days=days, as_of=day)["items"]
+    return [_line(i["text"], i["evidence"], f"/records/{i['about']['id']}/brief") for i in found]
+
+
 def digest(user: User, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
     """The digest of ``user`` for ``[since, until)``: sections of lines with evidence."""
     viewer = effective_viewer(viewer_of(user))
@@ -210,6 +220,8 @@ def digest(user: User, since: dt.datetime, until: dt.datetime) -> dict[str, Any]
                 _inbound_at_risk(viewer, me, since, until),
             )
         )
+        found = _surprises(viewer, me, since, until)
+        sections.append(("surprises", "Surprises at my accounts", found))
     shown = [{"key": k, "title": t, "lines": lines} for k, t, lines in sections if lines]
     return {
         "user": user.get_username(),

@@ -127,13 +127,18 @@ def surprises(
     as_of: dt.date,
     metric: str = METRIC,
     period: int | None = None,
+    records: list[Record] | None = None,
 ) -> dict[str, Any]:
     """Surprises in the last ``since_days`` (whole weeks) of each account's weekly series of
-    ``metric``, each with its evidence (the week's items, from the catalogue)."""
+    ``metric``, each with its evidence (the week's items, from the catalogue); ``records``
+    (organisations ``viewer`` may see) instead of ``scope`` when given."""
     if not 7 <= since_days <= 366:
         raise ValidationError(f"since: {since_days} days is outside 7..366", field="since")
     viewer = effective_viewer(viewer)
-    orgs = _scope(viewer, scope)
+    orgs = records if records is not None else _scope(viewer, scope)
+    if not orgs:
+        return {"as_of": as_of.isoformat(), "scope": scope, "metric": metric, "weeks": WEEKS,
+                "since_days": since_days, "items": []}  # fmt: skip
     weeks = [as_of - dt.timedelta(days=7 * k) for k in range(WEEKS - 1, -1, -1)]
     last = max(1, since_days // 7)
     results = [measure_many(viewer, metric, orgs, as_of=d, window=7) for d in weeks]

@@ -81,6 +81,8 @@ def test_the_brief_page(acme: dict[str, Any]) -> None:
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)
     pdf = c.get(f"/records/{acme['org'].id}/brief?{Q}&format=pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    timeline = c.get(f"/records/{acme['raj'].id}/timeline").content.decode()
+    assert f'href="/meetings/{acme["planned"].id}/brief"' in timeline  # the meeting's button
     meeting = c.get(f"/meetings/{acme['planned'].id}/brief?{Q}")
     assert meeting.status_code == 200 and "Attendees" in meeting.content.decode()
     assert c.get(f"/records/{acme['secret'].id}/brief").status_code == 404

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from kith.accounts.selectors import get_user, viewer_of
+from kith.accounts.services import add_owned_record, add_user
 from kith.briefs.surprises import detect, surprises
 from kith.core.errors import ValidationError
 from kith.core.viewer import SYSTEM
@@ -103,3 +105,23 @@ def test_surprises_on_an_account(time_travel: Any, cli: Any) -> None:
     assert Task.objects.filter(dedupe_key=item["key"]).count() == 1  # one task, not two
     code, _, err = cli("surprises", "--since", "soon")
     assert code == 1 and "since: 'soon' is not a number of days" in err
+
+
+def test_a_private_account_is_in_no_surprise_of_another_user(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    home = make_home()
+    ann = make_person("Ann Lee", email="ann@our.test", org=home)
+    add_user(email="owner@our.test", role="member", password="a long password 1")
+    add_user(email="other@our.test", role="member", password="a long password 2")
+    owner = get_user("owner@our.test")
+    hidden = add_owned_record(user=owner, private=True, type_key="organization", name="Hush Co")
+    spy = make_person("Spy", org=hidden)
+    start = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+    for week in range(20):
+        for k in range(30 if week == 19 else 6):
+            log("call", ann, spy, at=(start + dt.timedelta(days=7 * week, hours=k)).isoformat())
+    as_of = (start + dt.timedelta(days=7 * 19 + 6)).date()
+    mine = surprises(viewer_of(owner), scope="all", as_of=as_of)
+    assert [i["about"]["name"] for i in mine["items"]] == ["Hush Co"]
+    theirs = surprises(viewer_of(get_user("other@our.test")), scope="all", as_of=as_of)
+    assert theirs["items"] == [] and "Hush" not in json.dumps(theirs)
