@@ -13,7 +13,11 @@ the tenth), survey responses are added through the bulk loader until the workspa
   the reference VADER analyser (``SentimentIntensityAnalyzer.polarity_scores``) on a
   sample of the same texts. The issue's goal: at least 5,000 texts/s on the full workspace.
 
-Usage: ``python -m benchmarks surveys [--small] [--keep]``.
+``--responses=N`` sets how many survey responses the workspace holds (default 200,000 on
+``full``, 20,000 on ``small``): ``--small --responses=200000`` measures the issue's
+200,000 answers on the small workspace when the full one is not built.
+
+Usage: ``python -m benchmarks surveys [--small] [--responses=N] [--keep]``.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ RESPONSES = {"full": 200_000, "small": 20_000}
 AS_OF = "2026-11-01"
 
 
-def child(db: str, scale: str) -> dict[str, Any]:
+def child(db: str, scale: str, responses: int | None = None) -> dict[str, Any]:
     import kith
 
     kith.open(f"sqlite:///{db}")
@@ -52,7 +56,7 @@ def child(db: str, scale: str) -> dict[str, Any]:
 
     out: dict[str, Any] = {"scale": scale}
     have = Interaction.objects.filter(kind="survey").count()
-    want = RESPONSES[scale]
+    want = responses or RESPONSES[scale]
     rng = random.Random(5)
     people = list(
         Participant.objects.filter(interaction__kind="email", role="from")
@@ -135,12 +139,14 @@ def _baseline(db: str, data: dict[str, Any]) -> tuple[float, int]:
 
 def main(argv: list[str]) -> None:
     scale = "small" if "--small" in argv else "full"
+    given = [a.split("=", 1)[1] for a in argv if a.startswith("--responses=")]
+    responses = int(given[0]) if given else None
     source = ensure_workspace(scale)
     folder = Path(tempfile.mkdtemp(prefix="kith-bench-surveys-"))
     db = folder / "surveys.db"
     try:
         shutil.copy(source, db)
-        code = f"import json, sys; from benchmarks.bench_surveys import child; print(json.dumps(child({str(db)!r}, {scale!r})))"  # noqa: E501
+        code = f"import json, sys; from benchmarks.bench_surveys import child; print(json.dumps(child({str(db)!r}, {scale!r}, {responses!r})))"  # noqa: E501
         proc = subprocess.run([sys.executable, "-c", code], check=True, env=child_env(),
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
         out = json.loads(proc.stdout.strip().splitlines()[-1])
