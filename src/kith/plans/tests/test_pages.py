@@ -35,6 +35,9 @@ def test_the_plan_section(world: dict[str, Any], member: Client) -> None:
     acme = world["acme"].id
     assert f"/records/{acme}/plans" in member.get(f"/records/{acme}").content.decode()
     frag = member.get(f"/records/{acme}/plans").content.decode()
+    # the record page's Plan section moves initiatives by their forms (plans.js is the plan
+    # page's): no card there offers a drag that nothing would handle
+    assert 'class="board-move"' in frag and 'draggable="true"' not in frag
     assert "Acme FY27" in frag and "People engaged at Acme: 2 (baseline 2 on 2026-06-01" in frag
     assert "Lee Park" in frag and "band-" in frag and "Pilot in Ops" in frag
     assert "no one on our team is warm with the economic buyer Lee Park" in frag
