@@ -29,10 +29,15 @@ Handler = Callable[..., None]
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 
 
-def subscribe(event: str, handler: Handler) -> None:
-    """Call ``handler(**payload)`` whenever ``event`` is published (once per handler)."""
+def subscribe(event: str, handler: Handler, *, first: bool = False) -> None:
+    """Call ``handler(**payload)`` whenever ``event`` is published (once per handler);
+    ``first`` runs it before the handlers subscribed so far (a handler that completes the
+    row others read, such as a derived sentiment, before they read it)."""
     if handler not in _handlers[event]:
-        _handlers[event].append(handler)
+        if first:
+            _handlers[event].insert(0, handler)
+        else:
+            _handlers[event].append(handler)
 
 
 def publish(event: str, **payload: Any) -> None:

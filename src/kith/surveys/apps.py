@@ -15,6 +15,7 @@ class SurveysConfig(AppConfig):
         services = import_module("kith.surveys.services")  # after the app registry is ready
         import_module("kith.surveys.metrics")  # registers nps, csat, ces and sentiment.mean
         subscribe("survey.detractor", services.close_the_loop)
+        subscribe("interaction.logged", services.score_logged, first=True)
         subscribe("interaction.logged", services.on_interaction_logged)
         notes = import_module("kith.intelligence.notes")
         voice = import_module("kith.surveys.voice")

@@ -605,16 +605,21 @@ def _respondent(viewer: Viewer, ref: str, *, create: bool) -> Record:
     return add_person(name=name, emails=[text])
 
 
-def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
-    """A logged interaction: score its text's sentiment if none was given, and ask the
-    surveys whose rule trigger it matches ("ticket resolved + 24 h")."""
+def score_logged(*, interaction_id: str, **_: Any) -> None:
+    """A logged interaction: score its text's sentiment if none was given (subscribed
+    first, so health's pair counts read the value when they count the interaction)."""
     from kith.surveys.scoring import score_new  # noqa: PLC0415 - scoring imports this module
 
     i = Interaction.objects.filter(pk=interaction_id).first()
-    if i is None:
-        return
-    score_new(i)
-    if i.kind == "survey":
+    if i is not None:
+        score_new(i)
+
+
+def on_interaction_logged(*, interaction_id: str, **_: Any) -> None:
+    """A logged interaction: ask the surveys whose rule trigger it matches ("ticket
+    resolved + 24 h")."""
+    i = Interaction.objects.filter(pk=interaction_id).first()
+    if i is None or i.kind == "survey":
         return
     for s in Survey.objects.filter(active=True, trigger__on="rule", trigger__kind=i.kind):
         if s.trigger.get("outcome") and s.trigger["outcome"] != i.outcome:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kith.core.viewer import SYSTEM
+from kith.intelligence.models import PairStat
 from kith.interactions.models import Interaction
 from kith.interactions.services import edit_interaction
 from kith.surveys.models import SentimentMark
@@ -70,3 +71,12 @@ def test_other_languages_are_left_unscored_and_rescore_fills_the_gaps(ann) -> No
     assert counts["scored"] >= 1 and counts["unscored"] == 1
     assert Interaction.objects.get(pk=happy.id).sentiment > 0
     assert Interaction.objects.get(pk=spanish.id).sentiment is None
+
+
+def test_health_counts_the_derived_sentiment_as_the_interaction_is_logged(time_travel) -> None:
+    home = make_home()
+    mia = make_person("Mia Team", org=home, since="2020-01-01")
+    ann = make_person("Ann Lee", org=make_org("Acme"))
+    log("email", mia, ann, subject="Outage", body="This is terrible and unacceptable.")
+    row = PairStat.objects.get(member_id=mia.id, person_id=ann.id)
+    assert row.sent_n == 1 and row.sent_sum < 0  # counted at once, no rebuild needed
