@@ -67,14 +67,16 @@ def _drop_pg(base: str, url: str) -> None:
 
 
 def build(deals: int, changes: int) -> str:
-    """The pipeline, its deals and their stage histories; returns the pipeline key."""
+    """The pipeline, its deals (through the bulk loader) and their stage histories (rows
+    as the move service writes them, each with how the record left it, inserted with
+    ``executemany``); returns the pipeline key."""
     from django.db import connection, transaction
 
+    from kith.bulk.services import load
+    from kith.core.bulk import time_adapter
     from kith.core.ids import new_id
-    from kith.pipelines.models import Position, Stage, StageChange
+    from kith.pipelines.models import Stage
     from kith.pipelines.services import add_pipeline
-    from kith.records.models import Record, RecordType
-    from kith.records.normalize import name_key
 
     pipe = add_pipeline(
         type_key="deal",
@@ -94,33 +96,20 @@ def build(deals: int, changes: int) -> str:
     won, lost = stages[4], stages[5]
     rng = random.Random(16)
     per = changes / deals
-    rtype = RecordType.objects.get(pk="deal")
+    when = time_adapter()
     start = dt.datetime.combine(AS_OF, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=365)
     sources = ["web", "referral", "event", "outbound", "partner"]
-    recs: list[Record] = []
-    moves: list[StageChange] = []
-    places: list[Position] = []
+    recs: list[tuple[str, str, str, dict[str, Any]]] = []
+    moves: list[list[Any]] = []
+    places: list[tuple[Any, ...]] = []
     for i in range(deals):
         rid = new_id("del")
-        name = f"Deal {i}"
         fields = {"amount": float(rng.randrange(1, 500) * 100), "source": rng.choice(sources)}
+        recs.append((rid, "deal", f"Deal {i}", fields))
         at = start + dt.timedelta(minutes=rng.randrange(300 * 24 * 60))
-        recs.append(
-            Record(
-                id=rid,
-                type=rtype,
-                name=name,
-                name_key=name_key(name),
-                fields=fields,
-                created_at=at,
-                updated_at=at,
-            )
-        )
         n = max(1, int(rng.gauss(per, 2)))
         cur = opens[0]
-        moves.append(
-            StageChange(record_id=rid, pipeline=pipe, from_stage=None, to_stage=cur, at=at)
-        )
+        mine = [[rid, None, cur.pk, at, "", None, None, "", None]]
         for _ in range(n - 1):
             roll = rng.random()
             if cur.category != "open":
@@ -137,22 +126,35 @@ def build(deals: int, changes: int) -> str:
                 continue
             at = at + dt.timedelta(minutes=rng.randrange(1, 3 * 24 * 60))
             why = rng.choice(["price", "competitor", "timing"]) if nxt.category == "lost" else ""
-            prev = moves[-1]  # as the move service does: how the record left its last stage
-            prev.left_at, prev.left_to, prev.left_reason = at, nxt, why
-            prev.dwell_days = int((at - prev.at).total_seconds() // 86400)
-            moves.append(
-                StageChange(
-                    record_id=rid, pipeline=pipe, from_stage=cur, to_stage=nxt, at=at, reason=why
-                )
-            )
+            prev = mine[-1]  # as the move service does: how the record left its last stage
+            prev[5], prev[6], prev[7] = at, nxt.pk, why
+            prev[8] = int((at - prev[3]).total_seconds() // 86400)
+            mine.append([rid, cur.pk, nxt.pk, at, why, None, None, "", None])
             cur = nxt
-        places.append(Position(record_id=rid, pipeline=pipe, stage=cur, since=at))
+        moves.extend(mine)
+        places.append((rid, pipe.pk, cur.pk, when(at)))
+    now = when(dt.datetime.combine(AS_OF, dt.time(18), tzinfo=dt.UTC))
+    rows = [
+        (r, pipe.pk, f, t, when(a), "bench", why, "", now, when(la) if la else None, lt, lr, dd)
+        for r, f, t, a, why, la, lt, lr, dd in moves
+    ]
     with transaction.atomic():
-        Record.objects.bulk_create(recs, batch_size=2000)
-        StageChange.objects.bulk_create(moves, batch_size=5000)
-        Position.objects.bulk_create(places, batch_size=5000)
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+        load(records=recs)
+        with connection.cursor() as cur_:
+            cur_.executemany(
+                "INSERT INTO pipelines_stagechange (record_id, pipeline_id, from_stage_id, "
+                "to_stage_id, at, by, reason, note, recorded_at, left_at, left_to_id, "
+                "left_reason, dwell_days) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                "%s, %s)",
+                rows,
+            )
+            cur_.executemany(
+                "INSERT INTO pipelines_position (record_id, pipeline_id, stage_id, since) "
+                "VALUES (%s, %s, %s, %s)",
+                places,
+            )
+    with connection.cursor() as cur_:
+        cur_.execute("ANALYZE")
     return pipe.key
 
 
