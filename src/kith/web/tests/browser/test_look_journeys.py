@@ -82,3 +82,15 @@ def test_map_labels_never_overlap(page: Any, live: LiveKith) -> None:
     found = page.evaluate(OVERLAPS)
     assert found["labelled"] >= 2
     assert found["overlaps"] == []
+
+
+def test_the_icon_set_is_served_by_kith(page: Any, live: LiveKith) -> None:
+    sign_in(page, MEMBER)
+    uses = page.locator("nav.nav svg.icon use")
+    assert uses.count() >= 5
+    href = uses.first.get_attribute("href") or ""
+    assert href.startswith("/static/vendor/icons.svg#")
+    sprite = page.request.get(live.base + href.split("#")[0])
+    assert sprite.status == 200 and f'<symbol id="{href.split("#")[1]}"' in sprite.text()
+    box = page.locator("nav.nav svg.icon").first.bounding_box()
+    assert box is not None and box["width"] > 0
