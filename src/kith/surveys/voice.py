@@ -294,8 +294,8 @@ def coverage(viewer: Viewer, scope: Scope, day: dt.date) -> dict[str, Any] | Non
 
 def _fmt(metric: str, value: float) -> str:
     if metric in ("nps", "csat"):
-        return f"{value:.0f}{UNITS[metric]}"
-    return f"{value:.2f}"
+        return f"{round(value) + 0:.0f}{UNITS[metric]}"  # + 0: never "-0"
+    return f"{round(value, 2) + 0:.2f}"
 
 
 def _trend(metric: str, series: list[dict[str, Any]], every: str, min_n: int) -> dict[str, Any]:
@@ -346,7 +346,8 @@ def sentence(data: dict[str, Any]) -> str:
     values = " → ".join(_fmt(m, s["value"]) for s in used)
     ns = ", ".join(str(s["n"]) for s in used)
     per = "a quarter" if every == "quarter" else "a month"
-    slope = f"{t['slope']:+.0f}" if m in ("nps", "csat") else f"{t['slope']:+.2f}"
+    places = 0 if m in ("nps", "csat") else 2
+    slope = f"{round(t['slope'], places) + 0:+.{places}f}"
     nxt = t["projection"][0]
     return (
         f"{head}: {values} over {len(used)} {every}s (n {ns}); {t['direction']}, {slope} {per} "
