@@ -12,7 +12,7 @@ from pydantic import Field
 from kith.accounts.selectors import viewer_of
 from kith.dedupe.schemas import DuplicatesOut, MergeListed, MergeOut, UnmergeOut
 from kith.dedupe.selectors import find_duplicates, list_merges
-from kith.dedupe.services import can_undo_merge, find_merge, merge_records
+from kith.dedupe.services import can_undo_merge, dismiss_pair, find_merge, merge_records
 from kith.dedupe.services import unmerge as undo
 from kith.records.selectors import resolve
 from kith.server.auth import Forbidden, acting, require
@@ -77,3 +77,15 @@ def merges(request: HttpRequest, q: Query[MergeQuery]) -> Any:
     viewer = viewer_of(require(request, "viewer"))
     found = resolve(viewer, q.record, field="record", include_deleted=True) if q.record else None
     return list_merges(viewer, record_id=found.id if found else None, limit=q.limit)
+
+
+class DismissIn(Schema):
+    a: str = Field(..., max_length=320)
+    b: str = Field(..., max_length=320)
+
+
+@router.post("/duplicates/dismiss", response={200: dict[str, Any], **WRITE_ERRORS})
+def dismiss(request: HttpRequest, payload: DismissIn) -> Any:
+    """Say two records are not duplicates: the pair is never proposed again."""
+    with acting(request) as user:
+        return dismiss_pair(a=payload.a, b=payload.b, viewer=viewer_of(user))

@@ -166,8 +166,29 @@ def cmd_rebuild_duplicates(as_json: JsonOpt = False) -> None:
     )
 
 
+def cmd_not_duplicate(
+    a: Annotated[str, typer.Argument(help="One record (id, unique email or exact name).")],
+    b: Annotated[str, typer.Argument(help="The other record.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Say two records are not duplicates: kith duplicates never proposes the pair again."""
+    open_workspace()
+    from kith.dedupe.services import dismiss_pair
+
+    done = dismiss_pair(a=a, b=b)
+    emit(
+        done,
+        as_json,
+        lambda d: say(
+            f"not duplicates: {d['a']['name']} ({d['a']['id']}) and "
+            f"{d['b']['name']} ({d['b']['id']})"
+        ),
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("duplicates")(cmd_duplicates)
+    app.command("not-duplicate")(cmd_not_duplicate)
     app.command("rebuild-duplicates")(cmd_rebuild_duplicates)
     app.command("merge")(cmd_merge)
     app.command("unmerge")(cmd_unmerge)

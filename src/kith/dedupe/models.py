@@ -95,3 +95,19 @@ class DupState(models.Model):
 
     def __str__(self) -> str:
         return f"rebuilt {self.rebuilt_at}"
+
+
+class NotDuplicate(models.Model):
+    """Two records someone said are not the same (``a_id`` < ``b_id``): never proposed as
+    a duplicate pair again, whatever the scores say."""
+
+    a_id = models.CharField(max_length=40)
+    b_id = models.CharField(max_length=40)
+    actor = models.CharField(max_length=150, blank=True, default="")
+    at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["a_id", "b_id"], name="notdup_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.a_id} != {self.b_id}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from kith.core import clock
 from kith.core.errors import ValidationError
@@ -31,7 +31,7 @@ from kith.dedupe.blocking import (
     tokens,
 )
 from kith.dedupe.kept import KEPT_MIN, is_built, is_stale
-from kith.dedupe.models import DupBlock, DupKey, DupPair, Merge
+from kith.dedupe.models import DupBlock, DupKey, DupPair, Merge, NotDuplicate
 from kith.records.models import Record
 from kith.records.selectors import get_type, hidden_records, visible_q
 
@@ -73,8 +73,10 @@ def find_duplicates(
     if min_score >= KEPT_MIN and as_of is None and is_built():
         return _kept(viewer, tkey, min_score, limit, after)
     found = compute(viewer, day=as_of or clock.today(), min_score=min_score, type_key=tkey)
+    dismissed = set(NotDuplicate.objects.values_list("a_id", "b_id"))  # a short list
+    found_pairs = [p for p in found.pairs if (p[1], p[2]) not in dismissed]  # a < b
     out = []
-    for result, a, b, reasons in found.pairs[:limit]:  # propose to keep the older record
+    for result, a, b, reasons in found_pairs[:limit]:  # propose to keep the older record
         first, second = ordered(found.infos[a], found.infos[b])
         out.append(
             {
@@ -87,7 +89,7 @@ def find_duplicates(
     skipped = [capped_text(k, n, found.org_names) for k, n in found.capped]
     return {
         "pairs": out,
-        "total": len(found.pairs),
+        "total": len(found_pairs),
         "candidates": found.candidates,
         "records": len(found.infos),
         "skipped": sorted(skipped)[:50],
@@ -118,7 +120,9 @@ def _kept(
     """A page of the kept pairs both of whose records ``viewer`` may see (in the query)."""
     # kept pairs and keys are of live records only (refresh drops a deleted record's), so
     # the count reads the score index alone; hidden records (private ones: few) go by id
-    qs = DupPair.objects.filter(score__gte=min_score)
+    qs = DupPair.objects.filter(score__gte=min_score).exclude(
+        Exists(NotDuplicate.objects.filter(a_id=OuterRef("a_id"), b_id=OuterRef("b_id")))
+    )  # pairs someone said are not duplicates
     records = Record.objects.filter(visible_q(viewer), deleted_at__isnull=True)
     capped = DupKey.objects.filter(
         key__in=DupBlock.objects.filter(size__gt=MAX_BLOCK).values("key"),

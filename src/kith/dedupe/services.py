@@ -41,7 +41,7 @@ from kith.core.models import Change
 from kith.core.services import audit, record_change
 from kith.core.viewer import SYSTEM, Viewer
 from kith.dedupe import kept
-from kith.dedupe.models import Merge
+from kith.dedupe.models import Merge, NotDuplicate
 from kith.interactions.models import InteractionLink, Participant
 from kith.records.models import ContactPoint, Record, Tag
 from kith.records.selectors import can_see, resolve
@@ -538,4 +538,24 @@ def unmerge(*, ref: str, viewer: Viewer = SYSTEM) -> dict[str, Any]:
         "exact": exact,
         "fields_left_on_keep": fields_kept,
         "history_entries_returned": len(snap["history"]),
+    }
+
+
+@transaction.atomic
+def dismiss_pair(*, a: str, b: str, viewer: Viewer = SYSTEM) -> dict[str, Any]:
+    """Say two records ``viewer`` sees are not duplicates: the pair is never proposed again
+    (kept until one of them is merged or someone says otherwise); audited."""
+    first = resolve(viewer, a, field="a")
+    second = resolve(viewer, b, field="b")
+    if first.pk == second.pk:
+        raise ValidationError(f"b: {second.name} ({second.id}) is the same record as a", field="b")
+    low, high = sorted([first.pk, second.pk])
+    NotDuplicate.objects.get_or_create(
+        a_id=low, b_id=high, defaults={"actor": current_actor() or ""}
+    )
+    audit("duplicate.dismissed", target=f"{low} {high}")
+    return {
+        "a": {"id": first.id, "name": first.name},
+        "b": {"id": second.id, "name": second.name},
+        "dismissed": True,
     }

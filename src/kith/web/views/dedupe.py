@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kith.core.errors import Conflict, KithError
 from kith.dedupe import pairs
-from kith.dedupe.services import can_undo_merge, merge_records, unmerge
+from kith.dedupe.services import can_undo_merge, dismiss_pair, merge_records, unmerge
 from kith.records.selectors import list_types
 from kith.web.views.base import at_least, error_page, notify, page, signed_in, viewer
 
@@ -88,6 +88,16 @@ def merge(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("merge", args=[done["id"]]))
 
 
+@require_POST
+@signed_in("member")
+def dismiss(request: HttpRequest) -> HttpResponse:
+    """Not a duplicate: the pair leaves the list for good; back to the list."""
+    a, b = request.POST.get("keep", "")[:320], request.POST.get("other", "")[:320]
+    done = dismiss_pair(a=a, b=b, viewer=viewer(request))
+    notify(request, f"{done['a']['name']} and {done['b']['name']}: not duplicates.")
+    return HttpResponseRedirect(reverse("duplicates"))
+
+
 @require_GET
 @signed_in()
 def merge_page(request: HttpRequest, merge_id: str) -> HttpResponse:
@@ -120,6 +130,7 @@ urlpatterns = [
     path("duplicates", duplicates, name="duplicates"),
     path("duplicates/pair", pair, name="duplicate-pair"),
     path("duplicates/merge", merge, name="duplicate-merge"),
+    path("duplicates/dismiss", dismiss, name="duplicate-dismiss"),
     path("duplicates/merges/<str:merge_id>", merge_page, name="merge"),
     path("duplicates/merges/<str:merge_id>/undo", undo, name="merge-undo"),
 ]
