@@ -260,12 +260,15 @@ def key_people(viewer: Viewer, scope: Scope, day: dt.date) -> dict[str, tuple[st
 def _answered(viewer: Viewer, people: list[str] | None, day: dt.date) -> set[str]:
     """Who gave a survey answer in the 12 months to ``day``."""
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    rows = Participant.objects.filter(
-        role="from", interaction__kind="survey", interaction__deleted_at=None,
-        at__gte=end - dt.timedelta(days=365), at__lt=end,
-    )  # fmt: skip
+    start = end - dt.timedelta(days=365)
     if people is not None:
-        rows = rows.filter(record_id__in=people)
+        rows = Participant.objects.filter(
+            record_id__in=people, role="from", at__gte=start, at__lt=end,
+            interaction__kind="survey", interaction__deleted_at=None,
+        )  # fmt: skip
+    else:  # the year's survey interactions by their time index, then their respondents
+        year = Interaction.objects.filter(kind="survey", deleted_at=None, at__gte=start, at__lt=end)
+        rows = Participant.objects.filter(interaction_id__in=year.values("id"), role="from")
     return set(rows.values_list("record_id", flat=True))
 
 
