@@ -377,6 +377,8 @@ def voice(
         raise ValidationError(f"every: {every!r} is not month or quarter", field="every")
     day = as_of if isinstance(as_of, dt.date) else parse_date(as_of, field="as_of")
     day = day or clock.today()
+    if not 1900 <= day.year <= 2200:
+        raise ValidationError(f"as_of: {day.isoformat()} is outside 1900..2200", field="as_of")
     n_periods = count or DEFAULT_PERIODS[every]
     if not 2 <= n_periods <= 40:
         raise ValidationError(f"periods: {n_periods} is outside 2..40", field="periods")

@@ -106,3 +106,19 @@ def test_the_api_keeps_private_people_out_of_a_survey(acme) -> None:
     assert status == 200 and sum(p["n"] for p in seen["series"]) == 0
     status, seen = owner.call("GET", f"/voice/{acme['org'].id}")
     assert sum(p["n"] for p in seen["series"]) == 1
+
+
+def test_bad_voice_and_survey_input_is_named_not_a_crash(acme) -> None:
+    caller = make_caller("bad@our.test", "member")
+    for query, field in [({"as_of": "0001-01-01"}, "as_of"), ({"periods": 1000}, "periods"),
+                         ({"every": "year"}, "every"), ({"metric": "mood"}, "metric")]:  # fmt: skip
+        status, body = caller.call("GET", "/voice", **query)
+        assert status == 422 and body["field"] == field, body
+    for payload, field in [
+        ({"kind": "nps", "question": "Q", "trigger": {"on": "schedule", "rrule": 5}}, "trigger"),
+        ({"kind": "nps", "question": "Q", "audience": {"view": ""}}, "audience"),
+        ({"kind": "csat", "question": "Q", "expire_after_days": 0}, "expire"),
+        ({"kind": "custom", "question": "Q", "scale": "a-b"}, "scale"),
+    ]:
+        status, body = caller.call("POST", "/surveys", payload)
+        assert status == 422 and body["field"] == field, body
