@@ -39,8 +39,11 @@ def _end(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
 
-def deal_states(ctx: Context) -> list[DealState]:
-    """Each deal of the scope that ``ctx.viewer`` may see, as of ``ctx.as_of``."""
+def deal_states(
+    ctx: Context, categories: tuple[str, ...] = (), since: dt.datetime | None = None
+) -> list[DealState]:
+    """Each deal of the scope that ``ctx.viewer`` may see, as of ``ctx.as_of`` (only those
+    whose stage that day is of ``categories``, reached ``since``, when given: in the query)."""
     scope = Q(record__type_id="deal", record__deleted_at=None) & visible_q(ctx.viewer, "record__")
     home = home_org()
     if home is None or ctx.record.pk != home.pk:
@@ -59,6 +62,8 @@ def deal_states(ctx: Context) -> list[DealState]:
         # the change each deal was at that day: made by then and not left by then
         StageChange.objects.filter(scope, at__lt=end)
         .filter(Q(left_at__isnull=True) | Q(left_at__gte=end))
+        .filter(**({"to_stage__category__in": categories} if categories else {}))
+        .filter(**({"at__gte": since} if since else {}))
         .values_list(
             "record_id",
             "record__name",
@@ -70,7 +75,8 @@ def deal_states(ctx: Context) -> list[DealState]:
     )
     out = []
     for rid, name, cat, at, prob, fields in rows:
-        amount = fields.get("amount") if isinstance(fields, dict) else None
+        got = fields if isinstance(fields, dict) else {}
+        amount = got.get("amount")
         out.append(
             DealState(
                 rid,
@@ -79,7 +85,7 @@ def deal_states(ctx: Context) -> list[DealState]:
                 at,
                 float(prob),
                 float(amount) if isinstance(amount, int | float) else 0.0,
-                str(fields.get("currency") or "") if isinstance(fields, dict) else "",
+                str(got.get("currency") or ""),
             )
         )
     return sorted(out, key=lambda d: (d.at, d.id))
@@ -100,7 +106,7 @@ def _named(states: list[DealState]) -> str:
 
 def _closed_in_window(ctx: Context, category: str) -> list[DealState]:
     start = dt.datetime.combine(ctx.start, dt.time(), tzinfo=dt.UTC)
-    return [d for d in deal_states(ctx) if d.category == category and d.at >= start]
+    return deal_states(ctx, (category,), start)
 
 
 @metric("deals.won", "Won amount", unit="amount", scopes=SCOPES)
@@ -121,7 +127,7 @@ def _won(ctx: Context) -> Result:
 def _open(ctx: Context) -> Result:
     """The amount of the deals open at the end of the day (and, in the reasons, weighted
     by their stage's probability)."""
-    live = [d for d in deal_states(ctx) if d.category == "open"]
+    live = deal_states(ctx, ("open",))
     total = sum(d.amount for d in live)
     weighted = sum(d.amount * d.probability for d in live)
     reasons = [
@@ -137,7 +143,7 @@ def _open(ctx: Context) -> Result:
 def _win_rate(ctx: Context) -> Result:
     """Deals won of the deals closed (won or lost) in the window, in per cent."""
     start = dt.datetime.combine(ctx.start, dt.time(), tzinfo=dt.UTC)
-    closed = [d for d in deal_states(ctx) if d.category != "open" and d.at >= start]
+    closed = deal_states(ctx, ("won", "lost"), start)
     won = [d for d in closed if d.category == "won"]
     if not closed:
         return Result(None, 0, [f"no deal was won or lost in the {ctx.window} days"], [])
