@@ -158,7 +158,7 @@ def main(argv: list[str]) -> None:
           f"({out['added_s']:.1f} s to add)")  # fmt: skip
     print(f"  {out['sentence']}")
     print(f"  kith voice, whole book, NPS per quarter: {out['voice_s']:.3f} s "
-          f"(CSAT {out['voice_csat_s']:.3f} s); goal < 2 s on full: "
+          f"(CSAT {out['voice_csat_s']:.3f} s); goal < 2 s (on the {scale} workspace): "
           f"{'met' if goal_ok else 'NOT met'}")  # fmt: skip
     ratio = out["voice_s"] / out["baseline_s"]
     print(f"  baseline (raw sqlite3 rows grouped in Python, same answers): "
