@@ -348,10 +348,14 @@ def _two_way_groups(
             "at",
         )
     )
-    if kinds:
-        theirs = theirs.filter(interaction__kind__in=kinds)
+    # the kinds are checked here, not in SQL: given a kind, SQLite drives the query from
+    # every interaction of that kind ever (its index) and probes each for the people, 95 s
+    # for a meeting filter over 1,000 accounts' people; from the people's (record, at) index
+    # the window's rows are read at once (0.8 s for the same accounts)
     found: dict[tuple[str, str], tuple[str, dt.datetime, bool]] = {}
     for iid, rid, role, kind, direction, at in theirs:
+        if kinds and kind not in kinds:
+            continue
         two = kind in by_nature or direction == "in" or role == "from"
         for g in group_of[rid]:
             was = found.get((g, iid))
