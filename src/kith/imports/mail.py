@@ -288,6 +288,9 @@ def message_interaction(raw: bytes, where: str, *, bodies: bool) -> InteractionI
                 seen.add(who.email)
                 people.append((who, role))
     meta: dict[str, object] = {"message_id": message_id}
+    precedence = _decode(heads.get("Precedence")).strip().lower()
+    if heads.get("List-Id") or precedence in ("bulk", "list", "junk"):
+        meta["bulk"] = True  # a mailing list or a bulk sender: its addresses make no people
     if len(people) > MAX_PARTICIPANTS:  # the sender and the first recipients are kept
         meta["participants_cut"] = len(people) - MAX_PARTICIPANTS
         people = people[:MAX_PARTICIPANTS]

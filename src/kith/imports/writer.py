@@ -7,6 +7,7 @@ that match existing ones are merged through the ORM with field-level history.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,26 @@ FREE_MAIL = {
     "libero.it", "btinternet.com", "sbcglobal.net", "mail.com", "inbox.com", "tutanota.com",
 }  # fmt: skip
 LOOKUP = 500  # keys per IN (...) query
+AUTOMATED = re.compile(
+    r"^(?:no-?reply|do-?not-?reply|donotreply|mailer-daemon|postmaster|bounces?|"
+    r"notifications?|newsletters?|news|updates|alerts?|info-noreply)(?:[+._-].*)?$"
+)
+
+
+def automated(email: str) -> bool:
+    """Whether an address is a machine's (noreply@, mailer-daemon@, notifications@ ...)."""
+    return bool(AUTOMATED.match(email.split("@", 1)[0]))
+
+
+def personal_domain(email: str, name: str) -> bool:
+    """Whether a domain is one person's own (jane@janedoe.com, jane@jane.dev): no
+    organisation is made of it."""
+    local, domain = email.lower().split("@", 1)
+    label = domain.split(".")[0]
+    words = [w for w in re.split(r"[^a-z]+", (name or "").lower()) if len(w) > 1]
+    if label == re.sub(r"[^a-z0-9]", "", local):
+        return True
+    return len(words) >= 2 and all(w in label for w in words)
 
 
 def _chunks(items: Sequence[Any], size: int = LOOKUP) -> Iterable[Sequence[Any]]:
@@ -359,7 +380,7 @@ class Writer:
         org_id = None
         if domain in self.org_by_domain:
             org_id = self.org_by_domain[domain]
-        elif domain not in FREE_MAIL:
+        elif domain not in FREE_MAIL and not personal_domain(who.email, who.name):
             org_id = self.org_for(org_name_from_domain(domain), domain)
         local = who.email.split("@")[0]
         name = who.name or local.replace(".", " ").replace("_", " ").title() or who.email
@@ -400,8 +421,20 @@ class Writer:
             self.counts["interactions_skipped"] += 1
             return
         people: dict[tuple[str, str], None] = {}
+        senders = [who.email for who, role in item.people if role == "from"]
+        if item.meta.get("bulk") or any(automated(e) for e in senders):
+            # a mailing list, bulk mail or a noreply sender is no contact: no interaction,
+            # and none of its addresses becomes a person (the same on every import)
+            self.counts["mail_from_lists_and_machines_skipped"] += 1
+            return
         for who, role in item.people:
+            if who.email not in self.email_ids and automated(who.email):
+                self.counts["automated_addresses_left_out"] += 1
+                continue
             people[(self.person_for(who), role)] = None
+        if not people:
+            self.counts["interactions_skipped"] += 1
+            return
         if item.direction is None:
             sender = [p.email for p, r in item.people if r == "from"]
             others = [p.email for p, r in item.people if r != "from"]
