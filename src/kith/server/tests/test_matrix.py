@@ -33,6 +33,7 @@ from kith.relationships.services import relate
 from kith.rules.services import add_rule
 from kith.server.api import api
 from kith.server.tests.conftest import Caller, make_caller
+from kith.surveys.services import add_survey
 from kith.tasks.cadence_services import set_cadence
 from kith.tasks.services import create_task
 from kith.testing import make_home, make_org, make_person
@@ -300,6 +301,19 @@ ENDPOINTS: list[tuple[str, str, Any, str, bool]] = [
     ("POST", "/notifications/read-all", None, "read", False),
     ("GET", "/notifications/preferences", None, "read", False),
     ("POST", "/notifications/preferences", {"kind": "task.due", "email": False}, "read", False),
+    # kith.surveys
+    ("GET", "/surveys", None, "read", False),
+    ("POST", "/surveys", {"kind": "nps", "question": "Recommend us?", "name": "M"}, "write", False),
+    ("GET", "/surveys/{survey}", None, "read", False),
+    ("POST", "/surveys/{survey}/send", {"to": ["{shared}"], "dry_run": True}, "write", False),
+    ("POST", "/surveys/{survey}/send", {"to": ["{private}"], "dry_run": True}, "write", True),
+    ("POST", "/survey-responses", {"respondent": "{shared}", "score": 9}, "write", False),
+    ("POST", "/survey-responses", {"respondent": "{private}", "score": 9}, "write", True),
+    ("GET", "/voice", None, "read", False),
+    ("GET", "/voice/{shared}", None, "read", False),
+    ("GET", "/voice/{private}", None, "read", True),
+    ("GET", "/interactions/{interaction}/sentiment", None, "read", False),
+    ("GET", "/interactions/{private_interaction}/sentiment", None, "read", True),
 ]
 
 
@@ -341,6 +355,7 @@ def world(settings: Any) -> dict[str, Any]:
         viewer=viewer_of(get_user("owner@our.test")), type_key="person", name="Owner's", query={}
     )
     task = create_task(viewer=SYSTEM, title="Call Sam", about=[shared["id"]])
+    survey = add_survey(kind="nps", question="How likely are you to recommend us?", name="S")
     private_task = create_task(viewer=SYSTEM, title="Call Pat", about=[private["id"]])
     cadence = set_cadence(viewer=SYSTEM, ref=shared["id"], every=30)
     plan = add_plan(viewer=SYSTEM, account=shared["id"], name="Sam's plan")
@@ -370,6 +385,7 @@ def world(settings: Any) -> dict[str, Any]:
     )
     ids = {
         "task": task.id,
+        "survey": survey.id,
         "private_task": private_task.id,
         "cadence": cadence.id,
         "plan": plan.id,
