@@ -28,7 +28,7 @@ TODAY = dt.date(2026, 6, 15)
 @pytest.fixture
 def deal_type() -> RecordType:
     return define_type(
-        key="deal",
+        key="opportunity",
         fields=["stage:choice:open|won|lost", "amount:number", "renewal:date", "hot:bool"],
     )
 
@@ -42,7 +42,7 @@ def _error(data: Any) -> str:
 def test_errors_name_the_path(deal_type: RecordType) -> None:
     bad_op = {
         "all": [
-            {"field": "type", "op": "eq", "value": "deal"},
+            {"field": "type", "op": "eq", "value": "opportunity"},
             {"field": "amount", "op": "gt", "value": 5},
             {"field": "stage", "op": "equals", "value": "won"},
         ]
@@ -70,7 +70,7 @@ def test_errors_name_the_path(deal_type: RecordType) -> None:
     assert "takes a whole number of days" in _error(
         {"field": "renewal", "op": "within_days", "value": -3}
     )
-    assert _error({"field": "type", "op": "eq", "value": "deal", "vaule": 1}).startswith(
+    assert _error({"field": "type", "op": "eq", "value": "opportunity", "vaule": 1}).startswith(
         "conditions.vaule: unknown key"
     )
 
@@ -81,21 +81,21 @@ def test_a_query_refuses_change_operators(deal_type: RecordType) -> None:
     with pytest.raises(ValidationError, match="no meaning in a query"):
         cond.q()
     snap = {
-        "type": "deal",
+        "type": "opportunity",
         "fields": {"stage": "won"},
         "changes": {"fields.stage": ["open", "won"]},
     }
     assert cond.matches(snap)
     assert not parse({"field": "stage", "op": "changed", "from": "lost"}).matches(snap)
-    assert not cond.matches({"type": "deal", "fields": {"stage": "won"}})
+    assert not cond.matches({"type": "opportunity", "fields": {"stage": "won"}})
 
 
 def test_explain_lists_inputs_and_results(deal_type: RecordType) -> None:
-    deal = add_record(type_key="deal", name="Big", fields={"amount": 900, "stage": "open"})
+    deal = add_record(type_key="opportunity", name="Big", fields={"amount": 900, "stage": "open"})
     cond = parse(
         {
             "all": [
-                {"field": "type", "op": "eq", "value": "deal"},
+                {"field": "type", "op": "eq", "value": "opportunity"},
                 {"field": "amount", "op": "gte", "value": 1000},
             ]
         }
@@ -113,19 +113,19 @@ def test_explain_lists_inputs_and_results(deal_type: RecordType) -> None:
 
 
 def test_case_missing_values_and_dates(deal_type: RecordType, time_travel: Any) -> None:
-    a = add_record(type_key="deal", name="Ärger GmbH", fields={"renewal": "2026-06-20"})
-    b = add_record(type_key="deal", name="acme", fields={"hot": True, "amount": 0.5})
+    a = add_record(type_key="opportunity", name="Ärger GmbH", fields={"renewal": "2026-06-20"})
+    b = add_record(type_key="opportunity", name="acme", fields={"hot": True, "amount": 0.5})
 
     def ids(data: Any) -> set[str]:
         cond = parse(data)
         found = set(
-            Record.objects.filter(type_id="deal")
+            Record.objects.filter(type_id="opportunity")
             .filter(cond.q(today=TODAY))
             .values_list("id", flat=True)
         )
         by_predicate = {
             r.id
-            for r in Record.objects.filter(type_id="deal")
+            for r in Record.objects.filter(type_id="opportunity")
             if cond.matches(snapshot(r), today=TODAY)
         }
         assert found == by_predicate, data

@@ -22,7 +22,7 @@ def _fresh_index() -> Iterator[None]:
 @pytest.fixture
 def deal_type() -> RecordType:
     return define_type(
-        key="deal",
+        key="opportunity",
         fields=[
             "stage:choice:open|won|lost",
             "amount:number",

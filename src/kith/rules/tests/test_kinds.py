@@ -48,9 +48,11 @@ def _runs(name: str) -> list[tuple[str, str]]:
 
 def test_a_record_entering_and_leaving_a_saved_list(deal_type: RecordType, make_rule: Any) -> None:
     user = add_user(email="ann@our.test", role="member", password="correct horse battery")[0]
-    view = save_view(viewer=viewer_of(user), type_key="deal", name="Acme", query={"q": ["acme"]})
-    first = add_record(type_key="deal", name="Acme one")
-    other = add_record(type_key="deal", name="Globex")
+    view = save_view(
+        viewer=viewer_of(user), type_key="opportunity", name="Acme", query={"q": ["acme"]}
+    )
+    first = add_record(type_key="opportunity", name="Acme one")
+    other = add_record(type_key="opportunity", name="Globex")
     for on in ("list.entered", "list.left"):
         make_rule(
             name=on.replace(".", "-"),
@@ -73,10 +75,10 @@ def test_a_webhook_action_is_delivered_by_the_worker(
     hook, _secret = add_webhook(url=hook_receiver.url, events=["record.created"])
     make_rule(
         name="tell-erp",
-        trigger={"on": "record.changed", "type": "deal", "field": "stage", "to": "won"},
+        trigger={"on": "record.changed", "type": "opportunity", "field": "stage", "to": "won"},
         actions=[{"do": "webhook", "webhook": hook.id, "event": "deal.won"}],
     )
-    deal = add_record(type_key="deal", name="Big", fields={"stage": "open"})
+    deal = add_record(type_key="opportunity", name="Big", fields={"stage": "open"})
     update_record(ref=deal.id, values={"stage": "won"})
     engine.drain()
     run = RuleRun.objects.get(rule__name="tell-erp")
@@ -96,14 +98,14 @@ def test_a_missing_webhook_fails_the_run_and_rolls_back_its_actions(
     hook, _secret = add_webhook(url="https://example.test/hook", events=["record.created"])
     make_rule(
         name="gone",
-        trigger={"on": "record.created", "type": "deal"},
+        trigger={"on": "record.created", "type": "opportunity"},
         actions=[
             {"do": "set_field", "field": "next_step", "value": "x"},
             {"do": "webhook", "webhook": hook.id},
         ],
     )
     delete_webhook(hook_id=hook.id)  # after the rule was added
-    deal = add_record(type_key="deal", name="D")
+    deal = add_record(type_key="opportunity", name="D")
     engine.drain()
     run = RuleRun.objects.get()
     assert run.status == "failed" and f"no active webhook {hook.id!r}" in run.reason
@@ -145,10 +147,10 @@ def test_rules_start_and_end_relationships_and_add_tags(make_rule: Any) -> None:
 def test_add_tag_adds_once(deal_type: RecordType, make_rule: Any) -> None:
     make_rule(
         name="tagger",
-        trigger={"on": "record.changed", "type": "deal", "field": "stage"},
+        trigger={"on": "record.changed", "type": "opportunity", "field": "stage"},
         actions=[{"do": "add_tag", "tag": "Moved"}],
     )
-    deal = add_record(type_key="deal", name="D", fields={"stage": "open"})
+    deal = add_record(type_key="opportunity", name="D", fields={"stage": "open"})
     tag_records(records=[deal], tags=["vip"])
     update_record(ref=deal.id, values={"stage": "won"})
     update_record(ref=deal.id, values={"stage": "lost"})
@@ -171,11 +173,11 @@ def test_reenrolment_per_rule(
 ) -> None:
     make_rule(
         name="once",
-        trigger={"on": "record.changed", "type": "deal", "field": "stage"},
+        trigger={"on": "record.changed", "type": "opportunity", "field": "stage"},
         actions=[{"do": "log_note", "body": "moved"}],
         limits={"reenrol": reenrol},
     )
-    deal = add_record(type_key="deal", name="D", fields={"stage": "open"})
+    deal = add_record(type_key="opportunity", name="D", fields={"stage": "open"})
     for stage, days in (("won", 0), ("lost", 1), ("open", 7)):
         time_travel.advance(days=days)
         update_record(ref=deal.id, values={"stage": stage})

@@ -29,7 +29,7 @@ def test_builder_makes_a_rule_and_runs_show_traces(admin: Client, deal_type: Rec
     form: dict[str, Any] = {
         "name": "from-the-web",
         "trigger.on": "record.created",
-        "trigger.type": "deal",
+        "trigger.type": "opportunity",
         "match": "all",
         "cond.0.field": "amount",
         "cond.0.op": "gte",
@@ -46,7 +46,7 @@ def test_builder_makes_a_rule_and_runs_show_traces(admin: Client, deal_type: Rec
     assert ok.status_code == 302, ok.content.decode()[:500]
     rule = Rule.objects.get()
     assert rule.spec["conditions"] == {"all": [{"field": "amount", "op": "gte", "value": 100}]}
-    deal = add_record(type_key="deal", name="Web Deal", fields={"amount": 500})
+    deal = add_record(type_key="opportunity", name="Web Deal", fields={"amount": 500})
     engine.drain()
     deal.refresh_from_db()
     assert deal.fields["next_step"] == "Call Web Deal"

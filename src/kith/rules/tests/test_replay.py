@@ -62,13 +62,17 @@ def test_no_contact_replay_fires_once_per_silence_on_the_day_the_scan_would(
 def test_date_offset_replay_and_its_limits(
     time_travel: Any, deal_type: RecordType, make_rule: Any, cli: Any
 ) -> None:
-    add_record(type_key="deal", name="Renewed", fields={"renewal": "2026-06-01", "amount": 5})
-    add_record(type_key="deal", name="Small", fields={"renewal": "2026-06-02", "amount": 1})
-    add_record(type_key="deal", name="Later", fields={"renewal": "2026-08-01", "amount": 5})
-    add_record(type_key="deal", name="Long ago", fields={"renewal": "2025-01-01", "amount": 5})
+    add_record(
+        type_key="opportunity", name="Renewed", fields={"renewal": "2026-06-01", "amount": 5}
+    )
+    add_record(type_key="opportunity", name="Small", fields={"renewal": "2026-06-02", "amount": 1})
+    add_record(type_key="opportunity", name="Later", fields={"renewal": "2026-08-01", "amount": 5})
+    add_record(
+        type_key="opportunity", name="Long ago", fields={"renewal": "2025-01-01", "amount": 5}
+    )
     make_rule(
         name="renewal-30",
-        trigger={"on": "date_offset", "type": "deal", "field": "renewal", "days": -30},
+        trigger={"on": "date_offset", "type": "opportunity", "field": "renewal", "days": -30},
         conditions={"field": "amount", "op": "gte", "value": 2},
     )
     code, out, err = cli("rule", "test", "renewal-30", "--since", "90d", "--json")
@@ -83,15 +87,15 @@ def test_date_offset_replay_and_its_limits(
 def test_schedule_replay_with_reenrolment(
     time_travel: Any, deal_type: RecordType, make_rule: Any
 ) -> None:
-    add_record(type_key="deal", name="Open", fields={"stage": "open"})
-    add_record(type_key="deal", name="Won", fields={"stage": "won"})
+    add_record(type_key="opportunity", name="Open", fields={"stage": "open"})
+    add_record(type_key="opportunity", name="Won", fields={"stage": "won"})
     make_rule(
         name="weekly",
         trigger={
             "on": "schedule",
             "rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9",
             "start": "2026-01-05T09:00Z",
-            "type": "deal",
+            "type": "opportunity",
         },
         conditions={"field": "stage", "op": "eq", "value": "open"},
         limits={"reenrol": {"after_days": 14}},

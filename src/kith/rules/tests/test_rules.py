@@ -51,7 +51,7 @@ def test_every_part_is_validated_before_anything_is_stored(deal_type: RecordType
     )
     cond = {
         "all": [
-            {"field": "type", "op": "eq", "value": "deal"},
+            {"field": "type", "op": "eq", "value": "opportunity"},
             {"field": "stage", "op": "equals", "value": "won"},
         ]
     }
@@ -71,12 +71,12 @@ def test_every_part_is_validated_before_anything_is_stored(deal_type: RecordType
                 "on": "schedule",
                 "rrule": "FREQ=DAILY;COUNT=2",
                 "start": "2020-01-01T09:00Z",
-                "type": "deal",
+                "type": "opportunity",
             },
         }
     )
     assert _error(
-        {**BASE, "trigger": {"on": "schedule", "rrule": "FREQ=SOMETIMES", "type": "deal"}}
+        {**BASE, "trigger": {"on": "schedule", "rrule": "FREQ=SOMETIMES", "type": "opportunity"}}
     ).startswith("trigger.rrule: 'FREQ=SOMETIMES' is not a valid RRULE")
     assert _error({**BASE, "actions": [{"do": "log_note", "body": "{{ recrd.name }}"}]}).startswith(
         "actions[0].body: unknown placeholder"
@@ -89,14 +89,14 @@ def test_a_cycle_of_rules_is_refused(deal_type: RecordType) -> None:
     add_rule(
         doc={
             "name": "a",
-            "trigger": {"on": "record.changed", "type": "deal", "field": "stage"},
+            "trigger": {"on": "record.changed", "type": "opportunity", "field": "stage"},
             "actions": [{"do": "set_field", "field": "next_step", "value": "x"}],
         }
     )
     message = _error(
         {
             "name": "b",
-            "trigger": {"on": "record.changed", "type": "deal", "field": "next_step"},
+            "trigger": {"on": "record.changed", "type": "opportunity", "field": "next_step"},
             "actions": [
                 {"do": "log_note", "body": "n"},
                 {"do": "set_field", "field": "stage", "value": "won"},
@@ -118,12 +118,12 @@ def test_a_change_fires_the_rule_in_the_worker_with_a_trace(
 ) -> None:
     rule = make_rule(
         name="won-deal",
-        trigger={"on": "record.changed", "type": "deal", "field": "stage", "to": "won"},
+        trigger={"on": "record.changed", "type": "opportunity", "field": "stage", "to": "won"},
         conditions={"field": "amount", "op": "gte", "value": 1000},
         actions=[{"do": "set_field", "field": "next_step", "value": "Thank {{ record.name }}"}],
     )
-    deal = add_record(type_key="deal", name="Big", fields={"stage": "open", "amount": 5000})
-    small = add_record(type_key="deal", name="Small", fields={"stage": "open", "amount": 10})
+    deal = add_record(type_key="opportunity", name="Big", fields={"stage": "open", "amount": 5000})
+    small = add_record(type_key="opportunity", name="Small", fields={"stage": "open", "amount": 10})
     update_record(ref=small.id, values={"stage": "won"})
     update_record(ref=deal.id, values={"amount": 6000})  # not the stage: no event queued
     assert RuleEvent.objects.count() == 1
@@ -154,13 +154,13 @@ def test_a_change_fires_the_rule_in_the_worker_with_a_trace(
 def test_actions_are_all_or_nothing(deal_type: RecordType, make_rule: Any) -> None:
     make_rule(
         name="half",
-        trigger={"on": "record.created", "type": "deal"},
+        trigger={"on": "record.created", "type": "opportunity"},
         actions=[
             {"do": "set_field", "field": "next_step", "value": "first"},
             {"do": "start_relationship", "type": "knows", "with": "Nobody At All"},
         ],
     )
-    deal = add_record(type_key="deal", name="D")
+    deal = add_record(type_key="opportunity", name="D")
     engine.drain()
     deal.refresh_from_db()
     assert "next_step" not in deal.fields  # the first action rolled back with the second
@@ -177,7 +177,7 @@ def test_depth_stops_a_chain(deal_type: RecordType) -> None:
     r = add_rule(
         doc={
             "name": "bump",
-            "trigger": {"on": "record.changed", "type": "deal", "field": "next_step"},
+            "trigger": {"on": "record.changed", "type": "opportunity", "field": "next_step"},
             "actions": [{"do": "log_note", "body": "x"}],
             "limits": {"max_depth": 1},
         }
@@ -191,7 +191,7 @@ def test_depth_stops_a_chain(deal_type: RecordType) -> None:
         }
     )
     matching.forget()
-    deal = add_record(type_key="deal", name="D", fields={"amount": 1})
+    deal = add_record(type_key="opportunity", name="D", fields={"amount": 1})
     update_record(ref=deal.id, values={"next_step": "go"})
     engine.drain()
     rows = list(RuleRun.objects.order_by("depth").values_list("depth", "status", "reason"))
@@ -252,7 +252,7 @@ def test_interaction_trigger_and_limits(make_rule: Any) -> None:
 
 
 def test_time_out_is_reported_never_left_running(deal_type: RecordType, make_rule: Any) -> None:
-    rule = make_rule(name="slow", trigger={"on": "record.created", "type": "deal"})
+    rule = make_rule(name="slow", trigger={"on": "record.created", "type": "opportunity"})
     now = clock.now()
     stuck = RuleRun.objects.create(
         id="run_stuck",
@@ -270,12 +270,12 @@ def test_time_out_is_reported_never_left_running(deal_type: RecordType, make_rul
 
 
 def test_disabled_rules_do_not_match(deal_type: RecordType, make_rule: Any) -> None:
-    make_rule(name="off", trigger={"on": "record.created", "type": "deal"})
+    make_rule(name="off", trigger={"on": "record.created", "type": "opportunity"})
     set_enabled(ref="off", enabled=False)
-    add_record(type_key="deal", name="D")
+    add_record(type_key="opportunity", name="D")
     assert not RuleEvent.objects.exists()
     set_enabled(ref="off", enabled=True)
-    add_record(type_key="deal", name="E")
+    add_record(type_key="opportunity", name="E")
     assert RuleEvent.objects.count() == 1
 
 
@@ -299,11 +299,11 @@ def test_no_contact_scan_fires_once_per_silence(time_travel: Any, make_rule: Any
 
 
 def test_date_offset_scan(time_travel: Any, deal_type: RecordType, make_rule: Any) -> None:
-    due = add_record(type_key="deal", name="Renews", fields={"renewal": "2026-07-15"})
-    add_record(type_key="deal", name="Later", fields={"renewal": "2026-08-15"})
+    due = add_record(type_key="opportunity", name="Renews", fields={"renewal": "2026-07-15"})
+    add_record(type_key="opportunity", name="Later", fields={"renewal": "2026-08-15"})
     make_rule(
         name="renewal-30",
-        trigger={"on": "date_offset", "type": "deal", "field": "renewal", "days": -30},
+        trigger={"on": "date_offset", "type": "opportunity", "field": "renewal", "days": -30},
         actions=[{"do": "set_field", "field": "next_step", "value": "renewal call"}],
     )
     assert scans.scan()["rules"] == {"renewal-30": 1}
@@ -315,15 +315,15 @@ def test_date_offset_scan(time_travel: Any, deal_type: RecordType, make_rule: An
 
 
 def test_schedule_scan(time_travel: Any, deal_type: RecordType, make_rule: Any) -> None:
-    add_record(type_key="deal", name="Open", fields={"stage": "open"})
-    add_record(type_key="deal", name="Won", fields={"stage": "won"})
+    add_record(type_key="opportunity", name="Open", fields={"stage": "open"})
+    add_record(type_key="opportunity", name="Won", fields={"stage": "won"})
     make_rule(
         name="weekly",
         trigger={
             "on": "schedule",
             "rrule": "FREQ=DAILY;BYHOUR=9",
             "start": "2026-06-01T09:00Z",
-            "type": "deal",
+            "type": "opportunity",
         },
         conditions={"field": "stage", "op": "eq", "value": "open"},
     )
@@ -336,7 +336,7 @@ def test_schedule_scan(time_travel: Any, deal_type: RecordType, make_rule: Any) 
 def test_test_record_says_why(deal_type: RecordType, make_rule: Any, cli: Any) -> None:
     make_rule(
         name="big",
-        trigger={"on": "record.created", "type": "deal"},
+        trigger={"on": "record.created", "type": "opportunity"},
         conditions={
             "all": [
                 {"field": "amount", "op": "gt", "value": 100},
@@ -344,7 +344,7 @@ def test_test_record_says_why(deal_type: RecordType, make_rule: Any, cli: Any) -
             ]
         },
     )
-    deal = add_record(type_key="deal", name="Tiny", fields={"amount": 5, "stage": "open"})
+    deal = add_record(type_key="opportunity", name="Tiny", fields={"amount": 5, "stage": "open"})
     code, out, err = cli("rule", "test", "big", "--record", deal.id, "--json")
     assert code == 0, err
     view = json.loads(out)
@@ -356,11 +356,11 @@ def test_test_record_says_why(deal_type: RecordType, make_rule: Any, cli: Any) -
 
 
 def test_replay_history(deal_type: RecordType, make_rule: Any, cli: Any) -> None:
-    add_record(type_key="deal", name="A", fields={"amount": 500})
-    add_record(type_key="deal", name="B", fields={"amount": 5})
+    add_record(type_key="opportunity", name="A", fields={"amount": 500})
+    add_record(type_key="opportunity", name="B", fields={"amount": 5})
     make_rule(
         name="big",
-        trigger={"on": "record.created", "type": "deal"},
+        trigger={"on": "record.created", "type": "opportunity"},
         conditions={"field": "amount", "op": "gt", "value": 100},
     )
     code, out, err = cli("rule", "test", "big", "--since", "90d", "--json")
@@ -377,7 +377,7 @@ def test_cli_add_list_enable_runs(deal_type: RecordType, cli: Any, tmp_path: Any
     path = tmp_path / "rule.yaml"
     path.write_text(
         "name: tag-new\n"
-        "trigger: {on: record.created, type: deal}\n"
+        "trigger: {on: record.created, type: opportunity}\n"
         "actions:\n  - {do: add_tag, tag: new}\n"
     )
     code, out, err = cli("rule", "add", "--file", str(path), "--json")
@@ -397,7 +397,7 @@ def test_cli_add_list_enable_runs(deal_type: RecordType, cli: Any, tmp_path: Any
     code, out, err = cli("rule", "add", "--file", str(bad))
     assert code == 1
     assert "error: conditions.field: unknown field 'nope'" in err
-    deal = add_record(type_key="deal", name="D")
+    deal = add_record(type_key="opportunity", name="D")
     engine.drain()
     assert tags_of([deal.id]) == {deal.id: ["new"]}
     code, out, _ = cli("rule", "list", "--json")
@@ -420,10 +420,10 @@ def test_a_failed_command_changes_nothing(deal_type: RecordType) -> None:
 def test_events_run_through_the_worker(
     deal_type: RecordType, make_rule: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    make_rule(name="via-worker", trigger={"on": "record.created", "type": "deal"})
+    make_rule(name="via-worker", trigger={"on": "record.created", "type": "opportunity"})
     rule_jobs._last_kick[0] = 0.0
     with django_capture_on_commit_callbacks(execute=True):
-        deal = add_record(type_key="deal", name="W")
+        deal = add_record(type_key="opportunity", name="W")
     outcome = worker.run_pending()  # the kicked drain, and the periodic jobs on first start
     assert outcome["failed"] == 0 and outcome["succeeded"] >= 1
     deal.refresh_from_db()
@@ -437,7 +437,7 @@ def test_a_task_per_rule_and_record_is_updated_not_duplicated(
     add_user(email="ann@our.test", role="member", password="correct horse battery")
     make_rule(
         name="follow-up",
-        trigger={"on": "record.changed", "type": "deal", "field": "stage"},
+        trigger={"on": "record.changed", "type": "opportunity", "field": "stage"},
         actions=[
             {
                 "do": "create_task",
@@ -447,7 +447,7 @@ def test_a_task_per_rule_and_record_is_updated_not_duplicated(
             }
         ],
     )
-    deal = add_record(type_key="deal", name="Acme deal", fields={"stage": "open"})
+    deal = add_record(type_key="opportunity", name="Acme deal", fields={"stage": "open"})
     update_record(ref=deal.id, values={"stage": "won"})
     update_record(ref=deal.id, values={"stage": "lost"})
     engine.drain()
@@ -468,12 +468,12 @@ def test_nothing_for_a_user_who_cannot_see_the_record(
     add_user(email="ann@our.test", role="member", password="correct horse battery")
     make_rule(
         name="tell-ann",
-        trigger={"on": "record.changed", "type": "deal", "field": "stage"},
+        trigger={"on": "record.changed", "type": "opportunity", "field": "stage"},
         actions=[
             {"do": "create_task", "title": "Look at {{ record.name }}", "owner": "ann@our.test"}
         ],
     )
-    secret = add_owned_record(user=owner, private=True, type_key="deal", name="Secret deal")
+    secret = add_owned_record(user=owner, private=True, type_key="opportunity", name="Secret deal")
     update_record(ref=secret.id, values={"stage": "won"})
     engine.drain()
     run = RuleRun.objects.get()
@@ -519,15 +519,15 @@ def test_notify_and_email_respect_privacy(
     add_user(email="ann@our.test", role="member", password="correct horse battery")
     make_rule(
         name="tell",
-        trigger={"on": "record.changed", "type": "deal", "field": "stage"},
+        trigger={"on": "record.changed", "type": "opportunity", "field": "stage"},
         actions=[
             {"do": "notify", "user": "ann@our.test", "title": "{{ record.name }} moved"},
             {"do": "notify", "user": "record.owner", "title": "{{ record.name }} moved"},
             {"do": "email", "to": "partner@outside.test", "subject": "{{ record.name }}"},
         ],
     )
-    secret = add_owned_record(user=owner, private=True, type_key="deal", name="Secret deal")
-    public = add_record(type_key="deal", name="Open deal")
+    secret = add_owned_record(user=owner, private=True, type_key="opportunity", name="Secret deal")
+    public = add_record(type_key="opportunity", name="Open deal")
     for deal in (secret, public):
         update_record(ref=deal.id, values={"stage": "won"})
     engine.drain()
