@@ -73,6 +73,15 @@ def _error_next_to(html: str, control_id: str) -> str:
     return html_lib.unescape(err.group(1)).casefold()
 
 
+def _audit_entries(html: str) -> str:
+    """The audit log's entries card alone: the layout has tables of its own (the shortcuts list)."""
+    found = re.search(
+        r'<section class="card" aria-labelledby="audit-title">(.*?)</section>', html, re.S
+    )
+    assert found, "no audit entries section"
+    return found.group(1)
+
+
 def _secret(html: str) -> str:
     found = re.search(r'<code class="secret-value"[^>]*>([^<]+)</code>', html)
     assert found, "no secret shown"
@@ -640,19 +649,20 @@ def test_audit_log_filters_and_pages(admin: Client, django_assert_max_num_querie
     with django_assert_max_num_queries(5):
         resp = admin.get("/admin/audit")
     html = _html(resp)
-    assert resp.status_code == 200 and html.count("<tr>") == 51  # header + one page of 50
+    entries = _audit_entries(html)
+    assert resp.status_code == 200 and entries.count("<tr>") == 51  # header + one page of 50
     assert XSS not in html and "&lt;script&gt;" in html
-    nxt = re.search(r'href="(/admin/audit\?[^"]*cursor=[^"]+)">Older entries', html)
+    nxt = re.search(r'href="(/admin/audit\?[^"]*cursor=[^"]+)">Older entries', entries)
     assert nxt
-    older = _html(admin.get(nxt.group(1).replace("&amp;", "&")))
+    older = _audit_entries(_html(admin.get(nxt.group(1).replace("&amp;", "&"))))
     assert older.count("<tr>") == 1 + 12  # 60 exports and two users added
-    html = _html(admin.get("/admin/audit?action=user.added"))
+    html = _audit_entries(_html(admin.get("/admin/audit?action=user.added")))
     assert html.count("<tr>") == 3 and "sam@our.test" in html and "admin1@our.test" in html
-    html = _html(admin.get("/admin/audit?actor=robot@our.test&action=export"))
+    html = _audit_entries(_html(admin.get("/admin/audit?actor=robot@our.test&action=export")))
     assert html.count("<tr>") == 51 and "user.added" not in html.split("<tbody>")[1]
-    html = _html(admin.get("/admin/audit?actor=nobody@our.test"))
+    html = _audit_entries(_html(admin.get("/admin/audit?actor=nobody@our.test")))
     assert "No entries match" in html
-    assert "<tr>" not in html.split("</form>")[-1]
+    assert "<tr>" not in html
     html = _html(admin.get("/admin/audit?since=2999-01-01"))
     assert "No entries match" in html
 

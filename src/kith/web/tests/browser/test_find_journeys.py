@@ -56,7 +56,11 @@ def test_people_filter_columns_and_a_saved_view(page: Any, live: LiveKith) -> No
     page.get_by_role("status").filter(has_text="Saved the view").wait_for()
     page.goto("/people")
     assert page.locator("#list-table th", has_text="Phone").count() == 0
-    page.locator("#saved-views").get_by_role("link", name="My org, phones").click()
+    saved = page.locator("#saved-views")
+    # the view's own link by its exact name: its CSV export link's name contains the view's name
+    export = saved.get_by_role("link", name="Export the saved view My org, phones as CSV")
+    assert export.count() == 1 and export.inner_text() == "CSV"
+    saved.get_by_role("link", name="My org, phones", exact=True).click()
     page.wait_for_url(re.compile(r"org="))
     page.locator("#list-table th", has_text="Phone").wait_for()
     assert page.locator("#list-table tbody tr").count() == rows
