@@ -16,7 +16,16 @@ from kith.accounts.selectors import viewer_of
 from kith.briefs import digest as digests
 from kith.briefs import render, selectors, services
 from kith.briefs.models import Subscription
-from kith.briefs.schemas import BriefOut, ChangesOut
+from kith.briefs.schemas import (
+    BriefOut,
+    ChangesOut,
+    CoachCardOut,
+    CoachingOut,
+    CoachSettingOut,
+    DigestOut,
+    SubscriptionOut,
+    SurprisesOut,
+)
 from kith.briefs.surprises import surprises as find_surprises
 from kith.core import clock
 from kith.server.auth import acting, require
@@ -88,7 +97,7 @@ class DigestQuery(Schema):
     since: str = Field("last", max_length=10, description="last (the watermark) or 7d")
 
 
-@router.get("/digest", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/digest", response={200: DigestOut, **READ_ERRORS}, exclude_unset=True)
 def digest_preview(request: HttpRequest, q: Query[DigestQuery]) -> Any:
     """A preview of the caller's next digest (nothing is sent, the watermark stays)."""
     user = require(request, "viewer")
@@ -97,14 +106,14 @@ def digest_preview(request: HttpRequest, q: Query[DigestQuery]) -> Any:
     return digests.digest(user, services.window_of(sub, q.since, now), now)
 
 
-@router.get("/digest/subscription", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/digest/subscription", response={200: SubscriptionOut, **READ_ERRORS})
 def get_subscription(request: HttpRequest) -> Any:
     """The caller's digest subscription (schedule, zone, channels, watermark)."""
     user = require(request, "viewer")
     return digests.subscription_view(user)
 
 
-@router.put("/digest/subscription", response={200: dict[str, Any], **WRITE_ERRORS})
+@router.put("/digest/subscription", response={200: SubscriptionOut, **WRITE_ERRORS})
 def put_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
     """Set the caller's digest: an RRULE in their zone, channels (in_app, email, atom)."""
     with acting(request, "viewer") as user:
@@ -123,7 +132,7 @@ class CoachQuery(Schema):
     as_of: dt.date | None = None
 
 
-@router.get("/coach", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/coach", response={200: CoachingOut, **READ_ERRORS}, by_alias=True)
 def coach_page(request: HttpRequest, q: Query[CoachQuery]) -> Any:
     """One person's coaching (the caller's own by default); a look by anyone else (their
     team lead or an admin) is audited and shown to the person."""
@@ -135,7 +144,7 @@ def coach_page(request: HttpRequest, q: Query[CoachQuery]) -> Any:
         )
 
 
-@router.get("/coach/team/{team}", response={200: list[dict[str, Any]], **READ_ERRORS})
+@router.get("/coach/team/{team}", response={200: list[CoachCardOut], **READ_ERRORS})
 def coach_team(request: HttpRequest, team: str) -> Any:
     """A team's members alphabetically, as neutral cards (name and a link; no figures)."""
     require(request, "viewer")
@@ -148,7 +157,7 @@ class CoachSettingIn(Schema):
     leads: list[str] | None = Field(None, max_length=50)
 
 
-@router.put("/coach/setting", response={200: dict[str, Any], **WRITE_ERRORS})
+@router.put("/coach/setting", response={200: CoachSettingOut, **WRITE_ERRORS})
 def coach_setting(request: HttpRequest, payload: CoachSettingIn) -> Any:
     """Admins: coaching on, self-only or off; a team's leads."""
     with acting(request, "admin") as user:
@@ -166,7 +175,7 @@ class SurprisesQuery(Schema):
     period: int | None = Field(None, ge=2, le=52)
 
 
-@router.get("/surprises", response={200: dict[str, Any], **READ_ERRORS})
+@router.get("/surprises", response={200: SurprisesOut, **READ_ERRORS})
 def surprises(request: HttpRequest, q: Query[SurprisesQuery]) -> Any:
     """Surprises in accounts' weekly series (events, not people), each with its evidence."""
     viewer = viewer_of(require(request, "viewer"))

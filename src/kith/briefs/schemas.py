@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kith.server.schemas import Out
+from pydantic import Field
+
+from kith.server.schemas import Out, PersonRef
 
 
 class ChangeItemOut(Out):
@@ -35,7 +37,7 @@ class SectionOut(Out):
     lines: list[LineOut]
 
 
-class SuggestionOut(Out):
+class BriefSuggestionOut(Out):
     label: str  # always "suggestion": advice, apart from the facts
     text: str
     why: str
@@ -49,5 +51,125 @@ class BriefOut(Out):
     until: str
     meeting: dict[str, Any] | None
     sections: list[SectionOut]
-    suggestions: list[SuggestionOut]
+    suggestions: list[BriefSuggestionOut]
     changes: list[ChangeItemOut]
+
+
+class DigestLineOut(Out):
+    text: str
+    evidence: list[str]
+    link: str | None = Field(None, description="Where the line leads (only some lines have one)")
+
+
+class DigestSectionOut(Out):
+    key: str
+    title: str
+    lines: list[DigestLineOut]
+
+
+class DigestOut(Out):
+    user: str
+    since: str
+    until: str
+    as_of: str
+    sections: list[DigestSectionOut] = Field(description="Only the sections with lines")
+    items: int = Field(description="The lines in all sections")
+
+
+class SubscriptionOut(Out):
+    user: str
+    rrule: str
+    zone: str
+    channels: list[str]
+    active: bool
+    watermark: str | None
+    next_at: str | None
+
+
+class OrgRefOut(Out):
+    id: str
+    name: str
+
+
+class SlippingOut(Out):
+    person: PersonRef
+    strength: float
+    change: float
+    reasons: list[str]
+    evidence: list[str]
+
+
+class StrengthenedOut(Out):
+    person: PersonRef
+    change: float
+    evidence: list[str]
+
+
+class PortfolioOut(Out):
+    ties: int
+    bands_now: dict[str, int]
+    bands_90_days_ago: dict[str, int]
+    strengthened: list[StrengthenedOut]
+
+
+class SingleThreadedOut(Out):
+    org: OrgRefOut
+    evidence: list[str]
+
+
+class HabitOut(Out):
+    habit: str
+    recent: float | None
+    baseline: float | None
+    said: str
+    evidence: list[str]
+
+
+class CoachViewOut(Out):
+    by: str
+    at: str
+
+
+class CoachingOut(Out):
+    person: PersonRef
+    as_of: str
+    compared_with: str
+    portfolio: PortfolioOut
+    slipping: list[SlippingOut]
+    single_threaded: list[SingleThreadedOut]
+    habits: list[HabitOut]
+    try_: list[BriefSuggestionOut] = Field(alias="try", description="Suggestions, with evidence")
+    viewed_by_others: list[CoachViewOut]
+
+
+class CoachCardOut(Out):
+    email: str
+    link: str
+
+
+class CoachSettingOut(Out):
+    mode: str
+    leads: dict[str, list[str]] = Field(description="Each team's leads (emails)")
+
+
+class SurpriseOut(Out):
+    kind: str = Field(description="spike, drop, level_up or level_down")
+    positive: bool
+    about: OrgRefOut
+    metric: str
+    week_end: str
+    value: float
+    baseline: float
+    z: float
+    text: str
+    evidence: list[str]
+    key: str
+
+
+class SurprisesOut(Out):
+    as_of: str
+    scope: str
+    metric: str
+    weeks: int
+    since_days: int
+    items: list[SurpriseOut]

@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from kith.accounts.selectors import viewer_of
-from kith.dedupe.schemas import DuplicatesOut, MergeListed, MergeOut, UnmergeOut
+from kith.dedupe.schemas import DismissedOut, DuplicatesOut, MergeListed, MergeOut, UnmergeOut
 from kith.dedupe.selectors import find_duplicates, list_merges
 from kith.dedupe.services import can_undo_merge, dismiss_pair, find_merge, merge_records
 from kith.dedupe.services import unmerge as undo
@@ -84,7 +84,7 @@ class DismissIn(Schema):
     b: str = Field(..., max_length=320)
 
 
-@router.post("/duplicates/dismiss", response={200: dict[str, Any], **WRITE_ERRORS})
+@router.post("/duplicates/dismiss", response={200: DismissedOut, **WRITE_ERRORS})
 def dismiss(request: HttpRequest, payload: DismissIn) -> Any:
     """Say two records are not duplicates: the pair is never proposed again."""
     with acting(request) as user:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from kith.server.schemas import Out, Ref
+from kith.server.schemas import Out, PersonRef, Ref
 
 
 class PairOut(Out):
@@ -55,3 +55,9 @@ class UnmergeOut(Out):
     exact: bool
     fields_left_on_keep: list[str]
     history_entries_returned: int
+
+
+class DismissedOut(Out):
+    a: PersonRef = Field(description="One record of the pair (id and name)")
+    b: PersonRef
+    dismissed: bool = Field(description="Always true: the pair is never proposed again")

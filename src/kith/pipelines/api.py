@@ -81,7 +81,7 @@ class MoveIn(Schema):
     at: dt.datetime | None = None
 
 
-class CloseIn(Schema):
+class DealCloseIn(Schema):
     reason: str | None = Field(None, max_length=200)
     at: dt.datetime | None = None
 
@@ -184,7 +184,7 @@ def move(request: HttpRequest, ref: str, payload: MoveIn) -> Any:
 
 
 @router.post("/deals/{ref}/win", response={201: DealOut, **WRITE_ERRORS}, by_alias=True)
-def win(request: HttpRequest, ref: str, payload: CloseIn) -> Any:
+def win(request: HttpRequest, ref: str, payload: DealCloseIn) -> Any:
     """Mark a deal won."""
     with acting(request) as user:
         viewer = viewer_of(user)
@@ -193,7 +193,7 @@ def win(request: HttpRequest, ref: str, payload: CloseIn) -> Any:
 
 
 @router.post("/deals/{ref}/lose", response={201: DealOut, **WRITE_ERRORS}, by_alias=True)
-def lose(request: HttpRequest, ref: str, payload: CloseIn) -> Any:
+def lose(request: HttpRequest, ref: str, payload: DealCloseIn) -> Any:
     """Mark a deal lost, with a lost reason."""
     with acting(request) as user:
         viewer = viewer_of(user)
