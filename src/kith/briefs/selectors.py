@@ -231,7 +231,9 @@ def _health(w: Window) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rid = w.record.id
     if w.record.type_id == "organization":
         score, before = now.orgs.get(rid), then.orgs.get(rid)
-        ev = sorted(w.people)
+        # the organisation's page shows these reasons with the people behind them: every
+        # person of the account on every line (as before) told the reader nothing
+        ev = [rid]
     else:
         score, before = now.person(rid, explain_tie=True), then.person(rid)
         ev = [rid, *[m for _, m in now.ties.get(rid, [])]]
