@@ -20,6 +20,7 @@ $(STAMP): requirements.lock pyproject.toml package-lock.json
 setup: $(STAMP)
 
 run: setup
+	scripts/install-pdf
 	$(BIN)/kith init
 	$(BIN)/kith demo --if-empty
 	$(BIN)/kith serve --demo-signin --port $(PORT)
