@@ -25,6 +25,7 @@ from kith.intelligence import aggregates as agg
 from kith.intelligence.conf import model_config
 from kith.intelligence.engine import Snapshot, compute
 from kith.interactions.models import Interaction, InteractionLink, Participant
+from kith.pipelines.models import StageChange
 from kith.plans.selectors import plan_view, plans_of
 from kith.records.models import Record
 from kith.records.selectors import hidden_ids, visible_q
@@ -481,6 +482,101 @@ def measure_moves(w: Window) -> list[Item]:
                         {"measure": m["id"], "before": was, "after": m["status"]},
                     )
                 )
+    return out
+
+
+def deal_ids(w: Window) -> Any:
+    """The deals of the scope as a subquery: an account's (``deal_for``), or those a person is
+    on (``on_deal``) -- only the ones ``w.viewer`` may see, not deleted."""
+    accounts = Relationship.objects.filter(type_id="deal_for", to_record_id=w.record.id)
+    people = Relationship.objects.filter(type_id="on_deal", from_record_id=w.record.id)
+    return (
+        Record.objects.filter(
+            Q(pk__in=accounts.values("from_record_id")) | Q(pk__in=people.values("to_record_id"))
+        )
+        .filter(visible_q(w.viewer), deleted_at=None)
+        .values("id")
+    )
+
+
+def money(amount: Any, currency: Any) -> str:
+    """``12,000 EUR`` (or ``no amount``)."""
+    if not isinstance(amount, int | float):
+        return "no amount"
+    shown = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
+    return f"{shown} {currency}" if currency else shown
+
+
+@source("deals")
+def deal_changes(w: Window) -> list[Item]:
+    """Deals opened, moved, won and lost in the window (the scope's deals ``w.viewer`` may
+    see): each with the deal's amount, the move (from, to, who) and a lost reason."""
+    rows = (
+        StageChange.objects.filter(record_id__in=deal_ids(w), at__gte=w.start, at__lt=w.end)
+        .select_related("record", "from_stage", "to_stage")
+        .order_by("at", "id")
+    )
+    out = []
+    for c in rows:
+        deal = c.record
+        amount = money(deal.fields.get("amount"), deal.fields.get("currency"))
+        to, was = c.to_stage, c.from_stage
+        why = f": {c.reason}" if c.reason else ""
+        if was is None:
+            kind, text = "deal_opened", f"new deal: {deal.name} ({amount}) at {to.label}"
+        elif to.category == "won":
+            kind, text = "deal_won", f"won: {deal.name} ({amount}){why}"
+        elif to.category == "lost":
+            kind, text = "deal_lost", f"lost: {deal.name} ({amount}){why}"
+        else:
+            back = " (back)" if to.position < was.position else ""
+            kind = "deal_moved"
+            text = f"deal {deal.name} moved from {was.label} to {to.label}{back}{why}"
+        out.append(
+            Item(
+                kind,
+                _iso(c.at),
+                text,
+                {"id": deal.id, "name": deal.name},
+                [deal.id],
+                {
+                    "deal": deal.id,
+                    "move": c.pk,
+                    "pipeline": c.pipeline_id,
+                    "from": was.key if was else None,
+                    "to": to.key,
+                    "by": c.by,
+                    "reason": c.reason,
+                    "amount": deal.fields.get("amount"),
+                    "currency": deal.fields.get("currency"),
+                },
+            )
+        )
+    return out
+
+
+def open_deals(w: Window) -> list[dict[str, Any]]:
+    """The scope's deals at an open stage at the end of the window (from the stage history,
+    so a brief as of a past day sees them as they stood), oldest first."""
+    rows = (
+        StageChange.objects.filter(record_id__in=deal_ids(w), at__lt=w.end)
+        .filter(Q(left_at__isnull=True) | Q(left_at__gte=w.end))
+        .filter(to_stage__category="open")
+        .select_related("record", "to_stage")
+        .order_by("at", "id")
+    )
+    out = []
+    for c in rows:
+        f = c.record.fields
+        out.append(
+            {
+                "id": c.record_id,
+                "name": c.record.name,
+                "stage": c.to_stage.label,
+                "amount": money(f.get("amount"), f.get("currency")),
+                "close": str(f.get("close") or "") or None,
+            }
+        )
     return out
 
 

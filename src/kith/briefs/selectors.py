@@ -349,14 +349,37 @@ def _brief_of(w: Window, *, prefix: str = "") -> dict[str, Any]:
         suggestions.append(
             _suggest(f"Reply to {name}{said}", [iid, who_id], f"inbound on {at.date()}")
         )
+    late_deals = []
+    for d in ch.open_deals(w):
+        close = f", expected close {d['close']}" if d["close"] else ""
+        late = bool(d["close"] and d["close"] < today.isoformat())
+        open_lines.append(
+            _line(f"deal: {d['name']} at {d['stage']}, {d['amount']}{close}", [d["id"]])
+        )
+        if late:
+            late_deals.append(d)
+            suggestions.append(
+                _suggest(
+                    f"Update the close date or stage of {d['name']}",
+                    [d["id"]],
+                    f"expected close {d['close']} has passed",
+                )
+            )
     plan_lines, at_risk, _ = _plan(w, plan_ids)
     open_lines += at_risk
     risks = list(risk_events)
+    risks += [
+        _line(
+            f"deal past its expected close: {d['name']} ({d['close']}, still at {d['stage']})",
+            [d["id"]],
+        )
+        for d in late_deals
+    ]
     _then, now = ch.snapshots(w)
     for i in items:
         if i["kind"] == "health_move" and i["data"]["after"] < i["data"]["before"]:
             risks.append(_line(i["text"], i["evidence"]))
-        if i["kind"] == "relationship_ended":
+        if i["kind"] in ("relationship_ended", "deal_lost"):
             risks.append(_line(i["text"], i["evidence"]))
     for g in gaps:
         ev = [g["person"]["id"], g.get("stakeholder", "")] if g.get("person") else plan_ids[:1]

@@ -76,8 +76,8 @@ def test_bad_input_names_the_field(acme: dict[str, Any]) -> None:
         changes_since(SYSTEM, "Acme", "yesterday", "2026-11-07")
     with pytest.raises(ValidationError, match="since: 2026-12-01 is after the as-of day"):
         changes_since(SYSTEM, "Acme", "2026-12-01", "2026-11-07")
-    with pytest.raises(ValidationError, match="kind: 'deals' is not one of"):
-        changes_since(SYSTEM, "Acme", "7d", "2026-11-07", kinds=["deals"])
+    with pytest.raises(ValidationError, match="kind: 'gossip' is not one of"):
+        changes_since(SYSTEM, "Acme", "7d", "2026-11-07", kinds=["gossip"])
     with pytest.raises(ValidationError, match="as_of: '2026-13-01' is not a valid date"):
         changes_since(SYSTEM, "Acme", "7d", "2026-13-01")
     with pytest.raises(ValidationError, match="since: Acme has no plan review"):
