@@ -4,8 +4,9 @@ A window is half-open, ``[start, end)``: an item exactly at ``start`` is in it, 
 at ``end`` is in the next window. So two windows that meet never repeat nor lose an item.
 
 Each kind of change comes from one *source*, a function of the window registered with
-``@source(name)``. Deals, surveys and tickets are added the same way once they exist: a
-function reading that app's selector, returning ``Item``s (no other change here).
+``@source(name)``. Deals (``deals``) read the pipelines' stage history; surveys and tickets
+are added the same way once they exist: a function reading that app's data through the
+viewer, returning ``Item``s (no other change here).
 """
 
 from __future__ import annotations

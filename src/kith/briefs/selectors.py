@@ -158,7 +158,8 @@ def changes_since(
     """What changed about an organisation or person in ``[since, end of as_of)``: typed
     items (field changes, relationships started and ended, interactions by kind and by our
     people, unanswered inbound, health and strength moves, tasks done and overdue, plan
-    measures that changed status), each with the ids of its evidence."""
+    measures that changed status, deals opened, moved, won and lost), each with the ids of its
+    evidence."""
     wanted = None
     if kinds:
         unknown = sorted(set(kinds) - set(ch.SOURCES))
