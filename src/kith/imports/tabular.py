@@ -78,6 +78,8 @@ _EXACT = {
     "linkedin url": "field:linkedin",
     "birthday": "birthday",
     "birthdate": "birthday",
+    "anniversary": "anniversary",
+    "wedding anniversary": "anniversary",
     "date of birth": "birthday",
     "notes": "note",
     "note": "note",
@@ -100,6 +102,8 @@ _EMAIL = re.compile(
 )
 _PHONE = re.compile(r"\b(?:phone|mobile|telephone|tel|fax|pager|cell)\b")
 _ADDRESS = re.compile(r"\b(?:street|city|state|zip|zipcode|postal|country|address|province)\b")
+# Google's paired columns: the value, and its label ("Spouse", "Anniversary"), by number
+_PAIRED = re.compile(r"^(relation|event) \d+ (label|value)$")
 _IGNORED_WORDS = re.compile(r"\b(?:label|type|display|opt|yomi|phonetic|latitude|longitude)\b")
 
 _PRESET_OVERRIDES: dict[str, dict[str, str | None]] = {
@@ -120,6 +124,8 @@ def auto_target(header: str, field_names: Iterable[str] = ()) -> str | None:
         return None
     if key in _EXACT:
         return _EXACT[key]
+    if m := _PAIRED.match(key):  # Google's "Relation 1 - Label", "Event 2 - Value"
+        return m.group(1) + ("_label" if m.group(2) == "label" else "")
     slug = key.replace(" ", "_")
     if slug in set(field_names):
         return f"field:{slug}"

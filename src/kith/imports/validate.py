@@ -8,7 +8,7 @@ from typing import Any
 
 from dateutil import parser
 
-from kith.core.errors import KithError
+from kith.core.errors import KithError, ValidationError
 from kith.imports.items import BadRow, RawRecord, RecordIn
 from kith.records.models import FieldDef, RecordType
 from kith.records.normalize import (
@@ -39,6 +39,14 @@ _REL_TYPES = {
     "child": "parent_of",
     "supervisor": "reports_to",
     "manager": "reports_to",
+    "mother": "child_of",
+    "father": "child_of",
+    "domestic partner": "spouse_of",
+    "partner": "spouse_of",
+    "husband": "spouse_of",
+    "wife": "spouse_of",
+    "son": "parent_of",
+    "daughter": "parent_of",
 }
 _NO_DEFAULT = dt.datetime(1, 1, 1)
 _MULTI = {"email", "phone", "domain", "url"}
@@ -56,6 +64,15 @@ class FieldSpecs:
         self.defs: dict[str, dict[str, tuple[str, list[str]]]] = {t: {} for t in self.types}
         for f in FieldDef.objects.all():
             self.defs.setdefault(f.record_type_id, {})[f.name] = (f.kind, list(f.choices or []))
+
+    def ensure_date(self, type_key: str, name: str) -> None:
+        """Define a date field the file fills (a Google anniversary) when the type lacks
+        it; inside the import's transaction, so a dry run or a failed import adds none."""
+        if type_key in self.defs and name not in self.defs[type_key]:
+            from kith.records.services import add_field  # noqa: PLC0415 - a rare write
+
+            add_field(type_key=type_key, spec=f"{name}:date")
+            self.defs[type_key][name] = ("date", [])
 
     def names(self, type_key: str = "person") -> list[str]:
         return list(self.defs.get(type_key, {}))
@@ -75,6 +92,21 @@ def _birthday(value: str) -> tuple[str | None, str | None]:
     if m := _BDAY_NO_YEAR.match(text):
         return None, f"Birthday: --{m.group(1)}-{m.group(2)}"
     return loose_date(text), None
+
+
+def _pair_key(column: str) -> str:
+    """ "Relation 1 - Label" and "Relation 1 - Value" -> "relation 1"."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", column.lower()).split()[:2])
+
+
+def _date_cell(value: str, column: str) -> str:
+    """An ISO date from a date cell, or a ValidationError naming the column and value."""
+    iso = loose_date(value.strip())
+    try:
+        dt.date.fromisoformat(iso)
+    except ValueError:
+        raise ValidationError(f"{column}: {value!r} is not a date (use YYYY-MM-DD)") from None
+    return iso
 
 
 def loose_date(text: str) -> str:
@@ -105,6 +137,9 @@ def validate(raw: RawRecord, specs: FieldSpecs, where: str) -> RecordIn | BadRow
             expanded.extend((target, column, v) for v in value.split(":::") if v.strip())
         else:
             expanded.append((target, column, value))
+    # Google pairs a value with its label by number: "Relation 1 - Label" = "Spouse"
+    labels = {_pair_key(column): value.strip() for t, column, value in expanded if t.endswith(
+        "_label")}  # fmt: skip
     for target, column, value in expanded:
         try:
             if target == "email" and value.startswith("/O="):
@@ -147,6 +182,21 @@ def validate(raw: RawRecord, specs: FieldSpecs, where: str) -> RecordIn | BadRow
                     notes.append(note)
                 elif iso:
                     raw_fields.append(("birthday", column, iso))
+            elif target == "anniversary" or (
+                target == "event" and labels.get(_pair_key(column), "").casefold() == "anniversary"
+            ):
+                if m := _BDAY_NO_YEAR.match(value.strip()):  # Google's year-less date
+                    notes.append(f"Anniversary: --{m.group(1)}-{m.group(2)}")
+                else:
+                    raw_fields.append(("anniversary", column, _date_cell(value, column)))
+            elif target == "event":  # a birthday-like date of another kind: kept as a note
+                label = labels.get(_pair_key(column)) or "Event"
+                notes.append(f"{label}: {_date_cell(value, column)}")
+            elif target == "relation":
+                # a relationship when the value names a person of the file or of Kith
+                # (resolved after the last row); else kept in the notes, label and all
+                label = labels.get(_pair_key(column), "")
+                rec.related.append((reltype_for(label), f"relation:{label}:{value.strip()}"))
             elif target == "note":
                 notes.append(value)
             elif target == "uid":
@@ -168,6 +218,9 @@ def validate(raw: RawRecord, specs: FieldSpecs, where: str) -> RecordIn | BadRow
     rec.type_key = type_key
     defs = specs.defs.get(type_key, {})
     for fname, column, value in raw_fields:
+        if fname == "anniversary":
+            specs.ensure_date(type_key, fname)
+            defs = specs.defs.get(type_key, {})
         spec = defs.get(fname)
         if spec is None:
             return BadRow(where, f"{type_key} has no field {fname!r}", column, value)

@@ -575,6 +575,9 @@ class Writer:
             return
 
         for src, reltype, target, where in self.related:
+            if target.startswith("relation:"):  # Google's "Relation N": free text
+                self._relation(src, reltype, target, where)
+                continue
             text = target.removeprefix("urn:uuid:") if target.startswith("urn:uuid:") else target
             dst = self.uid_ids.get(target) or self.uid_ids.get(text)
             if dst is None and ("@" in text or text.startswith("mailto:")):
@@ -591,3 +594,41 @@ class Writer:
                 self.counts["relationships_created"] += 1
             except KithError as exc:
                 self.warnings.append(f"{where}: RELATED {target!r}: {exc.message}")
+
+    def _relation(self, src: str, reltype: str, target: str, where: str) -> None:
+        """A Google relation: a relationship to the one person its value names (in the
+        file, or a person this viewer sees in Kith); otherwise a line of the notes, so
+        neither the name nor its label is lost and no person is made up from free text."""
+        _, label, text = target.split(":", 2)
+        key = name_key(text)
+        dst = self.typed_names.get(("person", key))
+        if dst is None:
+            found = list(
+                Record.objects.filter(
+                    visible_q(self.viewer),
+                    type_id="person",
+                    name_key=key,
+                    deleted_at__isnull=True,
+                    merged_into__isnull=True,
+                ).values_list("id", flat=True)[:2]
+            )
+            dst = found[0] if len(found) == 1 else None
+        if dst == src:
+            dst = None
+        if not self.write():
+            return
+        if dst is not None:
+            try:
+                relate(a=src, type_name=reltype, b=dst, source=self.source, if_exists="return")
+                self.counts["relationships_created"] += 1
+                return
+            except KithError as exc:
+                self.warnings.append(f"{where}: relation {text!r}: {exc.message}")
+        from kith.records.services import update_record  # noqa: PLC0415
+
+        notes = str(Record.objects.filter(pk=src).values_list("fields", flat=True)[0].get(
+            "notes") or "")  # fmt: skip
+        line = f"Relation ({label or 'other'}): {text}"
+        if line not in notes.splitlines():
+            update_record(ref=src, values={"notes": "\n".join(filter(None, [notes, line]))})
+            self.counts["relations_kept_as_notes"] += 1
