@@ -106,11 +106,18 @@ def test_open_deals_and_passed_close_dates_in_the_brief(sales: dict[str, Any]) -
     assert not [t for t in _section(early, "open") if "expansion" in t]
 
 
-def test_a_private_deal_is_named_and_counted_nowhere(sales: dict[str, Any]) -> None:
+def test_a_private_deal_is_named_and_counted_nowhere(sales: dict[str, Any], cli: Any) -> None:
     leaks = ("Project Merger", sales["merger"].id, "9,999,999", "board says yes")
     b = brief(sales["other"], "Acme", **WINDOW)
     c = changes_since(sales["other"], "Acme", **WINDOW)
-    for shown in (json.dumps(b), json.dumps(c), as_text(b), as_markdown(b), as_html(b)):
+    span = ("--since", WINDOW["since"], "--as-of", WINDOW["as_of"], "--user", "other@our.test")
+    code, by_cli, err = cli("changes", "Acme", "--kind", "deals", *span, "--json")
+    assert code == 0, err
+    assert len(json.loads(by_cli)["items"]) == 4  # the renewal, expansion, pilot and support
+    code, brief_cli, err = cli("brief", "Acme", *span)
+    assert code == 0 and "deal: Acme renewal at Proposal" in brief_cli, err
+    shown_all = (json.dumps(b), json.dumps(c), as_text(b), as_markdown(b), as_html(b))
+    for shown in (*shown_all, by_cli, brief_cli):
         for leak in leaks:
             assert leak not in shown, leak
     deal_lines = [t for t in _section(b, "open") if t.startswith("deal:")]
