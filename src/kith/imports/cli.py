@@ -41,6 +41,19 @@ def _render(report: dict[str, Any], failed: bool = False) -> None:
         say(f"  warning: {warning}")
     if report.get("reject_file"):
         say(f"  bad ones written to {report['reject_file']}")
+    if made := report.get("would_create"):
+        say(
+            f"  would create {made['organizations_count']} organisations, "
+            f"{made['people_count']} people (leave some out with --exclude-domain D, "
+            "--exclude-address A):"
+        )
+        for org in made["organizations"]:
+            say(f"    organisation {org['name']} ({org['domain']}): {org['people']} people")
+        for who in made["people"]:
+            at = f" at {who['organization']}" if who["organization"] else ""
+            say(f"    person {who['name']} <{who['email']}>{at}")
+        if made["people_count"] > len(made["people"]):
+            say(f"    ... {made['people_count'] - len(made['people'])} more people")
 
 
 def _progress_bar(enabled: bool, total: int | None) -> tuple[AbstractContextManager[Any], Any]:
@@ -91,6 +104,20 @@ def cmd_import(
         str | None, typer.Option("--reject", help="Reject file (with --skip-bad).")
     ] = None,
     bodies: Annotated[bool, typer.Option("--bodies", help="Keep email bodies.")] = False,
+    exclude_domain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude-domain",
+            help="Mail: make no new person or organisation of this domain or its "
+            "subdomains (repeatable).",
+        ),
+    ] = None,
+    exclude_address: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude-address", help="Mail: make no new person of this address (repeatable)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import contacts, a calendar or a mailbox; all-or-nothing unless --skip-bad."""
@@ -121,6 +148,8 @@ def cmd_import(
                 reject=reject,
                 bodies=bodies,
                 progress=tick,
+                exclude_domains=exclude_domain or [],
+                exclude_addresses=exclude_address or [],
             )
     except ImportFailed as exc:
         if as_json:

@@ -118,6 +118,8 @@ def import_audited(
     progress: Progress | None = None,
     actor: str | None = None,
     ip: str | None = None,
+    exclude_domains: list[str] | None = None,
+    exclude_addresses: list[str] | None = None,
 ) -> dict[str, Any]:
     """Import a file (``kith.imports.services.import_file``) and audit it, done or failed."""
     name = filename or os.path.basename(path.rstrip("/")) or "upload"
@@ -132,6 +134,8 @@ def import_audited(
             reject=reject,
             bodies=bodies,
             progress=progress,
+            exclude_domains=exclude_domains,
+            exclude_addresses=exclude_addresses,
         )
     except ImportFailed as exc:
         detail = {**exc.report}

@@ -34,6 +34,7 @@ from kith.imports.reading import (
 from kith.imports.tabular import encoding_note
 from kith.imports.validate import FieldSpecs, reltype_for, validate
 from kith.imports.writer import Writer
+from kith.records.normalize import normalize_domain, normalize_email
 
 Progress = Callable[[int], None]
 
@@ -105,6 +106,8 @@ def import_file(
     reject: str | None = None,
     bodies: bool = False,
     progress: Progress | None = None,
+    exclude_domains: list[str] | None = None,
+    exclude_addresses: list[str] | None = None,
 ) -> dict[str, Any]:
     """Import ``path`` as ``viewer``; returns a report. Raises ImportFailed on bad units.
 
@@ -115,6 +118,7 @@ def import_file(
     name = detecting.check_path(path)
     fmt = detecting.normalize_format(fmt) if fmt else detecting.detect(path)
     report: dict[str, Any] = {"file": name, "format": fmt, "dry_run": dry_run}
+    excludes = _excludes(exclude_domains or [], exclude_addresses or [])
     try:
         return _run(
             viewer,
@@ -128,6 +132,7 @@ def import_file(
             bodies,
             progress,
             report,
+            excludes,
         )
     except ImportFailed:
         raise
@@ -152,6 +157,7 @@ def _run(
     bodies: bool,
     progress: Progress | None,
     report: dict[str, Any],
+    excludes: tuple[list[str], list[str]] = ([], []),
 ) -> dict[str, Any]:
     specs = FieldSpecs()
     mapping = parse_map(map_items, specs)
@@ -181,7 +187,13 @@ def _run(
             failing = True
 
     with transaction.atomic(), contextlib.closing(chunks):  # closing stops a helper process
-        writer = Writer(viewer=viewer, source=source, write=lambda: not failing)
+        writer = Writer(
+            viewer=viewer,
+            source=source,
+            write=lambda: not failing,
+            exclude_domains=excludes[0],
+            exclude_addresses=excludes[1],
+        )
         for chunk in chunks:
             good: list[tuple[Unit, RecordIn | None]] = []
             for unit in chunk:
@@ -233,6 +245,8 @@ def _run(
             warnings=encoding_note(report) + writer.warnings[:MAX_LISTED],
         )
         report.pop("header", None)
+        if dry_run and fmt in ("mbox", "maildir", "eml"):
+            report["would_create"] = writer.mail_creations(MAX_LISTED)
         if bad_count and not skip_bad:
             noun = UNIT_NOUN.get(fmt, "row")
             listed = "; ".join(b.line() for b in bad[:5])
@@ -252,6 +266,14 @@ def _run(
                 rejects.write()
                 report["reject_file"] = rejects.path
     return report
+
+
+def _excludes(domains: list[str], addresses: list[str]) -> tuple[list[str], list[str]]:
+    """``--exclude-domain`` and ``--exclude-address`` values, normalised, or a one-line
+    error naming the bad one."""
+    out_domains = [normalize_domain(d, field="--exclude-domain") for d in domains]
+    out_addresses = [normalize_email(a, field="--exclude-address") for a in addresses]
+    return out_domains, out_addresses
 
 
 def rejects_io(text: str) -> io.StringIO:  # small helper for tests reading reject files

@@ -94,7 +94,15 @@ class Snap:
 
 
 class Writer:
-    def __init__(self, *, viewer: Viewer, source: str, write: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        *,
+        viewer: Viewer,
+        source: str,
+        write: Callable[[], bool],
+        exclude_domains: Iterable[str] = (),
+        exclude_addresses: Iterable[str] = (),
+    ) -> None:
 
         self.viewer = viewer  # matches only records this viewer may see
         self.source = source
@@ -125,6 +133,12 @@ class Writer:
         self.batch_updated: set[str] = set()  # existing records changed since then
         self.names: dict[str, str] = {}  # names of the records this import matched or made
         self.warned: set[str] = set()
+        # mail: addresses (and every address of a domain or its subdomains) that make no
+        # new person or organisation; and what mail made, for the dry run's list
+        self.exclude_domains = {d.lower().strip(".") for d in exclude_domains}
+        self.exclude_addresses = {a.lower() for a in exclude_addresses}
+        self.new_orgs: dict[str, tuple[str, str]] = {}  # org id -> (domain, name)
+        self.new_people: dict[str, tuple[str, str | None]] = {}  # email -> (name, org id)
         self.our_domain: dict[str, bool] = {}  # domain -> is it the home organisation's
         home = home_org()
         if home is not None and not can_see(viewer, home):
@@ -370,6 +384,8 @@ class Writer:
         self.pending[rid] = Pending(rec=rec, id=rid)
         self.counts["organization_created"] += 1
         self._remember(rid, rec)
+        if domain:
+            self.new_orgs[rid] = (domain, rec.name)
         return rid
 
     # ----- interactions ------------------------------------------------------------------
@@ -388,11 +404,40 @@ class Writer:
         rid = new_id(self.prefix["person"])
         self.pending[rid] = Pending(rec=rec, id=rid)
         self.counts["person_created"] += 1
+        self.new_people[who.email] = (rec.name, org_id)
         if org_id:
             self.rels.append((new_id("rel"), rid, org_id, ""))
         self.email_ids[who.email] = rid
         self.names[rid] = rec.name
         return rid
+
+    def excluded(self, email: str) -> bool:
+        """Whether ``--exclude-address`` or ``--exclude-domain`` leaves a new address out."""
+        if email in self.exclude_addresses:
+            return True
+        domain = email.rsplit("@", 1)[-1]
+        return any(domain == d or domain.endswith("." + d) for d in self.exclude_domains)
+
+    def mail_creations(self, limit: int) -> dict[str, Any]:
+        """The organisations (by domain, most people first) and people that mail made."""
+        per_org = Counter(org for _, org in self.new_people.values() if org in self.new_orgs)
+        orgs = sorted(self.new_orgs.items(), key=lambda kv: (-per_org[kv[0]], kv[1][0]))
+        people = sorted(self.new_people.items())
+        return {
+            "organizations_count": len(orgs),
+            "organizations": [
+                {"domain": d, "name": n, "people": per_org[rid]} for rid, (d, n) in orgs[:limit]
+            ],
+            "people_count": len(people),
+            "people": [
+                {
+                    "email": e,
+                    "name": n,
+                    "organization": self.new_orgs[o][1] if o in self.new_orgs else "",
+                }
+                for e, (n, o) in people[:limit]
+            ],
+        }
 
     def ours(self, email: str) -> bool:
         domain = email.rsplit("@", 1)[-1]
@@ -430,6 +475,9 @@ class Writer:
         for who, role in item.people:
             if who.email not in self.email_ids and automated(who.email):
                 self.counts["automated_addresses_left_out"] += 1
+                continue
+            if who.email not in self.email_ids and self.excluded(who.email):
+                self.counts["excluded_addresses_left_out"] += 1
                 continue
             people[(self.person_for(who), role)] = None
         if not people:
