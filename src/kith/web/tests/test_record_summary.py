@@ -261,3 +261,5 @@ def test_pages_say_organisation(member: Client, world: dict[str, Any]) -> None:
     assert ">Organisation</span>" in quick and "Organization" not in quick
     full = body(member.get("/search", {"q": "Acme"}))
     assert ">Organisation</span>" in full
+    person = body(member.get(f"/records/{world['jane'].id}"))  # her relationships panel
+    assert '<span class="tag">organisation</span>' in person and ">organization<" not in person
